@@ -1,0 +1,30 @@
+// Lint: the routing engine stays pure (no Nest, TypeORM or dns2 under src/routing/).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  {
+    files: ['src/routing/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@nestjs/*'], message: 'src/routing is pure: no NestJS imports.' },
+            { group: ['typeorm', 'typeorm/*'], message: 'src/routing is pure: no TypeORM imports.' },
+            { group: ['dns2', 'dns2/*'], message: 'src/routing is pure: no dns2 imports.' },
+          ],
+        },
+      ],
+    },
+  },
+);
