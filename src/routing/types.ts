@@ -114,3 +114,67 @@ export interface RouteQuery {
   readonly qtype: 'A' | 'AAAA';
   readonly client: ClientInfo;
 }
+
+/**
+ * Why a decision came out as it did. Tests assert these, not only the winner.
+ * - nearest-healthy: proximity picked the closest routable region.
+ * - failover-primary / failover-next: failover picked the first / a later region in the service's order.
+ * - weighted: rendezvous hashing over routable regions by weight.
+ * - geolocation-country / geolocation-continent / geolocation-default: the geolocation map entry that matched.
+ * - geolocation-nearest: no map entry matched; fell back to proximity.
+ * - unknown-location: the client could not be located; the service's order was used.
+ * - residency-eu-only: a gdpr service, an EU client: only EU regions were offered.
+ * - residency-no-eligible-region: a gdpr service, an EU client, and the service has no EU region: refused.
+ * - all-unhealthy-fail-open: no candidate was routable; answered with the (allowed) candidates anyway.
+ * - all-unhealthy-fail-closed: no candidate was routable and the service fails closed: refused.
+ * - no-address: no candidate region has an endpoint of the asked family (A/AAAA): NODATA.
+ */
+export type Reason =
+  | 'nearest-healthy'
+  | 'failover-primary'
+  | 'failover-next'
+  | 'weighted'
+  | 'geolocation-country'
+  | 'geolocation-continent'
+  | 'geolocation-default'
+  | 'geolocation-nearest'
+  | 'unknown-location'
+  | 'residency-eu-only'
+  | 'residency-no-eligible-region'
+  | 'all-unhealthy-fail-open'
+  | 'all-unhealthy-fail-closed'
+  | 'no-address';
+
+export type ExclusionReason = 'drained' | 'unhealthy' | 'residency' | 'no-address' | 'not-in-geolocation-entry';
+
+export interface Candidate {
+  readonly region: string;
+  /** Great-circle distance from the client, or null when the client has no coordinates. */
+  readonly distanceKm: number | null;
+  readonly healthy: boolean;
+  /** Allowed by residency. */
+  readonly allowed: boolean;
+  readonly chosen: boolean;
+  readonly excludedBecause?: ExclusionReason;
+}
+
+export interface Decision {
+  /** answer: addresses (possibly none: NODATA); refused: SERVFAIL in DNS, 503 over HTTP. */
+  readonly outcome: 'answer' | 'refused';
+  readonly service: string;
+  /** Chosen regions, best first (at most answerCount). */
+  readonly regions: readonly string[];
+  /** Addresses of the chosen regions for the asked family, in order, without duplicates. */
+  readonly addresses: readonly string[];
+  readonly ttl: number;
+  /**
+   * ECS scope prefix length: how much of the client address the decision depended on
+   * (0 when the answer is the same for every client).
+   */
+  readonly ecsScope: number;
+  readonly reason: Reason;
+  /** A sentence for operators (and the EDE text of refusals). */
+  readonly detail: string;
+  /** Every region of the service, in the order considered, with why it was or was not chosen. */
+  readonly candidates: readonly Candidate[];
+}
