@@ -1,4 +1,4 @@
-/** Unit tests sit beside the code (src/**/*.spec.ts); end-to-end tests in test/ (*.e2e-spec.ts). */
+// Unit tests sit beside the code (src/ **/*.spec.ts); end-to-end tests in test/ (*.e2e-spec.ts).
 module.exports = {
   testEnvironment: 'node',
   rootDir: '.',
@@ -6,4 +6,5 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 60000,
+  globalSetup: '<rootDir>/test/global-setup.js',
 };
