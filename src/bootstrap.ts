@@ -1,0 +1,83 @@
+import 'reflect-metadata';
+import { INestApplication, Logger, LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AppConfig } from './config/config';
+import { AppModule } from './app.module';
+import { EmbeddedPostgres } from './database/embedded-postgres';
+import { strictValidationPipe } from './common/validation';
+import { ConfigLoaderService } from './registry/config-loader.service';
+import { SnapshotStore } from './snapshot/snapshot.store';
+import { DnsService } from './dns/dns.service';
+
+export interface RunningGeoroute {
+  readonly app: NestExpressApplication;
+  readonly httpPort: number;
+  readonly dnsPort: number;
+  readonly config: AppConfig;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts georoute: the database (embedded unless DATABASE_URL), migrations, the registry (seeded
+ * from CONFIG_FILE when empty), the first snapshot, DNS, then HTTP. Used by main.ts and the tests.
+ */
+export async function startGeoroute(config: AppConfig, logger: LoggerService | false): Promise<RunningGeoroute> {
+  Logger.overrideLogger(logger === false ? false : logger);
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  if (config.adminTokenGenerated) {
+    fs.writeFileSync(path.join(config.dataDir, 'admin-token'), config.adminToken + '\n', { mode: 0o600 });
+  }
+  const embedded = config.databaseUrl === null ? new EmbeddedPostgres(config.dataDir) : null;
+  let app: NestExpressApplication | null = null;
+  try {
+    const databaseUrl = config.databaseUrl ?? (await embedded!.start());
+    app = await NestFactory.create<NestExpressApplication>(
+      AppModule.forRoot({ config, databaseUrl, embedded: embedded !== null }),
+      { logger: logger === false ? false : logger, rawBody: true, bodyParser: true, abortOnError: false },
+    );
+    app.useBodyParser('json', { limit: '256kb' });
+    app.useGlobalPipes(strictValidationPipe());
+    app.enableShutdownHooks();
+    setUpOpenApi(app);
+    await app.init();
+
+    await app.get(ConfigLoaderService).seedIfEmpty();
+    await app.get(SnapshotStore).requestRebuild();
+    const dnsPort = await app.get(DnsService).start(config.dnsHost, config.dnsPort);
+    await app.listen(config.httpPort, config.httpHost);
+    const address = app.getHttpServer().address();
+    const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
+    const running = app;
+    return {
+      app: running,
+      httpPort,
+      dnsPort,
+      config,
+      close: async () => {
+        await running.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    await embedded?.stop();
+    throw err;
+  }
+}
+
+function setUpOpenApi(app: INestApplication): void {
+  const doc = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('georoute admin API')
+      .setDescription('Zones, regions, services, health and routing explanations. Errors are RFC 9457 problem documents.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json' });
+}

@@ -1,0 +1,52 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'georoute-config-'));
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('has sensible defaults and is frozen', () => {
+    const c = loadConfig({ DATA_DIR: tmp }, tmp);
+    expect(c).toMatchObject({ httpHost: '127.0.0.1', httpPort: 8080, dnsHost: '127.0.0.1', dnsPort: 5300, databaseUrl: null, geoipDb: null, logLevel: 'info' });
+    expect(c.configFile).toBe(DEFAULT_CONFIG_FILE);
+    expect(fs.existsSync(DEFAULT_CONFIG_FILE)).toBe(true);
+    expect(c.adminTokenGenerated).toBe(true);
+    expect(c.adminToken.length).toBeGreaterThanOrEqual(16);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('reuses a generated admin token saved in the data directory', () => {
+    fs.writeFileSync(path.join(tmp, 'admin-token'), 'saved-token-0123456789\n');
+    expect(loadConfig({ DATA_DIR: tmp }, tmp).adminToken).toBe('saved-token-0123456789');
+  });
+
+  it('reads every variable', () => {
+    const c = loadConfig(
+      {
+        HTTP_HOST: '::1', HTTP_PORT: '0', DNS_HOST: '127.0.0.2', DNS_PORT: '53', DATABASE_URL: 'postgres://u@127.0.0.1:5432/db',
+        DATA_DIR: tmp, GEOIP_DB: '/x/y.mmdb', ADMIN_TOKEN: 'token-token-token-1', WEBHOOK_SECRET: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==',
+        TRUSTED_PROXIES: '10.0.0.0/8, ::1', CONFIG_FILE: 'none', INSTANCE_ID: 'eu-1', LOG_LEVEL: 'debug',
+      },
+      tmp,
+    );
+    expect(c).toMatchObject({ httpHost: '::1', httpPort: 0, dnsHost: '127.0.0.2', dnsPort: 53, databaseUrl: 'postgres://u@127.0.0.1:5432/db', geoipDb: '/x/y.mmdb', adminToken: 'token-token-token-1', adminTokenGenerated: false, configFile: null, instanceId: 'eu-1', logLevel: 'debug' });
+    expect(c.trustedProxiesText).toEqual(['10.0.0.0/8', '::1']);
+  });
+
+  it('names every bad variable in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({ HTTP_PORT: '99999', DNS_PORT: 'abc', DNS_HOST: 'not-an-ip', DATABASE_URL: 'mysql://x', ADMIN_TOKEN: 'short', TRUSTED_PROXIES: '10.0.0.0/99', LOG_LEVEL: 'loud', CONFIG_FILE: '/does/not/exist.yaml', DATA_DIR: tmp }, tmp);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const msg = (error as Error).message;
+    for (const name of ['HTTP_PORT', 'DNS_PORT', 'DNS_HOST', 'DATABASE_URL', 'ADMIN_TOKEN', 'TRUSTED_PROXIES', 'LOG_LEVEL', 'CONFIG_FILE']) {
+      expect(msg).toContain(name);
+    }
+    expect((error as ConfigError).problems).toHaveLength(8);
+  });
+});

@@ -1,0 +1,51 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { decide } from '../routing/engine';
+import { SnapshotStore } from '../snapshot/snapshot.store';
+import { GeoLocator } from '../geo/geo-locator';
+import { ReadinessService } from '../ops/readiness.service';
+import { DnsResponder } from './responder';
+import { DnsServer } from './udp-server';
+
+/**
+ * Nest face of the DNS server: feeds every new snapshot to the responder (which pre-encodes the
+ * answers off the hot path) and owns the UDP and TCP sockets.
+ */
+@Injectable()
+export class DnsService implements OnApplicationShutdown {
+  private readonly logger = new Logger('dns');
+  readonly responder: DnsResponder;
+  private server: DnsServer | null = null;
+  private unsubscribe: (() => void) | null = null;
+  port = 0;
+
+  constructor(
+    private readonly snapshots: SnapshotStore,
+    locator: GeoLocator,
+    readiness: ReadinessService,
+  ) {
+    this.responder = new DnsResponder({
+      locator,
+      decide,
+      onError: (err) => this.logger.error(`query failed, answered SERVFAIL: ${(err as Error)?.message ?? String(err)}`),
+    });
+    readiness.register('dns', () => ({ name: 'dns', ok: this.server !== null, detail: this.server ? `port ${this.port}` : 'not bound' }));
+  }
+
+  /** Binds UDP and TCP on one port (0 picks a free one) and returns it. */
+  async start(host: string, port: number): Promise<number> {
+    this.responder.setSnapshot(this.snapshots.current());
+    this.unsubscribe = this.snapshots.subscribe((s) => this.responder.setSnapshot(s));
+    const server = new DnsServer(this.responder, { host, port, logger: this.logger });
+    const bound = await server.listen();
+    this.server = server;
+    this.port = bound.port;
+    return bound.port;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.unsubscribe?.();
+    const server = this.server;
+    this.server = null;
+    await server?.close();
+  }
+}

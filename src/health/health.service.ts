@@ -1,0 +1,355 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { DomainError } from '../common/domain-error';
+import { Page, toPage } from '../common/paging';
+import type { HealthStatus } from '../routing/types';
+import { RegionEntity } from '../registry/region.entity';
+import { RegionsService } from '../registry/regions.service';
+import { REGISTRY_CHANGED } from '../registry/registry-events';
+import { HEALTH_CHANGED, HealthSource, SnapshotStore } from '../snapshot/snapshot.store';
+import {
+  HealthThresholds, HealthTransition, Observation, RegionHealthState, armHeartbeat, checkHeartbeat, initialHealthState, record,
+} from './health-state';
+import { ProbeScheduler, ProbeSpec } from './probe-scheduler';
+import type { ProbeResult } from './probes/probe-result';
+
+/** What the health module keeps of each region's configuration. */
+interface RegionHealthConfig {
+  readonly probe: ProbeSpec | null;
+  readonly probeKey: string;
+  readonly intervalMs: number;
+  readonly thresholds: HealthThresholds;
+  readonly heartbeatTimeoutSeconds: number | null;
+  readonly webhookSecret: string | null;
+  readonly drained: boolean;
+}
+
+export interface StoredObservation {
+  at: string;
+  source: Observation['source'];
+  ok: boolean;
+  reason: string | null;
+  latencyMs?: number;
+  instance: string;
+  metrics?: Record<string, unknown>;
+}
+
+export interface HealthEventView {
+  id: number;
+  at: string;
+  region: string;
+  from: HealthStatus;
+  to: HealthStatus;
+  source: string;
+  reason: string;
+  instance: string | null;
+}
+
+const DEFAULT_THRESHOLDS: HealthThresholds = { healthyThreshold: 3, unhealthyThreshold: 3 };
+const OBSERVATIONS_KEPT = 20;
+const HEARTBEAT_TICK_MS = 250;
+const WEBHOOK_ID_RETENTION_MS = 15 * 60 * 1000;
+
+/**
+ * Region health: probes and webhooks feed one record(observation) per region (the pure state
+ * machine in health-state.ts); transitions are stored, and reach the routing snapshot through a
+ * health.changed event. Observations of one region are applied one at a time, in arrival order.
+ */
+@Injectable()
+export class HealthService implements OnModuleInit, OnApplicationShutdown, HealthSource {
+  private readonly logger = new Logger('health');
+  private readonly states = new Map<string, RegionHealthState>();
+  private readonly configs = new Map<string, RegionHealthConfig>();
+  private readonly observations = new Map<string, Map<string, StoredObservation[]>>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly scheduler: ProbeScheduler;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly ds: DataSource,
+    private readonly events: EventEmitter2,
+    private readonly snapshots: SnapshotStore,
+    private readonly regions: RegionsService,
+    schedulerRegistry: SchedulerRegistry,
+  ) {
+    this.scheduler = new ProbeScheduler({
+      onResult: async (region, result) => {
+        await this.onProbe(region, result);
+      },
+      onError: (region, err) => this.logger.error(`probe of ${region} failed to record: ${(err as Error)?.message ?? String(err)}`),
+      timers: { add: (n, t) => schedulerRegistry.addTimeout(n, t), delete: (n) => schedulerRegistry.deleteTimeout(n) },
+    });
+  }
+
+  async onModuleInit(): Promise<void> {
+    const rows: { region: string; state: RegionHealthState }[] = await this.ds.query('SELECT region, state FROM region_health');
+    for (const row of rows) this.states.set(row.region, Object.freeze({ ...row.state }));
+    this.snapshots.setHealthSource(this);
+    this.regions.setHealthReader({ healthOf: (name) => this.summary(name) });
+    await this.syncRegions();
+    this.scheduleHeartbeat();
+    this.schedulePrune();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    if (this.pruneTimer) clearTimeout(this.pruneTimer);
+    await this.scheduler.stopAll();
+    await Promise.allSettled([...this.queues.values()]);
+  }
+
+  statusOf(region: string): { status: HealthStatus; reason: string | null } | undefined {
+    const s = this.states.get(region);
+    return s ? { status: s.status, reason: s.reason } : undefined;
+  }
+
+  summary(region: string): { status: HealthStatus; since: string | null; reason: string | null } {
+    const s = this.states.get(region);
+    return s ? { status: s.status, since: new Date(s.since).toISOString(), reason: s.reason } : { status: 'unknown', since: null, reason: null };
+  }
+
+  /** The secrets a webhook for this region may be signed with (region's own first), and whether the region exists. */
+  webhookSecretsFor(region: string | null): { known: boolean; secrets: string[] } {
+    const cfg = region === null ? undefined : this.configs.get(region);
+    const secrets = [cfg?.webhookSecret ?? null, this.config.webhookSecret].filter((s): s is string => s !== null);
+    return { known: cfg !== undefined, secrets };
+  }
+
+  /** Remembers a webhook id; false when it was seen before (a replay). Ids are kept 15 minutes, across restarts. */
+  async rememberWebhookId(id: string, region: string): Promise<boolean> {
+    const res: unknown[] = await this.ds.query(
+      'INSERT INTO webhook_deliveries (webhook_id, region) VALUES ($1, $2) ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id',
+      [id, region],
+    );
+    return res.length === 1;
+  }
+
+  /** Applies an accepted webhook report at once (the region told us itself). */
+  async onWebhook(region: string, ok: boolean, reason: string | null, metrics: Record<string, unknown> | undefined): Promise<RegionHealthState> {
+    return this.observe(region, { source: 'webhook', ok, at: Date.now(), reason: reason ?? (ok ? 'webhook: healthy' : 'webhook: unhealthy'), instance: this.config.instanceId }, { metrics });
+  }
+
+  async regionHealth(name: string) {
+    const cfg = this.configs.get(name);
+    if (!cfg) throw DomainError.notFound('region', name);
+    const s = this.states.get(name) ?? initialHealthState(Date.now());
+    const obs = this.observations.get(name) ?? new Map();
+    const transitions: HealthEventView[] = (
+      await this.ds.query('SELECT * FROM health_events WHERE region = $1 ORDER BY id DESC LIMIT 20', [name])
+    ).map(toEventView);
+    return {
+      region: name,
+      status: s.status,
+      since: new Date(s.since).toISOString(),
+      reason: s.reason,
+      drained: cfg.drained,
+      routable: !cfg.drained && s.status !== 'unhealthy',
+      consecutiveOk: s.consecutiveOk,
+      consecutiveFail: s.consecutiveFail,
+      lastWebhookAt: s.lastWebhookAt === null ? null : new Date(s.lastWebhookAt).toISOString(),
+      probe: cfg.probe ? { intervalSeconds: cfg.intervalMs / 1000, ...cfg.thresholds } : null,
+      heartbeatTimeoutSeconds: cfg.heartbeatTimeoutSeconds,
+      sources: Object.fromEntries([...obs.entries()].map(([src, list]) => [src, { last: list[list.length - 1] ?? null, recent: [...list].reverse() }])),
+      transitions,
+    };
+  }
+
+  async listEvents(query: { region?: string; limit: number; afterId: number | null }): Promise<Page<HealthEventView>> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (query.region) {
+      params.push(query.region);
+      where.push(`region = $${params.length}`);
+    }
+    if (query.afterId !== null) {
+      params.push(query.afterId);
+      where.push(`id < $${params.length}`);
+    }
+    params.push(query.limit + 1);
+    const rows = await this.ds.query(
+      `SELECT * FROM health_events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return toPage(rows as EventRow[], { limit: query.limit, after: null }, (r) => String(r.id), toEventView);
+  }
+
+  @OnEvent(REGISTRY_CHANGED)
+  async onRegistryChanged(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.syncRegions();
+    } catch (err) {
+      this.logger.error(`cannot refresh health configuration: ${(err as Error).message}`);
+    }
+  }
+
+  /** Reads every region's health settings; (re)schedules probes whose spec changed; drops removed regions. */
+  private async syncRegions(): Promise<void> {
+    const regions = await this.ds.getRepository(RegionEntity).find();
+    const seen = new Set<string>();
+    const now = Date.now();
+    for (const r of regions) {
+      seen.add(r.name);
+      const hc = r.healthCheck;
+      const probe: ProbeSpec | null = hc ? toProbeSpec(hc) : null;
+      const cfg: RegionHealthConfig = {
+        probe,
+        probeKey: probe ? JSON.stringify([probe, hc!.intervalSeconds]) : '',
+        intervalMs: (hc?.intervalSeconds ?? 0) * 1000,
+        thresholds: hc ? { healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold } : DEFAULT_THRESHOLDS,
+        heartbeatTimeoutSeconds: r.heartbeatTimeoutSeconds,
+        webhookSecret: r.webhookSecret,
+        drained: r.drained,
+      };
+      const old = this.configs.get(r.name);
+      this.configs.set(r.name, cfg);
+      if (!this.states.has(r.name)) this.states.set(r.name, initialHealthState(now));
+      if (old?.heartbeatTimeoutSeconds !== cfg.heartbeatTimeoutSeconds && cfg.heartbeatTimeoutSeconds !== null) {
+        this.states.set(r.name, armHeartbeat(this.states.get(r.name)!, now));
+      }
+      if (cfg.probeKey !== (old?.probeKey ?? '')) {
+        if (probe) this.scheduler.upsert(r.name, probe, cfg.intervalMs);
+        else this.scheduler.remove(r.name);
+      }
+    }
+    for (const name of [...this.configs.keys()]) {
+      if (!seen.has(name)) {
+        this.configs.delete(name);
+        this.states.delete(name);
+        this.observations.delete(name);
+        this.scheduler.remove(name);
+      }
+    }
+  }
+
+  private onProbe(region: string, result: ProbeResult): Promise<unknown> {
+    return this.observe(
+      region,
+      { source: 'probe', ok: result.ok, at: Date.now(), reason: result.reason, instance: this.config.instanceId },
+      { latencyMs: result.latencyMs },
+    );
+  }
+
+  /** Serialises observations per region, applies the state machine, persists state and transition. */
+  private observe(region: string, obs: Observation, extra: { latencyMs?: number; metrics?: Record<string, unknown> }): Promise<RegionHealthState> {
+    const prev = this.queues.get(region) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(() => this.apply(region, obs, extra));
+    this.queues.set(region, next);
+    void next.finally(() => {
+      if (this.queues.get(region) === next) this.queues.delete(region);
+    }).catch(() => undefined);
+    return next;
+  }
+
+  private async apply(region: string, obs: Observation, extra: { latencyMs?: number; metrics?: Record<string, unknown> }): Promise<RegionHealthState> {
+    const cfg = this.configs.get(region);
+    if (!cfg) throw DomainError.notFound('region', region);
+    const current = this.states.get(region) ?? initialHealthState(obs.at);
+    const { state, transition } = record(current, obs, cfg.thresholds);
+    this.states.set(region, state);
+    this.remember(region, obs, extra);
+    if (transition) this.announce(region, transition);
+    await this.persist(region, state, transition);
+    return state;
+  }
+
+  private announce(region: string, t: HealthTransition): void {
+    this.logger.log(`region ${region}: ${t.from} -> ${t.to} (${t.source}: ${t.reason})`);
+    this.events.emit(HEALTH_CHANGED, { region, from: t.from, to: t.to });
+  }
+
+  private async persist(region: string, state: RegionHealthState, t: HealthTransition | null): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      await m.query(
+        `INSERT INTO region_health (region, state, updated_at) SELECT $1, $2::jsonb, now() WHERE EXISTS (SELECT 1 FROM regions WHERE name = $1)
+         ON CONFLICT (region) DO UPDATE SET state = EXCLUDED.state, updated_at = now()`,
+        [region, JSON.stringify(state)],
+      );
+      if (t) {
+        await m.query(
+          'INSERT INTO health_events (region, at, from_status, to_status, source, reason, instance) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+          [region, new Date(t.at), t.from, t.to, t.source, t.reason, t.instance ?? this.config.instanceId],
+        );
+      }
+    });
+  }
+
+  private remember(region: string, obs: Observation, extra: { latencyMs?: number; metrics?: Record<string, unknown> }): void {
+    let bySource = this.observations.get(region);
+    if (!bySource) this.observations.set(region, (bySource = new Map()));
+    let list = bySource.get(obs.source);
+    if (!list) bySource.set(obs.source, (list = []));
+    list.push({
+      at: new Date(obs.at).toISOString(),
+      source: obs.source,
+      ok: obs.ok,
+      reason: obs.reason ?? null,
+      instance: obs.instance ?? this.config.instanceId,
+      ...(extra.latencyMs !== undefined ? { latencyMs: Math.round(extra.latencyMs * 10) / 10 } : {}),
+      ...(extra.metrics !== undefined ? { metrics: extra.metrics } : {}),
+    });
+    if (list.length > OBSERVATIONS_KEPT) list.shift();
+  }
+
+  /** Regions with a heartbeat timeout become unhealthy when no webhook arrived in time. */
+  private scheduleHeartbeat(): void {
+    if (this.stopped) return;
+    this.heartbeatTimer = setTimeout(() => {
+      const now = Date.now();
+      for (const [name, cfg] of this.configs) {
+        if (cfg.heartbeatTimeoutSeconds === null) continue;
+        const state = this.states.get(name);
+        if (!state) continue;
+        const { transition } = checkHeartbeat(state, now, cfg.heartbeatTimeoutSeconds);
+        if (!transition) continue;
+        void this.observe(name, { source: 'heartbeat-timeout', ok: false, at: now, reason: transition.reason, instance: this.config.instanceId }, {}).catch((err) =>
+          this.logger.error(`heartbeat timeout of ${name} not recorded: ${(err as Error).message}`),
+        );
+      }
+      this.scheduleHeartbeat();
+    }, HEARTBEAT_TICK_MS);
+    this.heartbeatTimer.unref();
+  }
+
+  private schedulePrune(): void {
+    if (this.stopped) return;
+    this.pruneTimer = setTimeout(async () => {
+      try {
+        await this.ds.query('DELETE FROM webhook_deliveries WHERE received_at < $1', [new Date(Date.now() - WEBHOOK_ID_RETENTION_MS)]);
+      } catch (err) {
+        this.logger.warn(`pruning webhook ids failed: ${(err as Error).message}`);
+      }
+      this.schedulePrune();
+    }, 60_000);
+    this.pruneTimer.unref();
+  }
+}
+
+function toProbeSpec(hc: NonNullable<RegionEntity['healthCheck']>): ProbeSpec {
+  if (hc.type === 'tcp') {
+    const idx = hc.target.lastIndexOf(':');
+    const host = hc.target.slice(0, idx).replace(/^\[|\]$/g, '');
+    return { type: 'tcp', host, port: Number(hc.target.slice(idx + 1)), timeoutMs: hc.timeoutMs };
+  }
+  return {
+    type: 'http',
+    url: hc.target,
+    timeoutMs: hc.timeoutMs,
+    expectedStatus: hc.expectedStatus,
+    ...(hc.bodyContains !== undefined ? { bodyContains: hc.bodyContains } : {}),
+    ...(hc.insecureSkipVerify !== undefined ? { insecureSkipVerify: hc.insecureSkipVerify } : {}),
+  };
+}
+
+interface EventRow { id: string | number; at: Date; region: string; from_status: HealthStatus; to_status: HealthStatus; source: string; reason: string; instance: string | null }
+
+function toEventView(r: EventRow): HealthEventView {
+  return { id: Number(r.id), at: new Date(r.at).toISOString(), region: r.region, from: r.from_status, to: r.to_status, source: r.source, reason: r.reason, instance: r.instance };
+}

@@ -1,0 +1,153 @@
+import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, IsUrl,
+  Matches, Max, MaxLength, Min, MinLength, ValidateNested,
+} from 'class-validator';
+import { IsCountryCode, IsEndpointIpv4, IsEndpointIpv6 } from '../../common/validation';
+
+export const REGION_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export class LocationDto {
+  @ApiProperty({ example: 53.35, minimum: -90, maximum: 90 })
+  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(-90) @Max(90)
+  latitude!: number;
+
+  @ApiProperty({ example: -6.26, minimum: -180, maximum: 180 })
+  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(-180) @Max(180)
+  longitude!: number;
+}
+
+export class EndpointsDto {
+  @ApiPropertyOptional({ example: ['192.0.2.10'] })
+  @IsOptional() @IsArray() @ArrayMaxSize(32) @IsEndpointIpv4()
+  ipv4?: string[];
+
+  @ApiPropertyOptional({ example: ['2001:db8:10::1'] })
+  @IsOptional() @IsArray() @ArrayMaxSize(32) @IsEndpointIpv6()
+  ipv6?: string[];
+
+  @ApiPropertyOptional({ example: 'https://eu-west-1.app.example.com' })
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false, allow_underscores: false })
+  @MaxLength(2000)
+  baseUrl?: string;
+}
+
+export class HealthCheckDto {
+  @ApiProperty({ enum: ['http', 'https', 'tcp'] })
+  @IsIn(['http', 'https', 'tcp'])
+  type!: 'http' | 'https' | 'tcp';
+
+  @ApiProperty({ example: 'https://eu-west-1.app.example.com/healthz', description: 'A URL for http/https, host:port for tcp' })
+  @IsString() @MinLength(1) @MaxLength(2000)
+  target!: string;
+
+  @ApiPropertyOptional({ default: 30, minimum: 1, maximum: 3600 })
+  @IsOptional() @IsInt() @Min(1) @Max(3600)
+  intervalSeconds?: number;
+
+  @ApiPropertyOptional({ default: 5000, minimum: 100, maximum: 60000 })
+  @IsOptional() @IsInt() @Min(100) @Max(60000)
+  timeoutMs?: number;
+
+  @ApiPropertyOptional({ default: 3, minimum: 1, maximum: 10 })
+  @IsOptional() @IsInt() @Min(1) @Max(10)
+  healthyThreshold?: number;
+
+  @ApiPropertyOptional({ default: 3, minimum: 1, maximum: 10 })
+  @IsOptional() @IsInt() @Min(1) @Max(10)
+  unhealthyThreshold?: number;
+
+  @ApiPropertyOptional({ default: '200-399', description: 'Status codes and ranges, e.g. "200-299,304"' })
+  @IsOptional() @IsString() @Matches(/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/)
+  expectedStatus?: string;
+
+  @ApiPropertyOptional({ description: 'A substring that must appear in the first 64 KiB of the body' })
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(1000)
+  bodyContains?: string;
+
+  @ApiPropertyOptional({ default: false, description: 'https only: skip certificate validation' })
+  @IsOptional() @IsBoolean()
+  insecureSkipVerify?: boolean;
+}
+
+export class AnycastDto {
+  @ApiProperty({ example: 64500 })
+  @IsInt() @Min(1) @Max(4294967295)
+  originAsn!: number;
+
+  @ApiProperty({ example: [3356, 1299] })
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(64) @IsInt({ each: true }) @Min(1, { each: true }) @Max(4294967295, { each: true })
+  upstreams!: number[];
+
+  @ApiPropertyOptional({ default: 0, minimum: 0, maximum: 10 })
+  @IsOptional() @IsInt() @Min(0) @Max(10)
+  prepend?: number;
+}
+
+export class CreateRegionDto {
+  @ApiProperty({ example: 'eu-west-1', pattern: REGION_NAME.source })
+  @IsString() @Matches(REGION_NAME, { message: 'name must be 1-63 lower-case letters, digits and inner hyphens' })
+  name!: string;
+
+  @ApiProperty({ example: 'IE' })
+  @IsCountryCode()
+  countryCode!: string;
+
+  @ApiProperty({ type: LocationDto })
+  @IsObject() @ValidateNested() @Type(() => LocationDto)
+  location!: LocationDto;
+
+  @ApiProperty({ type: EndpointsDto })
+  @IsObject() @ValidateNested() @Type(() => EndpointsDto)
+  endpoints!: EndpointsDto;
+
+  @ApiPropertyOptional({ default: 100, minimum: 0, maximum: 1000 })
+  @IsOptional() @IsInt() @Min(0) @Max(1000)
+  weight?: number;
+
+  @ApiPropertyOptional({ default: false })
+  @IsOptional() @IsBoolean()
+  drained?: boolean;
+
+  @ApiPropertyOptional({ minimum: 0 })
+  @IsOptional() @IsInt() @Min(0) @Max(1_000_000_000)
+  capacity?: number | null;
+
+  @ApiPropertyOptional({ type: HealthCheckDto })
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => HealthCheckDto)
+  healthCheck?: HealthCheckDto | null;
+
+  @ApiPropertyOptional({ minimum: 5, maximum: 86400 })
+  @IsOptional() @IsInt() @Min(5) @Max(86400)
+  heartbeatTimeoutSeconds?: number | null;
+
+  @ApiPropertyOptional({ writeOnly: true, description: 'Secret for signed health webhooks (whsec_<base64> or 16+ characters); never returned' })
+  @IsOptional() @IsString() @MinLength(16) @MaxLength(256)
+  webhookSecret?: string | null;
+
+  @ApiPropertyOptional({ type: AnycastDto })
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => AnycastDto)
+  anycast?: AnycastDto | null;
+}
+
+export class UpdateRegionDto extends PartialType(OmitType(CreateRegionDto, ['name'] as const)) {}
+
+export interface RegionView {
+  name: string;
+  countryCode: string;
+  jurisdiction: string;
+  location: { latitude: number; longitude: number };
+  endpoints: { ipv4: string[]; ipv6: string[]; baseUrl: string | null };
+  weight: number;
+  drained: boolean;
+  capacity: number | null;
+  healthCheck: Record<string, unknown> | null;
+  heartbeatTimeoutSeconds: number | null;
+  webhookSecretSet: boolean;
+  anycast: { originAsn: number; upstreams: number[]; prepend: number } | null;
+  health: { status: string; since: string | null; reason: string | null };
+  createdAt: string;
+  updatedAt: string;
+}

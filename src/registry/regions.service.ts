@@ -1,0 +1,226 @@
+import { Injectable } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { DataSource, EntityManager } from 'typeorm';
+import { DomainError, FieldProblem } from '../common/domain-error';
+import { canonicalIp } from '../common/ip';
+import { Page, PageRequest, toPage } from '../common/paging';
+import { jurisdictionOf } from '../routing/jurisdiction';
+import { HealthCheckSpec, RegionEntity } from './region.entity';
+import { ServiceEntity } from './service.entity';
+import { CreateRegionDto, HealthCheckDto, RegionView, UpdateRegionDto } from './dto/region.dto';
+import { REGISTRY_CHANGED, RegistryChangedEvent } from './registry-events';
+import { webhookSecretProblem } from '../health/webhook-verifier';
+
+/** Reads a region's current health for API views; provided by the health module (unknown until it reports). */
+export abstract class RegionHealthReader {
+  abstract healthOf(region: string): { status: string; since: string | null; reason: string | null };
+}
+
+const UNKNOWN_HEALTH = { status: 'unknown', since: null, reason: null };
+
+@Injectable()
+export class RegionsService {
+  private healthReader: RegionHealthReader | null = null;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly events: EventEmitter2,
+  ) {}
+
+  /** Called once by the health module at start. */
+  setHealthReader(reader: RegionHealthReader): void {
+    this.healthReader = reader;
+  }
+
+  async create(dto: CreateRegionDto, em?: EntityManager): Promise<RegionView> {
+    const run = async (m: EntityManager) => {
+      if (await m.findOneBy(RegionEntity, { name: dto.name })) throw DomainError.conflict(`region "${dto.name}" already exists`);
+      const region = m.create(RegionEntity, {
+        name: dto.name,
+        countryCode: dto.countryCode,
+        latitude: dto.location.latitude,
+        longitude: dto.location.longitude,
+        ipv4: [],
+        ipv6: [],
+        baseUrl: null,
+        weight: dto.weight ?? 100,
+        drained: dto.drained ?? false,
+        capacity: dto.capacity ?? null,
+        healthCheck: null,
+        heartbeatTimeoutSeconds: dto.heartbeatTimeoutSeconds ?? null,
+        webhookSecret: dto.webhookSecret ?? null,
+        anycast: dto.anycast ? { originAsn: dto.anycast.originAsn, upstreams: dto.anycast.upstreams, prepend: dto.anycast.prepend ?? 0 } : null,
+      });
+      applyEndpoints(region, dto.endpoints);
+      region.healthCheck = dto.healthCheck ? normalizeHealthCheck(dto.healthCheck) : null;
+      checkRegion(region);
+      return m.save(region);
+    };
+    const saved = em ? await run(em) : await this.ds.transaction(run);
+    if (!em) this.changed(saved.name);
+    return this.view(saved);
+  }
+
+  async list(page: PageRequest): Promise<Page<RegionView>> {
+    const qb = this.ds.getRepository(RegionEntity).createQueryBuilder('r').orderBy('r.name', 'ASC').limit(page.limit + 1);
+    if (page.after !== null) qb.where('r.name > :after', { after: page.after });
+    return toPage(await qb.getMany(), page, (r) => r.name, (r) => this.view(r));
+  }
+
+  async get(name: string): Promise<RegionView> {
+    return this.view(await this.find(name));
+  }
+
+  async find(name: string): Promise<RegionEntity> {
+    const region = await this.ds.manager.findOneBy(RegionEntity, { name });
+    if (!region) throw DomainError.notFound('region', name);
+    return region;
+  }
+
+  async update(name: string, dto: UpdateRegionDto): Promise<RegionView> {
+    const saved = await this.ds.transaction(async (m) => {
+      const region = await m.createQueryBuilder(RegionEntity, 'r').setLock('pessimistic_write').where('r.name = :name', { name }).getOne();
+      if (!region) throw DomainError.notFound('region', name);
+      if (dto.countryCode !== undefined) region.countryCode = dto.countryCode;
+      if (dto.location !== undefined) {
+        region.latitude = dto.location.latitude;
+        region.longitude = dto.location.longitude;
+      }
+      if (dto.endpoints !== undefined) applyEndpoints(region, dto.endpoints);
+      if (dto.weight !== undefined) region.weight = dto.weight;
+      if (dto.drained !== undefined) region.drained = dto.drained;
+      if (dto.capacity !== undefined) region.capacity = dto.capacity ?? null;
+      if (dto.healthCheck !== undefined) region.healthCheck = dto.healthCheck ? normalizeHealthCheck(dto.healthCheck) : null;
+      if (dto.heartbeatTimeoutSeconds !== undefined) region.heartbeatTimeoutSeconds = dto.heartbeatTimeoutSeconds ?? null;
+      if (dto.webhookSecret !== undefined) region.webhookSecret = dto.webhookSecret ?? null;
+      if (dto.anycast !== undefined) {
+        region.anycast = dto.anycast ? { originAsn: dto.anycast.originAsn, upstreams: dto.anycast.upstreams, prepend: dto.anycast.prepend ?? 0 } : null;
+      }
+      checkRegion(region);
+      const users = await m.createQueryBuilder(ServiceEntity, 's').where('s.regions @> :r::jsonb', { r: JSON.stringify([name]) }).getMany();
+      for (const zone of new Set(users.map((s) => s.zoneName))) {
+        await m.query('UPDATE zones SET serial = serial + 1, updated_at = now() WHERE name = $1', [zone]);
+      }
+      return m.save(region);
+    });
+    this.changed(name);
+    return this.view(saved);
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      const region = await m.createQueryBuilder(RegionEntity, 'r').setLock('pessimistic_write').where('r.name = :name', { name }).getOne();
+      if (!region) throw DomainError.notFound('region', name);
+      const users = await m
+        .createQueryBuilder(ServiceEntity, 's')
+        .where('s.regions @> :r::jsonb', { r: JSON.stringify([name]) })
+        .orderBy('s.fqdn', 'ASC')
+        .getMany();
+      if (users.length > 0) {
+        throw DomainError.inUse(`region "${name}" is still used by services: ${users.map((s) => s.fqdn).join(', ')}; remove it from them first`);
+      }
+      await m.delete(RegionEntity, { name });
+    });
+    this.changed(name);
+  }
+
+  view(r: RegionEntity): RegionView {
+    return {
+      name: r.name,
+      countryCode: r.countryCode,
+      jurisdiction: jurisdictionOf(r.countryCode),
+      location: { latitude: r.latitude, longitude: r.longitude },
+      endpoints: { ipv4: r.ipv4, ipv6: r.ipv6, baseUrl: r.baseUrl },
+      weight: r.weight,
+      drained: r.drained,
+      capacity: r.capacity,
+      healthCheck: r.healthCheck ? { ...r.healthCheck } : null,
+      heartbeatTimeoutSeconds: r.heartbeatTimeoutSeconds,
+      webhookSecretSet: r.webhookSecret !== null,
+      anycast: r.anycast,
+      health: this.healthReader?.healthOf(r.name) ?? UNKNOWN_HEALTH,
+      createdAt: r.createdAt.toISOString(),
+      updatedAt: r.updatedAt.toISOString(),
+    };
+  }
+
+  private changed(name: string): void {
+    this.events.emit(REGISTRY_CHANGED, { kind: 'region', name } satisfies RegistryChangedEvent);
+  }
+}
+
+function applyEndpoints(region: RegionEntity, e: { ipv4?: string[]; ipv6?: string[]; baseUrl?: string }): void {
+  region.ipv4 = [...new Set((e.ipv4 ?? []).map(canonicalIp))];
+  region.ipv6 = [...new Set((e.ipv6 ?? []).map(canonicalIp))];
+  region.baseUrl = e.baseUrl ? e.baseUrl.replace(/\/+$/, '') : null;
+}
+
+/** Rules that span fields (class-validator checks each field alone). */
+function checkRegion(r: RegionEntity): void {
+  const problems: FieldProblem[] = [];
+  if (r.ipv4.length === 0 && r.ipv6.length === 0 && r.baseUrl === null) {
+    problems.push({ field: 'endpoints', rule: 'required', message: 'must have at least one of ipv4, ipv6 or baseUrl' });
+  }
+  if (r.baseUrl !== null) {
+    const u = new URL(r.baseUrl);
+    if (u.search || u.hash || u.username || u.password) {
+      problems.push({ field: 'endpoints.baseUrl', rule: 'base-url', message: 'must be scheme://host[:port][/path] without credentials, query or fragment' });
+    }
+  }
+  const hc = r.healthCheck;
+  if (hc) {
+    if (hc.type === 'tcp') {
+      if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(hc.target) || Number(hc.target.split(':').pop()) > 65535) {
+        problems.push({ field: 'healthCheck.target', rule: 'host-port', message: 'must be host:port for a tcp check (e.g. 192.0.2.10:443)' });
+      }
+    } else {
+      let url: URL | null = null;
+      try {
+        url = new URL(hc.target);
+      } catch {
+        url = null;
+      }
+      if (!url || url.protocol !== `${hc.type}:`) {
+        problems.push({ field: 'healthCheck.target', rule: 'url', message: `must be an ${hc.type}:// URL for an ${hc.type} check` });
+      }
+    }
+    if (hc.timeoutMs >= hc.intervalSeconds * 1000) {
+      problems.push({ field: 'healthCheck.timeoutMs', rule: 'less-than-interval', message: 'must be shorter than intervalSeconds, so probes never overlap' });
+    }
+    if (hc.insecureSkipVerify && hc.type !== 'https') {
+      problems.push({ field: 'healthCheck.insecureSkipVerify', rule: 'https-only', message: 'only applies to https checks' });
+    }
+    for (const part of hc.expectedStatus.split(',')) {
+      const [lo, hi] = part.split('-').map(Number);
+      if (lo < 100 || lo > 599 || (hi !== undefined && (hi < lo || hi > 599))) {
+        problems.push({ field: 'healthCheck.expectedStatus', rule: 'status-range', message: `"${part}" is not a status code or range within 100-599` });
+      }
+    }
+  }
+  if (r.webhookSecret !== null) {
+    const problem = webhookSecretProblem(r.webhookSecret);
+    if (problem) problems.push({ field: 'webhookSecret', rule: 'webhook-secret', message: problem });
+  }
+  if (r.anycast && new Set(r.anycast.upstreams).size !== r.anycast.upstreams.length) {
+    problems.push({ field: 'anycast.upstreams', rule: 'unique', message: 'must not repeat an ASN' });
+  }
+  if (r.anycast && r.anycast.upstreams.includes(r.anycast.originAsn)) {
+    problems.push({ field: 'anycast.upstreams', rule: 'not-origin', message: 'must not contain the origin ASN' });
+  }
+  if (problems.length > 0) throw DomainError.validation(problems);
+}
+
+function normalizeHealthCheck(d: HealthCheckDto): HealthCheckSpec {
+  const intervalSeconds = d.intervalSeconds ?? 30;
+  return {
+    type: d.type,
+    target: d.target,
+    intervalSeconds,
+    timeoutMs: d.timeoutMs ?? Math.min(5000, Math.floor((intervalSeconds * 1000) / 2)),
+    healthyThreshold: d.healthyThreshold ?? 3,
+    unhealthyThreshold: d.unhealthyThreshold ?? 3,
+    expectedStatus: d.expectedStatus ?? '200-399',
+    ...(d.bodyContains !== undefined ? { bodyContains: d.bodyContains } : {}),
+    ...(d.insecureSkipVerify !== undefined ? { insecureSkipVerify: d.insecureSkipVerify } : {}),
+  };
+}

@@ -1,0 +1,218 @@
+import { Injectable } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { DomainError } from '../common/domain-error';
+import { isInZone, normalizeName, checkDomainName } from '../common/dns-name';
+import { Page, PageRequest, toPage } from '../common/paging';
+import { RecordEntity, ZoneEntity } from './zone.entity';
+import { ServiceEntity } from './service.entity';
+import { CreateRecordDto, CreateZoneDto, RecordView, UpdateZoneDto, ZoneView } from './dto/zone.dto';
+import { normalizeRecordValues } from './record-values';
+import { REGISTRY_CHANGED, RegistryChangedEvent } from './registry-events';
+
+export const ZONE_DEFAULTS = { ttl: 3600, refresh: 3600, retry: 600, expire: 604800, negativeTtl: 300 } as const;
+
+/** Zones and their static records. Every change in a zone increases its SOA serial in the same transaction. */
+@Injectable()
+export class ZonesService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly events: EventEmitter2,
+  ) {}
+
+  async create(dto: CreateZoneDto, em?: EntityManager): Promise<ZoneView> {
+    const name = normalizeName(dto.name);
+    if (!name.includes('.')) throw DomainError.field('name', 'domain-name', 'must have at least two labels (e.g. example.com)');
+    const run = async (m: EntityManager) => {
+      if (await m.findOneBy(ZoneEntity, { name })) throw DomainError.conflict(`zone "${name}" already exists`);
+      const zone = m.create(ZoneEntity, {
+        name,
+        nameservers: dto.nameservers.map(normalizeName),
+        hostmaster: normalizeName(dto.hostmaster),
+        ttl: dto.ttl ?? ZONE_DEFAULTS.ttl,
+        refresh: dto.refresh ?? ZONE_DEFAULTS.refresh,
+        retry: dto.retry ?? ZONE_DEFAULTS.retry,
+        expire: dto.expire ?? ZONE_DEFAULTS.expire,
+        negativeTtl: dto.negativeTtl ?? ZONE_DEFAULTS.negativeTtl,
+        serial: 1,
+      });
+      return m.save(zone);
+    };
+    const saved = em ? await run(em) : await this.ds.transaction(run);
+    if (!em) this.changed('zone', name);
+    return toZoneView(saved);
+  }
+
+  async list(page: PageRequest): Promise<Page<ZoneView>> {
+    const qb = this.ds.getRepository(ZoneEntity).createQueryBuilder('z').orderBy('z.name', 'ASC').limit(page.limit + 1);
+    if (page.after !== null) qb.where('z.name > :after', { after: page.after });
+    return toPage(await qb.getMany(), page, (z) => z.name, toZoneView);
+  }
+
+  async get(name: string): Promise<ZoneView> {
+    return toZoneView(await this.mustFind(this.ds.manager, normalizeName(name)));
+  }
+
+  async update(nameIn: string, dto: UpdateZoneDto): Promise<ZoneView> {
+    const name = normalizeName(nameIn);
+    const saved = await this.ds.transaction(async (m) => {
+      const zone = await this.lockZone(m, name);
+      if (dto.nameservers !== undefined) zone.nameservers = dto.nameservers.map(normalizeName);
+      if (dto.hostmaster !== undefined) zone.hostmaster = normalizeName(dto.hostmaster);
+      for (const k of ['ttl', 'refresh', 'retry', 'expire', 'negativeTtl'] as const) {
+        if (dto[k] !== undefined && dto[k] !== null) zone[k] = dto[k] as number;
+      }
+      zone.serial = zone.serial + 1;
+      return m.save(zone);
+    });
+    this.changed('zone', name);
+    return toZoneView(saved);
+  }
+
+  async remove(nameIn: string): Promise<void> {
+    const name = normalizeName(nameIn);
+    await this.ds.transaction(async (m) => {
+      await this.lockZone(m, name);
+      const services = await m.find(ServiceEntity, { where: { zoneName: name }, order: { fqdn: 'ASC' }, take: 10 });
+      if (services.length > 0) {
+        throw DomainError.inUse(`zone "${name}" is still used by services: ${services.map((s) => s.fqdn).join(', ')}; delete them first`);
+      }
+      await m.delete(RecordEntity, { zoneName: name });
+      await m.delete(ZoneEntity, { name });
+    });
+    this.changed('zone', name);
+  }
+
+  async addRecord(zoneNameIn: string, dto: CreateRecordDto, em?: EntityManager): Promise<RecordView> {
+    const zoneName = normalizeName(zoneNameIn);
+    const run = async (m: EntityManager) => {
+      const zone = await this.lockZone(m, zoneName);
+      const fqdn = resolveRecordName(dto.name, zoneName);
+      const { values, problems } = normalizeRecordValues(dto.type, dto.values);
+      if (problems.length > 0) throw DomainError.validation(problems);
+      const atName = await m.find(RecordEntity, { where: { zoneName, name: fqdn } });
+      if (dto.type === 'CNAME') {
+        if (fqdn === zoneName) throw DomainError.field('type', 'cname-apex', 'a CNAME cannot be at the zone apex (RFC 1034 §3.6.2)');
+        if (atName.length > 0) {
+          throw DomainError.field('type', 'cname-exclusive', `${fqdn} already has ${atName.map((r) => r.type).join(', ')} data; a CNAME cannot stand beside other data (RFC 2181 §10.1)`);
+        }
+      } else if (atName.some((r) => r.type === 'CNAME')) {
+        throw DomainError.field('type', 'cname-exclusive', `${fqdn} has a CNAME; no other data may stand beside it (RFC 2181 §10.1)`);
+      }
+      if (atName.some((r) => r.type === dto.type)) {
+        throw DomainError.conflict(`${fqdn} already has a ${dto.type} record set; delete it first to replace it`);
+      }
+      if (['A', 'AAAA', 'CNAME'].includes(dto.type) && (await m.findOneBy(ServiceEntity, { fqdn }))) {
+        throw DomainError.conflict(`${fqdn} is a routed service; its A and AAAA answers come from the routing engine`);
+      }
+      const rec = m.create(RecordEntity, { id: randomUUID(), zoneName, name: fqdn, type: dto.type, ttl: dto.ttl ?? 300, values });
+      const saved = await m.save(rec);
+      zone.serial += 1;
+      await m.save(zone);
+      return saved;
+    };
+    const saved = em ? await run(em) : await this.ds.transaction(run);
+    if (!em) this.changed('record', zoneName);
+    return toRecordView(saved);
+  }
+
+  async listRecords(zoneNameIn: string, page: PageRequest): Promise<Page<RecordView>> {
+    const zoneName = normalizeName(zoneNameIn);
+    await this.mustFind(this.ds.manager, zoneName);
+    // Stable order: by owner name, then type, then id; the cursor carries all three.
+    const qb = this.ds
+      .getRepository(RecordEntity)
+      .createQueryBuilder('r')
+      .where('r.zone_name = :zoneName', { zoneName })
+      .orderBy('r.name', 'ASC')
+      .addOrderBy('r.type', 'ASC')
+      .addOrderBy('r.id', 'ASC')
+      .limit(page.limit + 1);
+    if (page.after !== null) {
+      const [n, t, id] = page.after.split('\u0000');
+      qb.andWhere('(r.name, r.type, r.id) > (:n, :t, :id)', { n, t, id });
+    }
+    return toPage(await qb.getMany(), page, (r) => `${r.name}\u0000${r.type}\u0000${r.id}`, toRecordView);
+  }
+
+  async removeRecord(zoneNameIn: string, id: string): Promise<void> {
+    const zoneName = normalizeName(zoneNameIn);
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw DomainError.notFound('record', id);
+    await this.ds.transaction(async (m) => {
+      const zone = await this.lockZone(m, zoneName);
+      const res = await m.delete(RecordEntity, { id, zoneName });
+      if (!res.affected) throw DomainError.notFound('record', id);
+      zone.serial += 1;
+      await m.save(zone);
+    });
+    this.changed('record', zoneName);
+  }
+
+  /** The zone a name belongs to: the longest zone name that is a suffix of it. */
+  async zoneFor(m: EntityManager, fqdn: string): Promise<ZoneEntity | null> {
+    const labels = fqdn.split('.');
+    const candidates = labels.map((_, i) => labels.slice(i).join('.'));
+    const zones = await m.createQueryBuilder(ZoneEntity, 'z').where('z.name IN (:...c)', { c: candidates }).getMany();
+    zones.sort((a, b) => b.name.length - a.name.length);
+    return zones[0] ?? null;
+  }
+
+  async bumpSerial(m: EntityManager, zoneName: string): Promise<void> {
+    await m.query('UPDATE zones SET serial = serial + 1, updated_at = now() WHERE name = $1', [zoneName]);
+  }
+
+  async lockZone(m: EntityManager, name: string): Promise<ZoneEntity> {
+    const zone = await m.createQueryBuilder(ZoneEntity, 'z').setLock('pessimistic_write').where('z.name = :name', { name }).getOne();
+    if (!zone) throw DomainError.notFound('zone', name);
+    return zone;
+  }
+
+  private async mustFind(m: EntityManager, name: string): Promise<ZoneEntity> {
+    const zone = await m.findOneBy(ZoneEntity, { name });
+    if (!zone) throw DomainError.notFound('zone', name);
+    return zone;
+  }
+
+  private changed(kind: RegistryChangedEvent['kind'], name: string): void {
+    this.events.emit(REGISTRY_CHANGED, { kind, name } satisfies RegistryChangedEvent);
+  }
+}
+
+/** "@" is the apex; a name ending in the zone (with or without the final dot) is fully qualified; else relative. */
+export function resolveRecordName(nameIn: string, zone: string): string {
+  const raw = nameIn.trim().toLowerCase();
+  let fqdn: string;
+  if (raw === '@' || raw === '') fqdn = zone;
+  else if (raw.endsWith('.')) fqdn = normalizeName(raw);
+  else if (isInZone(raw, zone)) fqdn = raw;
+  else fqdn = `${raw}.${zone}`;
+  const problem = checkDomainName(fqdn, { allowWildcard: true, allowUnderscore: true });
+  if (problem) throw DomainError.field('name', 'domain-name', problem);
+  if (!isInZone(fqdn, zone)) throw DomainError.field('name', 'in-zone', `${fqdn} is outside the zone ${zone}`);
+  return fqdn;
+}
+
+export function relativeName(fqdn: string, zone: string): string {
+  return fqdn === zone ? '@' : fqdn.slice(0, fqdn.length - zone.length - 1);
+}
+
+export function toZoneView(z: ZoneEntity): ZoneView {
+  return {
+    name: z.name,
+    nameservers: z.nameservers,
+    hostmaster: z.hostmaster,
+    ttl: z.ttl,
+    refresh: z.refresh,
+    retry: z.retry,
+    expire: z.expire,
+    negativeTtl: z.negativeTtl,
+    serial: z.serial,
+    createdAt: z.createdAt.toISOString(),
+    updatedAt: z.updatedAt.toISOString(),
+  };
+}
+
+export function toRecordView(r: RecordEntity): RecordView {
+  return { id: r.id, zone: r.zoneName, name: relativeName(r.name, r.zoneName), fqdn: r.name, type: r.type, ttl: r.ttl, values: r.values };
+}

@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import * as net from 'node:net';
+import { DomainError } from '../common/domain-error';
+import { normalizeName } from '../common/dns-name';
+import { truncateIp } from '../common/ip';
+import { GeoLocator } from '../geo/geo-locator';
+import { decide } from '../routing/engine';
+import { jurisdictionOf } from '../routing/jurisdiction';
+import type { ClientInfo, ClientSource, Decision, RoutingSnapshot } from '../routing/types';
+import { SnapshotStore } from '../snapshot/snapshot.store';
+
+export interface Explanation {
+  fqdn: string;
+  type: 'A' | 'AAAA';
+  snapshotVersion: number;
+  client: {
+    ip: string;
+    country: string | null;
+    continent: string | null;
+    jurisdiction: string | null;
+    latitude: number | null;
+    longitude: number | null;
+    source: ClientSource;
+  };
+  answer: { rcode: 'NOERROR' | 'SERVFAIL'; region: string | null; regions: string[]; addresses: string[]; ttl: number; ecsScope: number };
+  reason: string;
+  detail: string;
+  candidates: Decision['candidates'];
+}
+
+/** Explains a routing decision with the same engine, snapshot and locator as the DNS server. */
+@Injectable()
+export class RouteService {
+  constructor(
+    private readonly snapshots: SnapshotStore,
+    private readonly locator: GeoLocator,
+  ) {}
+
+  explain(q: Record<string, unknown>): Explanation {
+    for (const key of Object.keys(q)) {
+      if (!['fqdn', 'client', 'type'].includes(key)) throw DomainError.field(key, 'unknown-parameter', 'is not a known query parameter (fqdn, client, type)');
+    }
+    if (typeof q.fqdn !== 'string' || q.fqdn.length === 0) throw DomainError.field('fqdn', 'required', 'is required (the service name, e.g. app.example.com)');
+    if (typeof q.client !== 'string' || net.isIP(q.client) === 0) throw DomainError.field('client', 'ip', 'must be an IPv4 or IPv6 address');
+    const type = q.type === undefined ? 'A' : q.type;
+    if (type !== 'A' && type !== 'AAAA') throw DomainError.field('type', 'enum', 'must be A or AAAA');
+    const snapshot = this.snapshots.current();
+    const fqdn = normalizeName(q.fqdn);
+    return this.explainFor(snapshot, fqdn, type, q.client, 'explicit');
+  }
+
+  /** Also used by the redirect controller: one snapshot, read once, passed down. */
+  decideFor(snapshot: RoutingSnapshot, fqdn: string, type: 'A' | 'AAAA', ip: string, source: ClientSource): { decision: Decision; client: ClientInfo } {
+    const family = net.isIP(ip) === 6 ? 6 : 4;
+    const client: ClientInfo = { ip, family, location: this.locator.locate(ip), source };
+    const decision = decide(snapshot, { fqdn, qtype: type, client });
+    if (!decision) throw DomainError.notFound('service', fqdn);
+    return { decision, client };
+  }
+
+  private explainFor(snapshot: RoutingSnapshot, fqdn: string, type: 'A' | 'AAAA', ip: string, source: ClientSource): Explanation {
+    const { decision, client } = this.decideFor(snapshot, fqdn, type, ip, source);
+    const loc = client.location;
+    return {
+      fqdn,
+      type,
+      snapshotVersion: snapshot.version,
+      client: {
+        ip: truncateIp(ip),
+        country: loc.country,
+        continent: loc.continent,
+        jurisdiction: loc.country ? jurisdictionOf(loc.country) : null,
+        latitude: loc.latitude,
+        longitude: loc.longitude,
+        source,
+      },
+      answer: {
+        rcode: decision.outcome === 'refused' ? 'SERVFAIL' : 'NOERROR',
+        region: decision.regions[0] ?? null,
+        regions: [...decision.regions],
+        addresses: [...decision.addresses],
+        ttl: decision.ttl,
+        ecsScope: decision.ecsScope,
+      },
+      reason: decision.reason,
+      detail: decision.detail,
+      candidates: decision.candidates,
+    };
+  }
+}
