@@ -1,0 +1,52 @@
+/**
+ * A reply body prepared ahead of the query: everything after the question except the OPT.
+ * Built when a zone view is built (static data) or on a cache miss (engine decisions); the
+ * responder copies it behind the client's own header and question.
+ *
+ * The bytes are laid out for a question name of a known wire length: compression pointers in
+ * them point into the question (0xC00C is the question name itself), so a prepared answer is
+ * only used for questions whose name has that length (the name itself, in any letter case).
+ */
+export interface PreparedAnswer {
+  /** Header RCODE (0-15). */
+  readonly rcode: number;
+  readonly aa: boolean;
+  readonly ancount: number;
+  readonly nscount: number;
+  /** Answer and authority records. */
+  readonly body: Buffer;
+  /** Additional records (glue), dropped first when the reply would not fit. */
+  readonly arcount: number;
+  readonly additional: Buffer | null;
+  /** ECS SCOPE PREFIX-LENGTH for the reply (0 = same answer for every client). */
+  readonly ecsScope: number;
+  /** RFC 8914 INFO-CODE to add as an Extended DNS Error when the query had EDNS, or -1. */
+  readonly edeCode: number;
+  readonly edeText: Buffer | null;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export function prepared(
+  rcode: number,
+  aa: boolean,
+  fields: Partial<Omit<PreparedAnswer, 'rcode' | 'aa'>> = {},
+): PreparedAnswer {
+  return Object.freeze({
+    rcode,
+    aa,
+    ancount: fields.ancount ?? 0,
+    nscount: fields.nscount ?? 0,
+    body: fields.body ?? EMPTY,
+    arcount: fields.arcount ?? 0,
+    additional: fields.additional && fields.additional.length > 0 ? fields.additional : null,
+    ecsScope: fields.ecsScope ?? 0,
+    edeCode: fields.edeCode ?? -1,
+    edeText: fields.edeText ?? null,
+  });
+}
+
+/** The same answer with another ECS scope. */
+export function withScope(a: PreparedAnswer, ecsScope: number): PreparedAnswer {
+  return a.ecsScope === ecsScope ? a : Object.freeze({ ...a, ecsScope });
+}

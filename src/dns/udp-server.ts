@@ -1,0 +1,188 @@
+/**
+ * DNS over UDP on node:dgram, and DnsServer: UDP and TCP bound on the same port, answering through
+ * one DnsResponder.
+ *
+ * UDP: one socket on `host` (udp6 when host is an IPv6 address, which on Linux also receives
+ * IPv4 as ::ffff:a.b.c.d; udp4 otherwise). A datagram the responder will not answer is dropped.
+ * Send and socket errors are counted and logged, never thrown.
+ *
+ * DnsServer.listen() with port 0 binds UDP on a free port, then TCP on that same port, retrying
+ * with a new port a few times if TCP's is taken. close() stops both and closes TCP connections.
+ * counters() returns a plain object for metrics.
+ */
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import type { DnsResponder, PeerAddress, ResponderStats } from './responder';
+import { TcpListener, type TcpCounters } from './tcp-server';
+
+/** Satisfied by Nest's Logger and by pino-style wrappers that take a string. */
+export interface DnsLogger {
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface DnsServerOptions {
+  readonly host: string;
+  /** 0 picks a free port (the same for UDP and TCP). */
+  readonly port: number;
+  /** TCP idle timeout, default 10 s. */
+  readonly idleTimeoutMs?: number;
+  /** Concurrent TCP connections, default 1,000 (the least recently active is closed to admit a new one). */
+  readonly maxTcpConnections?: number;
+  /** Concurrent TCP connections from one address, default 100 (further ones are refused). */
+  readonly maxTcpConnectionsPerClient?: number;
+  readonly logger?: DnsLogger;
+}
+
+export interface UdpCounters {
+  received: number;
+  replied: number;
+  sendErrors: number;
+  socketErrors: number;
+}
+
+export interface DnsServerCounters extends ResponderStats {
+  readonly udp: Readonly<UdpCounters>;
+  readonly tcp: Readonly<TcpCounters> & { readonly open: number };
+}
+
+export const DEFAULT_TCP_IDLE_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_TCP_CONNECTIONS = 1_000;
+export const DEFAULT_MAX_TCP_CONNECTIONS_PER_CLIENT = 100;
+const PORT_ATTEMPTS = 5;
+
+export class UdpListener {
+  private socket: dgram.Socket | null = null;
+  /** Reused for every datagram: the responder reads it synchronously. */
+  private readonly peer: PeerAddress = { address: '', family: 4 };
+  readonly counters: UdpCounters = { received: 0, replied: 0, sendErrors: 0, socketErrors: 0 };
+
+  constructor(
+    private readonly responder: DnsResponder,
+    private readonly log: (level: 'warn' | 'error', message: string) => void,
+  ) {}
+
+  bind(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
+      const onBindError = (err: Error): void => {
+        socket.close();
+        reject(err);
+      };
+      socket.once('error', onBindError);
+      socket.on('message', this.onMessage);
+      socket.bind({ address: host, port, exclusive: true }, () => {
+        socket.off('error', onBindError);
+        socket.on('error', this.onError);
+        this.socket = socket;
+        resolve(socket.address().port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    const socket = this.socket;
+    this.socket = null;
+    if (socket === null) return Promise.resolve();
+    return new Promise((resolve) => {
+      try {
+        socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+  }
+
+  private readonly onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+    this.counters.received++;
+    const socket = this.socket;
+    if (socket === null) return;
+    const peer = this.peer;
+    peer.address = rinfo.address;
+    peer.family = (rinfo.family as unknown) === 'IPv6' || (rinfo.family as unknown) === 6 ? 6 : 4;
+    const reply = this.responder.respond(msg, peer, 'udp');
+    if (reply === null) return;
+    try {
+      // No callback: a failed send is emitted as 'error' (counted in onError).
+      socket.send(reply, rinfo.port, rinfo.address);
+      this.counters.replied++;
+    } catch (err) {
+      this.counters.sendErrors++;
+      this.log('warn', `dns udp send failed: ${(err as Error).message}`);
+    }
+  };
+
+  private readonly onError = (err: Error): void => {
+    this.counters.socketErrors++;
+    this.log('warn', `dns udp socket error: ${err.message}`);
+  };
+}
+
+export class DnsServer {
+  private readonly udp: UdpListener;
+  private readonly tcp: TcpListener;
+  private boundPort: number | null = null;
+
+  constructor(
+    private readonly responder: DnsResponder,
+    private readonly opts: DnsServerOptions,
+  ) {
+    const logger = opts.logger;
+    const log = (level: 'warn' | 'error', message: string): void => {
+      try {
+        if (logger) logger[level](message);
+      } catch {
+        // logging must never take the server down
+      }
+    };
+    this.udp = new UdpListener(responder, log);
+    this.tcp = new TcpListener(
+      responder,
+      {
+        idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_TCP_IDLE_TIMEOUT_MS,
+        maxConnections: opts.maxTcpConnections ?? DEFAULT_MAX_TCP_CONNECTIONS,
+        maxConnectionsPerClient: opts.maxTcpConnectionsPerClient ?? DEFAULT_MAX_TCP_CONNECTIONS_PER_CLIENT,
+      },
+      log,
+    );
+  }
+
+  /** The bound port, or null before listen(). */
+  get port(): number | null {
+    return this.boundPort;
+  }
+
+  /** Binds UDP and TCP on the same port; rejects (with nothing left bound) if that fails. */
+  async listen(): Promise<{ port: number }> {
+    if (this.boundPort !== null) return { port: this.boundPort };
+    const { host, port } = this.opts;
+    const attempts = port === 0 ? PORT_ATTEMPTS : 1;
+    let lastError: unknown = null;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const udpPort = await this.udp.bind(host, port);
+      try {
+        await this.tcp.listen(host, udpPort);
+        this.boundPort = udpPort;
+        return { port: udpPort };
+      } catch (err) {
+        lastError = err;
+        await this.udp.close();
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') break;
+      }
+    }
+    throw lastError instanceof Error ? lastError : new Error(`dns: cannot bind TCP on ${host}:${port}`);
+  }
+
+  async close(): Promise<void> {
+    this.boundPort = null;
+    await Promise.all([this.udp.close(), this.tcp.close()]);
+  }
+
+  counters(): DnsServerCounters {
+    return {
+      ...this.responder.stats(),
+      udp: { ...this.udp.counters },
+      tcp: { ...this.tcp.counters, open: this.tcp.openConnections },
+    };
+  }
+}

@@ -1,0 +1,659 @@
+/**
+ * The DNS view of one RoutingSnapshot, built once per snapshot (off the hot path) so that a query
+ * costs a map look-up and a copy.
+ *
+ * Inputs: a RoutingSnapshot (zones with static records, regions, services).
+ * Outputs: for every owner name (zone apexes, static record names, service names and the empty
+ * non-terminals above them) a `NameNode` holding pre-encoded replies per QTYPE (answer, authority
+ * and glue, with compression pointers into the question), the NODATA reply, the minimal ANY reply
+ * (RFC 8482), and for service names the per-address A/AAAA RRs the responder concatenates after a
+ * routing decision.
+ *
+ * Data rules (bad data is skipped and listed in `warnings`, never thrown):
+ * - a record belongs to the longest served zone that contains its name (nested zones win);
+ * - a CNAME excludes all other data at its name (RFC 2181 §10.1): other types are dropped; a CNAME
+ *   at an apex or at a service name is dropped; CNAMEs are chased one step inside the zone
+ *   (static RRsets, or a service's engine decision);
+ * - a service name answers A/AAAA from the engine; static A/AAAA at that name are dropped; other
+ *   static types there are served;
+ * - an NS RRset below an apex is a delegation: every name at or below it gets a referral (AA=0,
+ *   NS in authority, A/AAAA glue we know in additional);
+ * - "*" as the leftmost label is a wildcard (RFC 4592), used when the closest encloser of a
+ *   non-existent name is its parent;
+ * - RRsets are de-duplicated (RFC 2181 §5) and take the lowest TTL of their records (§5.2);
+ * - negative answers carry the SOA with TTL = min(SOA TTL, negativeTtl) (RFC 2308 §3).
+ */
+import type { RegionSnap, RoutingSnapshot, ServiceSnap, ZoneSnap } from '../routing/types';
+import { prepared, type PreparedAnswer } from './answer';
+import { HEADER_LENGTH, RCODE, TYPE } from './wire/constants';
+import {
+  RecordWriter,
+  checkEncodable,
+  clampTtl,
+  ipv4Bytes,
+  ipv6Bytes,
+  nameLabels,
+  nameWireLength,
+  parseMx,
+  parseTarget,
+  rdataKey,
+  writeRdata,
+} from './wire/encoder';
+
+const TYPE_BY_NAME: Readonly<Record<string, number>> = {
+  A: TYPE.A,
+  AAAA: TYPE.AAAA,
+  CNAME: TYPE.CNAME,
+  TXT: TYPE.TXT,
+  MX: TYPE.MX,
+  NS: TYPE.NS,
+  CAA: TYPE.CAA,
+};
+
+/** The RRset an ANY query is answered with, first present wins (RFC 8482 §4.1: one RRset). */
+const ANY_PREFERENCE = [TYPE.SOA, TYPE.A, TYPE.AAAA, TYPE.MX, TYPE.TXT, TYPE.CAA, TYPE.NS];
+
+/** Question name at offset 12, then QTYPE and QCLASS. */
+const QUESTION_POINTER = HEADER_LENGTH;
+
+interface RRset {
+  readonly type: number;
+  ttl: number;
+  readonly values: string[];
+  readonly keys: Set<string>;
+}
+
+export class ZoneData {
+  apex!: NameNode;
+  readonly wireLength: number;
+  /** TTL of the SOA in negative answers (RFC 2308 §3). */
+  readonly negativeSoaTtl: number;
+  /** SOA MNAME (the first nameserver) and RNAME labels, with fallbacks when unusable. */
+  readonly mname: string;
+  readonly rname: readonly string[];
+  readonly problems: string[] = [];
+  private readonly negatives = new Map<number, PreparedAnswer>();
+
+  constructor(
+    readonly name: string,
+    readonly snap: ZoneSnap,
+  ) {
+    this.wireLength = nameWireLength(name);
+    this.negativeSoaTtl = Math.min(clampTtl(snap.ttl), clampTtl(snap.negativeTtl));
+    let mname = name;
+    try {
+      if (snap.nameservers.length > 0) mname = parseTarget(snap.nameservers[0]);
+    } catch (error) {
+      this.problems.push(`SOA MNAME: ${(error as Error).message}; the apex is used`);
+    }
+    this.mname = mname;
+    let rname = mailboxLabels(snap.hostmaster, name);
+    if (rname.some((l) => l.length === 0 || l.length > 63) || rname.reduce((n, l) => n + 1 + l.length, 1) > 255) {
+      this.problems.push(`SOA RNAME from "${snap.hostmaster}" is not encodable; hostmaster.${name} is used`);
+      rname = ['hostmaster', ...nameLabels(name)];
+    }
+    this.rname = rname;
+  }
+
+  /**
+   * NXDOMAIN (rcode 3) or NODATA (rcode 0) with the SOA in authority, for a question name of
+   * `qnameWireLength` octets in this zone. Built on first use per length, then reused.
+   */
+  negative(rcode: number, qnameWireLength: number): PreparedAnswer {
+    const key = rcode * 256 + qnameWireLength;
+    let answer = this.negatives.get(key);
+    if (answer === undefined) {
+      const w = new RecordWriter(HEADER_LENGTH + qnameWireLength + 4);
+      w.knownName(this.name, HEADER_LENGTH + qnameWireLength - this.wireLength);
+      writeSoa(w, this, this.negativeSoaTtl);
+      answer = prepared(rcode, true, { nscount: 1, body: w.bytes() });
+      this.negatives.set(key, answer);
+    }
+    return answer;
+  }
+}
+
+/** A service's A/AAAA RRs per address, owner = the question name (0xC00C), TTL = service ttl. */
+export class ServiceData {
+  readonly ttl: number;
+  private readonly rr4 = new Map<string, Buffer>();
+  private readonly rr6 = new Map<string, Buffer>();
+
+  constructor(
+    readonly snap: ServiceSnap,
+    regions: ReadonlyMap<string, RegionSnap>,
+    warn: (message: string) => void,
+  ) {
+    this.ttl = clampTtl(snap.ttl);
+    for (const regionName of snap.regions) {
+      const region = regions.get(regionName);
+      if (region === undefined) {
+        warn(`service ${snap.fqdn}: unknown region ${regionName}`);
+        continue;
+      }
+      for (const address of region.ipv4) this.add(this.rr4, TYPE.A, address, warn);
+      for (const address of region.ipv6) this.add(this.rr6, TYPE.AAAA, address, warn);
+    }
+  }
+
+  /** The RR for one address; an address the snapshot did not list is encoded on the spot. */
+  addressRecord(family: 4 | 6, address: string): Buffer {
+    const known = (family === 4 ? this.rr4 : this.rr6).get(address);
+    if (known !== undefined) return known;
+    return encodeAddressRecord(family === 4 ? TYPE.A : TYPE.AAAA, this.ttl, address);
+  }
+
+  private add(map: Map<string, Buffer>, type: number, address: string, warn: (m: string) => void): void {
+    if (map.has(address)) return;
+    try {
+      map.set(address, encodeAddressRecord(type, this.ttl, address));
+    } catch (error) {
+      warn(`service ${this.snap.fqdn}: ${(error as Error).message}`);
+    }
+  }
+}
+
+function encodeAddressRecord(type: number, ttl: number, address: string): Buffer {
+  const rdata = type === TYPE.A ? ipv4Bytes(address) : ipv6Bytes(address);
+  const b = Buffer.alloc(12 + rdata.length);
+  b.writeUInt16BE(0xc000 | QUESTION_POINTER, 0);
+  b.writeUInt16BE(type, 2);
+  b.writeUInt16BE(1, 4);
+  b.writeUInt32BE(ttl, 6);
+  b.writeUInt16BE(rdata.length, 10);
+  rdata.copy(b, 12);
+  return b;
+}
+
+/** A/AAAA at a name answered by the routing engine. */
+export interface DynamicAnswer {
+  readonly service: ServiceData;
+  /** Records before the addresses (the CNAME when this name is a CNAME to the service), or null. */
+  readonly prefix: Buffer | null;
+  readonly prefixCount: number;
+  /** Message offset of the owner name of the address RRs (12 = the question name). */
+  readonly ownerPointer: number;
+}
+
+export class NameNode {
+  readonly wireLength: number;
+  /** Static RRsets (after the CNAME and service rules). */
+  readonly rrsets = new Map<number, RRset>();
+  /** Pre-encoded reply per QTYPE. */
+  readonly answers = new Map<number, PreparedAnswer>();
+  /** Reply for any QTYPE without an entry in `answers` (NODATA, or the CNAME). */
+  other!: PreparedAnswer;
+  /** Minimal reply to QTYPE ANY. */
+  any!: PreparedAnswer;
+  /** A/AAAA decided by the engine, when this is (or is a CNAME to) a service name. */
+  dynamic: DynamicAnswer | null = null;
+  service: ServiceData | null = null;
+  /** The delegation point at or above this name (topmost), when there is one. */
+  cut: NameNode | null = null;
+  /** The "*" child of this name (RFC 4592), if any. */
+  wildcard: NameNode | null = null;
+  /** For a "*" node: replies valid for any question name (owner = 0xC00C, rdata uncompressed). */
+  wild: { answers: Map<number, PreparedAnswer>; other: PreparedAnswer | null; any: PreparedAnswer } | null = null;
+  /** Engine replies cached per client address (see DnsResponder); emptied with the view. */
+  readonly cacheA = new Map<string, PreparedAnswer>();
+  readonly cacheAAAA = new Map<string, PreparedAnswer>();
+  /** Keyed by the ECS address: kept apart because the reply's ECS scope matters only there. */
+  readonly cacheEcsA = new Map<string, PreparedAnswer>();
+  readonly cacheEcsAAAA = new Map<string, PreparedAnswer>();
+  private readonly referrals = new Map<number, PreparedAnswer>();
+
+  constructor(
+    readonly name: string,
+    readonly zone: ZoneData,
+    private readonly view: ZoneView,
+  ) {
+    this.wireLength = nameWireLength(name);
+  }
+
+  /** Referral from this delegation point, for a question name of `qnameWireLength` octets. */
+  referral(qnameWireLength: number): PreparedAnswer {
+    let answer = this.referrals.get(qnameWireLength);
+    if (answer === undefined) {
+      answer = this.view.buildReferral(this, qnameWireLength);
+      this.referrals.set(qnameWireLength, answer);
+    }
+    return answer;
+  }
+}
+
+export class ZoneView {
+  readonly version: number;
+  readonly warnings: string[] = [];
+  private readonly nodes = new Map<string, NameNode>();
+  private readonly zones = new Map<string, ZoneData>();
+  /** Most labels of any owner name: longer question names are trimmed before the suffix walk. */
+  private maxLabels = 0;
+
+  private constructor(readonly snapshot: RoutingSnapshot) {
+    this.version = snapshot.version;
+  }
+
+  static build(snapshot: RoutingSnapshot): ZoneView {
+    const view = new ZoneView(snapshot);
+    view.load();
+    return view;
+  }
+
+  /** The node of an existing name (lower case, presentation form), if any. */
+  find(qname: string): NameNode | undefined {
+    return this.nodes.get(qname);
+  }
+
+  /** The longest existing proper ancestor of a name that does not exist; undefined outside every zone. */
+  closestEncloser(qname: string): NameNode | undefined {
+    let labels = 1;
+    for (let i = qname.indexOf('.'); i >= 0; i = qname.indexOf('.', i + 1)) labels++;
+    let i = qname.indexOf('.');
+    while (i >= 0) {
+      labels--;
+      if (labels <= this.maxLabels) {
+        const node = this.nodes.get(qname.slice(i + 1));
+        if (node !== undefined) return node;
+      }
+      i = qname.indexOf('.', i + 1);
+    }
+    return undefined;
+  }
+
+  get zoneNames(): string[] {
+    return [...this.zones.keys()];
+  }
+
+  get nameCount(): number {
+    return this.nodes.size;
+  }
+
+  /** Number of engine replies cached in this view's nodes. */
+  cachedAnswers(): number {
+    let n = 0;
+    for (const node of this.nodes.values()) n += node.cacheA.size + node.cacheAAAA.size + node.cacheEcsA.size + node.cacheEcsAAAA.size;
+    return n;
+  }
+
+  /** Empties every node's engine-reply cache. */
+  clearCaches(): void {
+    for (const node of this.nodes.values()) {
+      node.cacheA.clear();
+      node.cacheAAAA.clear();
+      node.cacheEcsA.clear();
+      node.cacheEcsAAAA.clear();
+    }
+  }
+
+  // ---- building ----
+
+  private warn = (message: string): void => {
+    if (this.warnings.length < 1000) this.warnings.push(message);
+  };
+
+  private load(): void {
+    for (const snap of this.snapshot.zones.values()) {
+      const name = normalize(snap.name);
+      try {
+        if (name === '') throw new Error('the root zone is not served');
+        checkEncodable(name);
+      } catch (error) {
+        this.warn(`zone ${snap.name}: ${(error as Error).message}`);
+        continue;
+      }
+      const zone = new ZoneData(name, snap);
+      for (const problem of zone.problems) this.warn(`zone ${name}: ${problem}`);
+      this.zones.set(name, zone);
+      zone.apex = this.ensureNode(name, zone);
+    }
+    for (const zone of this.zones.values()) this.loadRecords(zone);
+    this.loadServices();
+    for (const node of [...this.nodes.values()]) this.ensureAncestors(node);
+    for (const zone of this.zones.values()) this.loadApex(zone);
+    for (const node of this.nodes.values()) this.applyDataRules(node);
+    this.markCutsAndWildcards();
+    for (const node of this.nodes.values()) this.buildNode(node);
+    for (const node of this.nodes.values()) this.maxLabels = Math.max(this.maxLabels, nameLabels(node.name).length);
+  }
+
+  /** The longest served zone containing `name`. */
+  private zoneOf(name: string): ZoneData | undefined {
+    let candidate = name;
+    for (;;) {
+      const zone = this.zones.get(candidate);
+      if (zone !== undefined) return zone;
+      const dot = candidate.indexOf('.');
+      if (dot < 0) return undefined;
+      candidate = candidate.slice(dot + 1);
+    }
+  }
+
+  private ensureNode(name: string, zone: ZoneData): NameNode {
+    let node = this.nodes.get(name);
+    if (node === undefined) {
+      node = new NameNode(name, zone, this);
+      this.nodes.set(name, node);
+    }
+    return node;
+  }
+
+  private ensureAncestors(node: NameNode): void {
+    let name = node.name;
+    while (name !== node.zone.name) {
+      const dot = name.indexOf('.');
+      if (dot < 0) return;
+      name = name.slice(dot + 1);
+      this.ensureNode(name, node.zone);
+    }
+  }
+
+  private loadRecords(zone: ZoneData): void {
+    for (const record of zone.snap.records) {
+      const name = normalize(record.name);
+      const type = TYPE_BY_NAME[record.type];
+      const where = `record ${record.name} ${record.type}`;
+      if (type === undefined) {
+        this.warn(`${where}: unsupported type`);
+        continue;
+      }
+      if (this.zoneOf(name) !== zone) {
+        this.warn(`${where}: not in zone ${zone.name} (or inside a more specific served zone)`);
+        continue;
+      }
+      try {
+        checkEncodable(name);
+      } catch (error) {
+        this.warn(`${where}: ${(error as Error).message}`);
+        continue;
+      }
+      const node = this.ensureNode(name, zone);
+      for (const value of record.values) this.addValue(node, type, clampTtl(record.ttl), value, where);
+    }
+  }
+
+  private addValue(node: NameNode, type: number, ttl: number, value: string, where: string): void {
+    let key: string;
+    try {
+      key = rdataKey(type, value);
+    } catch (error) {
+      this.warn(`${where}: value "${value}" skipped: ${(error as Error).message}`);
+      return;
+    }
+    let rrset = node.rrsets.get(type);
+    if (rrset === undefined) {
+      rrset = { type, ttl, values: [], keys: new Set() };
+      node.rrsets.set(type, rrset);
+    }
+    rrset.ttl = Math.min(rrset.ttl, ttl);
+    if (rrset.keys.has(key)) return;
+    rrset.keys.add(key);
+    rrset.values.push(value);
+  }
+
+  private loadServices(): void {
+    for (const snap of this.snapshot.services.values()) {
+      const fqdn = normalize(snap.fqdn);
+      const zone = this.zoneOf(fqdn);
+      if (zone === undefined) {
+        this.warn(`service ${snap.fqdn}: not inside a served zone`);
+        continue;
+      }
+      try {
+        checkEncodable(fqdn);
+      } catch (error) {
+        this.warn(`service ${snap.fqdn}: ${(error as Error).message}`);
+        continue;
+      }
+      const node = this.ensureNode(fqdn, zone);
+      node.service = new ServiceData(snap, this.snapshot.regions, this.warn);
+    }
+  }
+
+  /** Apex NS = the zone's nameservers plus static NS at the apex, TTL = zone ttl. */
+  private loadApex(zone: ZoneData): void {
+    const apex = zone.apex;
+    const staticNs = apex.rrsets.get(TYPE.NS);
+    apex.rrsets.delete(TYPE.NS);
+    const ttl = clampTtl(zone.snap.ttl);
+    for (const ns of zone.snap.nameservers) this.addValue(apex, TYPE.NS, ttl, ns, `zone ${zone.name} nameserver`);
+    if (staticNs) for (const v of staticNs.values) this.addValue(apex, TYPE.NS, ttl, v, `zone ${zone.name} NS`);
+    if (!apex.rrsets.has(TYPE.NS)) this.warn(`zone ${zone.name}: no nameservers`);
+  }
+
+  private applyDataRules(node: NameNode): void {
+    const isApex = node.zone.apex === node;
+    if (node.service !== null) {
+      for (const type of [TYPE.A, TYPE.AAAA, TYPE.CNAME]) {
+        if (node.rrsets.delete(type)) this.warn(`${node.name}: static ${typeName(type)} ignored at a service name`);
+      }
+    }
+    const cname = node.rrsets.get(TYPE.CNAME);
+    if (cname === undefined) return;
+    if (isApex) {
+      node.rrsets.delete(TYPE.CNAME);
+      this.warn(`${node.name}: CNAME at a zone apex ignored`);
+      return;
+    }
+    for (const type of [...node.rrsets.keys()]) {
+      if (type !== TYPE.CNAME) {
+        node.rrsets.delete(type);
+        this.warn(`${node.name}: ${typeName(type)} ignored beside a CNAME`);
+      }
+    }
+    if (cname.values.length > 1) {
+      this.warn(`${node.name}: CNAME has ${cname.values.length} values; the first is served`);
+      cname.values.length = 1;
+    }
+  }
+
+  private markCutsAndWildcards(): void {
+    for (const node of this.nodes.values()) {
+      // The topmost NS RRset below the apex on the way up is the delegation point.
+      let name = node.name;
+      let cut: NameNode | null = null;
+      while (name !== node.zone.name) {
+        const ancestor = this.nodes.get(name);
+        if (ancestor !== undefined && ancestor.rrsets.has(TYPE.NS)) cut = ancestor;
+        const dot = name.indexOf('.');
+        if (dot < 0) break;
+        name = name.slice(dot + 1);
+      }
+      node.cut = cut;
+      if (cut !== null && node.service !== null) this.warn(`service ${node.name}: below the delegation ${cut.name}; referral served`);
+      if (node.name.startsWith('*.')) {
+        const parent = this.nodes.get(node.name.slice(2));
+        if (parent !== undefined) parent.wildcard = node;
+      }
+    }
+  }
+
+  private buildNode(node: NameNode): void {
+    if (node.cut !== null) {
+      const referral = node.cut.referral(node.wireLength);
+      node.other = referral;
+      node.any = referral;
+      return;
+    }
+    try {
+      this.buildAnswers(node);
+      if (node.name.startsWith('*.')) this.buildWild(node);
+    } catch (error) {
+      // Unencodable data at one name must not take the zone down: that name answers NODATA.
+      this.warn(`${node.name}: ${(error as Error).message}`);
+      node.answers.clear();
+      node.dynamic = null;
+      node.other = node.zone.negative(RCODE.NOERROR, node.wireLength);
+      node.any = node.other;
+    }
+  }
+
+  private buildAnswers(node: NameNode): void {
+    const zone = node.zone;
+    const cname = node.rrsets.get(TYPE.CNAME);
+    if (cname !== undefined) {
+      this.buildCname(node, cname);
+      return;
+    }
+    for (const rrset of node.rrsets.values()) {
+      const w = this.nodeWriter(node);
+      this.writeRRset(w, node.name, rrset);
+      const ancount = w.records;
+      const bodyEnd = w.size;
+      if (rrset.type === TYPE.NS || rrset.type === TYPE.MX) this.writeGlue(w, rrset);
+      node.answers.set(
+        rrset.type,
+        prepared(RCODE.NOERROR, true, { ancount, body: w.slice(0, bodyEnd), arcount: w.records - ancount, additional: w.slice(bodyEnd) }),
+      );
+    }
+    if (zone.apex === node) {
+      const w = this.nodeWriter(node);
+      writeSoa(w, zone, clampTtl(zone.snap.ttl));
+      node.answers.set(TYPE.SOA, prepared(RCODE.NOERROR, true, { ancount: 1, body: w.bytes() }));
+    }
+    node.other = zone.negative(RCODE.NOERROR, node.wireLength);
+    node.any = this.anyAnswer(node, node.answers, () => this.nodeWriter(node));
+    if (node.service !== null) node.dynamic = { service: node.service, prefix: null, prefixCount: 0, ownerPointer: QUESTION_POINTER };
+  }
+
+  private buildCname(node: NameNode, cname: RRset): void {
+    const target = parseTarget(cname.values[0]);
+    const cnameWriter = (): RecordWriter => {
+      const w = this.nodeWriter(node);
+      w.record(node.name, TYPE.CNAME, cname.ttl, (x) => x.name(target));
+      return w;
+    };
+    const only = cnameWriter();
+    const cnameAnswer = prepared(RCODE.NOERROR, true, { ancount: 1, body: only.bytes() });
+    node.answers.set(TYPE.CNAME, cnameAnswer);
+    node.other = cnameAnswer;
+    node.any = cnameAnswer;
+    // One step of chasing, inside the same zone and outside delegations.
+    const targetNode = this.nodes.get(target);
+    if (targetNode === undefined || targetNode.zone !== node.zone || targetNode.cut !== null || targetNode === node) return;
+    if (targetNode.service !== null) {
+      node.dynamic = {
+        service: targetNode.service,
+        prefix: cnameAnswer.body,
+        prefixCount: 1,
+        ownerPointer: only.offsetOf(target) ?? QUESTION_POINTER,
+      };
+    }
+    for (const rrset of targetNode.rrsets.values()) {
+      if (rrset.type === TYPE.CNAME) continue;
+      const w = cnameWriter();
+      this.writeRRset(w, target, rrset);
+      node.answers.set(rrset.type, prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes() }));
+    }
+  }
+
+  /** Replies for a "*" node that fit any question name: owner 0xC00C, names in rdata uncompressed. */
+  private buildWild(node: NameNode): void {
+    const answers = new Map<number, PreparedAnswer>();
+    const cname = node.rrsets.get(TYPE.CNAME);
+    let other: PreparedAnswer | null = null;
+    for (const rrset of node.rrsets.values()) {
+      const w = new RecordWriter(0, false);
+      this.writeRRset(w, QUESTION_POINTER, rrset);
+      answers.set(rrset.type, prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes() }));
+    }
+    if (cname !== undefined) other = answers.get(TYPE.CNAME) ?? null;
+    const any = other ?? this.anyAnswer(node, answers, () => new RecordWriter(0, false));
+    node.wild = { answers, other, any };
+  }
+
+  private anyAnswer(node: NameNode, answers: Map<number, PreparedAnswer>, writer: () => RecordWriter): PreparedAnswer {
+    for (const type of ANY_PREFERENCE) {
+      const a = answers.get(type);
+      if (a !== undefined) return a.additional === null ? a : prepared(a.rcode, a.aa, { ancount: a.ancount, body: a.body });
+    }
+    // RFC 8482 §4.2: a synthesized HINFO when there is no RRset to pick.
+    const w = writer();
+    w.record(QUESTION_POINTER, TYPE.HINFO, clampTtl(node.zone.snap.ttl), (x) => {
+      x.characterString(Buffer.from('RFC8482', 'latin1'));
+      x.characterString(Buffer.alloc(0));
+    });
+    return prepared(RCODE.NOERROR, true, { ancount: 1, body: w.bytes() });
+  }
+
+  /** A writer for replies to the node's own name: the question name sits at offset 12. */
+  private nodeWriter(node: NameNode): RecordWriter {
+    return new RecordWriter(HEADER_LENGTH + node.wireLength + 4).knownName(node.name, QUESTION_POINTER);
+  }
+
+  private writeRRset(w: RecordWriter, owner: string | number, rrset: RRset): void {
+    for (const value of rrset.values) w.record(owner, rrset.type, rrset.ttl, (x) => writeRdata(x, rrset.type, value));
+  }
+
+  /** Additional-section A/AAAA for NS and MX targets we hold static addresses for. */
+  private writeGlue(w: RecordWriter, rrset: RRset): void {
+    const seen = new Set<string>();
+    for (const value of rrset.values) {
+      let target: string;
+      try {
+        target = rrset.type === TYPE.MX ? parseMx(value).exchange : parseTarget(value);
+      } catch {
+        continue;
+      }
+      if (seen.has(target)) continue;
+      seen.add(target);
+      const node = this.nodes.get(target);
+      if (node === undefined) continue;
+      for (const type of [TYPE.A, TYPE.AAAA]) {
+        const addresses = node.rrsets.get(type);
+        if (addresses !== undefined) this.writeRRset(w, target, addresses);
+      }
+    }
+  }
+
+  buildReferral(cut: NameNode, qnameWireLength: number): PreparedAnswer {
+    const ns = cut.rrsets.get(TYPE.NS);
+    if (ns === undefined) return cut.zone.negative(RCODE.NOERROR, qnameWireLength);
+    const w = new RecordWriter(HEADER_LENGTH + qnameWireLength + 4);
+    w.knownName(cut.name, HEADER_LENGTH + qnameWireLength - cut.wireLength);
+    this.writeRRset(w, cut.name, ns);
+    const nscount = w.records;
+    const bodyEnd = w.size;
+    this.writeGlue(w, ns);
+    return prepared(RCODE.NOERROR, false, {
+      nscount,
+      body: w.slice(0, bodyEnd),
+      arcount: w.records - nscount,
+      additional: w.slice(bodyEnd),
+    });
+  }
+}
+
+function writeSoa(w: RecordWriter, zone: ZoneData, ttl: number): void {
+  const snap = zone.snap;
+  w.record(zone.name, TYPE.SOA, ttl, (x) => {
+    x.name(zone.mname);
+    x.name(zone.rname);
+    x.u32(snap.serial);
+    x.u32(clampTtl(snap.refresh));
+    x.u32(clampTtl(snap.retry));
+    x.u32(clampTtl(snap.expire));
+    x.u32(clampTtl(snap.negativeTtl));
+  });
+}
+
+/**
+ * RNAME labels (RFC 1035 §8): "hostmaster@example.com" -> [hostmaster, example, com] (dots in the
+ * local part stay inside its label); a name already in RNAME form is used as it is.
+ */
+export function mailboxLabels(hostmaster: string, zone: string): string[] {
+  const h = (hostmaster ?? '').trim().replace(/\.$/, '');
+  if (h === '') return ['hostmaster', ...nameLabels(zone)];
+  const at = h.lastIndexOf('@');
+  if (at < 0) return nameLabels(h.toLowerCase());
+  return [h.slice(0, at), ...nameLabels(h.slice(at + 1).toLowerCase())];
+}
+
+function normalize(name: string): string {
+  const n = name.trim().toLowerCase();
+  return n.endsWith('.') ? n.slice(0, -1) : n;
+}
+
+function typeName(type: number): string {
+  for (const [name, value] of Object.entries(TYPE)) if (value === type) return name;
+  return `TYPE${type}`;
+}
