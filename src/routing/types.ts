@@ -125,8 +125,10 @@ export interface RouteQuery {
  * - unknown-location: the client could not be located; the service's order was used.
  * - residency-eu-only: a gdpr service, an EU client: only EU regions were offered.
  * - residency-no-eligible-region: a gdpr service, an EU client, and the service has no EU region: refused.
+ *   (Also when every EU region of the service is drained: drained regions are never answered.)
  * - all-unhealthy-fail-open: no candidate was routable; answered with the (allowed) candidates anyway.
  * - all-unhealthy-fail-closed: no candidate was routable and the service fails closed: refused.
+ *   (Also when every allowed region is drained, whatever whenAllUnhealthy says: there is nothing to answer.)
  * - no-address: no candidate region has an endpoint of the asked family (A/AAAA): NODATA.
  */
 export type Reason =
@@ -145,6 +147,12 @@ export type Reason =
   | 'all-unhealthy-fail-closed'
   | 'no-address';
 
+/**
+ * Why an unchosen candidate could not be answered; the first that applies, in this order:
+ * drained, residency, unhealthy (not while failing open), no-address (no endpoint of the asked
+ * family), not-in-geolocation-entry (outside every geolocation entry that matched the client,
+ * while those entries served the whole answer). Absent: usable, just ranked lower.
+ */
 export type ExclusionReason = 'drained' | 'unhealthy' | 'residency' | 'no-address' | 'not-in-geolocation-entry';
 
 export interface Candidate {

@@ -1,0 +1,422 @@
+/**
+ * Building the RoutingSnapshot: the one immutable value the engine reads per request.
+ *
+ * buildSnapshot validates the whole input and either returns a deep-frozen snapshot or throws a
+ * SnapshotValidationError listing every problem (never a snapshot applied halfway). Names are
+ * lower-cased without a trailing dot; a region's jurisdiction is derived from its country (an
+ * input jurisdiction that disagrees is a problem, since residency depends on it); optional
+ * fields get the API defaults. Tables are ImmutableMaps; per-service plans are precomputed.
+ */
+import * as ipaddr from 'ipaddr.js';
+import { ImmutableMap } from './immutable-map';
+import { jurisdictionOf } from './jurisdiction';
+import { CONTINENT_KEY_PREFIX, DEFAULT_GEOLOCATION_KEY, planService, registerPlans, type ServicePlan } from './service-plan';
+import type {
+  HealthStatus,
+  Policy,
+  RecordType,
+  RegionSnap,
+  Residency,
+  RoutingSnapshot,
+  ServiceSnap,
+  StaticRecordSnap,
+  UnknownLocation,
+  WhenAllUnhealthy,
+  ZoneSnap,
+} from './types';
+
+export interface StaticRecordInput {
+  readonly id: string | number;
+  /** Fully qualified (inside the zone), "@" for the apex, or relative to the zone. */
+  readonly name: string;
+  readonly type: RecordType;
+  readonly ttl: number;
+  readonly values: readonly string[];
+}
+
+export interface ZoneInput {
+  readonly name: string;
+  readonly serial: number;
+  readonly nameservers: readonly string[];
+  readonly hostmaster: string;
+  readonly ttl: number;
+  readonly refresh: number;
+  readonly retry: number;
+  readonly expire: number;
+  readonly negativeTtl: number;
+  readonly records?: readonly StaticRecordInput[];
+}
+
+export interface RegionInput {
+  readonly name: string;
+  readonly countryCode: string;
+  /** Derived from countryCode when absent; must agree with it when present. */
+  readonly jurisdiction?: string;
+  readonly latitude: number;
+  readonly longitude: number;
+  readonly ipv4?: readonly string[];
+  readonly ipv6?: readonly string[];
+  readonly baseUrl?: string | null;
+  /** 0-1000, default 100. */
+  readonly weight?: number;
+  /** Default false. */
+  readonly drained?: boolean;
+  /** Default 'unknown' (routes like healthy). */
+  readonly health?: HealthStatus;
+  readonly healthReason?: string | null;
+}
+
+export interface ServiceInput {
+  readonly fqdn: string;
+  /** The zone the service lives in; when absent, the longest zone containing fqdn. */
+  readonly zone?: string;
+  readonly policy: Policy;
+  readonly regions: readonly string[];
+  readonly geolocation?: Readonly<Record<string, readonly string[]>> | null;
+  /** 1-86400, default 30. */
+  readonly ttl?: number;
+  /** Default 'gdpr'. */
+  readonly residency?: Residency;
+  /** Default 'route'. */
+  readonly unknownLocation?: UnknownLocation;
+  /** Default 'fail-open'. */
+  readonly whenAllUnhealthy?: WhenAllUnhealthy;
+  /** 1-8, default 1. */
+  readonly answerCount?: number;
+}
+
+/** Plain data for a snapshot; ZoneSnap, RegionSnap and ServiceSnap values are valid inputs. */
+export interface SnapshotInput {
+  readonly zones: readonly ZoneInput[];
+  readonly regions: readonly RegionInput[];
+  readonly services: readonly ServiceInput[];
+}
+
+/** The input cannot become a snapshot; `problems` names every one found, one sentence each. */
+export class SnapshotValidationError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid routing snapshot (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n- ${problems.join('\n- ')}`);
+    this.name = 'SnapshotValidationError';
+    this.problems = Object.freeze([...problems]);
+  }
+}
+
+export const DEFAULT_REGION_WEIGHT = 100;
+export const DEFAULT_SERVICE_TTL = 30;
+export const MAX_SERVICE_TTL = 86400;
+export const MAX_ANSWER_COUNT = 8;
+export const MAX_REGION_WEIGHT = 1000;
+/** RFC 2181 §8: TTLs are at most 2^31 - 1. */
+const MAX_RECORD_TTL = 2147483647;
+
+const POLICIES: readonly Policy[] = ['proximity', 'failover', 'weighted', 'geolocation'];
+const RESIDENCIES: readonly Residency[] = ['gdpr', 'none'];
+const UNKNOWN_LOCATIONS: readonly UnknownLocation[] = ['route', 'treat-as-eu'];
+const WHEN_ALL_UNHEALTHY: readonly WhenAllUnhealthy[] = ['fail-open', 'fail-closed'];
+const HEALTH_STATUSES: readonly HealthStatus[] = ['healthy', 'unhealthy', 'unknown'];
+const RECORD_TYPES: readonly RecordType[] = ['A', 'AAAA', 'CNAME', 'TXT', 'MX', 'NS', 'CAA'];
+const CONTINENTS: readonly string[] = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'];
+/** Static record types that would compete with a service's engine-made A/AAAA answers. */
+const TYPES_OWNED_BY_SERVICES: readonly RecordType[] = ['A', 'AAAA', 'CNAME'];
+
+/** Lower case, trimmed, without a trailing dot. */
+export function normalizeDnsName(name: string): string {
+  const lower = name.trim().toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+function isInZone(name: string, zone: string): boolean {
+  return name === zone || name.endsWith(`.${zone}`);
+}
+
+function isIntegerIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
+function isNumberIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max;
+}
+
+function frozenCopy<T>(items: readonly T[] | null | undefined): readonly T[] {
+  return Object.freeze(items ? [...items] : []);
+}
+
+/**
+ * Validates `input` and returns it as a deep-frozen snapshot, or throws SnapshotValidationError
+ * naming every problem. `version` should increase with every swap.
+ */
+export function buildSnapshot(input: SnapshotInput, version: number, builtAt: Date = new Date()): RoutingSnapshot {
+  const problems: string[] = [];
+  if (!Number.isSafeInteger(version) || version < 0) problems.push(`version ${version} must be a non-negative integer`);
+
+  const zones = new Map<string, ZoneSnap>();
+  for (const zoneInput of input.zones ?? []) {
+    const zone = buildZone(zoneInput, problems);
+    if (zone === null) continue;
+    if (zones.has(zone.name)) problems.push(`zone ${zone.name} is defined more than once`);
+    else zones.set(zone.name, zone);
+  }
+
+  const regions = new Map<string, RegionSnap>();
+  for (const regionInput of input.regions ?? []) {
+    const region = buildRegion(regionInput, problems);
+    if (region === null) continue;
+    if (regions.has(region.name)) problems.push(`region ${region.name} is defined more than once`);
+    else regions.set(region.name, region);
+  }
+
+  const services = new Map<string, ServiceSnap>();
+  for (const serviceInput of input.services ?? []) {
+    const service = buildService(serviceInput, zones, regions, problems);
+    if (service === null) continue;
+    if (services.has(service.fqdn)) problems.push(`service ${service.fqdn} is defined more than once`);
+    else services.set(service.fqdn, service);
+  }
+
+  for (const zone of zones.values()) {
+    for (const record of zone.records) {
+      if (services.has(record.name) && TYPES_OWNED_BY_SERVICES.includes(record.type)) {
+        problems.push(`zone ${zone.name}: static ${record.type} record ${record.id} at ${record.name} clashes with the service of that name`);
+      }
+    }
+  }
+
+  if (problems.length > 0) throw new SnapshotValidationError(problems);
+
+  const snapshot: RoutingSnapshot = Object.freeze({
+    version,
+    builtAt: builtAt.toISOString(),
+    zones: new ImmutableMap(zones),
+    regions: new ImmutableMap(regions),
+    services: new ImmutableMap(services),
+  });
+  const plans = new Map<string, ServicePlan>();
+  for (const service of services.values()) plans.set(service.fqdn, planService(service, snapshot.regions));
+  registerPlans(snapshot, new ImmutableMap(plans));
+  return snapshot;
+}
+
+/** A valid snapshot with nothing in it (version 0): what the server holds before the first build. */
+export function emptySnapshot(builtAt: Date = new Date()): RoutingSnapshot {
+  return buildSnapshot({ zones: [], regions: [], services: [] }, 0, builtAt);
+}
+
+function buildZone(input: ZoneInput, problems: string[]): ZoneSnap | null {
+  if (typeof input?.name !== 'string' || normalizeDnsName(input.name) === '') {
+    problems.push('a zone has no name');
+    return null;
+  }
+  const name = normalizeDnsName(input.name);
+  const at = `zone ${name}`;
+  for (const field of ['serial', 'ttl', 'refresh', 'retry', 'expire', 'negativeTtl'] as const) {
+    const max = field === 'serial' ? 4294967295 : MAX_RECORD_TTL;
+    if (!isIntegerIn(input[field], 0, max)) problems.push(`${at}: ${field} ${input[field]} must be an integer from 0 to ${max}`);
+  }
+  if (!Array.isArray(input.nameservers)) problems.push(`${at}: nameservers must be a list`);
+  if (typeof input.hostmaster !== 'string') problems.push(`${at}: hostmaster must be a name`);
+
+  const records: StaticRecordSnap[] = [];
+  const ids = new Set<string>();
+  for (const recordInput of input.records ?? []) {
+    const id = String(recordInput.id);
+    const recordName = qualifyRecordName(recordInput.name, name);
+    const rat = `${at}: record ${id}`;
+    if (ids.has(id)) problems.push(`${rat} is defined more than once`);
+    ids.add(id);
+    if (!isInZone(recordName, name)) problems.push(`${rat}: name ${recordName} is outside the zone`);
+    if (!RECORD_TYPES.includes(recordInput.type)) problems.push(`${rat}: type ${recordInput.type} must be one of ${RECORD_TYPES.join(', ')}`);
+    if (!isIntegerIn(recordInput.ttl, 0, MAX_RECORD_TTL)) problems.push(`${rat}: ttl ${recordInput.ttl} must be an integer from 0 to ${MAX_RECORD_TTL}`);
+    if (!Array.isArray(recordInput.values)) problems.push(`${rat}: values must be a list`);
+    records.push(
+      Object.freeze({ id, name: recordName, type: recordInput.type, ttl: recordInput.ttl, values: frozenCopy(recordInput.values) }),
+    );
+  }
+  return Object.freeze({
+    name,
+    serial: input.serial,
+    nameservers: Object.freeze((input.nameservers ?? []).map(normalizeDnsName)),
+    hostmaster: typeof input.hostmaster === 'string' ? normalizeDnsName(input.hostmaster) : '',
+    ttl: input.ttl,
+    refresh: input.refresh,
+    retry: input.retry,
+    expire: input.expire,
+    negativeTtl: input.negativeTtl,
+    records: Object.freeze(records),
+  });
+}
+
+/** "@" is the apex; a name inside the zone is kept; any other name is relative to the zone. */
+function qualifyRecordName(raw: string, zone: string): string {
+  const text = String(raw ?? '').trim();
+  if (text === '@' || text === '') return zone;
+  const absolute = text.endsWith('.');
+  const name = normalizeDnsName(text);
+  return absolute || isInZone(name, zone) ? name : `${name}.${zone}`;
+}
+
+function buildRegion(input: RegionInput, problems: string[]): RegionSnap | null {
+  if (typeof input?.name !== 'string' || input.name.trim() === '') {
+    problems.push('a region has no name');
+    return null;
+  }
+  const name = input.name.trim().toLowerCase();
+  const at = `region ${name}`;
+  const countryCode = typeof input.countryCode === 'string' ? input.countryCode.trim().toUpperCase() : '';
+  let jurisdiction = '';
+  if (!/^[A-Z]{2}$/.test(countryCode)) problems.push(`${at}: countryCode ${input.countryCode} must be an ISO 3166-1 alpha-2 code`);
+  else {
+    jurisdiction = jurisdictionOf(countryCode);
+    if (input.jurisdiction !== undefined && input.jurisdiction !== null && input.jurisdiction.trim().toUpperCase() !== jurisdiction) {
+      problems.push(`${at}: jurisdiction ${input.jurisdiction} contradicts countryCode ${countryCode} (jurisdiction ${jurisdiction})`);
+    }
+  }
+  if (!isNumberIn(input.latitude, -90, 90)) problems.push(`${at}: latitude ${input.latitude} must be from -90 to 90`);
+  if (!isNumberIn(input.longitude, -180, 180)) problems.push(`${at}: longitude ${input.longitude} must be from -180 to 180`);
+  const ipv4 = normalizeAddresses(input.ipv4, 4, at, problems);
+  const ipv6 = normalizeAddresses(input.ipv6, 6, at, problems);
+  const weight = input.weight ?? DEFAULT_REGION_WEIGHT;
+  if (!isNumberIn(weight, 0, MAX_REGION_WEIGHT)) problems.push(`${at}: weight ${weight} must be from 0 to ${MAX_REGION_WEIGHT}`);
+  const health = input.health ?? 'unknown';
+  if (!HEALTH_STATUSES.includes(health)) problems.push(`${at}: health ${health} must be one of ${HEALTH_STATUSES.join(', ')}`);
+  const drained = input.drained ?? false;
+  if (typeof drained !== 'boolean') problems.push(`${at}: drained must be true or false`);
+  const baseUrl = input.baseUrl ?? null;
+  if (baseUrl !== null && !isHttpUrl(baseUrl)) problems.push(`${at}: baseUrl ${baseUrl} must be an http or https URL`);
+  return Object.freeze({
+    name,
+    countryCode,
+    jurisdiction,
+    latitude: input.latitude,
+    longitude: input.longitude,
+    ipv4,
+    ipv6,
+    baseUrl,
+    weight,
+    drained,
+    health,
+    healthReason: input.healthReason ?? null,
+  });
+}
+
+/** Valid addresses of the family, canonical (IPv6 per RFC 5952), each once, in input order. */
+function normalizeAddresses(raw: readonly string[] | undefined, family: 4 | 6, at: string, problems: string[]): readonly string[] {
+  const field = family === 4 ? 'ipv4' : 'ipv6';
+  if (raw !== undefined && !Array.isArray(raw)) {
+    problems.push(`${at}: ${field} must be a list of addresses`);
+    return Object.freeze([]);
+  }
+  const out: string[] = [];
+  for (const item of raw ?? []) {
+    const text = typeof item === 'string' ? item.trim() : '';
+    let canonical: string | null = null;
+    if (family === 4 && ipaddr.IPv4.isValidFourPartDecimal(text)) canonical = ipaddr.IPv4.parse(text).toString();
+    if (family === 6 && ipaddr.IPv6.isValid(text) && !text.includes('%')) canonical = ipaddr.IPv6.parse(text).toRFC5952String();
+    if (canonical === null) problems.push(`${at}: ${field} address ${String(item)} is not a valid IPv${family} address`);
+    else if (!out.includes(canonical)) out.push(canonical);
+  }
+  return Object.freeze(out);
+}
+
+function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function buildService(
+  input: ServiceInput,
+  zones: ReadonlyMap<string, ZoneSnap>,
+  regions: ReadonlyMap<string, RegionSnap>,
+  problems: string[],
+): ServiceSnap | null {
+  if (typeof input?.fqdn !== 'string' || normalizeDnsName(input.fqdn) === '') {
+    problems.push('a service has no fqdn');
+    return null;
+  }
+  const fqdn = normalizeDnsName(input.fqdn);
+  const at = `service ${fqdn}`;
+
+  let zone = typeof input.zone === 'string' ? normalizeDnsName(input.zone) : '';
+  if (zone === '') {
+    for (const candidate of zones.keys()) if (isInZone(fqdn, candidate) && candidate.length > zone.length) zone = candidate;
+    if (zone === '') problems.push(`${at}: no zone contains it`);
+  } else if (!zones.has(zone)) problems.push(`${at}: zone ${zone} does not exist`);
+  else if (!isInZone(fqdn, zone)) problems.push(`${at}: it is outside its zone ${zone}`);
+
+  if (!POLICIES.includes(input.policy)) problems.push(`${at}: policy ${input.policy} must be one of ${POLICIES.join(', ')}`);
+  const residency = input.residency ?? 'gdpr';
+  if (!RESIDENCIES.includes(residency)) problems.push(`${at}: residency ${residency} must be one of ${RESIDENCIES.join(', ')}`);
+  const unknownLocation = input.unknownLocation ?? 'route';
+  if (!UNKNOWN_LOCATIONS.includes(unknownLocation)) {
+    problems.push(`${at}: unknownLocation ${unknownLocation} must be one of ${UNKNOWN_LOCATIONS.join(', ')}`);
+  }
+  const whenAllUnhealthy = input.whenAllUnhealthy ?? 'fail-open';
+  if (!WHEN_ALL_UNHEALTHY.includes(whenAllUnhealthy)) {
+    problems.push(`${at}: whenAllUnhealthy ${whenAllUnhealthy} must be one of ${WHEN_ALL_UNHEALTHY.join(', ')}`);
+  }
+  const ttl = input.ttl ?? DEFAULT_SERVICE_TTL;
+  if (!isIntegerIn(ttl, 1, MAX_SERVICE_TTL)) problems.push(`${at}: ttl ${ttl} must be an integer from 1 to ${MAX_SERVICE_TTL}`);
+  const answerCount = input.answerCount ?? 1;
+  if (!isIntegerIn(answerCount, 1, MAX_ANSWER_COUNT)) {
+    problems.push(`${at}: answerCount ${answerCount} must be an integer from 1 to ${MAX_ANSWER_COUNT}`);
+  }
+
+  const regionNames: string[] = [];
+  if (!Array.isArray(input.regions) || input.regions.length === 0) problems.push(`${at}: it must list at least one region`);
+  for (const raw of Array.isArray(input.regions) ? input.regions : []) {
+    const name = String(raw).trim().toLowerCase();
+    if (regionNames.includes(name)) problems.push(`${at}: region ${name} is listed more than once`);
+    else if (!regions.has(name)) problems.push(`${at}: region ${name} does not exist`);
+    regionNames.push(name);
+  }
+
+  let geolocation: Readonly<Record<string, readonly string[]>> | null = null;
+  if (input.geolocation !== null && input.geolocation !== undefined) {
+    const entries: Record<string, readonly string[]> = {};
+    for (const [rawKey, rawNames] of Object.entries(input.geolocation)) {
+      const key = normalizeGeolocationKey(rawKey);
+      if (key === null) {
+        problems.push(`${at}: geolocation key "${rawKey}" must be an ISO country code, continent:XX (XX one of ${CONTINENTS.join(' ')}) or *`);
+        continue;
+      }
+      if (key in entries) problems.push(`${at}: geolocation key ${key} is given more than once`);
+      const names = Array.isArray(rawNames) ? rawNames.map((n) => String(n).trim().toLowerCase()) : [];
+      if (names.length === 0) problems.push(`${at}: geolocation entry ${key} must name at least one region`);
+      for (const name of names) {
+        if (!regionNames.includes(name)) problems.push(`${at}: geolocation entry ${key} names region ${name}, which is not a region of the service`);
+      }
+      entries[key] = Object.freeze([...new Set(names)]);
+    }
+    geolocation = Object.freeze(entries);
+  }
+
+  return Object.freeze({
+    fqdn,
+    zone,
+    policy: input.policy,
+    regions: Object.freeze(regionNames),
+    geolocation,
+    ttl,
+    residency,
+    unknownLocation,
+    whenAllUnhealthy,
+    answerCount,
+  });
+}
+
+/** "de" -> "DE", "Continent:eu" -> "continent:EU", "*" -> "*"; null when not a valid key. */
+function normalizeGeolocationKey(raw: string): string | null {
+  const key = raw.trim();
+  if (key === DEFAULT_GEOLOCATION_KEY) return key;
+  if (key.toLowerCase().startsWith(CONTINENT_KEY_PREFIX)) {
+    const continent = key.slice(CONTINENT_KEY_PREFIX.length).toUpperCase();
+    return CONTINENTS.includes(continent) ? `${CONTINENT_KEY_PREFIX}${continent}` : null;
+  }
+  return /^[A-Za-z]{2}$/.test(key) ? key.toUpperCase() : null;
+}
