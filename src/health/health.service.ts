@@ -116,7 +116,9 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
   }
 
   /** The secrets a webhook for this region may be signed with (region's own first), and whether the region exists. */
-  webhookSecretsFor(region: string | null): { known: boolean; secrets: string[] } {
+  async webhookSecretsFor(region: string | null): Promise<{ known: boolean; secrets: string[] }> {
+    // A region created a moment ago may not have reached us through registry.changed yet.
+    if (region !== null && !this.configs.has(region)) await this.syncRegions();
     const cfg = region === null ? undefined : this.configs.get(region);
     const secrets = [cfg?.webhookSecret ?? null, this.config.webhookSecret].filter((s): s is string => s !== null);
     return { known: cfg !== undefined, secrets };
@@ -133,7 +135,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
 
   /** Applies an accepted webhook report at once (the region told us itself). */
   async onWebhook(region: string, ok: boolean, reason: string | null, metrics: Record<string, unknown> | undefined): Promise<RegionHealthState> {
-    return this.observe(region, { source: 'webhook', ok, at: Date.now(), reason: reason ?? (ok ? 'webhook: healthy' : 'webhook: unhealthy'), instance: this.config.instanceId }, { metrics });
+    return this.observe(region, { source: 'webhook', ok, at: Date.now(), reason: reason ?? undefined, instance: this.config.instanceId }, { metrics });
   }
 
   async regionHealth(name: string) {

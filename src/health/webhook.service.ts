@@ -32,7 +32,7 @@ export class WebhookService {
     } catch {
       claimed = null;
     }
-    const { known, secrets } = this.health.webhookSecretsFor(claimed);
+    const { known, secrets } = await this.health.webhookSecretsFor(claimed);
     if (secrets.length === 0) {
       if (!known && claimed !== null) throw DomainError.notFound('region', claimed);
       throw this.refuse('no-secret', `no webhook secret is configured for region ${claimed ?? '(none named)'}`);
@@ -50,7 +50,7 @@ export class WebhookService {
     const state = await this.health.onWebhook(
       claimed,
       body.status === 'healthy',
-      typeof body.reason === 'string' ? `webhook: ${body.reason}` : null,
+      typeof body.reason === 'string' ? body.reason : null,
       body.metrics as Record<string, unknown> | undefined,
     );
     return {

@@ -1,6 +1,6 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as dnsPacket from 'dns-packet';
 
 export interface QueryOptions {
@@ -86,8 +86,15 @@ export function rcodeOf(p: dnsPacket.Packet): string {
 }
 
 /** Runs dig; fails loudly when dig is missing (CI installs dnsutils). */
-export function dig(port: number, args: string[]): string {
-  return execFileSync('dig', ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', ...args], { encoding: 'utf8' });
+export function dig(port: number, args: string[]): Promise<string> {
+  // Asynchronous: the server under test runs in this process and must keep answering.
+  return new Promise((resolve, reject) => {
+    execFile('dig', ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') reject(new Error('dig is not installed (apt-get install dnsutils)'));
+      else if (err) reject(new Error(`dig failed (${err.message}): ${stdout}${stderr}`));
+      else resolve(stdout);
+    });
+  });
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 5000, everyMs = 5): Promise<T> {
