@@ -21,9 +21,11 @@ describe('parseCaidaAsRel', () => {
       '1|3|0|bgp',
       '2|4|-1|mlp\r',
       '  3|4|-1  ',
+      '5 | 4 | -1 | bgp',
     ].join('\n');
     const topology = parseCaidaAsRel(text);
-    expect(topology.summary).toEqual({ ases: 4, links: 4, providerCustomerLinks: 3, peerLinks: 1, tier1: [1, 3] });
+    expect(topology.summary).toEqual({ ases: 5, links: 5, providerCustomerLinks: 4, peerLinks: 1, tier1: [1, 3] });
+    expect(topology.relationship(5, 4)).toBe('customer');
     expect(topology.relationship(1, 2)).toBe('customer');
     expect(topology.relationship(2, 1)).toBe('provider');
     expect(topology.relationship(3, 1)).toBe('peer');
@@ -46,6 +48,9 @@ describe('parseCaidaAsRel', () => {
     ['ASN above 32 bits', '4294967296|2|-1', { where: 'line 1', rule: 'asn-range' }],
     ['not a number', 'AS1|2|-1', { where: 'line 1', rule: 'asn-range' }],
     ['negative ASN', '-5|2|-1', { where: 'line 1', rule: 'asn-range' }],
+    ['eleven digits', '00000000001|2|-1', { where: 'line 1', rule: 'asn-range' }],
+    ['relation -10', '1|2|-10', { where: 'line 1', rule: 'relation' }],
+    ['empty relation', '1|2|', { where: 'line 1', rule: 'relation' }],
   ])('rejects %s', (_name, text, problem) => {
     expect(problemsOf(text)).toEqual([expect.objectContaining(problem)]);
   });

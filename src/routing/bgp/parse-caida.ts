@@ -30,7 +30,47 @@ export function parseCaidaAsRel(text: string, options: TopologyOptions = {}): To
   return builder.build();
 }
 
+/**
+ * Fast path for a well-formed line (digits|digits|-1 or 0, optionally |source): no splitting or
+ * regular expressions. Returns false to let `parseLine` handle (and explain) anything else.
+ */
+function parseWellFormed(builder: TopologyBuilder, line: string, lineNo: number): boolean {
+  const len = line.length;
+  let i = 0;
+  let a = 0;
+  let digits = 0;
+  for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) {
+    a = a * 10 + (c - 48);
+    digits++;
+  }
+  if (digits === 0 || digits > 10 || line.charCodeAt(i) !== 124) return false;
+  i++;
+  let b = 0;
+  digits = 0;
+  for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) {
+    b = b * 10 + (c - 48);
+    digits++;
+  }
+  if (digits === 0 || digits > 10 || line.charCodeAt(i) !== 124) return false;
+  i++;
+  let peer: boolean;
+  if (line.charCodeAt(i) === 48) {
+    peer = true;
+    i++;
+  } else if (line.charCodeAt(i) === 45 && line.charCodeAt(i + 1) === 49) {
+    peer = false;
+    i += 2;
+  } else {
+    return false;
+  }
+  if (i < len && (line.charCodeAt(i) !== 124 || line.indexOf('|', i + 1) >= 0)) return false;
+  if (!isValidAsn(a) || !isValidAsn(b)) return false;
+  builder.addLink(a, b, peer ? 'peer' : 'provider-customer', lineNo);
+  return true;
+}
+
 function parseLine(builder: TopologyBuilder, line: string, lineNo: number): void {
+  if (parseWellFormed(builder, line, lineNo)) return;
   const where = `line ${lineNo}`;
   const fields = line.split('|');
   if (fields.length !== 3 && fields.length !== 4) {

@@ -191,11 +191,14 @@ interface SiteTable {
 }
 
 /**
- * Runs the simulation. Throws SiteError for invalid sites. Withdrawn sites announce nothing.
- * Deterministic: the same topology, sites and withdrawn set give the same result.
+ * Runs the simulation. Withdrawn sites announce nothing. Throws SiteError for invalid sites
+ * (RangeError for a bad list limit). Deterministic: the same topology, sites and withdrawn set
+ * give the same result, whatever the input order.
  */
 export function simulate(topology: Topology, sites: readonly Site[], options: SimulateOptions = {}): SimulationResult {
   validateSites(topology, sites);
+  const listLimit = options.unreachableListLimit ?? DEFAULT_UNREACHABLE_LIST_LIMIT;
+  if (!Number.isInteger(listLimit) || listLimit < 0) throw new RangeError('unreachableListLimit must be a non-negative integer');
   sites = Object.freeze(sites.map((site) => Object.freeze({ ...site, upstreams: Object.freeze([...site.upstreams]) })));
   const withdrawn = new Set(options.withdrawn ?? []);
   const n = topology.size;
@@ -234,10 +237,10 @@ export function simulate(topology: Topology, sites: readonly Site[], options: Si
   }
 
   const siteOf = new Int32Array(n).fill(-1);
-  const pathLength = new Uint16Array(n);
+  const pathLength = new Int32Array(n);
   const nextHop = new Int32Array(n);
   const reason = new Uint8Array(n);
-  const depth = new Uint16Array(n);
+  const depth = new Int32Array(n);
   const fold = new Fold();
   let updates = 0;
 
@@ -332,13 +335,13 @@ export function simulate(topology: Topology, sites: readonly Site[], options: Si
     table,
     { siteOf, pathLength, nextHop, reason, learned },
     { rounds: upRounds + peerRound + downRounds, updates },
-    options.unreachableListLimit ?? DEFAULT_UNREACHABLE_LIST_LIMIT,
+    listLimit,
   );
 }
 
 interface PerAs {
   siteOf: Int32Array;
-  pathLength: Uint16Array;
+  pathLength: Int32Array;
   nextHop: Int32Array;
   reason: Uint8Array;
   learned: Uint8Array;
@@ -381,7 +384,7 @@ export class SimulationResult {
   /** Per AS: index of the chosen site, or -1. */
   readonly siteOf: Int32Array;
   /** Per AS: length of the AS path it holds (prepends included); 0 without a route. */
-  readonly pathLength: Uint16Array;
+  readonly pathLength: Int32Array;
   /** Per AS: the neighbour AS index its route came from, or -1 - site for a route straight from a site. */
   readonly nextHop: Int32Array;
   /** Per AS: index into DECISION_REASONS; meaningful when siteOf >= 0. */
@@ -466,27 +469,29 @@ export class SimulationResult {
     const extraKm = new Float64Array(n).fill(NaN);
     const announced: number[] = [];
     this.announced.forEach((a, s) => a && announced.push(s));
-    const siteVectors = new Float64Array(sites.length * 3);
-    for (const s of announced) unitVector(sites[s].latitude, sites[s].longitude, siteVectors, s * 3);
+    const k = announced.length;
+    const siteVectors = new Float64Array(k * 3);
+    announced.forEach((s, j) => unitVector(sites[s].latitude, sites[s].longitude, siteVectors, j * 3));
     const vectors = unitVectorsOf(topology);
     let located = 0;
     let nonNearest = 0;
     let extraSum = 0;
     for (let v = 0; v < n; v++) {
       const x = vectors[v * 3];
-      if (Number.isNaN(x) || announced.length === 0) continue;
+      if (Number.isNaN(x) || k === 0) continue;
       const y = vectors[v * 3 + 1];
       const z = vectors[v * 3 + 2];
-      let best = -1;
+      let bestJ = 0;
       let bestDot = -Infinity;
-      for (const s of announced) {
+      for (let j = 0, o = 0; j < k; j++, o += 3) {
         // Largest dot product = smallest angle = nearest on the sphere.
-        const dot = x * siteVectors[s * 3] + y * siteVectors[s * 3 + 1] + z * siteVectors[s * 3 + 2];
+        const dot = x * siteVectors[o] + y * siteVectors[o + 1] + z * siteVectors[o + 2];
         if (dot > bestDot) {
           bestDot = dot;
-          best = s;
+          bestJ = j;
         }
       }
+      const best = announced[bestJ];
       nearestSite[v] = best;
       const chosen = this.siteOf[v];
       if (chosen < 0) continue;

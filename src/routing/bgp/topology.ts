@@ -17,7 +17,7 @@ export const MIN_ASN = 1;
 export const MAX_ASN = 4294967295;
 export const DEFAULT_MAX_ASES = 200_000;
 export const DEFAULT_MAX_LINKS = 1_000_000;
-/** Hard ceiling on the limits themselves (keeps link keys exact in a double). */
+/** Hard ceiling on the limits themselves. */
 const LIMIT_CEILING = 1 << 26;
 /** At most this many problems are listed; the count covers all of them. */
 export const MAX_REPORTED_PROBLEMS = 100;
@@ -228,10 +228,11 @@ export class TopologyBuilder {
   private readonly latByTmp: number[] = [];
   private readonly lonByTmp: number[] = [];
   private readonly ccByTmp: (string | null)[] = [];
-  private readonly attrRefByTmp: number[] = [];
+  /** Entry reference of the `ases` entry that declared each AS, null if none did. */
+  private readonly declaredAt: (number | null)[] = [];
 
+  /** Link entries in input order (temporary AS indices); duplicates are resolved in build(). */
   private linkEntries = 0;
-  private readonly linkByKey = new Map<number, number>();
   private readonly linkA: number[] = [];
   private readonly linkB: number[] = [];
   private readonly linkRel: number[] = [];
@@ -255,9 +256,18 @@ export class TopologyBuilder {
     if (this.problems.length < MAX_REPORTED_PROBLEMS) this.problems.push(Object.freeze({ where, rule, message }));
   }
 
+  private lastAsn = -1;
+  private lastTmp = -1;
+
   private tmpIndex(asn: number, ref: number): number {
+    // CAIDA files list a provider's links together: remember the last ASN looked up.
+    if (asn === this.lastAsn) return this.lastTmp;
     const existing = this.tmpByAsn.get(asn);
-    if (existing !== undefined) return existing;
+    if (existing !== undefined) {
+      this.lastAsn = asn;
+      this.lastTmp = existing;
+      return existing;
+    }
     if (this.tmpAsns.length >= this.maxAses) {
       this.limitHit = true;
       this.problem(this.where(ref), 'limit', `more than ${this.maxAses} ASes (maxAses)`);
@@ -269,7 +279,7 @@ export class TopologyBuilder {
     this.latByTmp.push(NaN);
     this.lonByTmp.push(NaN);
     this.ccByTmp.push(null);
-    this.attrRefByTmp.push(-1);
+    this.declaredAt.push(null);
     return tmp;
   }
 
@@ -280,11 +290,12 @@ export class TopologyBuilder {
   addAs(attrs: AsAttributes, ref: number): boolean {
     const tmp = this.tmpIndex(attrs.asn, ref);
     if (tmp < 0) return false;
-    if (this.attrRefByTmp[tmp] >= 0) {
-      this.problem(this.where(ref), 'duplicate-as', `AS ${attrs.asn} is already listed at ${this.where(this.attrRefByTmp[tmp])}`);
+    const declared = this.declaredAt[tmp];
+    if (declared !== null) {
+      this.problem(this.where(ref), 'duplicate-as', `AS ${attrs.asn} is already listed at ${this.where(declared)}`);
       return false;
     }
-    this.attrRefByTmp[tmp] = ref;
+    this.declaredAt[tmp] = ref;
     if (attrs.latitude !== undefined && attrs.longitude !== undefined) {
       this.latByTmp[tmp] = attrs.latitude;
       this.lonByTmp[tmp] = attrs.longitude;
@@ -295,7 +306,8 @@ export class TopologyBuilder {
 
   /**
    * Adds a link between two valid ASNs. For `provider-customer`, `a` is the provider of `b`.
-   * An exact repeat is ignored; a repeat with another relation or direction is a problem.
+   * An exact repeat is ignored; a repeat with another relation or direction is a problem
+   * (both found in build(), which sorts the entries by AS pair rather than hashing each one).
    */
   addLink(a: number, b: number, relation: Relation, ref: number): void {
     this.linkEntries++;
@@ -312,26 +324,56 @@ export class TopologyBuilder {
     if (ta < 0) return;
     const tb = this.tmpIndex(b, ref);
     if (tb < 0) return;
-    const rel = relation === 'peer' ? REL_PEER : REL_PROVIDER_CUSTOMER;
-    const key = ta < tb ? ta * LIMIT_CEILING + tb : tb * LIMIT_CEILING + ta;
-    const previous = this.linkByKey.get(key);
-    if (previous !== undefined) {
-      const sameRel = this.linkRel[previous] === rel;
-      const sameDirection = rel === REL_PEER || this.linkA[previous] === ta;
-      if (!sameRel || !sameDirection) {
-        this.problem(
-          this.where(ref),
-          'conflict',
-          `AS ${a}-AS ${b} is already a ${this.describe(previous)} at ${this.where(this.linkRef[previous])}`,
-        );
-      }
-      return;
-    }
-    this.linkByKey.set(key, this.linkA.length);
     this.linkA.push(ta);
     this.linkB.push(tb);
-    this.linkRel.push(rel);
+    this.linkRel.push(relation === 'peer' ? REL_PEER : REL_PROVIDER_CUSTOMER);
     this.linkRef.push(ref);
+  }
+
+  /**
+   * Keeps the first entry of every AS pair. Two stable counting sorts (by the higher, then the
+   * lower index of the pair) group the entries of one pair together in input order; a later
+   * entry that differs in relation or direction from the first is a conflict.
+   */
+  private dedupeLinks(): Uint8Array {
+    const m = this.linkA.length;
+    const n = this.tmpAsns.length;
+    const lo = new Int32Array(m);
+    const hi = new Int32Array(m);
+    const identity = new Int32Array(m);
+    for (let l = 0; l < m; l++) {
+      const a = this.linkA[l];
+      const b = this.linkB[l];
+      lo[l] = a < b ? a : b;
+      hi[l] = a < b ? b : a;
+      identity[l] = l;
+    }
+    const order = countingSortBy(countingSortBy(identity, hi, n), lo, n);
+    const keep = new Uint8Array(m);
+    const conflicts: [entry: number, first: number][] = [];
+    for (let g = 0; g < m; ) {
+      const first = order[g];
+      keep[first] = 1;
+      let k = g + 1;
+      for (; k < m && lo[order[k]] === lo[first] && hi[order[k]] === hi[first]; k++) {
+        const entry = order[k];
+        const sameRel = this.linkRel[entry] === this.linkRel[first];
+        const sameDirection = this.linkRel[entry] === REL_PEER || this.linkA[entry] === this.linkA[first];
+        if (!sameRel || !sameDirection) conflicts.push([entry, first]);
+      }
+      g = k;
+    }
+    conflicts.sort((x, y) => x[0] - y[0]);
+    for (const [entry, first] of conflicts) {
+      const a = this.tmpAsns[this.linkA[entry]];
+      const b = this.tmpAsns[this.linkB[entry]];
+      this.problem(
+        this.where(this.linkRef[entry]),
+        'conflict',
+        `AS ${a}-AS ${b} is already a ${this.describe(first)} at ${this.where(this.linkRef[first])}`,
+      );
+    }
+    return keep;
   }
 
   private describe(link: number): string {
@@ -345,31 +387,33 @@ export class TopologyBuilder {
   }
 
   build(): Topology {
+    const keep = this.dedupeLinks();
     if (this.problemCount > 0) this.fail();
     const n = this.tmpAsns.length;
 
     // Dense indices in ascending ASN order.
-    const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => this.tmpAsns[x] - this.tmpAsns[y]);
+    const asns = Uint32Array.from(this.tmpAsns).sort();
     const finalOfTmp = new Int32Array(n);
-    const asns = new Uint32Array(n);
     const latitudes = new Float64Array(n);
     const longitudes = new Float64Array(n);
     const countryCodes: (string | null)[] = new Array(n);
     for (let i = 0; i < n; i++) {
-      const tmp = order[i];
+      const tmp = this.tmpByAsn.get(asns[i]) as number;
       finalOfTmp[tmp] = i;
-      asns[i] = this.tmpAsns[tmp];
       latitudes[i] = this.latByTmp[tmp];
       longitudes[i] = this.lonByTmp[tmp];
       countryCodes[i] = this.ccByTmp[tmp];
     }
 
-    const m = this.linkA.length;
+    const entries = this.linkA.length;
+    let m = 0;
     const providerCount = new Int32Array(n);
     const customerCount = new Int32Array(n);
     const peerCount = new Int32Array(n);
     let peerLinks = 0;
-    for (let l = 0; l < m; l++) {
+    for (let l = 0; l < entries; l++) {
+      if (!keep[l]) continue;
+      m++;
       const a = finalOfTmp[this.linkA[l]];
       const b = finalOfTmp[this.linkB[l]];
       if (this.linkRel[l] === REL_PEER) {
@@ -390,7 +434,8 @@ export class TopologyBuilder {
     const pFill = providerOffsets.slice(0, n);
     const cFill = customerOffsets.slice(0, n);
     const qFill = peerOffsets.slice(0, n);
-    for (let l = 0; l < m; l++) {
+    for (let l = 0; l < entries; l++) {
+      if (!keep[l]) continue;
       const a = finalOfTmp[this.linkA[l]];
       const b = finalOfTmp[this.linkB[l]];
       if (this.linkRel[l] === REL_PEER) {
@@ -401,15 +446,13 @@ export class TopologyBuilder {
         providers[pFill[b]++] = a;
       }
     }
-    for (let i = 0; i < n; i++) {
-      providers.subarray(providerOffsets[i], providerOffsets[i + 1]).sort();
-      customers.subarray(customerOffsets[i], customerOffsets[i + 1]).sort();
-      peers.subarray(peerOffsets[i], peerOffsets[i + 1]).sort();
-    }
+    sortSegments(providers, providerOffsets);
+    sortSegments(customers, customerOffsets);
+    sortSegments(peers, peerOffsets);
 
     const upwardOrder = upwardOrderOf(n, providerOffsets, providers, customerOffsets);
     if (upwardOrder === null) {
-      this.reportCycle(n, asns, providerOffsets, providers, customerOffsets, customers, finalOfTmp);
+      this.reportCycle(n, asns, providerOffsets, providers, customerOffsets, customers, finalOfTmp, keep);
       this.fail();
     }
 
@@ -449,6 +492,7 @@ export class TopologyBuilder {
     customerOffsets: Int32Array,
     customers: Int32Array,
     finalOfTmp: Int32Array,
+    keep: Uint8Array,
   ): void {
     const remaining = remainingAfterKahn(n, providerOffsets, providers, customerOffsets);
     let start = remaining.indexOf(1);
@@ -477,9 +521,13 @@ export class TopologyBuilder {
     for (let t = 0; t < n; t++) tmpOfFinal[finalOfTmp[t]] = t;
     const ta = tmpOfFinal[provider];
     const tb = tmpOfFinal[customer];
-    const key = ta < tb ? ta * LIMIT_CEILING + tb : tb * LIMIT_CEILING + ta;
-    const link = this.linkByKey.get(key);
-    const where = link === undefined ? `AS ${asns[provider]}` : this.where(this.linkRef[link]);
+    let where = `AS ${asns[provider]}`;
+    for (let l = 0; l < this.linkA.length; l++) {
+      if (keep[l] && this.linkA[l] === ta && this.linkB[l] === tb && this.linkRel[l] === REL_PROVIDER_CUSTOMER) {
+        where = this.where(this.linkRef[l]);
+        break;
+      }
+    }
     this.problem(where, 'cycle', `provider-customer cycle through AS ${asns[provider]}: ${names}`);
   }
 }
@@ -490,6 +538,37 @@ function limit(value: number | undefined, fallback: number, name: string): numbe
     throw new RangeError(`${name} must be an integer in 1..${LIMIT_CEILING}`);
   }
   return value;
+}
+
+/** Sorts each CSR row ascending (insertion sort for short rows, the typed-array sort otherwise). */
+function sortSegments(list: Int32Array, offsets: Int32Array): void {
+  for (let row = 0; row + 1 < offsets.length; row++) {
+    const from = offsets[row];
+    const to = offsets[row + 1];
+    if (to - from > 16) {
+      list.subarray(from, to).sort();
+      continue;
+    }
+    for (let i = from + 1; i < to; i++) {
+      const x = list[i];
+      let j = i - 1;
+      while (j >= from && list[j] > x) {
+        list[j + 1] = list[j];
+        j--;
+      }
+      list[j + 1] = x;
+    }
+  }
+}
+
+/** Stable counting sort of `items` by `key[item]`, keys in 0..buckets-1. */
+function countingSortBy(items: Int32Array, key: Int32Array, buckets: number): Int32Array {
+  const start = new Int32Array(buckets + 1);
+  for (let i = 0; i < items.length; i++) start[key[items[i]] + 1]++;
+  for (let b = 0; b < buckets; b++) start[b + 1] += start[b];
+  const out = new Int32Array(items.length);
+  for (let i = 0; i < items.length; i++) out[start[key[items[i]]]++] = items[i];
+  return out;
 }
 
 function offsetsOf(counts: Int32Array): Int32Array {
