@@ -15,6 +15,8 @@ import { GeoModule } from './geo/geo.module';
 import { DnsModule } from './dns/dns.module';
 import { RouteModule } from './route/route.module';
 import { HealthModule } from './health/health.module';
+import { RedirectModule } from './redirect/redirect.module';
+import { ResidencyModule } from './residency/residency.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -51,6 +53,8 @@ export class AppModule {
         DnsModule,
         RouteModule,
         HealthModule,
+        RedirectModule,
+        ResidencyModule,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: opts.config },

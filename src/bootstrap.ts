@@ -9,6 +9,7 @@ import { AppConfig } from './config/config';
 import { AppModule } from './app.module';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 import { strictValidationPipe } from './common/validation';
+import { accessLog } from './common/access-log';
 import { ConfigLoaderService } from './registry/config-loader.service';
 import { SnapshotStore } from './snapshot/snapshot.store';
 import { DnsService } from './dns/dns.service';
@@ -39,6 +40,7 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
       AppModule.forRoot({ config, databaseUrl, embedded: embedded !== null }),
       { logger: logger === false ? false : logger, rawBody: true, bodyParser: true, abortOnError: false },
     );
+    app.use(accessLog);
     app.useBodyParser('json', { limit: '256kb' });
     app.useGlobalPipes(strictValidationPipe());
     app.enableShutdownHooks();

@@ -50,7 +50,7 @@ export class RouteService {
   }
 
   /** Also used by the redirect controller: one snapshot, read once, passed down. */
-  decideFor(snapshot: RoutingSnapshot, fqdn: string, type: 'A' | 'AAAA', ip: string, source: ClientSource): { decision: Decision; client: ClientInfo } {
+  decideFor(snapshot: RoutingSnapshot, fqdn: string, type: 'A' | 'AAAA' | 'HTTP', ip: string, source: ClientSource): { decision: Decision; client: ClientInfo } {
     const family = net.isIP(ip) === 6 ? 6 : 4;
     const client: ClientInfo = { ip, family, location: this.locator.locate(ip), source };
     const decision = decide(snapshot, { fqdn, qtype: type, client });

@@ -779,3 +779,23 @@ describe('decide', () => {
     }
   });
 });
+
+describe('decide for HTTP redirects (qtype HTTP)', () => {
+  it('answers with the base URLs of the chosen regions, by the same policy and filters as DNS', () => {
+    const snap = snapshotOf([service({ policy: 'proximity', regions: ['us-east-1', 'eu-west-1', 'ap-northeast-1'], residency: 'gdpr' })]);
+    const d = decide(snap, query(CLIENTS.berlin, 'HTTP'))!;
+    expect(d.regions).toEqual(['eu-west-1']);
+    expect(d.addresses).toEqual(['https://eu-west-1.app.example.com']);
+    expect(d.reason).toBe('residency-eu-only');
+    expect(decide(snap, query(CLIENTS.tokyo, 'HTTP'))!.addresses).toEqual(['https://ap-northeast-1.app.example.com']);
+  });
+
+  it('skips regions without a base URL (no-address when none has one)', () => {
+    const snap = snapshotOf([service({ policy: 'failover', regions: ['us-east-1', 'eu-west-1'], residency: 'none' })], { 'us-east-1': { baseUrl: null } });
+    const d = decide(snap, query(CLIENTS.newYork, 'HTTP'))!;
+    expect(d.regions).toEqual(['eu-west-1']);
+    expect(d.candidates.find((c) => c.region === 'us-east-1')?.excludedBecause).toBe('no-address');
+    const none = snapshotOf([service({ policy: 'failover', regions: ['us-east-1'], residency: 'none' })], { 'us-east-1': { baseUrl: null } });
+    expect(decide(none, query(CLIENTS.newYork, 'HTTP'))!.reason).toBe('no-address');
+  });
+});

@@ -29,6 +29,7 @@ import type {
   GeoLocation,
   Policy,
   Reason,
+  RegionSnap,
   RouteQuery,
   RoutingSnapshot,
   ServiceSnap,
@@ -63,7 +64,7 @@ export function decide(snapshot: RoutingSnapshot, query: RouteQuery): Decision |
   // Steps 2 and 3, residency then health: count what each filter leaves.
   const euClient = isEuClient(location, service.unknownLocation === 'treat-as-eu');
   const residencyApplies = service.residency === 'gdpr' && euClient;
-  const family = query.qtype === 'AAAA' ? 'ipv6' : 'ipv4';
+  const family: Family = query.qtype === 'AAAA' ? 'ipv6' : query.qtype === 'HTTP' ? 'http' : 'ipv4';
   let allowedCount = 0;
   let eligibleCount = 0; // allowed and not drained
   let routableCount = 0; // allowed and routable
@@ -111,7 +112,7 @@ export function decide(snapshot: RoutingSnapshot, query: RouteQuery): Decision |
     const region = regions[i];
     if (residencyApplies && !plan.isEu[i]) continue;
     if (region.drained || (mode === 'routable' && region.health === 'unhealthy')) continue;
-    const endpoints = region[family];
+    const endpoints = endpointsOf(region, family);
     if (endpoints.length === 0) continue;
     chosen[i] = true;
     chosenNames.push(region.name);
@@ -124,7 +125,7 @@ export function decide(snapshot: RoutingSnapshot, query: RouteQuery): Decision |
 
   let reason: Reason;
   let detail: string;
-  const familyText = family === 'ipv4' ? 'IPv4 (A)' : 'IPv6 (AAAA)';
+  const familyText = family === 'ipv4' ? 'IPv4 (A)' : family === 'ipv6' ? 'IPv6 (AAAA)' : 'HTTP (baseUrl)';
   if (firstChosenRank < 0) {
     reason = 'no-address';
     const which = mode === 'fail-open' ? 'non-drained' : 'routable';
@@ -207,7 +208,7 @@ function buildCandidates(
   ranking: PolicyRanking,
   distancesKm: readonly number[] | null,
   residencyApplies: boolean,
-  family: 'ipv4' | 'ipv6',
+  family: Family,
   pick: PickResult | null,
 ): Candidate[] {
   const { order, matchedEntryLength } = ranking;
@@ -224,7 +225,7 @@ function buildCandidates(
       if (region.drained) excludedBecause = 'drained';
       else if (!allowed) excludedBecause = 'residency';
       else if (!healthy && pick?.mode !== 'fail-open') excludedBecause = 'unhealthy';
-      else if (region[family].length === 0) excludedBecause = 'no-address';
+      else if (endpointsOf(region, family).length === 0) excludedBecause = 'no-address';
       else if (pick !== null && pick.servedByEntry && k >= matchedEntryLength) excludedBecause = 'not-in-geolocation-entry';
     }
     candidates[k] =
@@ -297,4 +298,13 @@ function ecsScope(plan: ServicePlan, client: ClientInfo): number {
   let scope = byLocation ? locationBits : 0;
   if (several && service.policy === 'weighted') scope = Math.max(scope, keyBits);
   return Math.min(scope, maxBits);
+}
+
+/** What an answer is made of: A -> IPv4 endpoints, AAAA -> IPv6 endpoints, HTTP -> the base URL (redirects). */
+type Family = 'ipv4' | 'ipv6' | 'http';
+const NO_ENDPOINTS: readonly string[] = Object.freeze([]);
+
+function endpointsOf(region: RegionSnap, family: Family): readonly string[] {
+  if (family === 'http') return region.baseUrl === null ? NO_ENDPOINTS : [region.baseUrl];
+  return region[family];
 }

@@ -85,7 +85,7 @@ export function client(location: GeoLocation, ip = '192.0.2.77', family: 4 | 6 =
   return { ip, family, location, source: 'socket' };
 }
 
-export function query(location: GeoLocation, qtype: 'A' | 'AAAA' = 'A', fqdn = 'app.example.com', ip?: string): RouteQuery {
+export function query(location: GeoLocation, qtype: 'A' | 'AAAA' | 'HTTP' = 'A', fqdn = 'app.example.com', ip?: string): RouteQuery {
   const family = ip !== undefined && ip.includes(':') ? 6 : 4;
   return { fqdn, qtype, client: client(location, ip ?? (family === 4 ? '192.0.2.77' : '2001:db8:77::1'), family) };
 }

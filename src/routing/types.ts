@@ -111,7 +111,8 @@ export interface RoutingSnapshot {
 export interface RouteQuery {
   /** Lower case, no trailing dot. */
   readonly fqdn: string;
-  readonly qtype: 'A' | 'AAAA';
+  /** A and AAAA answer with endpoint addresses; HTTP (redirects) with the region's baseUrl. */
+  readonly qtype: 'A' | 'AAAA' | 'HTTP';
   readonly client: ClientInfo;
 }
 

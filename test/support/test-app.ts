@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
+import type { LoggerService } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/config';
 import { startGeoroute, RunningGeoroute } from '../../src/bootstrap';
@@ -76,7 +77,7 @@ export interface TestApp {
 }
 
 /** Boots the real application module on ports 0 against the given database. */
-export async function startTestApp(db: TestDatabase, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(db: TestDatabase, env: Record<string, string> = {}, logger: LoggerService | false = false): Promise<TestApp> {
   const config = loadConfig({
     HTTP_PORT: '0',
     DNS_PORT: '0',
@@ -86,7 +87,7 @@ export async function startTestApp(db: TestDatabase, env: Record<string, string>
     ...db.env,
     ...env,
   });
-  const running = await startGeoroute(config, false);
+  const running = await startGeoroute(config, logger);
   const http = request(running.app.getHttpServer());
   return {
     running,
