@@ -7,4 +7,5 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 60000,
   globalSetup: '<rootDir>/test/global-setup.js',
+  modulePathIgnorePatterns: ['<rootDir>/bench/out', '<rootDir>/dist'],
 };

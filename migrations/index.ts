@@ -1,5 +1,6 @@
 import { Registry1764000000000 } from './1764000000000-Registry';
 import { Health1764000100000 } from './1764000100000-Health';
+import { Anycast1764000200000 } from './1764000200000-Anycast';
 
 /** Every migration, in order. New migrations are appended here. */
-export const MIGRATIONS = [Registry1764000000000, Health1764000100000];
+export const MIGRATIONS = [Registry1764000000000, Health1764000100000, Anycast1764000200000];

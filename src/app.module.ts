@@ -17,6 +17,7 @@ import { RouteModule } from './route/route.module';
 import { HealthModule } from './health/health.module';
 import { RedirectModule } from './redirect/redirect.module';
 import { ResidencyModule } from './residency/residency.module';
+import { AnycastModule } from './anycast/anycast.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -55,6 +56,7 @@ export class AppModule {
         HealthModule,
         RedirectModule,
         ResidencyModule,
+        AnycastModule,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: opts.config },

@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import * as fs from 'node:fs';
+import * as express from 'express';
 import * as path from 'node:path';
 import { AppConfig } from './config/config';
 import { AppModule } from './app.module';
@@ -41,6 +42,8 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
       { logger: logger === false ? false : logger, rawBody: true, bodyParser: true, abortOnError: false },
     );
     app.use(accessLog);
+    // Topologies are large (a 75,000-AS CAIDA file is ~7 MiB, its JSON ~20 MiB): read as text, parsed by the simulator.
+    app.use('/v1/anycast/topology', express.text({ type: ['text/plain', 'application/json'], limit: '64mb' }));
     app.useBodyParser('json', { limit: '256kb' });
     app.useGlobalPipes(strictValidationPipe());
     app.enableShutdownHooks();
