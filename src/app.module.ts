@@ -18,6 +18,7 @@ import { HealthModule } from './health/health.module';
 import { RedirectModule } from './redirect/redirect.module';
 import { ResidencyModule } from './residency/residency.module';
 import { AnycastModule } from './anycast/anycast.module';
+import { MetricsModule } from './metrics/metrics.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -48,6 +49,7 @@ export class AppModule {
           },
         }),
         OpsModule,
+        MetricsModule,
         SnapshotModule,
         RegistryModule,
         { ...GeoModule.forRoot({ geoipDb: opts.config.geoipDb }), global: true },

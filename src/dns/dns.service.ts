@@ -5,6 +5,8 @@ import { GeoLocator } from '../geo/geo-locator';
 import { ReadinessService } from '../ops/readiness.service';
 import { DnsResponder } from './responder';
 import { DnsServer } from './udp-server';
+import { MetricsService } from '../metrics/metrics.service';
+import type { RouteQuery, RoutingSnapshot } from '../routing/types';
 
 /**
  * Nest face of the DNS server: feeds every new snapshot to the responder (which pre-encodes the
@@ -22,11 +24,33 @@ export class DnsService implements OnApplicationShutdown {
     private readonly snapshots: SnapshotStore,
     locator: GeoLocator,
     readiness: ReadinessService,
+    metrics: MetricsService,
   ) {
+    // decide() runs only on answer-cache misses; count and time it there (hits cost nothing extra).
+    const timedDecide = (s: RoutingSnapshot, q: RouteQuery) => {
+      const started = process.hrtime.bigint();
+      const d = decide(s, q);
+      metrics.decisionSeconds.observe({ path: 'dns' }, Number(process.hrtime.bigint() - started) / 1e9);
+      if (d) {
+        metrics.decisions.inc({ service: d.service, region: d.regions[0] ?? '', reason: d.reason, path: 'dns' });
+        if (d.outcome === 'refused' && d.reason.startsWith('residency')) metrics.residencyRefusals.inc({ service: d.service, path: 'dns' });
+      }
+      return d;
+    };
     this.responder = new DnsResponder({
       locator,
-      decide,
+      decide: timedDecide,
       onError: (err) => this.logger.error(`query failed, answered SERVFAIL: ${(err as Error)?.message ?? String(err)}`),
+    });
+    metrics.onCollect(() => {
+      const st = this.responder.stats();
+      for (const transport of ['udp', 'tcp'] as const) {
+        for (const [rcode, n] of Object.entries(st.replies[transport])) metrics.dnsReplies.set({ rcode, transport }, n);
+      }
+      metrics.dnsDropped.set({ reason: 'malformed' }, st.malformedDropped);
+      metrics.dnsDropped.set({ reason: 'qr-set' }, st.responsesDropped);
+      metrics.dnsCache.set({ result: 'hit' }, st.cacheHits);
+      metrics.dnsCache.set({ result: 'miss' }, st.cacheMisses);
     });
     readiness.register('dns', () => ({ name: 'dns', ok: this.server !== null, detail: this.server ? `port ${this.port}` : 'not bound' }));
   }

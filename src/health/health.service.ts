@@ -15,6 +15,7 @@ import {
 } from './health-state';
 import { ProbeScheduler, ProbeSpec } from './probe-scheduler';
 import type { ProbeResult } from './probes/probe-result';
+import { MetricsService } from '../metrics/metrics.service';
 
 /** What the health module keeps of each region's configuration. */
 interface RegionHealthConfig {
@@ -77,7 +78,14 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
     private readonly snapshots: SnapshotStore,
     private readonly regions: RegionsService,
     schedulerRegistry: SchedulerRegistry,
+    private readonly metrics: MetricsService,
   ) {
+    metrics.onCollect(() => {
+      metrics.regionHealth.reset();
+      for (const [region, s] of this.states) {
+        for (const status of ['healthy', 'unhealthy', 'unknown'] as const) metrics.regionHealth.set({ region, status }, s.status === status ? 1 : 0);
+      }
+    });
     this.scheduler = new ProbeScheduler({
       onResult: async (region, result) => {
         await this.onProbe(region, result);
@@ -232,6 +240,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
   }
 
   private onProbe(region: string, result: ProbeResult): Promise<unknown> {
+    this.metrics.probeSeconds.observe({ region, result: result.ok ? 'ok' : 'fail' }, result.latencyMs / 1000);
     return this.observe(
       region,
       { source: 'probe', ok: result.ok, at: Date.now(), reason: result.reason, instance: this.config.instanceId },
@@ -263,6 +272,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
   }
 
   private announce(region: string, t: HealthTransition): void {
+    this.metrics.healthTransitions.inc({ region, to: t.to, source: t.source });
     this.logger.log(`region ${region}: ${t.from} -> ${t.to} (${t.source}: ${t.reason})`);
     this.events.emit(HEALTH_CHANGED, { region, from: t.from, to: t.to });
   }

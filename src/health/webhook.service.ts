@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { HealthService } from './health.service';
 import { verifyWebhook } from './webhook-verifier';
+import { MetricsService } from '../metrics/metrics.service';
 
 export const WEBHOOK_BODY_LIMIT = 16 * 1024;
 const BODY_FIELDS = new Set(['region', 'status', 'observedAt', 'reason', 'metrics']);
@@ -16,9 +17,25 @@ const BODY_FIELDS = new Set(['region', 'status', 'observedAt', 'reason', 'metric
 export class WebhookService {
   private readonly logger = new Logger('webhook');
 
-  constructor(private readonly health: HealthService) {}
+  constructor(
+    private readonly health: HealthService,
+    private readonly metrics: MetricsService,
+  ) {}
 
+  /** Counts every delivery by outcome: accepted, or why it was refused. */
   async receive(raw: Buffer | undefined, headers: IncomingHttpHeaders) {
+    try {
+      const out = await this.check(raw, headers);
+      this.metrics.webhooks.inc({ outcome: 'accepted' });
+      return out;
+    } catch (err) {
+      const reason = err instanceof DomainError ? String(err.extra.reason ?? err.code) : 'error';
+      this.metrics.webhooks.inc({ outcome: reason });
+      throw err;
+    }
+  }
+
+  private async check(raw: Buffer | undefined, headers: IncomingHttpHeaders) {
     if (raw === undefined) {
       throw DomainError.field('body', 'content-type', 'must be a JSON document sent as application/json');
     }

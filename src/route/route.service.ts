@@ -8,6 +8,7 @@ import { decide } from '../routing/engine';
 import { jurisdictionOf } from '../routing/jurisdiction';
 import type { ClientInfo, ClientSource, Decision, RoutingSnapshot } from '../routing/types';
 import { SnapshotStore } from '../snapshot/snapshot.store';
+import { MetricsService } from '../metrics/metrics.service';
 
 export interface Explanation {
   fqdn: string;
@@ -34,6 +35,7 @@ export class RouteService {
   constructor(
     private readonly snapshots: SnapshotStore,
     private readonly locator: GeoLocator,
+    private readonly metrics: MetricsService,
   ) {}
 
   explain(q: Record<string, unknown>): Explanation {
@@ -51,10 +53,15 @@ export class RouteService {
 
   /** Also used by the redirect controller: one snapshot, read once, passed down. */
   decideFor(snapshot: RoutingSnapshot, fqdn: string, type: 'A' | 'AAAA' | 'HTTP', ip: string, source: ClientSource): { decision: Decision; client: ClientInfo } {
+    const path = type === 'HTTP' ? 'redirect' : 'explain';
+    const started = process.hrtime.bigint();
     const family = net.isIP(ip) === 6 ? 6 : 4;
     const client: ClientInfo = { ip, family, location: this.locator.locate(ip), source };
     const decision = decide(snapshot, { fqdn, qtype: type, client });
     if (!decision) throw DomainError.notFound('service', fqdn);
+    this.metrics.decisionSeconds.observe({ path }, Number(process.hrtime.bigint() - started) / 1e9);
+    this.metrics.decisions.inc({ service: decision.service, region: decision.regions[0] ?? '', reason: decision.reason, path });
+    if (decision.outcome === 'refused' && decision.reason.startsWith('residency')) this.metrics.residencyRefusals.inc({ service: decision.service, path });
     return { decision, client };
   }
 

@@ -7,6 +7,7 @@ import { REGISTRY_CHANGED } from '../registry/registry-events';
 import { ZoneEntity, RecordEntity } from '../registry/zone.entity';
 import { RegionEntity } from '../registry/region.entity';
 import { ServiceEntity } from '../registry/service.entity';
+import { MetricsService } from '../metrics/metrics.service';
 
 export const HEALTH_CHANGED = 'health.changed';
 
@@ -38,7 +39,16 @@ export class SnapshotStore implements OnApplicationShutdown {
   lastBuildMs = 0;
   lastError: string | null = null;
 
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    metrics: MetricsService,
+  ) {
+    metrics.onCollect(() => {
+      metrics.snapshotVersion.set(this.snapshot.version);
+      metrics.snapshotAge.set((Date.now() - Date.parse(this.snapshot.builtAt)) / 1000);
+      metrics.snapshotBuild.set(this.lastBuildMs / 1000);
+    });
+  }
 
   /** The snapshot to read for one request: read it once and pass it down. */
   current(): RoutingSnapshot {

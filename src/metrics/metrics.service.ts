@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The one Prometheus registry. Hot-path figures (DNS replies by rcode and transport, cache hits)
+ * are counted by the DNS responder in plain integers and read here at scrape time through
+ * `onCollect` callbacks, so a query never touches prom-client.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  private readonly collectors: (() => void)[] = [];
+
+  readonly dnsReplies = new Gauge({ name: 'georoute_dns_responses_total', help: 'DNS replies sent, by rcode and transport (a counter read from the responder)', labelNames: ['rcode', 'transport'], registers: [this.registry] });
+  readonly dnsQueriesByType = new Gauge({ name: 'georoute_dns_queries_by_type_total', help: 'DNS queries answered, by query type and transport (a counter read from the responder)', labelNames: ['qtype', 'transport'], registers: [this.registry] });
+  readonly dnsDropped = new Gauge({ name: 'georoute_dns_dropped_total', help: 'DNS messages dropped without a reply, by reason', labelNames: ['reason'], registers: [this.registry] });
+  readonly dnsCache = new Gauge({ name: 'georoute_dns_answer_cache_total', help: 'Answer cache look-ups, by result', labelNames: ['result'], registers: [this.registry] });
+  readonly decisions = new Counter({ name: 'georoute_decisions_total', help: 'Routing decisions made (DNS cache misses, redirects, explain), by service, region, reason and path', labelNames: ['service', 'region', 'reason', 'path'], registers: [this.registry] });
+  readonly decisionSeconds = new Histogram({ name: 'georoute_decision_seconds', help: 'Time to locate the client and decide', labelNames: ['path'], buckets: [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005], registers: [this.registry] });
+  readonly residencyRefusals = new Counter({ name: 'georoute_residency_refusals_total', help: 'Answers refused because of residency, by service and path', labelNames: ['service', 'path'], registers: [this.registry] });
+  readonly regionHealth = new Gauge({ name: 'georoute_region_health', help: '1 for the current health state of each region', labelNames: ['region', 'status'], registers: [this.registry] });
+  readonly healthTransitions = new Counter({ name: 'georoute_health_transitions_total', help: 'Health state transitions, by region, new state and source', labelNames: ['region', 'to', 'source'], registers: [this.registry] });
+  readonly probeSeconds = new Histogram({ name: 'georoute_probe_seconds', help: 'Health probe latency, by region and result', labelNames: ['region', 'result'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
+  readonly webhooks = new Counter({ name: 'georoute_webhooks_total', help: 'Health webhooks, by outcome (accepted, or the refusal reason)', labelNames: ['outcome'], registers: [this.registry] });
+  readonly rateLimited = new Gauge({ name: 'georoute_dns_rate_limited_total', help: 'UDP responses limited by response rate limiting, by action', labelNames: ['action'], registers: [this.registry] });
+  readonly snapshotVersion = new Gauge({ name: 'georoute_snapshot_version', help: 'Version of the routing snapshot in use', registers: [this.registry] });
+  readonly snapshotAge = new Gauge({ name: 'georoute_snapshot_age_seconds', help: 'Seconds since the snapshot in use was built', registers: [this.registry] });
+  readonly snapshotBuild = new Gauge({ name: 'georoute_snapshot_build_seconds', help: 'Time the last snapshot rebuild took', registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'georoute_' });
+  }
+
+  /** Registers a function that refreshes gauges right before each scrape. */
+  onCollect(fn: () => void): void {
+    this.collectors.push(fn);
+  }
+
+  async render(): Promise<string> {
+    for (const fn of this.collectors) fn();
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
