@@ -77,8 +77,8 @@ export class RegionsService {
     return region;
   }
 
-  async update(name: string, dto: UpdateRegionDto): Promise<RegionView> {
-    const saved = await this.ds.transaction(async (m) => {
+  async update(name: string, dto: UpdateRegionDto, em?: EntityManager): Promise<RegionView> {
+    const saved = await this.inTx(em, async (m) => {
       const region = await m.createQueryBuilder(RegionEntity, 'r').setLock('pessimistic_write').where('r.name = :name', { name }).getOne();
       if (!region) throw DomainError.notFound('region', name);
       if (dto.countryCode !== undefined) region.countryCode = dto.countryCode;
@@ -107,8 +107,8 @@ export class RegionsService {
     return this.view(saved);
   }
 
-  async remove(name: string): Promise<void> {
-    await this.ds.transaction(async (m) => {
+  async remove(name: string, em?: EntityManager): Promise<void> {
+    await this.inTx(em, async (m) => {
       const region = await m.createQueryBuilder(RegionEntity, 'r').setLock('pessimistic_write').where('r.name = :name', { name }).getOne();
       if (!region) throw DomainError.notFound('region', name);
       const users = await m
@@ -142,6 +142,11 @@ export class RegionsService {
       createdAt: r.createdAt.toISOString(),
       updatedAt: r.updatedAt.toISOString(),
     };
+  }
+
+  /** Runs in the caller's transaction when given one (config apply), else in a new one. */
+  private inTx<T>(em: EntityManager | undefined, fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    return em ? fn(em) : this.ds.transaction(fn);
   }
 
   private changed(name: string): void {
@@ -210,7 +215,7 @@ function checkRegion(r: RegionEntity): void {
   if (problems.length > 0) throw DomainError.validation(problems);
 }
 
-function normalizeHealthCheck(d: HealthCheckDto): HealthCheckSpec {
+export function normalizeHealthCheck(d: HealthCheckDto): HealthCheckSpec {
   const intervalSeconds = d.intervalSeconds ?? 30;
   return {
     type: d.type,

@@ -6,11 +6,13 @@ import { ZonesService } from './zones.service';
 import { RegionsService } from './regions.service';
 import { ServicesService } from './services.service';
 import { ConfigLoaderService } from './config-loader.service';
+import { ConfigSyncService } from './config-sync.service';
+import { ConfigController } from './config.controller';
 
 /** Zones (with static records), regions and services: the operator's registry, stored in PostgreSQL. */
 @Module({
-  controllers: [ZonesController, RegionsController, ServicesController],
-  providers: [ZonesService, RegionsService, ServicesService, ConfigLoaderService],
+  controllers: [ZonesController, RegionsController, ServicesController, ConfigController],
+  providers: [ZonesService, RegionsService, ServicesService, ConfigLoaderService, ConfigSyncService],
   exports: [ZonesService, RegionsService, ServicesService, ConfigLoaderService],
 })
 export class RegistryModule {}

@@ -76,9 +76,9 @@ export class ServicesService {
     return toServiceView(s);
   }
 
-  async update(fqdnIn: string, dto: UpdateServiceDto): Promise<ServiceView> {
+  async update(fqdnIn: string, dto: UpdateServiceDto, em?: EntityManager): Promise<ServiceView> {
     const fqdn = normalizeName(fqdnIn);
-    const saved = await this.ds.transaction(async (m) => {
+    const saved = await this.inTx(em, async (m) => {
       const s = await m.createQueryBuilder(ServiceEntity, 's').setLock('pessimistic_write').where('s.fqdn = :fqdn', { fqdn }).getOne();
       if (!s) throw DomainError.notFound('service', fqdn);
       if (dto.policy !== undefined) s.policy = dto.policy;
@@ -98,9 +98,9 @@ export class ServicesService {
     return toServiceView(saved);
   }
 
-  async remove(fqdnIn: string): Promise<void> {
+  async remove(fqdnIn: string, em?: EntityManager): Promise<void> {
     const fqdn = normalizeName(fqdnIn);
-    await this.ds.transaction(async (m) => {
+    await this.inTx(em, async (m) => {
       const s = await m.findOneBy(ServiceEntity, { fqdn });
       if (!s) throw DomainError.notFound('service', fqdn);
       await m.delete(ServiceEntity, { fqdn });
@@ -146,6 +146,11 @@ export class ServicesService {
       }
     }
     if (problems.length > 0) throw DomainError.validation(problems);
+  }
+
+  /** Runs in the caller's transaction when given one (config apply), else in a new one. */
+  private inTx<T>(em: EntityManager | undefined, fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    return em ? fn(em) : this.ds.transaction(fn);
   }
 
   private changed(name: string): void {

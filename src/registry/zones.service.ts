@@ -54,9 +54,9 @@ export class ZonesService {
     return toZoneView(await this.mustFind(this.ds.manager, normalizeName(name)));
   }
 
-  async update(nameIn: string, dto: UpdateZoneDto): Promise<ZoneView> {
+  async update(nameIn: string, dto: UpdateZoneDto, em?: EntityManager): Promise<ZoneView> {
     const name = normalizeName(nameIn);
-    const saved = await this.ds.transaction(async (m) => {
+    const saved = await this.inTx(em, async (m) => {
       const zone = await this.lockZone(m, name);
       if (dto.nameservers !== undefined) zone.nameservers = dto.nameservers.map(normalizeName);
       if (dto.hostmaster !== undefined) zone.hostmaster = normalizeName(dto.hostmaster);
@@ -70,9 +70,9 @@ export class ZonesService {
     return toZoneView(saved);
   }
 
-  async remove(nameIn: string): Promise<void> {
+  async remove(nameIn: string, em?: EntityManager): Promise<void> {
     const name = normalizeName(nameIn);
-    await this.ds.transaction(async (m) => {
+    await this.inTx(em, async (m) => {
       await this.lockZone(m, name);
       const services = await m.find(ServiceEntity, { where: { zoneName: name }, order: { fqdn: 'ASC' }, take: 10 });
       if (services.length > 0) {
@@ -136,10 +136,10 @@ export class ZonesService {
     return toPage(await qb.getMany(), page, (r) => `${r.name}\u0000${r.type}\u0000${r.id}`, toRecordView);
   }
 
-  async removeRecord(zoneNameIn: string, id: string): Promise<void> {
+  async removeRecord(zoneNameIn: string, id: string, em?: EntityManager): Promise<void> {
     const zoneName = normalizeName(zoneNameIn);
     if (!/^[0-9a-f-]{36}$/i.test(id)) throw DomainError.notFound('record', id);
-    await this.ds.transaction(async (m) => {
+    await this.inTx(em, async (m) => {
       const zone = await this.lockZone(m, zoneName);
       const res = await m.delete(RecordEntity, { id, zoneName });
       if (!res.affected) throw DomainError.notFound('record', id);
@@ -172,6 +172,11 @@ export class ZonesService {
     const zone = await m.findOneBy(ZoneEntity, { name });
     if (!zone) throw DomainError.notFound('zone', name);
     return zone;
+  }
+
+  /** Runs in the caller's transaction when given one (config apply), else in a new one. */
+  private inTx<T>(em: EntityManager | undefined, fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    return em ? fn(em) : this.ds.transaction(fn);
   }
 
   private changed(kind: RegistryChangedEvent['kind'], name: string): void {

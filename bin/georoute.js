@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// georoute command line: configuration as code over the REST admin API.
+//   georoute export                      > georoute.yaml   (zones, regions, services; demo file format)
+//   georoute apply FILE [--dry-run] [--prune]              (one transaction, all or nothing)
+// Server: GEOROUTE_URL (default http://127.0.0.1:8080). Token: GEOROUTE_TOKEN, else ADMIN_TOKEN,
+// else the file DATA_DIR/admin-token (default ./data/admin-token) that `npm start` writes.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const YAML = require('yaml');
+
+const USAGE = `usage: georoute export
+       georoute apply FILE [--dry-run] [--prune]
+environment: GEOROUTE_URL (default http://127.0.0.1:8080), GEOROUTE_TOKEN or ADMIN_TOKEN (default: DATA_DIR/admin-token)`;
+
+function fail(message, code = 2) {
+  process.stderr.write(`georoute: ${message}\n`);
+  process.exit(code);
+}
+
+function token() {
+  const t = process.env.GEOROUTE_TOKEN || process.env.ADMIN_TOKEN;
+  if (t) return t.trim();
+  const file = path.resolve(process.env.DATA_DIR || 'data', 'admin-token');
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return fail(`no admin token: set GEOROUTE_TOKEN or ADMIN_TOKEN (or run where ${file} exists)`);
+  }
+}
+
+async function call(method, route, body) {
+  const base = (process.env.GEOROUTE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
+  let res;
+  try {
+    res = await fetch(base + route, {
+      method,
+      headers: { authorization: `Bearer ${token()}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  } catch (err) {
+    return fail(`cannot reach ${base}: ${err.cause?.code || err.message}`, 1);
+  }
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = { detail: text };
+  }
+  if (!res.ok) {
+    const errors = Array.isArray(json.errors) ? json.errors.map((e) => `\n  ${e.field}: ${e.message}`).join('') : '';
+    return fail(`${res.status} ${json.title || ''}: ${json.detail || text}${errors}`, 1);
+  }
+  return json;
+}
+
+function describe(change) {
+  const sign = { create: '+', update: '~', delete: '-' }[change.action];
+  const head = `${sign} ${change.kind} ${change.name}`;
+  const fields = (change.fields || []).map((f) => `\n    ${f.field}: ${JSON.stringify(f.from)} -> ${JSON.stringify(f.to)}`).join('');
+  return head + fields;
+}
+
+async function main(argv) {
+  const [command, ...rest] = argv;
+  if (command === 'export') {
+    if (rest.length > 0) fail(USAGE);
+    const doc = await call('GET', '/v1/config/export');
+    process.stdout.write(`# georoute configuration, exported ${new Date().toISOString()}\n# Region webhook secrets are write-only and never exported.\n`);
+    process.stdout.write(YAML.stringify(doc, { lineWidth: 0 }));
+    return;
+  }
+  if (command === 'apply') {
+    const flags = rest.filter((a) => a.startsWith('--'));
+    const files = rest.filter((a) => !a.startsWith('--'));
+    const unknown = flags.filter((f) => f !== '--dry-run' && f !== '--prune');
+    if (files.length !== 1 || unknown.length > 0) fail(USAGE);
+    let doc;
+    try {
+      doc = YAML.parse(fs.readFileSync(files[0] === '-' ? 0 : files[0], 'utf8')) ?? {};
+    } catch (err) {
+      fail(`cannot read ${files[0]}: ${err.message}`);
+    }
+    const dryRun = flags.includes('--dry-run');
+    const prune = flags.includes('--prune');
+    const result = await call('POST', `/v1/config/apply?dryRun=${dryRun}&prune=${prune}`, doc);
+    if (result.changes.length === 0) {
+      process.stdout.write('no changes\n');
+      return;
+    }
+    process.stdout.write(result.changes.map(describe).join('\n') + '\n');
+    process.stdout.write(dryRun ? `${result.changes.length} change(s) would be made (dry run)\n` : `${result.changes.length} change(s) applied in one transaction\n`);
+    return;
+  }
+  fail(USAGE);
+}
+
+main(process.argv.slice(2)).catch((err) => fail(err.stack || String(err), 1));

@@ -1,0 +1,31 @@
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { DomainError } from '../common/domain-error';
+import { ConfigSyncService } from './config-sync.service';
+
+/** Configuration as code (used by `npx georoute export` and `npx georoute apply`). */
+@ApiTags('config')
+@ApiBearerAuth()
+@Controller('v1/config')
+export class ConfigController {
+  constructor(private readonly sync: ConfigSyncService) {}
+
+  @Get('export')
+  export() { return this.sync.exportDocument(); }
+
+  @Post('apply') @HttpCode(200)
+  @ApiQuery({ name: 'dryRun', required: false, enum: ['true', 'false'] })
+  @ApiQuery({ name: 'prune', required: false, enum: ['true', 'false'], description: 'also delete what the document does not name' })
+  apply(@Body() doc: Record<string, unknown>, @Query() q: Record<string, unknown>) { return this.sync.apply(doc, parseFlags(q)); }
+}
+
+function parseFlags(q: Record<string, unknown>): { dryRun: boolean; prune: boolean } {
+  const flag = (name: string) => {
+    const v = q[name];
+    if (v === undefined || v === 'false') return false;
+    if (v === 'true' || v === '') return true;
+    throw DomainError.field(name, 'boolean', 'must be true or false');
+  };
+  for (const key of Object.keys(q)) if (key !== 'dryRun' && key !== 'prune') throw DomainError.field(key, 'unknown-parameter', 'is not a known query parameter (dryRun, prune)');
+  return { dryRun: flag('dryRun'), prune: flag('prune') };
+}

@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../common/domain-error';
+import { normalizeName } from '../common/dns-name';
+import type { RoutingSnapshot, StaticRecordSnap } from '../routing/types';
+import { SnapshotStore } from '../snapshot/snapshot.store';
+import { RouteService } from './route.service';
+
+/**
+ * A zone in BIND master-file format (RFC 1035 §5): SOA, NS, static records, and for each routed
+ * service its current default answer — what a client the geo database cannot place would get
+ * (the engine's answer for an unknown location), as A and AAAA records with the service TTL.
+ */
+@Injectable()
+export class ZoneExportService {
+  constructor(
+    private readonly snapshots: SnapshotStore,
+    private readonly route: RouteService,
+  ) {}
+
+  export(nameIn: string): string {
+    const snapshot = this.snapshots.current();
+    const name = normalizeName(nameIn);
+    const zone = snapshot.zones.get(name);
+    if (!zone) throw DomainError.notFound('zone', name);
+    const fq = (n: string) => `${n}.`;
+    const owner = (n: string) => (n === name ? '@' : n.endsWith(`.${name}`) ? n.slice(0, -name.length - 1) : fq(n));
+    const lines = [
+      `; zone ${name} exported by georoute (snapshot ${snapshot.version}, ${snapshot.builtAt})`,
+      `$ORIGIN ${fq(name)}`,
+      `$TTL ${zone.ttl}`,
+      `@\t${zone.ttl}\tIN\tSOA\t${fq(zone.nameservers[0])} ${fq(zone.hostmaster)} ( ${zone.serial} ${zone.refresh} ${zone.retry} ${zone.expire} ${zone.negativeTtl} )`,
+      ...zone.nameservers.map((ns) => `@\t${zone.ttl}\tIN\tNS\t${fq(ns)}`),
+    ];
+    const records = [...zone.records].sort((a, b) => (a.name === b.name ? a.type.localeCompare(b.type) : a.name.localeCompare(b.name)));
+    for (const r of records) for (const v of r.values) lines.push(`${owner(r.name)}\t${r.ttl}\tIN\t${r.type}\t${rdata(r, v)}`);
+    for (const service of [...snapshot.services.values()].filter((s) => s.zone === name).sort((a, b) => a.fqdn.localeCompare(b.fqdn))) {
+      lines.push(...this.serviceLines(snapshot, service.fqdn, owner(service.fqdn)));
+    }
+    return lines.join('\n') + '\n';
+  }
+
+  private serviceLines(snapshot: RoutingSnapshot, fqdn: string, owner: string): string[] {
+    const out: string[] = [];
+    for (const type of ['A', 'AAAA'] as const) {
+      // 0.0.0.0 / :: are never located: this is the unknown-location answer.
+      const { decision } = this.route.decideFor(snapshot, fqdn, type, type === 'A' ? '0.0.0.0' : '::', 'explicit');
+      if (type === 'A') out.push(`; service ${fqdn}: default answer ${decision.regions.join(', ') || '(none)'} (${decision.reason}); GeoDNS answers vary by client`);
+      if (decision.outcome === 'refused') out.push(`; ${type}: refused (${decision.detail})`);
+      for (const a of decision.addresses) out.push(`${owner}\t${decision.ttl}\tIN\t${type}\t${a}`);
+    }
+    return out;
+  }
+}
+
+function rdata(r: StaticRecordSnap, value: string): string {
+  switch (r.type) {
+    case 'CNAME':
+    case 'NS':
+      return `${value}.`;
+    case 'MX': {
+      const [pref, host] = value.split(/\s+/);
+      return `${pref} ${host === '.' ? '.' : `${host}.`}`;
+    }
+    case 'TXT': {
+      const bytes = Buffer.from(value, 'utf8');
+      const chunks: string[] = [];
+      for (let i = 0; i < bytes.length || i === 0; i += 255) chunks.push(bytes.subarray(i, i + 255).toString('utf8'));
+      return chunks.map((c) => `"${c.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(' ');
+    }
+    default:
+      return value;
+  }
+}

@@ -1,0 +1,115 @@
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import YAML from 'yaml';
+import { createTestDatabase, dumpRegistry, startTestApp, TestApp, TestDatabase, TEST_TOKEN, REPO_ROOT } from './support/test-app';
+
+describe('configuration as code: georoute export / apply, and BIND zone export', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'georoute-cli-'));
+
+  /** Runs the real CLI (bin/georoute.js) against the app, asynchronously (the server runs in this process). */
+  const cli = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [path.join(REPO_ROOT, 'bin/georoute.js'), ...args], { env: { ...process.env, GEOROUTE_URL: `http://127.0.0.1:${app.httpPort}`, GEOROUTE_TOKEN: TEST_TOKEN } }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await startTestApp(db, { CONFIG_FILE: '' });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await db?.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('export | apply --dry-run round-trips to an empty diff', async () => {
+    const exported = await cli(['export']);
+    expect(exported.code).toBe(0);
+    const doc = YAML.parse(exported.stdout);
+    expect(doc.zones.map((z: { name: string }) => z.name)).toEqual(['example.com']);
+    expect(doc.regions).toHaveLength(6);
+    expect(doc.services.map((s: { fqdn: string }) => s.fqdn)).toEqual(['app.example.com', 'cdn.example.com']);
+    fs.writeFileSync(path.join(dir, 'georoute.yaml'), exported.stdout);
+    const dry = await cli(['apply', path.join(dir, 'georoute.yaml'), '--dry-run']);
+    expect(dry).toMatchObject({ code: 0, stdout: 'no changes\n' });
+    // The demo file itself, with its defaults left out, is also already applied.
+    expect((await cli(['apply', path.join(REPO_ROOT, 'config/demo.yaml'), '--dry-run'])).stdout).toBe('no changes\n');
+  });
+
+  it('prints the difference on --dry-run and changes nothing', async () => {
+    const doc = YAML.parse((await cli(['export'])).stdout);
+    doc.services[0].ttl = 20;
+    doc.regions.push({ name: 'eu-north-1', countryCode: 'SE', location: { latitude: 59.33, longitude: 18.07 }, endpoints: { ipv4: ['198.51.100.30'] } });
+    doc.zones[0].records.push({ name: 'mail', type: 'MX', values: ['10 mx.example.net'] });
+    fs.writeFileSync(path.join(dir, 'changed.yaml'), YAML.stringify(doc));
+    const before = await dumpRegistry(app.ds);
+    const dry = await cli(['apply', path.join(dir, 'changed.yaml'), '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('+ record mail MX in example.com');
+    expect(dry.stdout).toContain('+ region eu-north-1');
+    expect(dry.stdout).toContain('~ service app.example.com\n    ttl: 30 -> 20');
+    expect(dry.stdout).toContain('3 change(s) would be made (dry run)');
+    expect(await dumpRegistry(app.ds)).toEqual(before);
+
+    const applied = await cli(['apply', path.join(dir, 'changed.yaml')]);
+    expect(applied.stdout).toContain('3 change(s) applied in one transaction');
+    expect((await app.api('get', '/v1/services/app.example.com')).body.ttl).toBe(20);
+    expect((await app.api('get', '/v1/regions/eu-north-1')).status).toBe(200);
+    expect((await cli(['apply', path.join(dir, 'changed.yaml'), '--dry-run'])).stdout).toBe('no changes\n');
+  });
+
+  it('is all or nothing, with the API validation messages', async () => {
+    const doc = YAML.parse((await cli(['export'])).stdout);
+    doc.services[0].ttl = 25; // valid on its own
+    doc.services.push({ fqdn: 'bad.example.com', regions: ['eu-west-1', 'mars-1'] });
+    doc.regions[0].countryCode = 'XX';
+    fs.writeFileSync(path.join(dir, 'bad.yaml'), YAML.stringify(doc));
+    const before = await dumpRegistry(app.ds);
+    const res = await cli(['apply', path.join(dir, 'bad.yaml')]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('400');
+    expect(res.stderr).toContain('regions[0].countryCode');
+    expect(await dumpRegistry(app.ds)).toEqual(before);
+
+    delete doc.regions[0].countryCode;
+    doc.regions[0].countryCode = 'US';
+    fs.writeFileSync(path.join(dir, 'bad2.yaml'), YAML.stringify(doc));
+    const res2 = await cli(['apply', path.join(dir, 'bad2.yaml')]);
+    expect(res2.code).toBe(1);
+    expect(res2.stderr).toContain('services[2].regions[1]');
+    expect(res2.stderr).toContain('mars-1');
+    expect(await dumpRegistry(app.ds)).toEqual(before);
+  });
+
+  it('prunes what the document does not name only with --prune', async () => {
+    const doc = YAML.parse((await cli(['export'])).stdout);
+    doc.services = doc.services.filter((s: { fqdn: string }) => s.fqdn !== 'cdn.example.com');
+    fs.writeFileSync(path.join(dir, 'pruned.yaml'), YAML.stringify(doc));
+    expect((await cli(['apply', path.join(dir, 'pruned.yaml'), '--dry-run'])).stdout).toBe('no changes\n');
+    const pruned = await cli(['apply', path.join(dir, 'pruned.yaml'), '--prune']);
+    expect(pruned.stdout).toContain('- service cdn.example.com');
+    expect((await app.api('get', '/v1/services/cdn.example.com')).status).toBe(404);
+  });
+
+  it('exports a zone in BIND master-file format with each service default answer', async () => {
+    const res = await app.api('get', '/v1/zones/example.com/export');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/dns/);
+    const text: string = res.text;
+    expect(text).toContain('$ORIGIN example.com.');
+    expect(text).toMatch(/^@\t3600\tIN\tSOA\tns1\.example\.com\. hostmaster\.example\.com\. \( \d+ 3600 600 604800 300 \)$/m);
+    expect(text).toMatch(/^@\t3600\tIN\tNS\tns2\.example\.com\.$/m);
+    expect(text).toMatch(/^www\t300\tIN\tCNAME\tapp\.example\.com\.$/m);
+    expect(text).toMatch(/^@\t300\tIN\tTXT\t"v=spf1 -all"$/m);
+    expect(text).toMatch(/^app\t20\tIN\tA\t198\.51\.100\.10$/m);
+    expect(text).toMatch(/^app\t20\tIN\tAAAA\t2001:db8:3::10$/m);
+    expect(text).toMatch(/; service app\.example\.com: default answer eu-west-1 \(unknown-location\)/);
+    expect((await app.api('get', '/v1/zones/nope.example/export')).status).toBe(404);
+  });
+});
