@@ -8,6 +8,9 @@ import { APP_CONFIG, AppConfig } from './config/config';
 import { AdminAuthGuard } from './common/auth.guard';
 import { ProblemFilter } from './common/problem.filter';
 import { dataSourceOptions, runMigrationsLocked } from './database/data-source';
+import { DatabaseStatus } from './database/database-status';
+import { isDatabaseUnavailable } from './database/db-errors';
+import { hasSnapshotOnDisk } from './snapshot/snapshot-file';
 import { RegistryModule } from './registry/registry.module';
 import { SnapshotModule } from './snapshot/snapshot.module';
 import { OpsModule } from './ops/ops.module';
@@ -18,6 +21,7 @@ import { HealthModule } from './health/health.module';
 import { RedirectModule } from './redirect/redirect.module';
 import { ResidencyModule } from './residency/residency.module';
 import { AnycastModule } from './anycast/anycast.module';
+import { UiModule } from './ui/ui.module';
 import { MetricsModule } from './metrics/metrics.module';
 
 export interface AppModuleOptions {
@@ -30,6 +34,7 @@ export interface AppModuleOptions {
 @Module({})
 export class AppModule {
   static forRoot(opts: AppModuleOptions): DynamicModule {
+    const status = new DatabaseStatus();
     return {
       module: AppModule,
       global: true,
@@ -39,12 +44,21 @@ export class AppModule {
         TypeOrmModule.forRootAsync({
           useFactory: () => ({
             ...dataSourceOptions(opts.databaseUrl, opts.embedded, `georoute:${opts.config.instanceId}`),
-            retryAttempts: 3,
+            retryAttempts: 1,
             retryDelay: 1000,
+            manualInitialization: true,
           }),
           dataSourceFactory: async (options) => {
-            const ds = await new DataSource(options!).initialize();
-            await runMigrationsLocked(ds, opts.databaseUrl);
+            const ds = new DataSource(options!);
+            try {
+              await ds.initialize();
+              await runMigrationsLocked(ds, opts.databaseUrl);
+            } catch (err) {
+              // Static stability: with a last good snapshot on disk, start without the database.
+              if (!isDatabaseUnavailable(err) || !hasSnapshotOnDisk(opts.config.dataDir)) throw err;
+              status.lastError = (err as Error).message;
+              status.retryInBackground(ds, () => runMigrationsLocked(ds, opts.databaseUrl));
+            }
             return ds;
           },
         }),
@@ -59,13 +73,15 @@ export class AppModule {
         RedirectModule,
         ResidencyModule,
         AnycastModule,
+        UiModule,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: opts.config },
+        { provide: DatabaseStatus, useValue: status },
         { provide: APP_GUARD, useClass: AdminAuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
-      exports: [APP_CONFIG],
+      exports: [APP_CONFIG, DatabaseStatus],
     };
   }
 }

@@ -14,6 +14,8 @@ import { accessLog } from './common/access-log';
 import { ConfigLoaderService } from './registry/config-loader.service';
 import { SnapshotStore } from './snapshot/snapshot.store';
 import { DnsService } from './dns/dns.service';
+import { DataSource } from 'typeorm';
+import { DatabaseStatus } from './database/database-status';
 
 export interface RunningGeoroute {
   readonly app: NestExpressApplication;
@@ -50,8 +52,23 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
     setUpOpenApi(app);
     await app.init();
 
-    await app.get(ConfigLoaderService).seedIfEmpty();
-    await app.get(SnapshotStore).requestRebuild();
+    const ds = app.get(DataSource);
+    const dbStatus = app.get(DatabaseStatus);
+    const store = app.get(SnapshotStore);
+    const loader = app.get(ConfigLoaderService);
+    if (ds.isInitialized) {
+      await loader.seedIfEmpty();
+      await store.requestRebuild({ reload: true });
+    } else {
+      // Started without the database (static stability): seed and rebuild once it connects.
+      dbStatus.whenConnected(ds, async () => {
+        await loader.seedIfEmpty();
+        await store.requestRebuild({ reload: true });
+      });
+    }
+    if (!store.isLoaded() && !store.loadFromDisk()) {
+      throw new Error(`no routing snapshot: the database is unreachable (${dbStatus.lastError ?? store.lastError}) and ${config.dataDir} holds no snapshot.json`);
+    }
     const dnsPort = await app.get(DnsService).start(config.dnsHost, config.dnsPort);
     await app.listen(config.httpPort, config.httpHost);
     const address = app.getHttpServer().address();
@@ -63,6 +80,7 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
       dnsPort,
       config,
       close: async () => {
+        dbStatus.stop();
         await running.close();
         await embedded?.stop();
       },

@@ -8,6 +8,7 @@ import {
 import { RegionEntity } from '../registry/region.entity';
 import { REGISTRY_CHANGED } from '../registry/registry-events';
 import { HEALTH_CHANGED, SnapshotStore } from '../snapshot/snapshot.store';
+import { DatabaseStatus } from '../database/database-status';
 
 export interface SimulateRequest {
   withdrawn: string[];
@@ -34,9 +35,14 @@ export class AnycastService implements OnModuleInit {
   constructor(
     private readonly ds: DataSource,
     private readonly snapshots: SnapshotStore,
+    private readonly dbStatus: DatabaseStatus,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  onModuleInit(): void {
+    this.dbStatus.whenConnected(this.ds, () => this.loadStored());
+  }
+
+  private async loadStored(): Promise<void> {
     const rows: { format: string; source: string; uploaded_at: Date }[] = await this.ds.query('SELECT format, source, uploaded_at FROM anycast_topology WHERE id = 1');
     if (rows.length === 0) return;
     try {

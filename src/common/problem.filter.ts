@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DomainError, ErrorCode } from './domain-error';
+import { isDatabaseUnavailable } from '../database/db-errors';
 
 const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.Validation]: HttpStatus.BAD_REQUEST,
@@ -95,6 +96,13 @@ export class ProblemFilter implements ExceptionFilter {
       const r = exception.getResponse();
       const msg = typeof r === 'string' ? r : ((r as { message?: unknown }).message ?? exception.message);
       sendProblem(res, status, Array.isArray(msg) ? msg.join('; ') : String(msg), instance);
+      return;
+    }
+    if (isDatabaseUnavailable(exception)) {
+      // Static stability: DNS and redirects keep answering from the snapshot; the API says "later".
+      this.logger.warn(`database unavailable on ${req.method} ${instance}: ${(exception as Error)?.message}`);
+      res.setHeader('Retry-After', '5');
+      sendProblem(res, 503, 'the database is unavailable; DNS and redirects keep answering from the last snapshot, writes are refused until it returns', instance, { code: ErrorCode.Unavailable });
       return;
     }
     this.logger.error(`unhandled error on ${req.method} ${instance}: ${(exception as Error)?.stack ?? String(exception)}`);

@@ -17,14 +17,15 @@ export function dataSourceOptions(url: string, embedded: boolean, applicationNam
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error'],
+    logging: false,
     applicationName,
     extra: {
       // One backend behind PGlite: one pooled connection (see embedded-postgres.ts).
       max: embedded ? 1 : 10,
-      connectionTimeoutMillis: 5000,
-      statement_timeout: 10000,
-      query_timeout: 15000,
+      // Static stability: a request never waits on an unreachable database for more than a few seconds.
+      connectionTimeoutMillis: 3000,
+      statement_timeout: 4000,
+      query_timeout: 4500,
     },
   };
 }

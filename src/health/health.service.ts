@@ -16,6 +16,7 @@ import {
 import { ProbeScheduler, ProbeSpec } from './probe-scheduler';
 import type { ProbeResult } from './probes/probe-result';
 import { MetricsService } from '../metrics/metrics.service';
+import { DatabaseStatus } from '../database/database-status';
 
 /** What the health module keeps of each region's configuration. */
 interface RegionHealthConfig {
@@ -79,6 +80,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
     private readonly regions: RegionsService,
     schedulerRegistry: SchedulerRegistry,
     private readonly metrics: MetricsService,
+    private readonly dbStatus: DatabaseStatus,
   ) {
     metrics.onCollect(() => {
       metrics.regionHealth.reset();
@@ -95,11 +97,17 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
     });
   }
 
-  async onModuleInit(): Promise<void> {
-    const rows: { region: string; state: RegionHealthState }[] = await this.ds.query('SELECT region, state FROM region_health');
-    for (const row of rows) this.states.set(row.region, Object.freeze({ ...row.state }));
+  onModuleInit(): void {
     this.snapshots.setHealthSource(this);
     this.regions.setHealthReader({ healthOf: (name) => this.summary(name) });
+    // Without the database (static stability), health starts when it connects.
+    this.dbStatus.whenConnected(this.ds, () => this.start());
+  }
+
+  private async start(): Promise<void> {
+    if (this.stopped) return;
+    const rows: { region: string; state: RegionHealthState }[] = await this.ds.query('SELECT region, state FROM region_health');
+    for (const row of rows) this.states.set(row.region, Object.freeze({ ...row.state }));
     await this.syncRegions();
     this.scheduleHeartbeat();
     this.schedulePrune();

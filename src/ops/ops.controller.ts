@@ -15,8 +15,8 @@ export class OpsController {
   healthz() { return { status: 'ok' }; }
 
   @Get('readyz')
-  readyz(@Res() res: Response) {
-    const r = this.readiness.check();
+  async readyz(@Res() res: Response) {
+    const r = await this.readiness.check();
     res.status(r.ready ? 200 : 503).json(r);
   }
 }

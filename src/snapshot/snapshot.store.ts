@@ -1,7 +1,9 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { DataSource } from 'typeorm';
-import { buildSnapshot, emptySnapshot } from '../routing/snapshot';
+import { buildSnapshot, emptySnapshot, type SnapshotInput } from '../routing/snapshot';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { readSnapshotFile, writeSnapshotFile } from './snapshot-file';
 import type { HealthStatus, RoutingSnapshot } from '../routing/types';
 import { REGISTRY_CHANGED } from '../registry/registry-events';
 import { ZoneEntity, RecordEntity } from '../registry/zone.entity';
@@ -37,11 +39,14 @@ export class SnapshotStore implements OnApplicationShutdown {
   private registryDirty = true;
   private rows: { zones: ZoneEntity[]; records: RecordEntity[]; regions: RegionEntity[]; services: ServiceEntity[] } | null = null;
   lastBuildMs = 0;
+  /** Where the snapshot in use came from: the database, or DATA_DIR while the database is unreachable. */
+  source: 'database' | 'disk' | 'none' = 'none';
   lastError: string | null = null;
 
   constructor(
     private readonly ds: DataSource,
     metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     metrics.onCollect(() => {
       metrics.snapshotVersion.set(this.snapshot.version);
@@ -114,8 +119,7 @@ export class SnapshotStore implements OnApplicationShutdown {
         this.rows = { zones, records, regions, services };
       }
       const { zones, records, regions, services } = this.rows;
-      const next = buildSnapshot(
-        {
+      const input: SnapshotInput = {
           zones: zones.map((z) => ({
             name: z.name,
             serial: z.serial,
@@ -158,21 +162,11 @@ export class SnapshotStore implements OnApplicationShutdown {
             whenAllUnhealthy: s.whenAllUnhealthy,
             answerCount: s.answerCount,
           })),
-        },
-        this.version + 1,
-      );
-      this.version = next.version;
-      this.snapshot = next;
-      this.loaded = true;
-      this.lastError = null;
+      };
+      const next = buildSnapshot(input, this.version + 1);
+      this.install(next, 'database');
       this.lastBuildMs = Date.now() - started;
-      for (const fn of this.listeners) {
-        try {
-          fn(next);
-        } catch (err) {
-          this.logger.error(`snapshot listener failed: ${(err as Error).message}`);
-        }
-      }
+      this.persist(input, next);
     } catch (err) {
       this.registryDirty = true;
       this.lastError = (err as Error).message;
@@ -182,5 +176,46 @@ export class SnapshotStore implements OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     this.stopped = true;
+  }
+
+  /**
+   * Static stability at start: when the database cannot give a first snapshot, serve the last
+   * good one from DATA_DIR. Returns whether one was loaded.
+   */
+  loadFromDisk(): boolean {
+    const file = readSnapshotFile(this.config.dataDir);
+    if (!file) return false;
+    try {
+      const snap = buildSnapshot(file.input, file.version);
+      this.version = file.version;
+      this.install(snap, 'disk');
+      this.logger.warn(`serving the last good snapshot from disk (version ${file.version}, built ${file.builtAt}): the database is unreachable`);
+      return true;
+    } catch (err) {
+      this.logger.error(`snapshot on disk is unusable: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  private install(next: RoutingSnapshot, source: 'database' | 'disk'): void {
+    this.version = next.version;
+    this.snapshot = next;
+    this.loaded = true;
+    this.source = source;
+    this.lastError = null;
+    for (const fn of this.listeners) {
+      try {
+        fn(next);
+      } catch (err) {
+        this.logger.error(`snapshot listener failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Writes the input of the snapshot just built to DATA_DIR (atomically; never on the hot path). */
+  private persist(input: SnapshotInput, snap: RoutingSnapshot): void {
+    writeSnapshotFile(this.config.dataDir, { format: 1, version: snap.version, builtAt: snap.builtAt, input }).catch((err) =>
+      this.logger.warn(`cannot write the snapshot to disk: ${(err as Error).message}`),
+    );
   }
 }
