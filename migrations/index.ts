@@ -1,6 +1,7 @@
 import { Registry1764000000000 } from './1764000000000-Registry';
 import { Health1764000100000 } from './1764000100000-Health';
 import { Anycast1764000200000 } from './1764000200000-Anycast';
+import { ChangeFeed1764000300000 } from './1764000300000-ChangeFeed';
 
 /** Every migration, in order. New migrations are appended here. */
-export const MIGRATIONS = [Registry1764000000000, Health1764000100000, Anycast1764000200000];
+export const MIGRATIONS = [Registry1764000000000, Health1764000100000, Anycast1764000200000, ChangeFeed1764000300000];

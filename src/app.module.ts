@@ -23,6 +23,7 @@ import { ResidencyModule } from './residency/residency.module';
 import { AnycastModule } from './anycast/anycast.module';
 import { UiModule } from './ui/ui.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { ClusterModule } from './cluster/cluster.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -73,6 +74,7 @@ export class AppModule {
         RedirectModule,
         ResidencyModule,
         AnycastModule,
+        ClusterModule,
         UiModule,
       ],
       providers: [

@@ -16,6 +16,7 @@ import { SnapshotStore } from './snapshot/snapshot.store';
 import { DnsService } from './dns/dns.service';
 import { DataSource } from 'typeorm';
 import { DatabaseStatus } from './database/database-status';
+import { InstancesService } from './cluster/instances.service';
 
 export interface RunningGeoroute {
   readonly app: NestExpressApplication;
@@ -73,6 +74,7 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
     await app.listen(config.httpPort, config.httpHost);
     const address = app.getHttpServer().address();
     const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
+    app.get(InstancesService).ports = { http: httpPort, dns: dnsPort };
     const running = app;
     return {
       app: running,

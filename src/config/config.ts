@@ -30,6 +30,8 @@ export interface AppConfig {
   readonly configFile: string | null;
   readonly instanceId: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** How often each instance polls the registry version (the fallback when NOTIFY is lost or absent). */
+  readonly changePollIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -136,6 +138,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     problems.push(`LOG_LEVEL="${logLevelRaw}" must be one of ${LOG_LEVELS.join(', ')}`);
   }
 
+  let changePollIntervalMs = 2000;
+  const poll = str('CHANGE_POLL_INTERVAL_MS');
+  if (poll !== undefined) {
+    if (!/^\d+$/.test(poll) || Number(poll) < 100 || Number(poll) > 600000) {
+      problems.push(`CHANGE_POLL_INTERVAL_MS="${poll}" must be a whole number of milliseconds from 100 to 600000`);
+    } else changePollIntervalMs = Number(poll);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -154,6 +164,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     configFile,
     instanceId,
     logLevel: logLevelRaw as AppConfig['logLevel'],
+    changePollIntervalMs,
   });
 }
 

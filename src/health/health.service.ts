@@ -17,6 +17,7 @@ import { ProbeScheduler, ProbeSpec } from './probe-scheduler';
 import type { ProbeResult } from './probes/probe-result';
 import { MetricsService } from '../metrics/metrics.service';
 import { DatabaseStatus } from '../database/database-status';
+import { CLUSTER_CHANGED } from '../cluster/change-feed.service';
 
 /** What the health module keeps of each region's configuration. */
 interface RegionHealthConfig {
@@ -63,7 +64,10 @@ const WEBHOOK_ID_RETENTION_MS = 15 * 60 * 1000;
 @Injectable()
 export class HealthService implements OnModuleInit, OnApplicationShutdown, HealthSource {
   private readonly logger = new Logger('health');
+  /** The regions' verdicts (shared through the database; what routing uses). */
   private readonly states = new Map<string, RegionHealthState>();
+  /** This instance's own probe state machines (its votes). */
+  private readonly localStates = new Map<string, RegionHealthState>();
   private readonly configs = new Map<string, RegionHealthConfig>();
   private readonly observations = new Map<string, Map<string, StoredObservation[]>>();
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -97,11 +101,16 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
     });
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     this.snapshots.setHealthSource(this);
     this.regions.setHealthReader({ healthOf: (name) => this.summary(name) });
     // Without the database (static stability), health starts when it connects.
-    this.dbStatus.whenConnected(this.ds, () => this.start());
+    if (this.ds.isInitialized) await this.start();
+    else
+      this.dbStatus.whenConnected(this.ds, async () => {
+        await this.start();
+        this.events.emit(HEALTH_CHANGED, { region: '*' });
+      });
   }
 
   private async start(): Promise<void> {
@@ -169,8 +178,16 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
       reason: s.reason,
       drained: cfg.drained,
       routable: !cfg.drained && s.status !== 'unhealthy',
-      consecutiveOk: s.consecutiveOk,
-      consecutiveFail: s.consecutiveFail,
+      consecutiveOk: this.localStates.get(name)?.consecutiveOk ?? 0,
+      consecutiveFail: this.localStates.get(name)?.consecutiveFail ?? 0,
+      votes: (
+        await this.ds.query('SELECT instance_id, status, reason, observed_at FROM health_votes WHERE region = $1 ORDER BY instance_id', [name])
+      ).map((v: { instance_id: string; status: string; reason: string | null; observed_at: Date }) => ({
+        instance: v.instance_id,
+        status: v.status,
+        reason: v.reason,
+        observedAt: new Date(v.observed_at).toISOString(),
+      })),
       lastWebhookAt: s.lastWebhookAt === null ? null : new Date(s.lastWebhookAt).toISOString(),
       probe: cfg.probe ? { intervalSeconds: cfg.intervalMs / 1000, ...cfg.thresholds } : null,
       heartbeatTimeoutSeconds: cfg.heartbeatTimeoutSeconds,
@@ -216,7 +233,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
     for (const r of regions) {
       seen.add(r.name);
       const hc = r.healthCheck;
-      const probe: ProbeSpec | null = hc ? toProbeSpec(hc) : null;
+      const probe: ProbeSpec | null = hc ? toProbeSpec(hc, this.config.instanceId) : null;
       const cfg: RegionHealthConfig = {
         probe,
         probeKey: probe ? JSON.stringify([probe, hc!.intervalSeconds]) : '',
@@ -241,6 +258,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
       if (!seen.has(name)) {
         this.configs.delete(name);
         this.states.delete(name);
+        this.localStates.delete(name);
         this.observations.delete(name);
         this.scheduler.remove(name);
       }
@@ -270,13 +288,76 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
   private async apply(region: string, obs: Observation, extra: { latencyMs?: number; metrics?: Record<string, unknown> }): Promise<RegionHealthState> {
     const cfg = this.configs.get(region);
     if (!cfg) throw DomainError.notFound('region', region);
+    this.remember(region, obs, extra);
+    if (obs.source === 'probe') return this.applyProbe(region, obs, cfg);
+    // Webhooks and heartbeat time-outs are about the region itself: they apply to its verdict directly.
     const current = this.states.get(region) ?? initialHealthState(obs.at);
     const { state, transition } = record(current, obs, cfg.thresholds);
+    return this.commit(region, current, state, transition);
+  }
+
+  /**
+   * Probes vote. This instance's own state machine (thresholds, hysteresis) gives its verdict,
+   * stored as its vote; when its verdict changes, the region's verdict becomes the majority of
+   * the fresh votes (cast within three probe intervals) of every instance: unhealthy only when
+   * more than half of the instances that observed the region say so, so one instance's network
+   * trouble cannot fail a region over. With one instance this is exactly its own verdict.
+   */
+  private async applyProbe(region: string, obs: Observation, cfg: RegionHealthConfig): Promise<RegionHealthState> {
+    const localBefore = this.localStates.get(region) ?? initialHealthState(obs.at);
+    const { state: local, transition: localChange } = record(localBefore, obs, cfg.thresholds);
+    this.localStates.set(region, local);
+    const current = this.states.get(region) ?? initialHealthState(obs.at);
+    if (local.status === 'unknown') return current;
+    await this.ds.query(
+      `INSERT INTO health_votes (region, instance_id, status, reason, observed_at) SELECT $1, $2, $3, $4, now() WHERE EXISTS (SELECT 1 FROM regions WHERE name = $1)
+       ON CONFLICT (region, instance_id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason, observed_at = EXCLUDED.observed_at`,
+      [region, this.config.instanceId, local.status, local.reason],
+    );
+    if (!localChange && current.status !== 'unknown') return current;
+    const rows: { status: string; n: number }[] = await this.ds.query(
+      `SELECT status, count(*)::int AS n FROM health_votes WHERE region = $1 AND observed_at > now() - ($2::int * interval '1 millisecond') GROUP BY status`,
+      [region, Math.max(3 * cfg.intervalMs, 3000)],
+    );
+    const unhealthy = rows.find((r) => r.status === 'unhealthy')?.n ?? 0;
+    const healthy = rows.find((r) => r.status === 'healthy')?.n ?? 0;
+    const voters = unhealthy + healthy;
+    const target: HealthStatus | null = unhealthy * 2 > voters ? 'unhealthy' : healthy > 0 ? 'healthy' : null;
+    if (target === null || target === current.status) return current;
+    const base = localChange?.reason ?? local.reason ?? obs.reason ?? 'probe';
+    const reason = voters > 1 ? `${unhealthy} of ${voters} checkers report unhealthy; ${this.config.instanceId}: ${base}` : base;
+    const transition: HealthTransition = { from: current.status, to: target, at: obs.at, source: 'probe', reason, instance: this.config.instanceId };
+    const next: RegionHealthState = Object.freeze({ ...current, status: target, since: obs.at, reason, lastObservationAt: obs.at });
+    return this.commit(region, current, next, transition);
+  }
+
+  /** Installs a new verdict, announces a transition, stores both; a lost race with another instance reloads. */
+  private async commit(region: string, before: RegionHealthState, state: RegionHealthState, transition: HealthTransition | null): Promise<RegionHealthState> {
     this.states.set(region, state);
-    this.remember(region, obs, extra);
     if (transition) this.announce(region, transition);
-    await this.persist(region, state, transition);
-    return state;
+    const won = await this.persist(region, before, state, transition);
+    if (!won) await this.reloadStates();
+    return this.states.get(region) ?? state;
+  }
+
+  /** Another instance changed the shared database: take the regions' verdicts from it. */
+  @OnEvent(CLUSTER_CHANGED)
+  async reloadStates(): Promise<void> {
+    if (this.stopped || !this.ds.isInitialized) return;
+    try {
+      const rows: { region: string; state: RegionHealthState }[] = await this.ds.query('SELECT region, state FROM region_health');
+      let changed = false;
+      for (const row of rows) {
+        const mine = this.states.get(row.region);
+        if (!mine || mine.status !== row.state.status || mine.since !== row.state.since) {
+          this.states.set(row.region, Object.freeze({ ...row.state }));
+          changed = true;
+        }
+      }
+      if (changed) this.events.emit(HEALTH_CHANGED, { region: '*' });
+    } catch (err) {
+      this.logger.warn(`cannot reload health states: ${(err as Error).message}`);
+    }
   }
 
   private announce(region: string, t: HealthTransition): void {
@@ -285,19 +366,31 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
     this.events.emit(HEALTH_CHANGED, { region, from: t.from, to: t.to });
   }
 
-  private async persist(region: string, state: RegionHealthState, t: HealthTransition | null): Promise<void> {
-    await this.ds.transaction(async (m) => {
-      await m.query(
-        `INSERT INTO region_health (region, state, updated_at) SELECT $1, $2::jsonb, now() WHERE EXISTS (SELECT 1 FROM regions WHERE name = $1)
-         ON CONFLICT (region) DO UPDATE SET state = EXCLUDED.state, updated_at = now()`,
-        [region, JSON.stringify(state)],
-      );
+  /**
+   * Stores the verdict. A transition is a conditional update (only from the status this instance
+   * saw), so when instances race exactly one records it; returns false when this one lost.
+   */
+  private async persist(region: string, before: RegionHealthState, state: RegionHealthState, t: HealthTransition | null): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const [, updated] = (await m.query(
+        `UPDATE region_health SET state = $2::jsonb, updated_at = now() WHERE region = $1 AND ($3::text IS NULL OR state->>'status' = $3)`,
+        [region, JSON.stringify(state), t ? before.status : null],
+      )) as [unknown, number];
+      if (updated === 0) {
+        const [, inserted] = (await m.query(
+          `INSERT INTO region_health (region, state, updated_at) SELECT $1, $2::jsonb, now() WHERE EXISTS (SELECT 1 FROM regions WHERE name = $1)
+           ON CONFLICT (region) DO NOTHING`,
+          [region, JSON.stringify(state)],
+        )) as [unknown, number];
+        if (inserted === 0) return false;
+      }
       if (t) {
         await m.query(
           'INSERT INTO health_events (region, at, from_status, to_status, source, reason, instance) VALUES ($1, $2, $3, $4, $5, $6, $7)',
           [region, new Date(t.at), t.from, t.to, t.source, t.reason, t.instance ?? this.config.instanceId],
         );
       }
+      return true;
     });
   }
 
@@ -352,7 +445,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
   }
 }
 
-function toProbeSpec(hc: NonNullable<RegionEntity['healthCheck']>): ProbeSpec {
+function toProbeSpec(hc: NonNullable<RegionEntity['healthCheck']>, instance: string): ProbeSpec {
   if (hc.type === 'tcp') {
     const idx = hc.target.lastIndexOf(':');
     const host = hc.target.slice(0, idx).replace(/^\[|\]$/g, '');
@@ -363,6 +456,7 @@ function toProbeSpec(hc: NonNullable<RegionEntity['healthCheck']>): ProbeSpec {
     url: hc.target,
     timeoutMs: hc.timeoutMs,
     expectedStatus: hc.expectedStatus,
+    instance,
     ...(hc.bodyContains !== undefined ? { bodyContains: hc.bodyContains } : {}),
     ...(hc.insecureSkipVerify !== undefined ? { insecureSkipVerify: hc.insecureSkipVerify } : {}),
   };

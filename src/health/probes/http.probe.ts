@@ -28,6 +28,8 @@ export interface HttpProbeOptions {
   readonly insecureSkipVerify?: boolean;
   /** Aborts the probe (result: 'aborted'). */
   readonly signal?: AbortSignal;
+  /** Which georoute instance is checking (sent as X-Georoute-Instance, so operators can tell checkers apart). */
+  readonly instance?: string;
   /** Replaces DNS resolution (e.g. to refuse private addresses). */
   readonly lookup?: LookupFunction;
 }
@@ -62,7 +64,7 @@ export function probeHttp(options: HttpProbeOptions): Promise<ProbeResult> {
     const requestOptions: https.RequestOptions = {
       method: 'GET',
       agent: false,
-      headers: { 'user-agent': USER_AGENT, accept: '*/*', connection: 'close' },
+      headers: { 'user-agent': USER_AGENT, accept: '*/*', connection: 'close', ...(options.instance ? { 'x-georoute-instance': options.instance } : {}) },
       ...(options.lookup ? { lookup: options.lookup } : {}),
       ...(url.protocol === 'https:' ? { rejectUnauthorized: options.insecureSkipVerify !== true } : {}),
     };

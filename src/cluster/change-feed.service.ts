@@ -1,0 +1,121 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { DatabaseStatus } from '../database/database-status';
+import { REGISTRY_CHANGED } from '../registry/registry-events';
+
+/** Emitted when another instance (or anything else) changed the shared database. */
+export const CLUSTER_CHANGED = 'cluster.changed';
+
+/**
+ * How changes made through one instance reach every other: each committed change bumps
+ * registry_version and NOTIFYs 'georoute_changes' (triggers, migration ChangeFeed). This service
+ * LISTENs on a dedicated connection (reconnecting with backoff, and re-reading the version after
+ * each reconnect, since notifications sent while disconnected are lost), and also polls the
+ * version every CHANGE_POLL_INTERVAL_MS — the fallback for lost notifications and for
+ * PostgreSQL-compatible databases without LISTEN. A new version triggers a full rebuild.
+ */
+@Injectable()
+export class ChangeFeedService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('cluster');
+  private listener: Client | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private backoffMs = 500;
+  private stopped = false;
+  private polling = false;
+  /** The registry version this instance's snapshot reflects (-1: not read yet). */
+  seenVersion = -1;
+  listening = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly ds: DataSource,
+    private readonly dbStatus: DatabaseStatus,
+    private readonly events: EventEmitter2,
+  ) {}
+
+  onModuleInit(): void {
+    this.dbStatus.whenConnected(this.ds, async () => {
+      this.seenVersion = await this.readVersion();
+      this.schedulePoll();
+      if (this.config.databaseUrl !== null) void this.listen();
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    const l = this.listener;
+    this.listener = null;
+    await l?.end().catch(() => undefined);
+  }
+
+  private async readVersion(): Promise<number> {
+    const rows: { version: string }[] = await this.ds.query('SELECT version FROM registry_version WHERE id = 1');
+    return rows.length ? Number(rows[0].version) : 0;
+  }
+
+  /** Re-reads the version; a change since the last read means a full rebuild. */
+  private async check(why: string): Promise<void> {
+    if (this.polling || this.stopped) return;
+    this.polling = true;
+    try {
+      const version = await this.readVersion();
+      if (version !== this.seenVersion) {
+        this.seenVersion = version;
+        this.logger.debug(`registry version ${version} (${why}): rebuilding`);
+        this.events.emit(CLUSTER_CHANGED, { version });
+        this.events.emit(REGISTRY_CHANGED, { kind: 'import', name: `registry version ${version}` });
+      }
+    } catch {
+      // Database unreachable: the next poll tries again; DNS keeps the last snapshot.
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private schedulePoll(): void {
+    if (this.stopped) return;
+    this.pollTimer = setTimeout(async () => {
+      await this.check('poll');
+      this.schedulePoll();
+    }, this.config.changePollIntervalMs);
+    this.pollTimer.unref();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    const client = new Client({ connectionString: this.config.databaseUrl!, application_name: `georoute-listener:${this.config.instanceId}` });
+    client.on('error', () => undefined);
+    client.on('end', () => this.lost(client));
+    client.on('notification', () => void this.check('notify'));
+    try {
+      await client.connect();
+      await client.query('LISTEN georoute_changes');
+      this.listener = client;
+      this.listening = true;
+      this.backoffMs = 500;
+      // Notifications sent while we were away are lost: resync by version.
+      await this.check('listen');
+    } catch {
+      await client.end().catch(() => undefined);
+      this.lost(client);
+    }
+  }
+
+  private lost(client: Client): void {
+    if (this.listener === client) this.listener = null;
+    this.listening = false;
+    if (this.stopped || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      void this.listen();
+    }, this.backoffMs);
+    this.reconnectTimer.unref();
+    this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
+  }
+}

@@ -1,0 +1,13 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { InstancesService } from './instances.service';
+
+@ApiTags('cluster')
+@ApiBearerAuth()
+@Controller('v1/instances')
+export class InstancesController {
+  constructor(private readonly instances: InstancesService) {}
+
+  @Get()
+  list() { return this.instances.list(); }
+}
