@@ -74,7 +74,7 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
     await app.listen(config.httpPort, config.httpHost);
     const address = app.getHttpServer().address();
     const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
-    app.get(InstancesService).ports = { http: httpPort, dns: dnsPort };
+    app.get(InstancesService).setPorts({ http: httpPort, dns: dnsPort });
     const running = app;
     return {
       app: running,

@@ -24,7 +24,7 @@ export class InstancesService implements OnModuleInit, OnApplicationShutdown {
   private timer: NodeJS.Timeout | null = null;
   private readonly startedAt = new Date();
   private stopped = false;
-  ports: { http: number | null; dns: number | null } = { http: null, dns: null };
+  private ports: { http: number | null; dns: number | null } = { http: null, dns: null };
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -36,6 +36,15 @@ export class InstancesService implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.dbStatus.whenConnected(this.ds, () => this.beat());
+  }
+
+  /** Called once HTTP and DNS are bound; records them at once. */
+  setPorts(ports: { http: number; dns: number }): void {
+    this.ports = ports;
+    if (this.ds.isInitialized) {
+      if (this.timer) clearTimeout(this.timer);
+      void this.beat();
+    }
   }
 
   onApplicationShutdown(): void {

@@ -1,0 +1,49 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { REPO_ROOT } from './test-app';
+
+/** georoute as a real process (dist/src/main.js), for multi-instance tests. */
+export interface ProcessApp {
+  child: ChildProcess;
+  httpPort: number;
+  dnsPort: number;
+  output: string[];
+  stop(): Promise<void>;
+}
+
+export function startProcess(env: Record<string, string>, timeoutMs = 60000): Promise<ProcessApp> {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/src/main.js')], {
+    env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0', DNS_PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`georoute did not start within ${timeoutMs} ms:\n${output.join('')}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output.push(chunk.toString('utf8'));
+      const m = /HTTP http:\/\/[^:]+:(\d+) DNS [^:]+:(\d+)/.exec(output.join(''));
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          child,
+          httpPort: Number(m[1]),
+          dnsPort: Number(m[2]),
+          output,
+          stop: () =>
+            new Promise<void>((done) => {
+              if (child.exitCode !== null) return done();
+              child.once('exit', () => done());
+              child.kill('SIGTERM');
+              setTimeout(() => child.kill('SIGKILL'), 10000).unref();
+            }),
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (c: Buffer) => output.push(c.toString('utf8')));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`georoute exited with ${code}:\n${output.join('')}`));
+    });
+  });
+}
