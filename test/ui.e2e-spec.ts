@@ -1,0 +1,263 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { signWebhook } from '../src/health/webhook-verifier';
+import { launchChromium } from './support/browser';
+import { createTestDatabase, REPO_ROOT, startTestApp, TEST_TOKEN, TestApp, TestDatabase } from './support/test-app';
+
+// Callbacks given to page.evaluate/waitForFunction run in the browser. The project compiles
+// without the DOM library, so the few browser globals they use are declared here, for this file.
+interface BrowserElement {
+  getAttribute(name: string): string | null;
+  readonly textContent: string | null;
+}
+declare const document: {
+  querySelector(selector: string): BrowserElement | null;
+  querySelectorAll(selector: string): { readonly length: number };
+  readonly cookie: string;
+};
+declare const getComputedStyle: (element: BrowserElement) => { readonly fill: string };
+declare const sessionStorage: { getItem(key: string): string | null };
+declare const localStorage: { readonly length: number };
+declare const location: { readonly href: string };
+
+/** Screenshots for people to look at (gitignored). */
+const ARTIFACTS = path.join(REPO_ROOT, 'test', 'artifacts');
+const SECRET = 'whsec_' + Buffer.from('dashboard-test-webhook-secret-0123').toString('base64');
+const DEMO_REGIONS = ['ap-northeast-1', 'eu-central-1', 'eu-west-1', 'sa-east-1', 'us-east-1', 'us-west-2'];
+const GREEN = 'rgb(26, 152, 80)';
+const RED = 'rgb(215, 48, 39)';
+const GREY = 'rgb(138, 143, 152)';
+
+/** A small located AS topology: three tier-1s that peer, each with a transit and access networks. */
+const TOPOLOGY = {
+  ases: [
+    { asn: 1, latitude: 40.7, longitude: -74 }, { asn: 2, latitude: 50.1, longitude: 8.7 }, { asn: 3, latitude: 35.7, longitude: 139.7 },
+    { asn: 10, latitude: 39, longitude: -77.5 }, { asn: 11, latitude: 34, longitude: -118.2 }, { asn: 12, latitude: 41.9, longitude: -87.6 },
+    { asn: 13, latitude: -23.5, longitude: -46.6 }, { asn: 20, latitude: 53.3, longitude: -6.3 }, { asn: 21, latitude: 51.5, longitude: -0.1 },
+    { asn: 22, latitude: 52.5, longitude: 13.4 }, { asn: 23, latitude: 48.9, longitude: 2.35 }, { asn: 30, latitude: 35.7, longitude: 139.7 },
+    { asn: 31, latitude: 37.6, longitude: 127 }, { asn: 32, latitude: 1.35, longitude: 103.8 },
+  ],
+  links: [
+    { a: 1, b: 2, relation: 'peer' }, { a: 2, b: 3, relation: 'peer' }, { a: 1, b: 3, relation: 'peer' },
+    ...[[1, 10], [10, 11], [10, 12], [1, 13], [2, 20], [20, 21], [20, 22], [2, 23], [3, 30], [30, 31], [3, 32]].map(([a, b]) => ({ a, b, relation: 'provider-customer' })),
+  ],
+};
+
+describe('dashboard at /ui in headless Chromium', () => {
+  let browser: Browser | undefined;
+  let context: BrowserContext;
+  let page: Page;
+  let db: TestDatabase | undefined;
+  let app: TestApp | undefined;
+  const consoleErrors: string[] = [];
+
+  const webhook = async (region: string, status: 'healthy' | 'unhealthy', reason: string) => {
+    const raw = JSON.stringify({ region, status, reason });
+    const id = `msg_${randomUUID()}`;
+    const ts = Math.floor(Date.now() / 1000);
+    const res = await app!.http
+      .post('/v1/health/webhook')
+      .set({ 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signWebhook(SECRET, id, ts, raw) })
+      .send(raw);
+    expect([res.status, res.body]).toEqual([202, expect.objectContaining({ accepted: true, status })]);
+  };
+  const patchRegion = async (name: string, body: object) => {
+    const res = await app!.api('patch', `/v1/regions/${name}`, body);
+    expect([res.status, res.body]).toEqual([200, expect.anything()]);
+  };
+  const region = (name: string) => page.locator(`[data-testid="map-region"][data-region="${name}"]`);
+  const dotFill = (name: string) => region(name).locator('.dot').evaluate((el) => getComputedStyle(el).fill);
+  const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
+
+  beforeAll(async () => {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launchChromium(); // first: a missing Chromium fails the suite with the install hint
+    db = await createTestDatabase();
+    app = await startTestApp(db, { CONFIG_FILE: '' }); // the demo configuration: six regions, two services
+    // Before the page opens: five regions report healthy, sa-east-1 stays unknown, us-west-2 is drained.
+    for (const name of DEMO_REGIONS) await patchRegion(name, { webhookSecret: SECRET });
+    for (const name of DEMO_REGIONS.filter((n) => n !== 'sa-east-1')) await webhook(name, 'healthy', 'deploy finished');
+    await patchRegion('us-west-2', { drained: true });
+
+    context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1, colorScheme: 'light', locale: 'en-GB', timezoneId: 'UTC' });
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') consoleErrors.push(msg.text());
+    });
+    page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    await db?.drop();
+  });
+
+  it('serves the page without a token, from the repository, with a strict CSP', async () => {
+    for (const url of ['/ui', '/ui/']) {
+      const res = await app!.http.get(url);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(res.headers['cache-control']).toBe('no-cache');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      const csp = res.headers['content-security-policy'];
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(csp).not.toContain('unsafe-eval');
+      // Every script is an external file from this origin; no inline handlers or style attributes.
+      expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/i);
+      expect(res.text).not.toMatch(/\son[a-z]+=|\sstyle=/i);
+      expect(res.text).not.toMatch(/https?:\/\//);
+    }
+    const types: Record<string, string> = { 'app.js': 'text/javascript', 'map.js': 'text/javascript', 'style.css': 'text/css', 'icon.svg': 'image/svg+xml' };
+    for (const [file, type] of Object.entries(types)) {
+      const res = await app!.http.get(`/ui/${file}`);
+      expect([file, res.status, res.headers['content-type']?.split(';')[0]]).toEqual([file, 200, type]);
+    }
+    for (const bad of ['/ui/nope.js', '/ui/..%2Fpackage.json', '/ui/.env', '/ui/ui.controller.ts', '/ui/public/app.js']) {
+      expect([bad, (await app!.http.get(bad)).status]).toEqual([bad, 404]);
+    }
+    expect((await app!.http.get('/v1/events/stream')).status).toBe(401);
+  });
+
+  it('asks for the token, says clearly when it is wrong, and keeps it in sessionStorage only', async () => {
+    await page.goto(`http://127.0.0.1:${app!.httpPort}/ui`);
+    await page.getByLabel('Token', { exact: true }).fill('not-the-admin-token-at-all');
+    await page.getByRole('button', { name: 'Open dashboard' }).click();
+    await expectText(page, '[data-testid="login-error"]', /401 Unauthorized/);
+    expect(await page.locator('#dashboard').isHidden()).toBe(true);
+
+    await page.getByLabel('Token', { exact: true }).fill(TEST_TOKEN);
+    await page.getByRole('button', { name: 'Open dashboard' }).click();
+    await page.locator('#dashboard').waitFor({ state: 'visible' });
+    const storage = await page.evaluate(() => ({
+      session: sessionStorage.getItem('georoute.adminToken'),
+      local: localStorage.length,
+      cookie: document.cookie,
+      url: location.href,
+    }));
+    expect(storage).toEqual({ session: TEST_TOKEN, local: 0, cookie: '', url: expect.not.stringContaining(TEST_TOKEN) });
+  });
+
+  it('shows the six regions at their places, coloured by health, with services and live updates', async () => {
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="map-region"]').length === 6);
+    const regions = await page.locator('[data-testid="map-region"]').evaluateAll((els) =>
+      els.map((el) => ({ name: el.getAttribute('data-region'), status: el.getAttribute('data-status'), drained: el.getAttribute('data-drained') })));
+    expect(regions.map((r) => r.name).sort()).toEqual(DEMO_REGIONS);
+    const byName = Object.fromEntries(regions.map((r) => [r.name, r]));
+    expect(byName['eu-west-1']).toEqual({ name: 'eu-west-1', status: 'healthy', drained: 'false' });
+    expect(byName['sa-east-1']).toMatchObject({ status: 'unknown' });
+    expect(byName['us-west-2']).toMatchObject({ status: 'healthy', drained: 'true' });
+    expect(await dotFill('eu-west-1')).toBe(GREEN);
+    expect(await dotFill('sa-east-1')).toBe(GREY);
+
+    // Placed by coordinates: Tokyo east of Dublin east of Virginia; São Paulo south of them all.
+    const box = async (name: string) => (await region(name).locator('.dot').boundingBox())!;
+    const [tokyo, dublin, virginia, saoPaulo] = await Promise.all(['ap-northeast-1', 'eu-west-1', 'us-east-1', 'sa-east-1'].map(box));
+    expect(tokyo.x).toBeGreaterThan(dublin.x);
+    expect(dublin.x).toBeGreaterThan(virginia.x);
+    expect(saoPaulo.y).toBeGreaterThan(virginia.y);
+
+    const services = await page.locator('[data-testid="service-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-fqdn')));
+    expect(services).toEqual(['app.example.com', 'cdn.example.com']);
+    await expectText(page, '[data-testid="service-row"][data-fqdn="app.example.com"]', /proximity.*GDPR.*eu-west-1/s);
+    await expectText(page, '[data-testid="events"]', /eu-west-1.*healthy.*webhook/s);
+    await page.waitForSelector('[data-testid="live-status"][data-mode="stream"]');
+    await expectText(page, '[data-testid="anycast"]', /No topology loaded/);
+  });
+
+  it('explains where 81.2.69.160 goes for app.example.com', async () => {
+    await page.getByLabel('Client IP address', { exact: true }).fill('81.2.69.160');
+    await page.getByLabel('Service', { exact: true }).selectOption('app.example.com');
+    await page.getByRole('button', { name: 'Explain' }).click();
+    await expectText(page, '[data-testid="route-reason"]', /^nearest-healthy$/);
+    expect(await page.locator('[data-testid="route-region"]').textContent()).toBe('eu-west-1');
+    const candidates = await page.locator('[data-testid="candidate"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-region')));
+    expect(candidates).toHaveLength(6);
+    expect(candidates[0]).toBe('eu-west-1');
+    expect(await page.locator('[data-testid="candidate"].chosen').getAttribute('data-region')).toBe('eu-west-1');
+    await expectText(page, '[data-testid="candidates"]', /\d+ km/);
+    expect(await page.locator('[data-testid="map-client"]').count()).toBe(1);
+
+    await page.getByLabel('Client IP address', { exact: true }).fill('not-an-ip');
+    await page.getByRole('button', { name: 'Explain' }).click();
+    await expectText(page, '[data-testid="route-error"]', /client/i);
+    await page.getByLabel('Client IP address', { exact: true }).fill('81.2.69.160');
+    await page.getByRole('button', { name: 'Explain' }).click();
+    await expectText(page, '[data-testid="route-reason"]', /^nearest-healthy$/);
+  });
+
+  it('shows anycast catchments once a topology is loaded', async () => {
+    const put = await app!.api('put', '/v1/anycast/topology').set('Content-Type', 'application/json').send(JSON.stringify(TOPOLOGY));
+    expect(put.status).toBe(200);
+    await patchRegion('us-east-1', { anycast: { originAsn: 64500, upstreams: [10] } });
+    await patchRegion('eu-west-1', { anycast: { originAsn: 64500, upstreams: [20] } });
+    await patchRegion('ap-northeast-1', { anycast: { originAsn: 64500, upstreams: [30] } });
+    // The registry changes arrive over the event stream; the panel re-reads the simulation.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="catchment"]').length === 3, undefined, { timeout: 5000 });
+    await expectText(page, '[data-testid="catchment"][data-region="eu-west-1"]', /\d+ %/);
+    await shot('dashboard.png');
+  });
+
+  it('turns eu-west-1 red within seconds of a signed unhealthy webhook', async () => {
+    expect(await region('eu-west-1').getAttribute('data-status')).toBe('healthy');
+    const started = Date.now();
+    await webhook('eu-west-1', 'unhealthy', 'database failover in progress');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="map-region"][data-region="eu-west-1"]')?.getAttribute('data-status') === 'unhealthy',
+      undefined,
+      { timeout: 5000, polling: 50 },
+    );
+    const seenAfterMs = Date.now() - started;
+    expect(seenAfterMs).toBeLessThan(5000);
+    await page.waitForFunction(() => {
+      const dot = document.querySelector('[data-testid="map-region"][data-region="eu-west-1"] .dot');
+      return dot !== null && getComputedStyle(dot).fill === 'rgb(215, 48, 39)';
+    }, undefined, { timeout: 2000 });
+    expect(await dotFill('eu-west-1')).toBe(RED);
+    expect(await dotFill('eu-central-1')).toBe(GREEN);
+    await expectText(page, '[data-testid="region-row"][data-region="eu-west-1"]', /unhealthy.*database failover in progress/s);
+    await expectText(page, '[data-testid="event"]:first-child', /eu-west-1.*healthy.*unhealthy.*webhook.*database failover in progress/s);
+    await page.waitForSelector('[data-testid="catchment"][data-region="eu-west-1"][data-announced="false"]', { timeout: 5000 });
+
+    // The same client now goes to the next nearest healthy region.
+    await page.getByRole('button', { name: 'Explain' }).click();
+    await expectText(page, '[data-testid="route-region"]', /^eu-central-1$/);
+    await expectText(page, '[data-testid="candidate"][data-region="eu-west-1"]', /no/);
+    await region('eu-west-1').focus();
+    await shot('dashboard-unhealthy.png');
+  });
+
+  it('forgets the token on request', async () => {
+    await page.getByRole('button', { name: 'Forget token' }).click();
+    await page.locator('#login').waitFor({ state: 'visible' });
+    expect(await page.evaluate(() => sessionStorage.getItem('georoute.adminToken'))).toBeNull();
+    await page.reload();
+    await page.locator('#login').waitFor({ state: 'visible' });
+  });
+
+  it('logged no script errors or CSP violations in the browser', () => {
+    // Expected: the browser noting the refused token (401) and the refused client address (400).
+    const unexpected = consoleErrors.filter((text) => !/^Failed to load resource: the server responded with a status of (400|401)\b/.test(text));
+    expect(unexpected).toEqual([]);
+  });
+});
+
+/** Waits (up to 5 s) until the element's text matches. */
+async function expectText(page: Page, selector: string, pattern: RegExp): Promise<void> {
+  const locator = page.locator(selector).first();
+  try {
+    await page.waitForFunction(
+      ({ sel, source, flags }) => new RegExp(source, flags).test(document.querySelector(sel)?.textContent ?? ''),
+      { sel: selector, source: pattern.source, flags: pattern.flags },
+      { timeout: 5000 },
+    );
+  } catch {
+    const text = (await locator.count()) > 0 ? await locator.textContent() : '(no element)';
+    throw new Error(`${selector}: text ${JSON.stringify(text)} does not match ${pattern}`);
+  }
+}
