@@ -292,7 +292,7 @@ async function explain(event) {
       ' ', h('code', { class: 'reason-code', 'data-testid': 'route-reason' }, r.reason)),
     r.detail ? h('p', { 'data-testid': 'route-detail' }, r.detail) : null,
     h('dl', { class: 'facts' },
-      h('dt', {}, 'Client'), h('dd', {}, [c.ip, c.country, c.continent && `(${c.continent})`, c.jurisdiction === 'EU' ? 'EU jurisdiction' : null].filter(Boolean).join(' '), c.source ? h('span', { class: 'muted' }, ` (location source: ${c.source})`) : null),
+      h('dt', {}, 'Client'), h('dd', {}, [c.ip, c.country, c.continent && `(continent ${c.continent})`, c.jurisdiction ? `jurisdiction ${c.jurisdiction}` : null].filter(Boolean).join(' '), c.source ? h('span', { class: 'muted' }, ` (location source: ${c.source})`) : null),
       h('dt', {}, 'Answer'), h('dd', {}, `${a.rcode ?? ''} ${(a.addresses ?? []).join(', ')}`.trim() || '—', a.ttl !== undefined ? h('span', { class: 'muted' }, ` TTL ${a.ttl} s, ECS scope /${a.ecsScope ?? 0}`) : null),
     ),
     candidatesTable(r.candidates ?? []),
