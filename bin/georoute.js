@@ -2,6 +2,7 @@
 // georoute command line: configuration as code over the REST admin API.
 //   georoute export                      > georoute.yaml   (zones, regions, services; demo file format)
 //   georoute apply FILE [--dry-run] [--prune]              (one transaction, all or nothing)
+//   georoute webhook REGION healthy|unhealthy [REASON]     (a signed health report, as a region sends it)
 // Server: GEOROUTE_URL (default http://127.0.0.1:8080). Token: GEOROUTE_TOKEN, else ADMIN_TOKEN,
 // else the file DATA_DIR/admin-token (default ./data/admin-token) that `npm start` writes.
 'use strict';
@@ -11,7 +12,9 @@ const YAML = require('yaml');
 
 const USAGE = `usage: georoute export
        georoute apply FILE [--dry-run] [--prune]
-environment: GEOROUTE_URL (default http://127.0.0.1:8080), GEOROUTE_TOKEN or ADMIN_TOKEN (default: DATA_DIR/admin-token)`;
+       georoute webhook REGION healthy|unhealthy [REASON]
+environment: GEOROUTE_URL (default http://127.0.0.1:8080), GEOROUTE_TOKEN or ADMIN_TOKEN (default: DATA_DIR/admin-token),
+             GEOROUTE_WEBHOOK_SECRET (webhook: the region's webhookSecret or the server's WEBHOOK_SECRET)`;
 
 function fail(message, code = 2) {
   process.stderr.write(`georoute: ${message}\n`);
@@ -91,6 +94,29 @@ async function main(argv) {
     }
     process.stdout.write(result.changes.map(describe).join('\n') + '\n');
     process.stdout.write(dryRun ? `${result.changes.length} change(s) would be made (dry run)\n` : `${result.changes.length} change(s) applied in one transaction\n`);
+    return;
+  }
+  if (command === 'webhook') {
+    const [region, status, ...reason] = rest;
+    if (!region || (status !== 'healthy' && status !== 'unhealthy')) fail(USAGE);
+    const secret = process.env.GEOROUTE_WEBHOOK_SECRET;
+    if (!secret) fail('set GEOROUTE_WEBHOOK_SECRET to the region webhookSecret (whsec_<base64> or a raw secret)');
+    const { Webhook } = require('standardwebhooks');
+    // whsec_<base64> is the Standard Webhooks form; any other string is a raw secret (its UTF-8 bytes).
+    const key = secret.startsWith('whsec_') ? secret.slice(6) : Buffer.from(secret, 'utf8').toString('base64');
+    const body = JSON.stringify({ region, status, ...(reason.length ? { reason: reason.join(' ') } : {}) });
+    const id = `msg_${require('node:crypto').randomUUID()}`;
+    const now = new Date();
+    const signature = new Webhook(key).sign(id, now, body);
+    const base = (process.env.GEOROUTE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
+    const res = await fetch(`${base}/v1/health/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': signature },
+      body,
+    }).catch((err) => fail(`cannot reach ${base}: ${err.cause?.code || err.message}`, 1));
+    const json = await res.json().catch(() => ({}));
+    if (!res.ok) fail(`${res.status}: ${json.detail || res.statusText}`, 1);
+    process.stdout.write(`${json.region}: ${json.status} (${json.reason || 'no reason'})\n`);
     return;
   }
   fail(USAGE);

@@ -11,9 +11,9 @@ describe('configuration as code: georoute export / apply, and BIND zone export',
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'georoute-cli-'));
 
   /** Runs the real CLI (bin/georoute.js) against the app, asynchronously (the server runs in this process). */
-  const cli = (args: string[]) =>
+  const cli = (args: string[], env: Record<string, string> = {}) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [path.join(REPO_ROOT, 'bin/georoute.js'), ...args], { env: { ...process.env, GEOROUTE_URL: `http://127.0.0.1:${app.httpPort}`, GEOROUTE_TOKEN: TEST_TOKEN } }, (err, stdout, stderr) =>
+      execFile(process.execPath, [path.join(REPO_ROOT, 'bin/georoute.js'), ...args], { env: { ...process.env, GEOROUTE_URL: `http://127.0.0.1:${app.httpPort}`, GEOROUTE_TOKEN: TEST_TOKEN, ...env } }, (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     });
@@ -111,5 +111,17 @@ describe('configuration as code: georoute export / apply, and BIND zone export',
     expect(text).toMatch(/^app\t20\tIN\tAAAA\t2001:db8:3::10$/m);
     expect(text).toMatch(/; service app\.example\.com: default answer eu-west-1 \(unknown-location\)/);
     expect((await app.api('get', '/v1/zones/nope.example/export')).status).toBe(404);
+  });
+
+  it('sends a signed health webhook as a region would (georoute webhook)', async () => {
+    const secret = 'cli-webhook-secret-0123456789abcdef';
+    expect((await app.api('patch', '/v1/regions/eu-central-1', { webhookSecret: secret })).status).toBe(200);
+    const down = await cli(['webhook', 'eu-central-1', 'unhealthy', 'disk', 'full'], { GEOROUTE_WEBHOOK_SECRET: secret });
+    expect(down).toMatchObject({ code: 0, stdout: 'eu-central-1: unhealthy (webhook reported unhealthy: disk full)\n' });
+    expect((await app.api('get', '/v1/regions/eu-central-1/health')).body.status).toBe('unhealthy');
+    const wrong = await cli(['webhook', 'eu-central-1', 'healthy'], { GEOROUTE_WEBHOOK_SECRET: 'not-the-secret-0123456789abcdef' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('401');
+    expect((await cli(['webhook', 'eu-central-1', 'healthy'], { GEOROUTE_WEBHOOK_SECRET: secret })).code).toBe(0);
   });
 });
