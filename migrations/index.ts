@@ -2,6 +2,7 @@ import { Registry1764000000000 } from './1764000000000-Registry';
 import { Health1764000100000 } from './1764000100000-Health';
 import { Anycast1764000200000 } from './1764000200000-Anycast';
 import { ChangeFeed1764000300000 } from './1764000300000-ChangeFeed';
+import { Replication1764000400000 } from './1764000400000-Replication';
 
 /** Every migration, in order. New migrations are appended here. */
-export const MIGRATIONS = [Registry1764000000000, Health1764000100000, Anycast1764000200000, ChangeFeed1764000300000];
+export const MIGRATIONS = [Registry1764000000000, Health1764000100000, Anycast1764000200000, ChangeFeed1764000300000, Replication1764000400000];

@@ -21,6 +21,7 @@ import { HealthModule } from './health/health.module';
 import { RedirectModule } from './redirect/redirect.module';
 import { ResidencyModule } from './residency/residency.module';
 import { AnycastModule } from './anycast/anycast.module';
+import { ReplicationModule } from './replication/replication.module';
 import { UiModule } from './ui/ui.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ClusterModule } from './cluster/cluster.module';
@@ -74,6 +75,7 @@ export class AppModule {
         RedirectModule,
         ResidencyModule,
         AnycastModule,
+        ReplicationModule,
         ClusterModule,
         UiModule,
       ],

@@ -309,18 +309,19 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
     this.localStates.set(region, local);
     const current = this.states.get(region) ?? initialHealthState(obs.at);
     if (local.status === 'unknown') return current;
-    await this.ds.query(
-      `INSERT INTO health_votes (region, instance_id, status, reason, observed_at) SELECT $1, $2, $3, $4, now() WHERE EXISTS (SELECT 1 FROM regions WHERE name = $1)
-       ON CONFLICT (region, instance_id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason, observed_at = EXCLUDED.observed_at`,
-      [region, this.config.instanceId, local.status, local.reason],
+    // One round trip: store this instance's vote, read the other instances' fresh votes.
+    const rows: { status: string; n: number }[] = await this.ds.query(
+      `WITH vote AS (
+         INSERT INTO health_votes (region, instance_id, status, reason, observed_at) SELECT $1, $2, $3, $4, now() WHERE EXISTS (SELECT 1 FROM regions WHERE name = $1)
+         ON CONFLICT (region, instance_id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason, observed_at = EXCLUDED.observed_at)
+       SELECT status, count(*)::int AS n FROM health_votes
+       WHERE region = $1 AND instance_id <> $2 AND observed_at > now() - ($5::int * interval '1 millisecond') GROUP BY status`,
+      [region, this.config.instanceId, local.status, local.reason, Math.max(3 * cfg.intervalMs, 3000)],
     );
     if (!localChange && current.status !== 'unknown') return current;
-    const rows: { status: string; n: number }[] = await this.ds.query(
-      `SELECT status, count(*)::int AS n FROM health_votes WHERE region = $1 AND observed_at > now() - ($2::int * interval '1 millisecond') GROUP BY status`,
-      [region, Math.max(3 * cfg.intervalMs, 3000)],
-    );
-    const unhealthy = rows.find((r) => r.status === 'unhealthy')?.n ?? 0;
-    const healthy = rows.find((r) => r.status === 'healthy')?.n ?? 0;
+    const mine = (status: string) => (local.status === status ? 1 : 0);
+    const unhealthy = (rows.find((r) => r.status === 'unhealthy')?.n ?? 0) + mine('unhealthy');
+    const healthy = (rows.find((r) => r.status === 'healthy')?.n ?? 0) + mine('healthy');
     const voters = unhealthy + healthy;
     const target: HealthStatus | null = unhealthy * 2 > voters ? 'unhealthy' : healthy > 0 ? 'healthy' : null;
     if (target === null || target === current.status) return current;
@@ -349,7 +350,10 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
       let changed = false;
       for (const row of rows) {
         const mine = this.states.get(row.region);
-        if (!mine || mine.status !== row.state.status || mine.since !== row.state.since) {
+        // Only a newer verdict replaces ours: a read that raced our own write must not undo it,
+        // and regions with observations being applied are left to that work.
+        if (this.queues.has(row.region)) continue;
+        if (!mine || row.state.since > mine.since) {
           this.states.set(row.region, Object.freeze({ ...row.state }));
           changed = true;
         }

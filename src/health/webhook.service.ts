@@ -4,6 +4,7 @@ import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { HealthService } from './health.service';
 import { verifyWebhook } from './webhook-verifier';
 import { MetricsService } from '../metrics/metrics.service';
+import { ReplicationLagStore } from '../replication/lag.store';
 
 export const WEBHOOK_BODY_LIMIT = 16 * 1024;
 const BODY_FIELDS = new Set(['region', 'status', 'observedAt', 'reason', 'metrics']);
@@ -20,6 +21,7 @@ export class WebhookService {
   constructor(
     private readonly health: HealthService,
     private readonly metrics: MetricsService,
+    private readonly replicationLag: ReplicationLagStore,
   ) {}
 
   /** Counts every delivery by outcome: accepted, or why it was refused. */
@@ -59,7 +61,7 @@ export class WebhookService {
     if (claimed === null) throw DomainError.field('region', 'required', 'must name the region (a string)');
     if (!known) throw DomainError.notFound('region', claimed);
     const body = v.payload as Record<string, unknown>;
-    const problems = checkBody(body);
+    const problems = [...checkBody(body), ...this.replicationLag.problems(body?.metrics)];
     if (problems.length > 0) throw DomainError.validation(problems);
     if (!(await this.health.rememberWebhookId(v.webhookId, claimed))) {
       throw this.refuse('replay', `webhook-id ${v.webhookId.slice(0, 64)} was already received`);
@@ -70,6 +72,7 @@ export class WebhookService {
       typeof body.reason === 'string' ? body.reason : null,
       body.metrics as Record<string, unknown> | undefined,
     );
+    await this.replicationLag.report(claimed, body.metrics);
     return {
       region: claimed,
       accepted: true,

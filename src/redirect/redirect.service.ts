@@ -10,6 +10,8 @@ import { SnapshotStore } from '../snapshot/snapshot.store';
 import { buildLocation } from './redirect-location';
 
 const RETRY_AFTER_SECONDS = 30;
+/** RFC 9110 §9.2.1: the safe methods are reads; every other method is routed as a write. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 /**
  * Application-layer redirects: the same engine as DNS, with the real client address (the socket
@@ -43,8 +45,11 @@ export class RedirectService {
       return;
     }
     const ip = client.ip;
-    const { decision } = this.route.decideFor(snapshot, fqdn, 'HTTP', ip, client.forwarded ? 'forwarded' : 'socket');
+    // Unsafe methods are writes: a replicated active-passive service sends them to its primary.
+    const access = SAFE_METHODS.has(req.method.toUpperCase()) ? 'read' : 'write';
+    const { decision } = this.route.decideFor(snapshot, fqdn, 'HTTP', ip, client.forwarded ? 'forwarded' : 'socket', access);
     res.setHeader('X-Georoute-Reason', decision.reason);
+    if (service.replication !== undefined) res.setHeader('X-Georoute-Access', service.writeOf !== undefined ? 'write' : access);
     if (decision.outcome === 'refused' || decision.addresses.length === 0) {
       res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
       res.setHeader('Cache-Control', 'no-store');

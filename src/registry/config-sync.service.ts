@@ -13,10 +13,10 @@ import { CreateRegionDto } from './dto/region.dto';
 import { CreateServiceDto } from './dto/service.dto';
 import { RecordEntity, ZoneEntity } from './zone.entity';
 import { RegionEntity } from './region.entity';
-import { ServiceEntity } from './service.entity';
+import { ReplicationConfig, ServiceEntity } from './service.entity';
 import { ZONE_DEFAULTS, ZonesService, relativeName, resolveRecordName } from './zones.service';
 import { RegionsService, normalizeHealthCheck } from './regions.service';
-import { SERVICE_DEFAULTS, ServicesService } from './services.service';
+import { SERVICE_DEFAULTS, ServicesService, normalizeReplication } from './services.service';
 import { normalizeRecordValues } from './record-values';
 import type { ConfigDocument } from './config-loader.service';
 import { REGISTRY_CHANGED } from './registry-events';
@@ -35,8 +35,10 @@ type Doc = Record<string, unknown>;
  * Configuration as code. `exportDocument` writes the registry in the format of config/demo.yaml;
  * `apply` compares a document with the registry and makes the difference in ONE transaction
  * (all or nothing), through the same services and validation as the REST API. Objects missing
- * from the document are left alone unless `prune` is set. Region webhook secrets are write-only:
- * never exported; applied when a document names one.
+ * from the document are left alone unless `prune` is set. Region webhook secrets and service
+ * replication notifySecrets are write-only: never exported; applied when a document names one.
+ * A document naming another primary for an active-passive service is refused (409): primaries
+ * change only by promotion.
  */
 @Injectable()
 export class ConfigSyncService {
@@ -123,6 +125,7 @@ export class ConfigSyncService {
   private async plan(m: EntityManager, doc: Required<ConfigDocument>, prune: boolean): Promise<Change[]> {
     const current = await this.exportDocument(m);
     const secrets = new Map((await m.find(RegionEntity)).map((r) => [r.name, r.webhookSecret]));
+    const notifySecrets = new Map((await m.find(ServiceEntity)).map((x) => [x.fqdn, x.replication?.notifySecret ?? null]));
     const changes: Change[] = [];
     const diff = (kind: Change['kind'], name: string, from: Doc | undefined, to: Doc) => {
       if (!from) return changes.push({ action: 'create', kind, name });
@@ -168,7 +171,13 @@ export class ConfigSyncService {
     for (const s of doc.services) {
       const want = normalizeService(s);
       wantServices.add(want.fqdn as string);
+      const before = changes.length;
       diff('service', want.fqdn as string, curServices.get(want.fqdn as string), want);
+      const secret = (s.replication as Doc | undefined)?.notifySecret as string | undefined;
+      if (secret !== undefined && curServices.has(want.fqdn as string) && notifySecrets.get(want.fqdn as string) !== secret) {
+        if (changes.length === before) changes.push({ action: 'update', kind: 'service', name: want.fqdn as string, fields: [] });
+        changes[changes.length - 1].fields!.push({ field: 'replication.notifySecret', from: '(hidden)', to: '(hidden)' });
+      }
     }
     if (prune) {
       for (const name of curServices.keys()) if (!wantServices.has(name)) changes.push({ action: 'delete', kind: 'service', name });
@@ -235,7 +244,9 @@ export class ConfigSyncService {
       if (has('create', 'service', fqdn)) await guard(() => this.services.create(dto(CreateServiceDto, s), m));
       else if (has('update', 'service', fqdn)) {
         const { fqdn: _f, ...patch } = normalizeService(s);
-        await guard(() => this.services.update(fqdn, { geolocation: null, ...patch } as never, m));
+        const secret = (s.replication as Doc | undefined)?.notifySecret;
+        if (patch.replication && secret !== undefined) patch.replication = { ...(patch.replication as Doc), notifySecret: secret };
+        await guard(() => this.services.update(fqdn, { geolocation: null, replication: null, ...patch } as never, m));
       }
     }
     for (const c of changes.filter((x) => x.action === 'delete' && x.kind === 'service')) await this.services.remove(c.name, m);
@@ -271,7 +282,19 @@ function serviceDoc(s: ServiceEntity): Doc {
   return omitNull({
     fqdn: s.fqdn, policy: s.policy, regions: s.regions, geolocation: s.geolocation, ttl: s.ttl, residency: s.residency,
     unknownLocation: s.unknownLocation, whenAllUnhealthy: s.whenAllUnhealthy, answerCount: s.answerCount,
+    replication: replicationDoc(s.replication),
   });
+}
+
+/** A replication object in document form: the fields of its mode, never the secret; null when not replicated. */
+function replicationDoc(r: ReplicationConfig | null): Doc | null {
+  if (r === null) return null;
+  return r.mode === 'active-passive'
+    ? omitNull({
+        mode: r.mode, primary: r.primary, maxStalenessMs: r.maxStalenessMs, promotion: r.promotion,
+        promotionDelaySeconds: r.promotionDelaySeconds, writeFqdn: r.writeFqdn, notifyUrl: r.notifyUrl,
+      })
+    : omitNull({ mode: r.mode, conflictResolution: r.conflictResolution, writeFqdn: r.writeFqdn });
 }
 
 /** A document zone in export form, defaults applied (as the API would store it). */
@@ -326,5 +349,6 @@ function normalizeService(s: Doc): Doc {
     unknownLocation: s.unknownLocation ?? SERVICE_DEFAULTS.unknownLocation,
     whenAllUnhealthy: s.whenAllUnhealthy ?? SERVICE_DEFAULTS.whenAllUnhealthy,
     answerCount: s.answerCount ?? SERVICE_DEFAULTS.answerCount,
+    replication: replicationDoc(normalizeReplication(s.replication as never, null)),
   });
 }

@@ -1,14 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { DomainError, FieldProblem } from '../common/domain-error';
+import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { normalizeName } from '../common/dns-name';
 import { CONTINENT_CODES, isAssignedCountry } from '../common/countries';
 import { Page, PageRequest, toPage } from '../common/paging';
 import { RegionEntity } from './region.entity';
 import { RecordEntity } from './zone.entity';
-import { ServiceEntity } from './service.entity';
-import { CreateServiceDto, ServiceView, UpdateServiceDto } from './dto/service.dto';
+import { ReplicationConfig, ServiceEntity } from './service.entity';
+import { CreateServiceDto, ReplicationDto, ReplicationView, ServiceView, UpdateServiceDto } from './dto/service.dto';
+import { webhookSecretProblem } from '../health/webhook-verifier';
+import { DEFAULT_PROMOTION, DEFAULT_PROMOTION_DELAY_SECONDS } from '../routing/replication';
 import { ZonesService } from './zones.service';
 import { REGISTRY_CHANGED, RegistryChangedEvent } from './registry-events';
 
@@ -37,6 +39,8 @@ export class ServicesService {
       if (!zone) throw DomainError.field('fqdn', 'in-zone', `${fqdn} is not inside any zone; create the zone first`);
       await this.zones.lockZone(m, zone.name);
       if (await m.findOneBy(ServiceEntity, { fqdn })) throw DomainError.conflict(`service "${fqdn}" already exists`);
+      const writer: { fqdn: string }[] = await m.query(`SELECT fqdn FROM services WHERE replication->>'writeFqdn' = $1`, [fqdn]);
+      if (writer.length > 0) throw DomainError.conflict(`${fqdn} is the write name of service "${writer[0].fqdn}"`);
       const clash = await m.find(RecordEntity, { where: { name: fqdn, type: In(['A', 'AAAA', 'CNAME']) } });
       if (clash.length > 0) {
         throw DomainError.conflict(`${fqdn} already has static ${clash.map((r) => r.type).join(', ')} records; delete them before routing the name`);
@@ -52,8 +56,9 @@ export class ServicesService {
         unknownLocation: dto.unknownLocation ?? SERVICE_DEFAULTS.unknownLocation,
         whenAllUnhealthy: dto.whenAllUnhealthy ?? SERVICE_DEFAULTS.whenAllUnhealthy,
         answerCount: dto.answerCount ?? SERVICE_DEFAULTS.answerCount,
+        replication: normalizeReplication(dto.replication, null),
       });
-      await this.checkService(m, service);
+      await this.checkService(m, service, replicationDtoProblems(dto.replication));
       const saved = await m.save(service);
       await this.zones.bumpSerial(m, zone.name);
       return saved;
@@ -89,7 +94,15 @@ export class ServicesService {
       if (dto.unknownLocation !== undefined) s.unknownLocation = dto.unknownLocation;
       if (dto.whenAllUnhealthy !== undefined) s.whenAllUnhealthy = dto.whenAllUnhealthy;
       if (dto.answerCount !== undefined) s.answerCount = dto.answerCount;
-      await this.checkService(m, s);
+      const problems: FieldProblem[] = [];
+      if (dto.replication !== undefined) {
+        problems.push(...replicationDtoProblems(dto.replication));
+        const next = normalizeReplication(dto.replication, s.replication);
+        checkPrimaryChange(fqdn, s.replication, next);
+        s.replication = next;
+        if (next?.writeFqdn) await this.zones.lockZone(m, s.zoneName);
+      }
+      await this.checkService(m, s, problems);
       const out = await m.save(s);
       await this.zones.bumpSerial(m, s.zoneName);
       return out;
@@ -110,8 +123,8 @@ export class ServicesService {
   }
 
   /** Cross-field and cross-entity rules; regions are share-locked so they cannot vanish before commit. */
-  private async checkService(m: EntityManager, s: ServiceEntity): Promise<void> {
-    const problems: FieldProblem[] = [];
+  private async checkService(m: EntityManager, s: ServiceEntity, earlier: FieldProblem[] = []): Promise<void> {
+    const problems: FieldProblem[] = [...earlier];
     const found = await m
       .createQueryBuilder(RegionEntity, 'r')
       .setLock('pessimistic_read')
@@ -145,7 +158,48 @@ export class ServicesService {
         });
       }
     }
+    if (s.replication !== null) problems.push(...(await this.checkReplication(m, s, s.replication)));
     if (problems.length > 0) throw DomainError.validation(problems);
+  }
+
+  /** Rules of a stored replication object that depend on the service and the registry. */
+  private async checkReplication(m: EntityManager, s: ServiceEntity, r: ReplicationConfig): Promise<FieldProblem[]> {
+    const problems: FieldProblem[] = [];
+    if (r.mode === 'active-passive') {
+      if (r.primary === null) problems.push({ field: 'replication.primary', rule: 'required', message: 'is required for active-passive (the region that takes every write)' });
+      else if (!s.regions.includes(r.primary)) {
+        problems.push({ field: 'replication.primary', rule: 'service-region', message: `region "${r.primary}" is not one of the service's regions` });
+      }
+    }
+    if (r.mode === 'active-active' && r.conflictResolution === null) {
+      problems.push({ field: 'replication.conflictResolution', rule: 'required', message: 'is required for active-active (last-write-wins, vector-clocks, crdt or application)' });
+    }
+    if (r.notifyUrl !== null && r.notifySecret === null) {
+      problems.push({ field: 'replication.notifySecret', rule: 'required', message: 'is required with notifyUrl: promotion notifications are always signed' });
+    }
+    if (r.notifySecret !== null) {
+      const problem = webhookSecretProblem(r.notifySecret);
+      if (problem) problems.push({ field: 'replication.notifySecret', rule: 'webhook-secret', message: problem });
+    }
+    const w = r.writeFqdn;
+    if (w !== null) {
+      const field = 'replication.writeFqdn';
+      const zone = await this.zones.zoneFor(m, w);
+      if (w === s.fqdn) problems.push({ field, rule: 'distinct', message: "must differ from the service's own name" });
+      else if (zone?.name !== s.zoneName) problems.push({ field, rule: 'in-zone', message: `${w} must be inside the service's zone ${s.zoneName}` });
+      else {
+        // One after the other: these run on the transaction's single connection.
+        const service = await m.findOneBy(ServiceEntity, { fqdn: w });
+        const writer: { fqdn: string }[] = await m.query(`SELECT fqdn FROM services WHERE replication->>'writeFqdn' = $1 AND fqdn <> $2`, [w, s.fqdn]);
+        const records = await m.find(RecordEntity, { where: { name: w, type: In(['A', 'AAAA', 'CNAME']) } });
+        if (service) problems.push({ field, rule: 'unique', message: `${w} is already a service` });
+        else if (writer.length > 0) problems.push({ field, rule: 'unique', message: `${w} is already the write name of service "${writer[0].fqdn}"` });
+        else if (records.length > 0) {
+          problems.push({ field, rule: 'unique', message: `${w} has static ${records.map((x) => x.type).join(', ')} records; delete them first` });
+        }
+      }
+    }
+    return problems;
   }
 
   /** Runs in the caller's transaction when given one (config apply), else in a new one. */
@@ -170,7 +224,68 @@ export function toServiceView(s: ServiceEntity): ServiceView {
     unknownLocation: s.unknownLocation,
     whenAllUnhealthy: s.whenAllUnhealthy,
     answerCount: s.answerCount,
+    replication: toReplicationView(s.replication),
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),
+  };
+}
+
+/** What a replication object stores: null for none; defaults filled; the write-only secret kept when omitted. */
+export function normalizeReplication(dto: ReplicationDto | null | undefined, existing: ReplicationConfig | null): ReplicationConfig | null {
+  if (dto === null || dto === undefined || dto.mode === 'none') return null;
+  return {
+    mode: dto.mode,
+    primary: dto.primary ?? null,
+    maxStalenessMs: dto.maxStalenessMs ?? null,
+    promotion: dto.promotion ?? DEFAULT_PROMOTION,
+    promotionDelaySeconds: dto.promotionDelaySeconds ?? DEFAULT_PROMOTION_DELAY_SECONDS,
+    conflictResolution: dto.conflictResolution ?? null,
+    writeFqdn: dto.writeFqdn === null || dto.writeFqdn === undefined ? null : normalizeName(dto.writeFqdn),
+    notifyUrl: dto.notifyUrl ?? null,
+    notifySecret: dto.notifySecret !== undefined ? dto.notifySecret : (existing?.notifySecret ?? null),
+  };
+}
+
+/** Fields that make no sense for the chosen mode (the object as sent, before defaults). */
+export function replicationDtoProblems(dto: ReplicationDto | null | undefined): FieldProblem[] {
+  if (dto === null || dto === undefined || typeof dto !== 'object') return [];
+  const set = (k: keyof ReplicationDto) => dto[k] !== undefined && dto[k] !== null;
+  const only = (keys: (keyof ReplicationDto)[], mode: string): FieldProblem[] =>
+    keys.filter(set).map((k) => ({ field: `replication.${k}`, rule: 'mode', message: `applies to ${mode} only` }));
+  if (dto.mode === 'none') {
+    return (Object.keys(dto) as (keyof ReplicationDto)[])
+      .filter((k) => k !== 'mode' && set(k))
+      .map((k) => ({ field: `replication.${k}`, rule: 'mode', message: 'must be absent when mode is none' }));
+  }
+  if (dto.mode === 'active-passive') return only(['conflictResolution'], 'active-active');
+  if (dto.mode === 'active-active') {
+    return only(['primary', 'maxStalenessMs', 'promotion', 'promotionDelaySeconds', 'notifyUrl', 'notifySecret'], 'active-passive');
+  }
+  return [];
+}
+
+/**
+ * The primary of an active-passive service changes only through a promotion (which checks the
+ * target's lag and records the event): a PATCH or a configuration apply naming another primary is
+ * refused, so that an old document never silently makes the old primary the primary again.
+ */
+function checkPrimaryChange(fqdn: string, before: ReplicationConfig | null, after: ReplicationConfig | null): void {
+  if (before?.mode !== 'active-passive' || after?.mode !== 'active-passive' || before.primary === after.primary) return;
+  const message = `the primary is ${before.primary}; change it with POST /v1/services/${fqdn}/promote {"region":"${after.primary}"}, which checks the replica's lag and records the promotion`;
+  throw new DomainError(ErrorCode.Conflict, `replication.primary: ${message}`, [{ field: 'replication.primary', rule: 'promote', message }]);
+}
+
+export function toReplicationView(r: ReplicationConfig | null): ReplicationView {
+  if (r === null) return { mode: 'none' };
+  return {
+    mode: r.mode,
+    primary: r.primary,
+    maxStalenessMs: r.maxStalenessMs,
+    promotion: r.promotion,
+    promotionDelaySeconds: r.promotionDelaySeconds,
+    conflictResolution: r.conflictResolution,
+    writeFqdn: r.writeFqdn,
+    notifyUrl: r.notifyUrl,
+    notifySecretSet: r.notifySecret !== null,
   };
 }

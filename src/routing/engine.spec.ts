@@ -1,7 +1,7 @@
 import { decide } from './engine';
 import { CLIENTS, REGIONS, UNKNOWN_LOCATION, located, query, service, snapshotOf } from './fixtures';
 import { clientHashKey, rendezvousOrder } from './rendezvous';
-import type { RegionInput, ServiceInput } from './snapshot';
+import type { RegionInput, ReplicaInput, ReplicationInput, ServiceInput } from './snapshot';
 import type { Decision, ExclusionReason, GeoLocation, Reason, RoutingSnapshot } from './types';
 
 interface Scenario {
@@ -11,6 +11,9 @@ interface Scenario {
   readonly client: GeoLocation;
   readonly qtype?: 'A' | 'AAAA';
   readonly ip?: string;
+  /** The name asked (default app.example.com; a write name for write-name scenarios). */
+  readonly fqdn?: string;
+  readonly access?: 'read' | 'write';
   readonly expect: {
     readonly outcome?: 'answer' | 'refused';
     readonly reason: Reason;
@@ -29,10 +32,28 @@ const ADDRESS: Record<string, string> = Object.fromEntries(Object.values(REGIONS
 
 function run(s: Scenario): Decision {
   const snapshot = snapshotOf([service(s.service)], s.regions);
-  const decision = decide(snapshot, query(s.client, s.qtype ?? 'A', 'app.example.com', s.ip));
+  const decision = decide(snapshot, { ...query(s.client, s.qtype ?? 'A', s.fqdn ?? 'app.example.com', s.ip), access: s.access });
   if (decision === null) throw new Error('no decision');
   return decision;
 }
+
+// Replication: fixture snapshots are built at 2025-01-01T00:00:00Z; reports are relative to it.
+const FRESH = '2024-12-31T23:59:50.000Z'; // 10 s old
+const OLD = '2024-12-31T23:58:00.000Z'; // 2 min old: beyond the default 60 s
+const report = (region: string, lagMs: number, reportedAt = FRESH): ReplicaInput => ({ region, lagMs, reportedAt });
+const activePassive = (primary: string, members: readonly ReplicaInput[], extra: Partial<ReplicationInput> = {}): ReplicationInput => ({
+  mode: 'active-passive',
+  primary,
+  maxStalenessMs: 1000,
+  members,
+  ...extra,
+});
+/** eu-west-1 primary; Berlin's nearest replica eu-central-1 lags 5 s, eu-north-1 100 ms. */
+const BERLIN_REPLICAS = {
+  policy: 'proximity',
+  regions: ['eu-west-1', 'eu-central-1', 'eu-north-1'],
+  residency: 'none',
+} as const;
 
 const scenarios: Scenario[] = [
   // ---- proximity
@@ -595,6 +616,206 @@ const scenarios: Scenario[] = [
       candidates: [['eu-west-1', null], ['eu-central-1', 'drained'], ['eu-north-1', null]],
     },
   },
+
+  // ---- replication: reads (active-passive)
+  {
+    name: 'replication: a replica lagging beyond maxStalenessMs is not answered for reads',
+    service: { ...BERLIN_REPLICAS, replication: activePassive('eu-west-1', [report('eu-central-1', 5000), report('eu-north-1', 100)]) },
+    client: CLIENTS.berlin,
+    expect: {
+      reason: 'nearest-healthy',
+      regions: ['eu-north-1'],
+      candidates: [['eu-central-1', 'replica-stale'], ['eu-north-1', null], ['eu-west-1', null]],
+      detail: /eu-north-1 is the nearest routable region .*stale replicas not used for reads: eu-central-1/,
+    },
+  },
+  {
+    name: 'replication: a lag exactly at maxStalenessMs is fresh enough',
+    service: { ...BERLIN_REPLICAS, replication: activePassive('eu-west-1', [report('eu-central-1', 1000), report('eu-north-1', 100)]) },
+    client: CLIENTS.berlin,
+    expect: { reason: 'nearest-healthy', regions: ['eu-central-1'], candidates: [['eu-central-1', null], ['eu-north-1', null], ['eu-west-1', null]] },
+  },
+  {
+    name: 'replication: a report older than the heartbeat timeout (default 60 s) makes a replica stale',
+    service: { ...BERLIN_REPLICAS, replication: activePassive('eu-west-1', [report('eu-central-1', 10, OLD), report('eu-north-1', 100)]) },
+    client: CLIENTS.berlin,
+    expect: { reason: 'nearest-healthy', regions: ['eu-north-1'], candidates: [['eu-central-1', 'replica-stale'], ['eu-north-1', null], ['eu-west-1', null]] },
+  },
+  {
+    name: "replication: the region's own heartbeat timeout replaces the default",
+    service: {
+      ...BERLIN_REPLICAS,
+      replication: activePassive('eu-west-1', [{ ...report('eu-central-1', 10, OLD), maxReportAgeMs: 300_000 }, report('eu-north-1', 100)]),
+    },
+    client: CLIENTS.berlin,
+    expect: { reason: 'nearest-healthy', regions: ['eu-central-1'], candidates: [['eu-central-1', null], ['eu-north-1', null], ['eu-west-1', null]] },
+  },
+  {
+    name: 'replication: replicas that never reported are stale; the primary always serves reads',
+    service: { ...BERLIN_REPLICAS, replication: activePassive('eu-west-1', [report('eu-west-1', 99_999)]) },
+    client: CLIENTS.berlin,
+    expect: { reason: 'nearest-healthy', regions: ['eu-west-1'], candidates: [['eu-central-1', 'replica-stale'], ['eu-north-1', 'replica-stale'], ['eu-west-1', null]] },
+  },
+  {
+    name: 'replication: without maxStalenessMs no replica is excluded for lag',
+    service: { ...BERLIN_REPLICAS, replication: activePassive('eu-west-1', [report('eu-central-1', 5000, OLD)], { maxStalenessMs: null }) },
+    client: CLIENTS.berlin,
+    expect: {
+      reason: 'nearest-healthy',
+      regions: ['eu-central-1'],
+      candidates: [['eu-central-1', null], ['eu-north-1', null], ['eu-west-1', null]],
+      detail: /without a staleness bound/,
+    },
+  },
+  {
+    name: 'replication: unhealthy comes before replica-stale',
+    service: { ...BERLIN_REPLICAS, replication: activePassive('eu-west-1', [report('eu-central-1', 5000), report('eu-north-1', 100)]) },
+    regions: { 'eu-central-1': UNHEALTHY },
+    client: CLIENTS.berlin,
+    expect: { reason: 'nearest-healthy', regions: ['eu-north-1'], candidates: [['eu-central-1', 'unhealthy'], ['eu-north-1', null], ['eu-west-1', null]] },
+  },
+  {
+    name: 'replication: primary unhealthy and every replica stale: fail open over all of them',
+    service: { ...BERLIN_REPLICAS, replication: activePassive('eu-west-1', [report('eu-central-1', 5000)]) },
+    regions: { 'eu-west-1': UNHEALTHY },
+    client: CLIENTS.berlin,
+    expect: {
+      reason: 'all-unhealthy-fail-open',
+      regions: ['eu-central-1'],
+      candidates: [['eu-central-1', null], ['eu-north-1', null], ['eu-west-1', null]],
+      detail: /stale replicas count as not routable/,
+    },
+  },
+  {
+    name: 'replication: primary unhealthy and every replica stale, fail-closed: refused',
+    service: { ...BERLIN_REPLICAS, whenAllUnhealthy: 'fail-closed', replication: activePassive('eu-west-1', []) },
+    regions: { 'eu-west-1': UNHEALTHY },
+    client: CLIENTS.berlin,
+    expect: {
+      outcome: 'refused',
+      reason: 'all-unhealthy-fail-closed',
+      regions: [],
+      addresses: [],
+      candidates: [['eu-central-1', 'replica-stale'], ['eu-north-1', 'replica-stale'], ['eu-west-1', 'unhealthy']],
+    },
+  },
+
+  // ---- replication: writes (active-passive)
+  {
+    name: 'write: an unsafe request goes to the primary, not to the nearest region',
+    service: { ...BERLIN_REPLICAS, replication: activePassive('eu-west-1', [report('eu-central-1', 10), report('eu-north-1', 10)]) },
+    client: CLIENTS.berlin,
+    access: 'write',
+    expect: {
+      reason: 'write-primary',
+      regions: ['eu-west-1'],
+      candidates: [['eu-central-1', 'not-primary'], ['eu-north-1', 'not-primary'], ['eu-west-1', null]],
+      detail: /^writes to service app\.example\.com go to its primary eu-west-1 \(active-passive\)$/,
+      ecsScope: 0,
+    },
+  },
+  {
+    name: 'write: the write name answers the primary',
+    service: { ...BERLIN_REPLICAS, replication: activePassive('eu-north-1', [], { writeFqdn: 'write.app.example.com' }) },
+    client: CLIENTS.tokyo,
+    fqdn: 'write.app.example.com',
+    expect: { reason: 'write-primary', regions: ['eu-north-1'], candidates: [['eu-north-1', null], ['eu-central-1', 'not-primary'], ['eu-west-1', 'not-primary']], ecsScope: 0 },
+  },
+  {
+    name: 'write: an unhealthy primary is still the only writer (failing open)',
+    service: { ...BERLIN_REPLICAS, replication: activePassive('eu-west-1', [report('eu-central-1', 10)]) },
+    regions: { 'eu-west-1': UNHEALTHY },
+    client: CLIENTS.berlin,
+    access: 'write',
+    expect: {
+      reason: 'all-unhealthy-fail-open',
+      regions: ['eu-west-1'],
+      candidates: [['eu-central-1', 'not-primary'], ['eu-north-1', 'not-primary'], ['eu-west-1', null]],
+      detail: /writes: the primary is not routable/,
+    },
+  },
+  {
+    name: 'write: a drained primary cannot take writes: refused',
+    service: { ...BERLIN_REPLICAS, replication: activePassive('eu-west-1', []) },
+    regions: { 'eu-west-1': DRAINED },
+    client: CLIENTS.berlin,
+    access: 'write',
+    expect: {
+      outcome: 'refused',
+      reason: 'all-unhealthy-fail-closed',
+      regions: [],
+      candidates: [['eu-central-1', 'not-primary'], ['eu-north-1', 'not-primary'], ['eu-west-1', 'drained']],
+      detail: /go to the primary only and its primary eu-west-1 is drained/,
+    },
+  },
+  {
+    name: 'write: residency first: an EU client, a GDPR service, the primary outside the EU: refused',
+    service: { policy: 'proximity', regions: ['us-east-1', 'eu-west-1', 'eu-central-1'], replication: activePassive('us-east-1', [report('eu-central-1', 10)]) },
+    client: CLIENTS.berlin,
+    access: 'write',
+    expect: {
+      outcome: 'refused',
+      reason: 'residency-primary-outside-eu',
+      regions: [],
+      addresses: [],
+      candidates: [['eu-central-1', 'not-primary'], ['eu-west-1', 'not-primary'], ['us-east-1', 'residency']],
+      detail: /primary us-east-1 is in jurisdiction US, outside the EU; writes from EU clients are refused/,
+      ecsScope: 20,
+    },
+  },
+  {
+    name: 'write: residency: the same service reads from its fresh EU replica',
+    service: { policy: 'proximity', regions: ['us-east-1', 'eu-west-1', 'eu-central-1'], replication: activePassive('us-east-1', [report('eu-central-1', 10)]) },
+    client: CLIENTS.berlin,
+    expect: { reason: 'residency-eu-only', regions: ['eu-central-1'], candidates: [['eu-central-1', null], ['eu-west-1', 'replica-stale'], ['us-east-1', 'residency']] },
+  },
+  {
+    name: 'write: residency: a non-EU client writes to the primary outside the EU',
+    service: { policy: 'proximity', regions: ['us-east-1', 'eu-west-1'], replication: activePassive('us-east-1', []) },
+    client: CLIENTS.tokyo,
+    access: 'write',
+    expect: { reason: 'write-primary', regions: ['us-east-1'], candidates: [['eu-west-1', 'not-primary'], ['us-east-1', null]], ecsScope: 16 },
+  },
+  {
+    name: 'write: residency: an EU client writes to an EU primary',
+    service: { policy: 'proximity', regions: ['us-east-1', 'eu-west-1'], replication: activePassive('eu-west-1', []) },
+    client: CLIENTS.paris,
+    access: 'write',
+    expect: {
+      reason: 'write-primary',
+      regions: ['eu-west-1'],
+      candidates: [['eu-west-1', null], ['us-east-1', 'residency']],
+      detail: /primary eu-west-1 \(active-passive\); the client is in the EU \(FR\) and the primary is in the EU/,
+    },
+  },
+
+  // ---- replication: active-active
+  {
+    name: 'active-active: writes go to the nearest healthy region, naming the conflict resolution',
+    service: { ...BERLIN_REPLICAS, replication: { mode: 'active-active', conflictResolution: 'crdt', members: [report('eu-central-1', 5000, OLD)] } },
+    client: CLIENTS.berlin,
+    access: 'write',
+    expect: {
+      reason: 'nearest-healthy',
+      regions: ['eu-central-1'],
+      candidates: [['eu-central-1', null], ['eu-north-1', null], ['eu-west-1', null]],
+      detail: /active-active: writes go to the nearest usable region, conflicts resolved by crdt/,
+      ecsScope: 20,
+    },
+  },
+  {
+    name: 'active-active: an unhealthy peer is skipped for writes too',
+    service: { ...BERLIN_REPLICAS, replication: { mode: 'active-active', conflictResolution: 'last-write-wins', writeFqdn: 'w.app.example.com' } },
+    regions: { 'eu-central-1': UNHEALTHY },
+    client: CLIENTS.berlin,
+    fqdn: 'w.app.example.com',
+    expect: {
+      reason: 'nearest-healthy',
+      regions: ['eu-north-1'],
+      candidates: [['eu-central-1', 'unhealthy'], ['eu-north-1', null], ['eu-west-1', null]],
+      detail: /conflicts resolved by last-write-wins/,
+    },
+  },
 ];
 
 describe('decide', () => {
@@ -611,7 +832,7 @@ describe('decide', () => {
     if (e.detail) expect(decision.detail).toMatch(e.detail);
     if (e.ecsScope !== undefined) expect(decision.ecsScope).toBe(e.ecsScope);
     // Invariants of every decision.
-    expect(decision.service).toBe('app.example.com');
+    expect(decision.service).toBe(s.fqdn ?? 'app.example.com');
     expect(decision.ttl).toBe(s.service.ttl ?? 30);
     expect(decision.candidates.filter((c) => c.chosen).map((c) => c.region).sort()).toEqual([...decision.regions].sort());
     expect(decision.candidates.filter((c) => c.chosen && c.excludedBecause !== undefined)).toEqual([]);
@@ -634,6 +855,8 @@ describe('decide', () => {
       'all-unhealthy-fail-open',
       'all-unhealthy-fail-closed',
       'no-address',
+      'write-primary',
+      'residency-primary-outside-eu',
     ];
     expect(new Set(scenarios.map((s) => s.expect.reason))).toEqual(new Set(all));
   });
@@ -659,6 +882,32 @@ describe('decide', () => {
     // An unchosen, non-excluded candidate carries no excludedBecause key at all.
     const plain = decide(snapshotOf([service({ policy: 'failover', regions: ['eu-west-1', 'eu-central-1'] })]), query(CLIENTS.berlin)) as Decision;
     expect(Object.keys(plain.candidates[1])).not.toContain('excludedBecause');
+  });
+
+  it('shows each candidate\'s role and last reported lag for replicated services', () => {
+    const snapshot = snapshotOf([
+      service({ ...BERLIN_REPLICAS, replication: activePassive('eu-west-1', [report('eu-central-1', 5000), report('eu-north-1', 100)]) }),
+    ]);
+    const decision = decide(snapshot, query(CLIENTS.berlin)) as Decision;
+    expect(decision.candidates).toEqual([
+      { region: 'eu-central-1', distanceKm: 423.4, healthy: true, allowed: true, chosen: false, role: 'replica', lagMs: 5000, excludedBecause: 'replica-stale' },
+      { region: 'eu-north-1', distanceKm: 810.7, healthy: true, allowed: true, chosen: true, role: 'replica', lagMs: 100 },
+      { region: 'eu-west-1', distanceKm: 1316.6, healthy: true, allowed: true, chosen: false, role: 'primary', lagMs: null },
+    ]);
+    const aa = snapshotOf([service({ ...BERLIN_REPLICAS, replication: { mode: 'active-active', conflictResolution: 'vector-clocks' } })]);
+    expect((decide(aa, query(CLIENTS.berlin)) as Decision).candidates.map((c) => c.role)).toEqual(['peer', 'peer', 'peer']);
+  });
+
+  it('a write name is a service-like entry: same regions and ttl, writes to its service', () => {
+    const snapshot = snapshotOf([service({ ...BERLIN_REPLICAS, ttl: 60, replication: activePassive('eu-north-1', [], { writeFqdn: 'write.app.example.com' }) })]);
+    const entry = snapshot.services.get('write.app.example.com');
+    expect(entry).toMatchObject({ fqdn: 'write.app.example.com', writeOf: 'app.example.com', regions: BERLIN_REPLICAS.regions, ttl: 60, zone: 'example.com' });
+    const write = decide(snapshot, query(CLIENTS.berlin, 'A', 'write.app.example.com')) as Decision;
+    const read = decide(snapshot, query(CLIENTS.berlin)) as Decision;
+    expect([write.regions, write.ttl, write.reason]).toEqual([['eu-north-1'], 60, 'write-primary']);
+    expect(read.regions).toEqual(['eu-north-1']); // the only fresh region for reads: the primary
+    // HTTP (redirects) too: an unsafe method is a write.
+    expect(decide(snapshot, { ...query(CLIENTS.tokyo, 'HTTP'), access: 'write' })!.addresses).toEqual(['https://eu-north-1.app.example.com']);
   });
 
   it('uses the service ttl', () => {

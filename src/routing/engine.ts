@@ -12,6 +12,15 @@
  *     (drained regions are never answered, so all-drained is refused);
  *  4. pick: the first answerCount remaining regions, in policy order, that have an endpoint of the
  *     asked family (A -> ipv4, AAAA -> ipv6); none -> an answer without addresses ('no-address').
+ *
+ * Replicated services (replication.ts) add, after residency:
+ *  - writes to an active-passive service (a write name, or access 'write') may go to the primary
+ *    only: an EU client of a GDPR service whose primary is outside the EU is refused
+ *    ('residency-primary-outside-eu'); otherwise the answer is the primary ('write-primary'), or,
+ *    when it is unhealthy, the primary anyway if failing open;
+ *  - reads of an active-passive service treat stale replicas like unhealthy regions (not routable;
+ *    failing open may still use them);
+ *  - active-active services route reads and writes alike, naming the conflict resolution.
  */
 import { failoverPolicy } from './failover.policy';
 import { greatCircleDistanceKm } from './geo-distance';
@@ -20,6 +29,7 @@ import { isEuCountry } from './jurisdiction';
 import type { PolicyRanking, RoutingPolicy } from './policy';
 import { proximityPolicy } from './proximity.policy';
 import { clientHashKey } from './rendezvous';
+import { replicationView, type ReplicationView } from './replication';
 import { planFor, type ServicePlan } from './service-plan';
 import type {
   Candidate,
@@ -61,28 +71,44 @@ export function decide(snapshot: RoutingSnapshot, query: RouteQuery): Decision |
   const ranking = policy({ plan, client, distancesKm });
   const order = ranking.order;
 
-  // Steps 2 and 3, residency then health: count what each filter leaves.
   const euClient = isEuClient(location, service.unknownLocation === 'treat-as-eu');
   const residencyApplies = service.residency === 'gdpr' && euClient;
+  // Replication: writes to an active-passive service go to the primary only; reads skip stale replicas.
+  const repl = replicationView(plan);
+  const write = service.writeOf !== undefined || query.access === 'write';
+  const primaryOnly = repl !== null && repl.activePassive && write;
+  const primaryIndex = repl === null ? -1 : repl.primaryIndex;
+  const skipStale = repl !== null && repl.activePassive && !write && repl.staleCount > 0;
+  const filter: Filter = { residencyApplies, primaryOnly, primaryIndex, skipStale, stale: repl?.stale ?? null };
+
+  // Steps 2 and 3, residency then health: count what each filter leaves.
   const family: Family = query.qtype === 'AAAA' ? 'ipv6' : query.qtype === 'HTTP' ? 'http' : 'ipv4';
   let allowedCount = 0;
-  let eligibleCount = 0; // allowed and not drained
-  let routableCount = 0; // allowed and routable
+  let residencyEligibleCount = 0; // allowed and not drained
+  let eligibleCount = 0; // allowed, not drained, and a writer when writing
+  let routableCount = 0; // eligible, not unhealthy, and not a stale replica when reading
   for (let i = 0; i < n; i++) {
     if (residencyApplies && !plan.isEu[i]) continue;
     allowedCount++;
     const region = regions[i];
     if (region.drained) continue;
+    residencyEligibleCount++;
+    if (primaryOnly && i !== primaryIndex) continue;
     eligibleCount++;
-    if (region.health !== 'unhealthy') routableCount++;
+    if (region.health !== 'unhealthy' && !(skipStale && filter.stale![i])) routableCount++;
   }
 
-  const scope = ecsScope(plan, client);
+  const scope = ecsScope(plan, client, primaryOnly);
   const insideEu = residencyApplies ? ' inside the EU' : '';
   const refuse = (reason: Reason, detail: string): Decision =>
-    decision('refused', service, [], [], scope, reason, detail, buildCandidates(plan, ranking, distancesKm, residencyApplies, family, null));
+    decision('refused', service, [], [], scope, reason, detail, buildCandidates(plan, ranking, distancesKm, filter, repl, family, null));
 
-  if (residencyApplies && eligibleCount === 0) {
+  if (primaryOnly && residencyApplies && primaryIndex >= 0 && !plan.isEu[primaryIndex]) {
+    const primary = regions[primaryIndex];
+    const detail = `service ${service.fqdn} is GDPR-resident and its primary ${primary.name} is in jurisdiction ${primary.jurisdiction}, outside the EU; writes from EU clients are refused`;
+    return refuse('residency-primary-outside-eu', detail);
+  }
+  if (residencyApplies && residencyEligibleCount === 0) {
     const detail = plan.hasEuRegion
       ? `service ${service.fqdn} is GDPR-resident and every region it has in the EU jurisdiction is drained; EU clients cannot be served`
       : `service ${service.fqdn} is GDPR-resident and has no region in the EU jurisdiction; EU clients cannot be served`;
@@ -91,7 +117,12 @@ export function decide(snapshot: RoutingSnapshot, query: RouteQuery): Decision |
   let mode: PickMode = 'routable';
   if (routableCount === 0) {
     if (eligibleCount === 0) {
-      const detail = n === 0 ? `service ${service.fqdn} has no regions` : `every region of service ${service.fqdn} is drained; drained regions are never answered`;
+      let detail: string;
+      if (n === 0) detail = `service ${service.fqdn} has no regions`;
+      else if (primaryOnly) {
+        const primary = primaryIndex >= 0 ? `its primary ${regions[primaryIndex].name} is drained` : 'its primary is not in the snapshot';
+        detail = `writes to service ${service.fqdn} go to the primary only and ${primary}; drained regions are never answered`;
+      } else detail = `every region of service ${service.fqdn} is drained; drained regions are never answered`;
       return refuse('all-unhealthy-fail-closed', detail);
     }
     if (service.whenAllUnhealthy === 'fail-closed') {
@@ -111,7 +142,8 @@ export function decide(snapshot: RoutingSnapshot, query: RouteQuery): Decision |
     const i = order[k];
     const region = regions[i];
     if (residencyApplies && !plan.isEu[i]) continue;
-    if (region.drained || (mode === 'routable' && region.health === 'unhealthy')) continue;
+    if (primaryOnly && i !== primaryIndex) continue;
+    if (region.drained || (mode === 'routable' && (region.health === 'unhealthy' || (skipStale && filter.stale![i])))) continue;
     const endpoints = endpointsOf(region, family);
     if (endpoints.length === 0) continue;
     chosen[i] = true;
@@ -121,7 +153,7 @@ export function decide(snapshot: RoutingSnapshot, query: RouteQuery): Decision |
     lastChosenRank = k;
   }
   const servedByEntry = firstChosenRank >= 0 && lastChosenRank < ranking.matchedEntryLength;
-  const candidates = buildCandidates(plan, ranking, distancesKm, residencyApplies, family, { chosen, mode, servedByEntry });
+  const candidates = buildCandidates(plan, ranking, distancesKm, filter, repl, family, { chosen, mode, servedByEntry });
 
   let reason: Reason;
   let detail: string;
@@ -132,7 +164,13 @@ export function decide(snapshot: RoutingSnapshot, query: RouteQuery): Decision |
     detail = `no ${which} region${insideEu} of service ${service.fqdn} has an ${familyText} address (NODATA)`;
   } else if (mode === 'fail-open') {
     reason = 'all-unhealthy-fail-open';
-    detail = `no routable region${insideEu} for service ${service.fqdn}; failing open to ${chosenNames.join(', ')}${insideEu} (whenAllUnhealthy=fail-open)`;
+    const what = primaryOnly ? 'writes: the primary is not routable' : `no routable region${insideEu}`;
+    const staleNote = skipStale ? ' (stale replicas count as not routable)' : '';
+    detail = `${what} for service ${service.fqdn}${staleNote}; failing open to ${chosenNames.join(', ')}${insideEu} (whenAllUnhealthy=fail-open)`;
+  } else if (primaryOnly) {
+    reason = 'write-primary';
+    const residencyNote = residencyApplies ? `; the client is ${euClientText(location)} and the primary is in the EU` : '';
+    detail = `writes to service ${plan.service.writeOf ?? service.fqdn} go to its primary ${chosenNames[0]} (active-passive)${residencyNote}`;
   } else {
     const policyReason = ranking.reasons[firstChosenRank];
     const policyDetail = describePolicyPick(policyReason, plan, ranking, firstChosenRank, distancesKm, client);
@@ -143,8 +181,33 @@ export function decide(snapshot: RoutingSnapshot, query: RouteQuery): Decision |
       reason = policyReason;
       detail = policyDetail;
     }
+    if (repl !== null) detail += replicationNote(service, repl, plan, write);
   }
   return decision('answer', service, chosenNames, addresses, scope, reason, detail, candidates);
+}
+
+/** What the replication filter needs per region. */
+interface Filter {
+  readonly residencyApplies: boolean;
+  /** A write to an active-passive service: only the primary may answer. */
+  readonly primaryOnly: boolean;
+  readonly primaryIndex: number;
+  /** A read of an active-passive service with stale replicas: they are not routable. */
+  readonly skipStale: boolean;
+  readonly stale: readonly boolean[] | null;
+}
+
+/** The replication part of an answer's detail (replicated services answered by their policy). */
+function replicationNote(service: ServiceSnap, repl: ReplicationView, plan: ServicePlan, write: boolean): string {
+  const replication = service.replication!;
+  if (!repl.activePassive) {
+    return `; active-active: ${write ? 'writes' : 'reads'} go to the nearest usable region, conflicts resolved by ${replication.conflictResolution}`;
+  }
+  if (replication.maxStalenessMs === null) return '; active-passive without a staleness bound: every replica serves reads';
+  if (repl.staleCount === 0) return `; active-passive: every replica is within maxStalenessMs ${replication.maxStalenessMs}`;
+  const stale: string[] = [];
+  for (let i = 0; i < plan.regions.length; i++) if (repl.stale[i]) stale.push(plan.regions[i].name);
+  return `; active-passive: stale replicas not used for reads: ${stale.join(', ')}`;
 }
 
 /** One literal shape for every Decision (object spread here costs more than the rest of decide). */
@@ -207,31 +270,44 @@ function buildCandidates(
   plan: ServicePlan,
   ranking: PolicyRanking,
   distancesKm: readonly number[] | null,
-  residencyApplies: boolean,
+  filter: Filter,
+  repl: ReplicationView | null,
   family: Family,
   pick: PickResult | null,
 ): Candidate[] {
   const { order, matchedEntryLength } = ranking;
   const candidates = new Array<Candidate>(order.length);
+  const failingOpen = pick?.mode === 'fail-open';
   for (let k = 0; k < order.length; k++) {
     const i = order[k];
     const region = plan.regions[i];
     const healthy = !region.drained && region.health !== 'unhealthy';
-    const allowed = !residencyApplies || plan.isEu[i];
+    const allowed = !filter.residencyApplies || plan.isEu[i];
     const distanceKm = distancesKm === null ? null : distancesKm[i];
     const chosen = pick !== null && pick.chosen[i];
     let excludedBecause: ExclusionReason | undefined;
     if (!chosen) {
       if (region.drained) excludedBecause = 'drained';
       else if (!allowed) excludedBecause = 'residency';
-      else if (!healthy && pick?.mode !== 'fail-open') excludedBecause = 'unhealthy';
+      else if (filter.primaryOnly && i !== filter.primaryIndex) excludedBecause = 'not-primary';
+      else if (!healthy && !failingOpen) excludedBecause = 'unhealthy';
+      else if (filter.skipStale && filter.stale![i] && !failingOpen) excludedBecause = 'replica-stale';
       else if (endpointsOf(region, family).length === 0) excludedBecause = 'no-address';
       else if (pick !== null && pick.servedByEntry && k >= matchedEntryLength) excludedBecause = 'not-in-geolocation-entry';
     }
-    candidates[k] =
-      excludedBecause === undefined
-        ? { region: region.name, distanceKm, healthy, allowed, chosen }
-        : { region: region.name, distanceKm, healthy, allowed, chosen, excludedBecause };
+    if (repl !== null) {
+      const role = repl.roles[i];
+      const lagMs = repl.lagMs[i];
+      candidates[k] =
+        excludedBecause === undefined
+          ? { region: region.name, distanceKm, healthy, allowed, chosen, role, lagMs }
+          : { region: region.name, distanceKm, healthy, allowed, chosen, role, lagMs, excludedBecause };
+    } else {
+      candidates[k] =
+        excludedBecause === undefined
+          ? { region: region.name, distanceKm, healthy, allowed, chosen }
+          : { region: region.name, distanceKm, healthy, allowed, chosen, excludedBecause };
+    }
   }
   return candidates;
 }
@@ -277,8 +353,9 @@ function describePolicyPick(
 
 /**
  * ECS scope (RFC 7871): how many leading bits of the client address the answer depended on.
- * - 0 when every client gets the same answer: a failover service, or one with a single region,
- *   unless residency can tell clients apart (a GDPR service with a region outside the EU);
+ * - 0 when every client gets the same answer: a failover service, one with a single region, or a
+ *   write to an active-passive service (always the primary), unless residency can tell clients
+ *   apart (a GDPR service with a region outside the EU);
  * - the geo network's prefix length when the answer depended on location (proximity,
  *   geolocation, residency); 24 / 48 if the geo database reported none;
  * - weighted: at least 24 (IPv4) / 48 (IPv6), the width rendezvous hashing keys on;
@@ -286,11 +363,12 @@ function describePolicyPick(
  * It depends on the service and the client only, never on health, so caches stay correct
  * when health changes.
  */
-function ecsScope(plan: ServicePlan, client: ClientInfo): number {
+function ecsScope(plan: ServicePlan, client: ClientInfo, primaryOnly: boolean): number {
   const maxBits = client.family === 4 ? 32 : 128;
   const keyBits = client.family === 4 ? 24 : 48;
   const { service } = plan;
-  const several = plan.regions.length > 1;
+  // A write to an active-passive service answers the primary whatever the policy: only residency tells clients apart.
+  const several = plan.regions.length > 1 && !primaryOnly;
   const residencyMatters = service.residency === 'gdpr' && plan.hasNonEuRegion;
   const byLocation = residencyMatters || (several && (service.policy === 'proximity' || service.policy === 'geolocation'));
   const prefix = client.location.prefixLength;

@@ -10,12 +10,30 @@
 import * as ipaddr from 'ipaddr.js';
 import { ImmutableMap } from './immutable-map';
 import { jurisdictionOf } from './jurisdiction';
+import {
+  CONFLICT_RESOLUTIONS,
+  DEFAULT_PROMOTION,
+  DEFAULT_PROMOTION_DELAY_SECONDS,
+  MAX_PROMOTION_DELAY_SECONDS,
+  MAX_REPORTED_LAG_MS,
+  MAX_STALENESS_MS,
+  PROMOTION_MODES,
+  REPLICATION_MODES,
+  lagReportMaxAgeMs,
+  replicaStaleness,
+  roleOf,
+} from './replication';
 import { CONTINENT_KEY_PREFIX, DEFAULT_GEOLOCATION_KEY, planService, registerPlans, type ServicePlan } from './service-plan';
 import type {
+  ConflictResolution,
   HealthStatus,
   Policy,
+  PromotionMode,
   RecordType,
   RegionSnap,
+  ReplicaSnap,
+  ReplicationMode,
+  ReplicationSnap,
   Residency,
   RoutingSnapshot,
   ServiceSnap,
@@ -83,6 +101,38 @@ export interface ServiceInput {
   readonly whenAllUnhealthy?: WhenAllUnhealthy;
   /** 1-8, default 1. */
   readonly answerCount?: number;
+  /** Absent, null or mode 'none': not replicated. */
+  readonly replication?: ReplicationInput | null;
+  /** Set on derived write-name entries (a ServiceSnap fed back as input): such entries are skipped. */
+  readonly writeOf?: string;
+}
+
+/** The last lag report of one region for one service (a ReplicaSnap is a valid value; role and stale are recomputed). */
+export interface ReplicaInput {
+  readonly region: string;
+  readonly lagMs?: number | null;
+  /** When the report was received (ISO 8601). */
+  readonly reportedAt?: string | null;
+  /** The region's heartbeat timeout in ms; default DEFAULT_LAG_REPORT_MAX_AGE_SECONDS. */
+  readonly maxReportAgeMs?: number;
+}
+
+export interface ReplicationInput {
+  readonly mode: ReplicationMode;
+  /** Required for active-passive (one of the service's regions); absent for active-active. */
+  readonly primary?: string | null;
+  /** active-passive only; null = no bound. */
+  readonly maxStalenessMs?: number | null;
+  /** Default 'manual'. */
+  readonly promotion?: PromotionMode;
+  /** Default 30. */
+  readonly promotionDelaySeconds?: number | null;
+  /** Required for active-active; absent for active-passive. */
+  readonly conflictResolution?: ConflictResolution | null;
+  /** A name in the service's zone that always resolves to the writer(s). */
+  readonly writeFqdn?: string | null;
+  /** Last lag reports; regions of the service without one have never reported. */
+  readonly members?: readonly ReplicaInput[];
 }
 
 /** Plain data for a snapshot; ZoneSnap, RegionSnap and ServiceSnap values are valid inputs. */
@@ -168,16 +218,27 @@ export function buildSnapshot(input: SnapshotInput, version: number, builtAt: Da
   }
 
   const services = new Map<string, ServiceSnap>();
+  const now = builtAt.getTime();
   for (const serviceInput of input.services ?? []) {
-    const service = buildService(serviceInput, zones, regions, problems);
+    if (serviceInput?.writeOf !== undefined) continue; // derived below from its service
+    const service = buildService(serviceInput, zones, regions, problems, now);
     if (service === null) continue;
     if (services.has(service.fqdn)) problems.push(`service ${service.fqdn} is defined more than once`);
     else services.set(service.fqdn, service);
   }
+  // Write names: service-like entries (answered by the DNS server like any service name) whose
+  // decisions are writes to the service they name in writeOf.
+  for (const service of [...services.values()]) {
+    const writeFqdn = service.replication?.writeFqdn;
+    if (writeFqdn === null || writeFqdn === undefined) continue;
+    if (services.has(writeFqdn)) problems.push(`service ${service.fqdn}: write name ${writeFqdn} is already the name of a service or write name`);
+    else services.set(writeFqdn, Object.freeze({ ...service, fqdn: writeFqdn, writeOf: service.fqdn }));
+  }
 
   for (const zone of zones.values()) {
     for (const record of zone.records) {
-      if (services.has(record.name) && TYPES_OWNED_BY_SERVICES.includes(record.type)) {
+      // A static A/AAAA/CNAME at a write name is dropped by the DNS view (with a warning), not fatal here.
+      if (services.get(record.name)?.writeOf === undefined && services.has(record.name) && TYPES_OWNED_BY_SERVICES.includes(record.type)) {
         problems.push(`zone ${zone.name}: static ${record.type} record ${record.id} at ${record.name} clashes with the service of that name`);
       }
     }
@@ -334,6 +395,7 @@ function buildService(
   zones: ReadonlyMap<string, ZoneSnap>,
   regions: ReadonlyMap<string, RegionSnap>,
   problems: string[],
+  now: number,
 ): ServiceSnap | null {
   if (typeof input?.fqdn !== 'string' || normalizeDnsName(input.fqdn) === '') {
     problems.push('a service has no fqdn');
@@ -396,7 +458,8 @@ function buildService(
     geolocation = Object.freeze(entries);
   }
 
-  return Object.freeze({
+  const replication = buildReplication(input.replication, fqdn, zone, regionNames, problems, now);
+  const service: ServiceSnap = {
     fqdn,
     zone,
     policy: input.policy,
@@ -407,6 +470,98 @@ function buildService(
     unknownLocation,
     whenAllUnhealthy,
     answerCount,
+  };
+  return Object.freeze(replication === null ? service : { ...service, replication });
+}
+
+/** The replication settings of a service (null when not replicated), with each member's read eligibility as of `now`. */
+function buildReplication(
+  input: ReplicationInput | null | undefined,
+  fqdn: string,
+  zone: string,
+  regionNames: readonly string[],
+  problems: string[],
+  now: number,
+): ReplicationSnap | null {
+  if (input === null || input === undefined) return null;
+  const at = `service ${fqdn}: replication`;
+  if (!REPLICATION_MODES.includes(input.mode)) {
+    problems.push(`${at}.mode ${input.mode} must be one of ${REPLICATION_MODES.join(', ')}`);
+    return null;
+  }
+  if (input.mode === 'none') return null;
+  const mode = input.mode;
+  const primary = typeof input.primary === 'string' ? input.primary.trim().toLowerCase() : null;
+  const conflictResolution = input.conflictResolution ?? null;
+  const maxStalenessMs = input.maxStalenessMs ?? null;
+  if (mode === 'active-passive') {
+    if (primary === null) problems.push(`${at}.primary is required for active-passive`);
+    else if (!regionNames.includes(primary)) problems.push(`${at}.primary ${primary} is not a region of the service`);
+    if (conflictResolution !== null) problems.push(`${at}.conflictResolution applies to active-active only`);
+  } else {
+    if (primary !== null) problems.push(`${at}.primary applies to active-passive only`);
+    if (conflictResolution === null || !CONFLICT_RESOLUTIONS.includes(conflictResolution)) {
+      problems.push(`${at}.conflictResolution ${conflictResolution} must be one of ${CONFLICT_RESOLUTIONS.join(', ')} for active-active`);
+    }
+    if (maxStalenessMs !== null) problems.push(`${at}.maxStalenessMs applies to active-passive only`);
+  }
+  if (maxStalenessMs !== null && !isIntegerIn(maxStalenessMs, 0, MAX_STALENESS_MS)) {
+    problems.push(`${at}.maxStalenessMs ${maxStalenessMs} must be an integer from 0 to ${MAX_STALENESS_MS}`);
+  }
+  const promotion = input.promotion ?? DEFAULT_PROMOTION;
+  if (!PROMOTION_MODES.includes(promotion)) problems.push(`${at}.promotion ${promotion} must be one of ${PROMOTION_MODES.join(', ')}`);
+  const promotionDelaySeconds = input.promotionDelaySeconds ?? DEFAULT_PROMOTION_DELAY_SECONDS;
+  if (!isIntegerIn(promotionDelaySeconds, 0, MAX_PROMOTION_DELAY_SECONDS)) {
+    problems.push(`${at}.promotionDelaySeconds ${promotionDelaySeconds} must be an integer from 0 to ${MAX_PROMOTION_DELAY_SECONDS}`);
+  }
+  let writeFqdn: string | null = null;
+  if (input.writeFqdn !== null && input.writeFqdn !== undefined) {
+    writeFqdn = typeof input.writeFqdn === 'string' ? normalizeDnsName(input.writeFqdn) : '';
+    if (writeFqdn === '' || writeFqdn === fqdn) problems.push(`${at}.writeFqdn ${input.writeFqdn} must be a name other than the service's`);
+    else if (zone !== '' && !isInZone(writeFqdn, zone)) problems.push(`${at}.writeFqdn ${writeFqdn} is outside the service's zone ${zone}`);
+  }
+
+  const reports = new Map<string, ReplicaInput>();
+  for (const member of Array.isArray(input.members) ? input.members : []) {
+    const region = typeof member?.region === 'string' ? member.region.trim().toLowerCase() : '';
+    if (region !== '') reports.set(region, member);
+  }
+  const members: ReplicaSnap[] = [];
+  for (const region of regionNames) {
+    const role = roleOf(mode, primary, region);
+    const report = reports.get(region);
+    let lagMs = report?.lagMs ?? null;
+    let reportedAt = report?.reportedAt ?? null;
+    if (lagMs !== null && !isNumberIn(lagMs, 0, MAX_REPORTED_LAG_MS)) {
+      problems.push(`${at}: lag ${lagMs} of region ${region} must be from 0 to ${MAX_REPORTED_LAG_MS} ms`);
+      lagMs = null;
+    }
+    const reportedAtMs = reportedAt === null ? null : Date.parse(reportedAt);
+    if (reportedAtMs !== null && Number.isNaN(reportedAtMs)) {
+      problems.push(`${at}: report time ${reportedAt} of region ${region} is not a date-time`);
+      reportedAt = null;
+    }
+    const maxReportAgeMs = report?.maxReportAgeMs ?? lagReportMaxAgeMs(null);
+    if (!isNumberIn(maxReportAgeMs, 1, Number.MAX_SAFE_INTEGER)) problems.push(`${at}: maxReportAgeMs ${maxReportAgeMs} of region ${region} must be positive`);
+    const stale = replicaStaleness({
+      role,
+      lagMs,
+      reportedAtMs: reportedAt === null ? null : reportedAtMs,
+      maxStalenessMs,
+      maxReportAgeMs,
+      now,
+    });
+    members.push(Object.freeze({ region, role, lagMs, reportedAt: reportedAt === null ? null : new Date(reportedAtMs as number).toISOString(), maxReportAgeMs, stale }));
+  }
+  return Object.freeze({
+    mode,
+    primary: mode === 'active-passive' ? primary : null,
+    maxStalenessMs,
+    promotion,
+    promotionDelaySeconds,
+    conflictResolution: mode === 'active-active' ? conflictResolution : null,
+    writeFqdn,
+    members: Object.freeze(members),
   });
 }
 

@@ -38,6 +38,53 @@ export type UnknownLocation = 'route' | 'treat-as-eu';
 export type WhenAllUnhealthy = 'fail-open' | 'fail-closed';
 export type RecordType = 'A' | 'AAAA' | 'CNAME' | 'TXT' | 'MX' | 'NS' | 'CAA';
 
+/** How a service's data is replicated between its regions (DESIGN §9b). */
+export type ReplicationMode = 'none' | 'active-passive' | 'active-active';
+/** Whether georoute promotes a replica by itself when the primary fails (active-passive). */
+export type PromotionMode = 'automatic' | 'manual';
+/** How an active-active service merges concurrent writes (shown by the explain API). */
+export type ConflictResolution = 'last-write-wins' | 'vector-clocks' | 'crdt' | 'application';
+/** A region's part in a replicated service: the one writer, a read replica, or an active-active peer. */
+export type ReplicaRole = 'primary' | 'replica' | 'peer';
+/**
+ * Why an active-passive replica is excluded from read answers, or null when it is eligible:
+ * - lag-exceeds-bound: its last reported lag is above the service's maxStalenessMs;
+ * - report-too-old: its last report is older than the region's heartbeat timeout (default 60 s);
+ * - no-report: it has never reported a lag for this service.
+ */
+export type ReplicaStaleness = 'lag-exceeds-bound' | 'report-too-old' | 'no-report';
+
+/** One region of a replicated service, with its last lag report (as of the snapshot's build). */
+export interface ReplicaSnap {
+  readonly region: string;
+  readonly role: ReplicaRole;
+  /** Last reported replication lag in milliseconds, or null when none was reported. */
+  readonly lagMs: number | null;
+  /** When that report was received (ISO 8601), or null. */
+  readonly reportedAt: string | null;
+  /** How old a report may be before the replica counts as stale (the region's heartbeat timeout). */
+  readonly maxReportAgeMs: number;
+  /** Why the replica is excluded from reads (active-passive replicas only), or null. */
+  readonly stale: ReplicaStaleness | null;
+}
+
+/** The replication settings of a service whose mode is not 'none'. */
+export interface ReplicationSnap {
+  readonly mode: 'active-passive' | 'active-active';
+  /** active-passive: the region that takes every write; null for active-active. */
+  readonly primary: string | null;
+  /** active-passive: replicas lagging more than this are not answered for reads; null = no bound. */
+  readonly maxStalenessMs: number | null;
+  readonly promotion: PromotionMode;
+  readonly promotionDelaySeconds: number;
+  /** active-active: how concurrent writes are merged; null for active-passive. */
+  readonly conflictResolution: ConflictResolution | null;
+  /** The name that always resolves to the writer(s), or null. */
+  readonly writeFqdn: string | null;
+  /** Every region of the service, in service order. */
+  readonly members: readonly ReplicaSnap[];
+}
+
 export interface RegionSnap {
   readonly name: string;
   readonly countryCode: string;
@@ -74,6 +121,13 @@ export interface ServiceSnap {
   readonly whenAllUnhealthy: WhenAllUnhealthy;
   /** 1-8 */
   readonly answerCount: number;
+  /** Present when the service's data is replicated (mode other than 'none'). */
+  readonly replication?: ReplicationSnap;
+  /**
+   * Present on a write name only (replication.writeFqdn of the service named here): the snapshot
+   * holds the write name as a service-like entry whose answers are write decisions.
+   */
+  readonly writeOf?: string;
 }
 
 export interface StaticRecordSnap {
@@ -114,7 +168,14 @@ export interface RouteQuery {
   /** A and AAAA answer with endpoint addresses; HTTP (redirects) with the region's baseUrl. */
   readonly qtype: 'A' | 'AAAA' | 'HTTP';
   readonly client: ClientInfo;
+  /**
+   * 'write' routes to the writers of a replicated service (the primary for active-passive);
+   * default 'read'. A query for a write name (ServiceSnap.writeOf) is always a write.
+   */
+  readonly access?: Access;
 }
+
+export type Access = 'read' | 'write';
 
 /**
  * Why a decision came out as it did. Tests assert these, not only the winner.
@@ -131,6 +192,10 @@ export interface RouteQuery {
  * - all-unhealthy-fail-closed: no candidate was routable and the service fails closed: refused.
  *   (Also when every allowed region is drained, whatever whenAllUnhealthy says: there is nothing to answer.)
  * - no-address: no candidate region has an endpoint of the asked family (A/AAAA): NODATA.
+ * - write-primary: a write to an active-passive service (its write name, or an unsafe HTTP method):
+ *   answered with the primary region.
+ * - residency-primary-outside-eu: a write to a gdpr active-passive service from an EU client while
+ *   the primary is outside the EU: refused (reads may still be served by EU replicas).
  */
 export type Reason =
   | 'nearest-healthy'
@@ -146,15 +211,27 @@ export type Reason =
   | 'residency-no-eligible-region'
   | 'all-unhealthy-fail-open'
   | 'all-unhealthy-fail-closed'
-  | 'no-address';
+  | 'no-address'
+  | 'write-primary'
+  | 'residency-primary-outside-eu';
 
 /**
  * Why an unchosen candidate could not be answered; the first that applies, in this order:
- * drained, residency, unhealthy (not while failing open), no-address (no endpoint of the asked
- * family), not-in-geolocation-entry (outside every geolocation entry that matched the client,
- * while those entries served the whole answer). Absent: usable, just ranked lower.
+ * drained, residency, not-primary (a write to an active-passive service goes to the primary
+ * only), unhealthy (not while failing open), replica-stale (an active-passive replica whose lag
+ * is beyond maxStalenessMs or whose report is too old; reads only, not while failing open),
+ * no-address (no endpoint of the asked family), not-in-geolocation-entry (outside every
+ * geolocation entry that matched the client, while those entries served the whole answer).
+ * Absent: usable, just ranked lower.
  */
-export type ExclusionReason = 'drained' | 'unhealthy' | 'residency' | 'no-address' | 'not-in-geolocation-entry';
+export type ExclusionReason =
+  | 'drained'
+  | 'unhealthy'
+  | 'residency'
+  | 'not-primary'
+  | 'replica-stale'
+  | 'no-address'
+  | 'not-in-geolocation-entry';
 
 export interface Candidate {
   readonly region: string;
@@ -164,6 +241,10 @@ export interface Candidate {
   /** Allowed by residency. */
   readonly allowed: boolean;
   readonly chosen: boolean;
+  /** Replicated services only: the region's role. */
+  readonly role?: ReplicaRole;
+  /** Replicated services only: the last reported lag in milliseconds (null: none reported). */
+  readonly lagMs?: number | null;
   readonly excludedBecause?: ExclusionReason;
 }
 

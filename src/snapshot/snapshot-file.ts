@@ -22,11 +22,18 @@ export function hasSnapshotOnDisk(dataDir: string): boolean {
   return fs.existsSync(snapshotPath(dataDir));
 }
 
+let sequence = 0;
+
 export async function writeSnapshotFile(dataDir: string, file: SnapshotFile): Promise<void> {
   const target = snapshotPath(dataDir);
-  const tmp = `${target}.${process.pid}.tmp`;
-  await fs.promises.writeFile(tmp, JSON.stringify(file));
-  await fs.promises.rename(tmp, target);
+  const tmp = `${target}.${process.pid}.${++sequence}.tmp`;
+  try {
+    await fs.promises.writeFile(tmp, JSON.stringify(file));
+    await fs.promises.rename(tmp, target);
+  } catch (err) {
+    await fs.promises.rm(tmp, { force: true });
+    throw err;
+  }
 }
 
 export function readSnapshotFile(dataDir: string): SnapshotFile | null {

@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { DataSource } from 'typeorm';
-import { buildSnapshot, emptySnapshot, type SnapshotInput } from '../routing/snapshot';
+import { buildSnapshot, emptySnapshot, type ReplicationInput, type SnapshotInput } from '../routing/snapshot';
+import { lagReportMaxAgeMs } from '../routing/replication';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { readSnapshotFile, writeSnapshotFile } from './snapshot-file';
+import { readSnapshotFile, writeSnapshotFile, type SnapshotFile } from './snapshot-file';
 import type { HealthStatus, RoutingSnapshot } from '../routing/types';
 import { REGISTRY_CHANGED } from '../registry/registry-events';
 import { ZoneEntity, RecordEntity } from '../registry/zone.entity';
@@ -12,6 +13,13 @@ import { ServiceEntity } from '../registry/service.entity';
 import { MetricsService } from '../metrics/metrics.service';
 
 export const HEALTH_CHANGED = 'health.changed';
+/** Replication lag reports changed read eligibility (or the shown lag): rebuild without reloading the registry. */
+export const REPLICATION_CHANGED = 'replication.changed';
+
+/** Last replication lag report per region of a service, fed by the replication module. */
+export interface ReplicationLagSource {
+  reportsFor(service: string): readonly { region: string; lagMs: number; reportedAt: string }[];
+}
 
 /** Current health per region, fed by the health module (absent: unknown). */
 export interface HealthSource {
@@ -36,11 +44,14 @@ export class SnapshotStore implements OnApplicationShutdown {
   private stopped = false;
   private readonly listeners = new Set<Listener>();
   private health: HealthSource | null = null;
+  private replication: ReplicationLagSource | null = null;
   private registryDirty = true;
   private rows: { zones: ZoneEntity[]; records: RecordEntity[]; regions: RegionEntity[]; services: ServiceEntity[] } | null = null;
   lastBuildMs = 0;
   /** Where the snapshot in use came from: the database, or DATA_DIR while the database is unreachable. */
   source: 'database' | 'disk' | 'none' = 'none';
+  private pendingWrite: SnapshotFile | null = null;
+  private writing = false;
   lastError: string | null = null;
 
   constructor(
@@ -73,6 +84,10 @@ export class SnapshotStore implements OnApplicationShutdown {
     this.health = source;
   }
 
+  setReplicationSource(source: ReplicationLagSource): void {
+    this.replication = source;
+  }
+
   @OnEvent(REGISTRY_CHANGED)
   onRegistryChange(): void {
     this.registryDirty = true;
@@ -82,6 +97,12 @@ export class SnapshotStore implements OnApplicationShutdown {
   /** Health alone changed: rebuild from the registry rows already read (no database round trip). */
   @OnEvent(HEALTH_CHANGED)
   onHealthChange(): void {
+    void this.requestRebuild();
+  }
+
+  /** Replication lag alone changed: like health, no database round trip. */
+  @OnEvent(REPLICATION_CHANGED)
+  onReplicationChange(): void {
     void this.requestRebuild();
   }
 
@@ -161,6 +182,7 @@ export class SnapshotStore implements OnApplicationShutdown {
             unknownLocation: s.unknownLocation,
             whenAllUnhealthy: s.whenAllUnhealthy,
             answerCount: s.answerCount,
+            replication: replicationInput(s, this.replication, regions),
           })),
       };
       const next = buildSnapshot(input, this.version + 1);
@@ -212,10 +234,47 @@ export class SnapshotStore implements OnApplicationShutdown {
     }
   }
 
-  /** Writes the input of the snapshot just built to DATA_DIR (atomically; never on the hot path). */
+  /**
+   * Writes the input of the snapshot just built to DATA_DIR (atomically; never on the hot path).
+   * One write at a time; while one runs, only the latest snapshot waits to be written.
+   */
   private persist(input: SnapshotInput, snap: RoutingSnapshot): void {
-    writeSnapshotFile(this.config.dataDir, { format: 1, version: snap.version, builtAt: snap.builtAt, input }).catch((err) =>
-      this.logger.warn(`cannot write the snapshot to disk: ${(err as Error).message}`),
-    );
+    this.pendingWrite = { format: 1, version: snap.version, builtAt: snap.builtAt, input };
+    if (this.writing) return;
+    this.writing = true;
+    void (async () => {
+      while (this.pendingWrite) {
+        const file = this.pendingWrite;
+        this.pendingWrite = null;
+        try {
+          await writeSnapshotFile(this.config.dataDir, file);
+        } catch (err) {
+          this.logger.warn(`cannot write the snapshot to disk: ${(err as Error).message}`);
+        }
+      }
+      this.writing = false;
+    })();
   }
+}
+
+/** A service's replication settings with the last lag report of each of its regions. */
+function replicationInput(s: ServiceEntity, source: ReplicationLagSource | null, regions: readonly RegionEntity[]): ReplicationInput | null {
+  const r = s.replication;
+  if (!r) return null;
+  const reports = new Map((source?.reportsFor(s.fqdn) ?? []).map((x) => [x.region, x]));
+  return {
+    mode: r.mode,
+    primary: r.primary,
+    maxStalenessMs: r.maxStalenessMs,
+    promotion: r.promotion,
+    promotionDelaySeconds: r.promotionDelaySeconds,
+    conflictResolution: r.conflictResolution,
+    writeFqdn: r.writeFqdn,
+    members: s.regions.map((name) => ({
+      region: name,
+      lagMs: reports.get(name)?.lagMs ?? null,
+      reportedAt: reports.get(name)?.reportedAt ?? null,
+      maxReportAgeMs: lagReportMaxAgeMs(regions.find((x) => x.name === name)?.heartbeatTimeoutSeconds),
+    })),
+  };
 }

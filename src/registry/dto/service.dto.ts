@@ -1,8 +1,59 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, Max, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, MinLength,
+  ValidateNested,
+} from 'class-validator';
 import { IsDomainName } from '../../common/validation';
+import {
+  CONFLICT_RESOLUTIONS, DEFAULT_PROMOTION, DEFAULT_PROMOTION_DELAY_SECONDS, MAX_PROMOTION_DELAY_SECONDS, MAX_STALENESS_MS, PROMOTION_MODES,
+  REPLICATION_MODES,
+} from '../../routing/replication';
+import type { ConflictResolution, PromotionMode, ReplicationMode } from '../../routing/types';
+import { REGION_NAME } from './region.dto';
 
 export const POLICIES = ['proximity', 'failover', 'weighted', 'geolocation'] as const;
+
+/** How the service's data is replicated (README "Replication-aware routing"); the whole object is replaced on PATCH. */
+export class ReplicationDto {
+  @ApiProperty({ enum: REPLICATION_MODES })
+  @IsIn(REPLICATION_MODES as unknown as string[])
+  mode!: ReplicationMode;
+
+  @ApiPropertyOptional({ example: 'eu-west-1', description: 'active-passive (required): the region that takes every write; one of the service regions. Changed afterwards only by a promotion.' })
+  @IsOptional() @IsString() @Matches(REGION_NAME, { message: 'primary must be a region name' })
+  primary?: string | null;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_STALENESS_MS, description: 'active-passive: replicas whose last reported lag is higher are not answered for reads; unset: no bound' })
+  @IsOptional() @IsInt() @Min(0) @Max(MAX_STALENESS_MS)
+  maxStalenessMs?: number | null;
+
+  @ApiPropertyOptional({ enum: PROMOTION_MODES, default: DEFAULT_PROMOTION, description: 'active-passive: automatic promotes the freshest healthy replica when the primary fails' })
+  @IsOptional() @IsIn(PROMOTION_MODES as unknown as string[])
+  promotion?: PromotionMode;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_PROMOTION_DELAY_SECONDS, default: DEFAULT_PROMOTION_DELAY_SECONDS, description: 'active-passive: how long the primary must be unhealthy before an automatic promotion' })
+  @IsOptional() @IsInt() @Min(0) @Max(MAX_PROMOTION_DELAY_SECONDS)
+  promotionDelaySeconds?: number | null;
+
+  @ApiPropertyOptional({ enum: CONFLICT_RESOLUTIONS, description: 'active-active (required): how concurrent writes are merged' })
+  @IsOptional() @IsIn(CONFLICT_RESOLUTIONS as unknown as string[])
+  conflictResolution?: ConflictResolution | null;
+
+  @ApiPropertyOptional({ example: 'write.app.example.com', description: "A name in the service's zone that always resolves to the writer (the primary for active-passive)" })
+  @IsOptional() @IsString() @IsDomainName()
+  writeFqdn?: string | null;
+
+  @ApiPropertyOptional({ example: 'https://ops.example.com/hooks/georoute', description: 'active-passive: promotions are POSTed here, signed per Standard Webhooks with notifySecret' })
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false, allow_underscores: false })
+  @MaxLength(2000)
+  notifyUrl?: string | null;
+
+  @ApiPropertyOptional({ writeOnly: true, description: 'Signing secret for notifications (whsec_<base64> or 24+ bytes); never returned; kept when omitted, cleared with null' })
+  @IsOptional() @IsString() @MinLength(16) @MaxLength(256)
+  notifySecret?: string | null;
+}
 
 export class CreateServiceDto {
   @ApiProperty({ example: 'app.example.com' })
@@ -43,6 +94,10 @@ export class CreateServiceDto {
   @ApiPropertyOptional({ default: 1, minimum: 1, maximum: 8 })
   @IsOptional() @IsInt() @Min(1) @Max(8)
   answerCount?: number;
+
+  @ApiPropertyOptional({ type: ReplicationDto, description: 'Replication-aware routing; absent, null or mode none: not replicated' })
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => ReplicationDto)
+  replication?: ReplicationDto | null;
 }
 
 export class UpdateServiceDto extends PartialType(OmitType(CreateServiceDto, ['fqdn'] as const)) {}
@@ -58,6 +113,22 @@ export interface ServiceView {
   unknownLocation: string;
   whenAllUnhealthy: string;
   answerCount: number;
+  replication: ReplicationView;
   createdAt: string;
   updatedAt: string;
 }
+
+/** A service's replication settings as returned (notifySecret is write-only). */
+export type ReplicationView =
+  | { mode: 'none' }
+  | {
+      mode: 'active-passive' | 'active-active';
+      primary: string | null;
+      maxStalenessMs: number | null;
+      promotion: PromotionMode;
+      promotionDelaySeconds: number;
+      conflictResolution: ConflictResolution | null;
+      writeFqdn: string | null;
+      notifyUrl: string | null;
+      notifySecretSet: boolean;
+    };

@@ -1,6 +1,5 @@
 // The admin API client. The token lives in sessionStorage: this tab only, gone when it closes,
 // never in a URL, a cookie or localStorage.
-/* global sessionStorage */
 
 const TOKEN_KEY = 'georoute.adminToken';
 

@@ -1,7 +1,6 @@
 // georoute dashboard: asks for the admin token, then shows regions on a map, services, recent
 // health events, anycast catchments and a "where does this client go" box, kept current by
 // live.js. Everything shown comes from the admin API of the server that serves this page.
-/* global document, CSS */
 import { api, ApiError, token } from './api.js';
 import { byId, h, percent, statusPill, timeEl } from './dom.js';
 import { createMap } from './map.js';

@@ -1,5 +1,4 @@
 // Tiny DOM helpers. Everything from the API goes in as text (textContent / attributes), never as HTML.
-/* global document, Node */
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
