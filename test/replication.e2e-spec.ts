@@ -115,6 +115,9 @@ describe('replication-aware routing, end to end', () => {
     const exported = (await app.api('get', '/v1/config/export')).body;
     expect(JSON.stringify(exported)).not.toContain(NOTIFY_SECRET);
     expect(exported.services[0].replication).toMatchObject({ mode: 'active-passive', primary: 'eu-west-1', writeFqdn: 'write.db.example.com' });
+    const clash = await app.api('post', '/v1/zones/example.com/records', { name: 'write.db', type: 'A', values: ['192.0.2.99'] });
+    expect(clash.status).toBe(409);
+    expect(clash.body.detail).toContain('write name of service db.example.com');
   });
 
   it('before any lag report only the primary serves reads; the write name answers the primary', async () => {

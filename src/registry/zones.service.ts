@@ -106,6 +106,10 @@ export class ZonesService {
       if (['A', 'AAAA', 'CNAME'].includes(dto.type) && (await m.findOneBy(ServiceEntity, { fqdn }))) {
         throw DomainError.conflict(`${fqdn} is a routed service; its A and AAAA answers come from the routing engine`);
       }
+      if (['A', 'AAAA', 'CNAME'].includes(dto.type)) {
+        const writer: { fqdn: string }[] = await m.query(`SELECT fqdn FROM services WHERE replication->>'writeFqdn' = $1`, [fqdn]);
+        if (writer.length > 0) throw DomainError.conflict(`${fqdn} is the write name of service ${writer[0].fqdn}; its answers come from the routing engine`);
+      }
       const rec = m.create(RecordEntity, { id: randomUUID(), zoneName, name: fqdn, type: dto.type, ttl: dto.ttl ?? 300, values });
       const saved = await m.save(rec);
       zone.serial += 1;
