@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from './config/config';
 import { AdminAuthGuard } from './common/auth.guard';
 import { ProblemFilter } from './common/problem.filter';
+import { ReadYourWritesInterceptor } from './common/read-your-writes.interceptor';
 import { dataSourceOptions, runMigrationsLocked } from './database/data-source';
 import { DatabaseStatus } from './database/database-status';
 import { isDatabaseUnavailable } from './database/db-errors';
@@ -84,6 +85,7 @@ export class AppModule {
         { provide: DatabaseStatus, useValue: status },
         { provide: APP_GUARD, useClass: AdminAuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
+        { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
       ],
       exports: [APP_CONFIG, DatabaseStatus],
     };

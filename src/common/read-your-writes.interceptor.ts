@@ -1,0 +1,25 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import type { Request } from 'express';
+import { Observable, mergeMap } from 'rxjs';
+import { SnapshotStore } from '../snapshot/snapshot.store';
+
+/**
+ * Read-your-writes for the admin API: a successful change (POST, PUT, PATCH, DELETE under /v1)
+ * answers only once the routing snapshot that includes it is in place, so the next DNS query,
+ * redirect or explain after the response already sees it.
+ */
+@Injectable()
+export class ReadYourWritesInterceptor implements NestInterceptor {
+  constructor(private readonly snapshots: SnapshotStore) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const req = context.switchToHttp().getRequest<Request>();
+    if (req.method === 'GET' || req.method === 'HEAD' || !req.originalUrl?.startsWith('/v1/')) return next.handle();
+    return next.handle().pipe(
+      mergeMap(async (body) => {
+        await this.snapshots.requestRebuild();
+        return body;
+      }),
+    );
+  }
+}
