@@ -10,7 +10,7 @@ import { decide } from '../routing/engine';
 import type { RoutingSnapshot, RouteQuery } from '../routing/types';
 import { DnsResponder } from './responder';
 import { AP_NORTHEAST_V4, AP_NORTHEAST_V6, BIG_V4, EU_WEST_V4, GEOIP_TEST_DB, US_EAST_V4, fixtureSnapshot, type DecodedReply } from './test-fixtures';
-import { DnsServer } from './udp-server';
+import { DnsServer, literalLookup } from './udp-server';
 import { TYPE } from './wire/constants';
 import { ecsIpv4, encodeQuery } from './wire/query-builder';
 
@@ -427,5 +427,26 @@ describe('DnsServer limits and lifecycle', () => {
     await expect(again.listen()).resolves.toEqual({ port });
     expect((await udp(port, encodeQuery({ name: 'www.example.com', qtype: TYPE.A }))).msg.rcode).toBe('NOERROR');
     await again.close();
+  });
+});
+
+describe('literalLookup (the UDP socket lookup)', () => {
+  test('an address literal comes back synchronously, with its family; a name goes to dns.lookup', async () => {
+    const seen: Array<[string, number]> = [];
+    literalLookup('192.0.2.1', 4, (err, address, family) => {
+      expect(err).toBeNull();
+      seen.push([address, family]);
+    });
+    literalLookup('2001:db8::1', 6, (_err, address, family) => seen.push([address, family]));
+    literalLookup('::ffff:192.0.2.1', 6, (_err, address, family) => seen.push([address, family]));
+    expect(seen).toEqual([
+      ['192.0.2.1', 4],
+      ['2001:db8::1', 6],
+      ['::ffff:192.0.2.1', 6],
+    ]);
+    const viaDns = new Promise<[string, number]>((resolve, reject) => {
+      literalLookup('localhost', 4, (err, address, family) => (err ? reject(err) : resolve([address, family])));
+    });
+    await expect(viaDns).resolves.toEqual(['127.0.0.1', 4]);
   });
 });

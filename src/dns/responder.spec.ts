@@ -465,6 +465,54 @@ describe('service names and the reply cache', () => {
     expect(h.located.at(-1)).toBe('81.2.69.160');
     expect(h.calls.at(-1)!.client.family).toBe(4);
   });
+
+  test('IPv4 ECS: one cache entry per address (any SOURCE), located by its text, high and low addresses apart', () => {
+    const h = harness();
+    const ecs = (address: string, source: number, qtype: number = TYPE.A) =>
+      send(h, { name: 'app.example.com', qtype, edns: { options: [ecsIpv4(address, source)] } }).msg;
+    ecs('81.2.69.160', 27);
+    expect(h.located).toEqual(['81.2.69.160']);
+    expect(h.calls.at(-1)!.client).toMatchObject({ ip: '81.2.69.160', family: 4, source: 'ecs' });
+    // Same address, other SOURCE: a hit, and the echo carries this query's SOURCE.
+    expect(optOf(ecs('81.2.69.160', 32))!.options[0]).toMatchObject({ sourcePrefixLength: 32, scopePrefixLength: 20 });
+    expect(h.calls).toHaveLength(1);
+    // Addresses whose 32 bits differ only in the sign bit, or in the last octet, are different clients.
+    ecs('200.1.2.0', 24);
+    ecs('72.1.2.0', 24);
+    ecs('200.1.2.1', 32);
+    ecs('255.255.255.255', 32);
+    ecs('0.0.0.1', 32);
+    expect(h.located.slice(1)).toEqual(['200.1.2.0', '72.1.2.0', '200.1.2.1', '255.255.255.255', '0.0.0.1']);
+    ecs('200.1.2.0', 24);
+    ecs('255.255.255.255', 32);
+    expect(h.calls).toHaveLength(6);
+    // AAAA for the same ECS address is its own entry.
+    ecs('200.1.2.0', 24, TYPE.AAAA);
+    expect(h.calls).toHaveLength(7);
+    expect(h.responder.stats()).toMatchObject({ cacheHits: 3, cacheMisses: 7, cachedAnswers: 7 });
+    expect(h.responder.zoneView!.cachedAnswers()).toBe(7);
+  });
+
+  test('IPv4 ECS: the cache bound counts these entries too; a failed decision is not cached', () => {
+    const responder = new DnsResponder({ locator: { locate: () => NOWHERE }, decide: (_s, q) => decision(q), cacheSize: 3 });
+    responder.setSnapshot(fixtureSnapshot());
+    for (let i = 0; i < 10; i++) {
+      responder.respond(encodeQuery({ name: 'app.example.com', edns: { options: [ecsIpv4(`198.51.${i}.0`, 24)] } }), PEER, 'udp');
+    }
+    expect(responder.stats().cachedAnswers).toBeLessThanOrEqual(3);
+    expect(responder.zoneView!.cachedAnswers()).toBe(responder.stats().cachedAnswers);
+
+    const h = harness();
+    h.setDecide(() => {
+      throw new Error('engine down');
+    });
+    const q = { name: 'app.example.com', edns: { options: [ecsIpv4('81.2.69.160', 27)] } };
+    expect(send(h, q).msg.rcode).toBe('SERVFAIL');
+    h.setDecide((_s, rq) => decision(rq));
+    expect(send(h, q).msg.rcode).toBe('NOERROR');
+    expect(h.calls).toHaveLength(2);
+    expect(h.responder.stats()).toMatchObject({ cacheMisses: 2, cachedAnswers: 1 });
+  });
 });
 
 describe('stats', () => {

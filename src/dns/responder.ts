@@ -99,11 +99,6 @@ const REFUSED = prepared(RCODE.REFUSED, false);
 const SERVFAIL = prepared(RCODE.SERVFAIL, false);
 const BADVERS = prepared(RCODE.BADVERS, false);
 
-/** Index into the per-node caches: A or AAAA, client from the socket or from ECS. */
-const CACHE_A = 0;
-const CACHE_AAAA = 1;
-const CACHE_ECS = 2;
-
 export class DnsResponder {
   private view: ZoneView | null = null;
   private readonly query = new DecodedQuery();
@@ -228,15 +223,34 @@ export class DnsResponder {
     return encloser.zone.negative(RCODE.NXDOMAIN, length);
   }
 
-  /** A/AAAA at a service name: the per-client cache, else locate + decide. */
+  /**
+   * A/AAAA at a service name: the per-client cache, else locate + decide. A hit allocates
+   * nothing: IPv4 ECS addresses are looked up by their 32 bits, socket peers by the address
+   * string the socket already gave; the address text is only made on a miss.
+   */
   private dynamicAnswer(view: ZoneView, node: NameNode, q: DecodedQuery, peer: PeerAddress, transport: Transport): PreparedAnswer {
     const isA = q.qtype === TYPE.A;
     const fromEcs = q.hasEcs && q.ecsSourcePrefix > 0;
+    if (fromEcs && q.ecsFamily === 1) {
+      const b = q.ecsAddress;
+      const key = (b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
+      const cache4 = isA ? node.cacheEcs4A : node.cacheEcs4AAAA;
+      const hit4 = cache4.get(key);
+      if (hit4 !== undefined) {
+        this.cacheHits++;
+        return hit4;
+      }
+      this.cacheMisses++;
+      const answer = this.decideFor(view, node, isA, ipv4Text(b), 4, true, transport);
+      if (answer === null) return SERVFAIL; // not cached: the next query tries again
+      this.remember(view, cache4, key, answer);
+      return answer;
+    }
     let ip: string;
     let family: 4 | 6;
     if (fromEcs) {
-      family = q.ecsFamily === 1 ? 4 : 6;
-      ip = family === 4 ? ipv4Text(q.ecsAddress) : ipv6Text(q.ecsAddress);
+      family = 6;
+      ip = ipv6Text(q.ecsAddress);
     } else {
       ip = peer.address;
       family = peer.family;
@@ -246,15 +260,29 @@ export class DnsResponder {
         family = 4;
       }
     }
-    const cacheIndex = (isA ? CACHE_A : CACHE_AAAA) + (fromEcs ? CACHE_ECS : 0);
-    const cache = cacheIndex === 0 ? node.cacheA : cacheIndex === 1 ? node.cacheAAAA : cacheIndex === 2 ? node.cacheEcsA : node.cacheEcsAAAA;
+    const cache = fromEcs ? (isA ? node.cacheEcsA : node.cacheEcsAAAA) : isA ? node.cacheA : node.cacheAAAA;
     const hit = cache.get(ip);
     if (hit !== undefined) {
       this.cacheHits++;
       return hit;
     }
     this.cacheMisses++;
-    let answer: PreparedAnswer;
+    const answer = this.decideFor(view, node, isA, ip, family, fromEcs, transport);
+    if (answer === null) return SERVFAIL; // not cached: the next query tries again
+    this.remember(view, cache, ip, answer);
+    return answer;
+  }
+
+  /** Locate + decide + encode for one client; null when the locator or the engine throws (reported). */
+  private decideFor(
+    view: ZoneView,
+    node: NameNode,
+    isA: boolean,
+    ip: string,
+    family: 4 | 6,
+    fromEcs: boolean,
+    transport: Transport,
+  ): PreparedAnswer | null {
     try {
       const location = this.deps.locator.locate(ip);
       const decision = this.deps.decide(view.snapshot, {
@@ -262,18 +290,20 @@ export class DnsResponder {
         qtype: isA ? 'A' : 'AAAA',
         client: { ip, family, location, source: fromEcs ? 'ecs' : 'socket' },
       });
-      answer = this.fromDecision(node, decision, isA ? 4 : 6, family);
+      return this.fromDecision(node, decision, isA ? 4 : 6, family);
     } catch (err) {
       this.report(err, 'decide', transport);
-      return SERVFAIL; // not cached: the next query tries again
+      return null;
     }
+  }
+
+  private remember<K>(view: ZoneView, cache: Map<K, PreparedAnswer>, key: K, answer: PreparedAnswer): void {
     if (this.cached >= this.cacheSize) {
       view.clearCaches();
       this.cached = 0;
     }
-    cache.set(ip, answer);
+    cache.set(key, answer);
     this.cached++;
-    return answer;
   }
 
   private fromDecision(node: NameNode, decision: Decision | null, addressFamily: 4 | 6, clientFamily: 4 | 6): PreparedAnswer {
@@ -350,10 +380,17 @@ export class DnsResponder {
     out[9] = nscount & 0xff;
     out[10] = arcount >>> 8;
     out[11] = arcount & 0xff;
-    if (questionLength > 0) msg.copy(out, HEADER_LENGTH, HEADER_LENGTH, q.questionEnd);
+    // Byte loops and TypedArray#set: Buffer#copy of a range makes a view object per call.
+    for (let i = HEADER_LENGTH, end = q.questionEnd; i < end; i++) out[i] = msg[i];
     let o = head;
-    if (bodyLength > 0) o += a.body.copy(out, o);
-    if (additional !== null) o += additional.copy(out, o);
+    if (bodyLength > 0) {
+      out.set(a.body, o);
+      o += bodyLength;
+    }
+    if (additional !== null) {
+      out.set(additional, o);
+      o += additional.length;
+    }
     if (hasOpt) {
       out[o] = 0; // owner: root
       out[o + 1] = 0;
@@ -380,7 +417,8 @@ export class DnsResponder {
         out[o + 5] = q.ecsFamily;
         out[o + 6] = source;
         out[o + 7] = scope;
-        q.ecsAddress.copy(out, o + 8, 0, addressLength);
+        const address = q.ecsAddress;
+        for (let i = 0; i < addressLength; i++) out[o + 8 + i] = address[i];
         o += 8 + addressLength;
       }
       if (edeLength > 0) {
@@ -391,7 +429,7 @@ export class DnsResponder {
         out[o + 3] = (textLength + 2) & 0xff;
         out[o + 4] = a.edeCode >>> 8;
         out[o + 5] = a.edeCode & 0xff;
-        if (edeText !== null) edeText.copy(out, o + 6);
+        if (edeText !== null) out.set(edeText, o + 6);
       }
     }
     (transport === 'udp' ? this.udpReplies : this.tcpReplies)[rcode <= 16 ? rcode : 16]++;

@@ -11,6 +11,7 @@
  * counters() returns a plain object for metrics.
  */
 import * as dgram from 'node:dgram';
+import * as dns from 'node:dns';
 import * as net from 'node:net';
 import type { DnsResponder, PeerAddress, ResponderStats } from './responder';
 import { TcpListener, type TcpCounters } from './tcp-server';
@@ -51,6 +52,24 @@ export const DEFAULT_MAX_TCP_CONNECTIONS = 1_000;
 export const DEFAULT_MAX_TCP_CONNECTIONS_PER_CLIENT = 100;
 const PORT_ATTEMPTS = 5;
 
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * dgram passes the destination of every send() (and the bind address) through `lookup`: by
+ * default dns.lookup, which answers an IP literal on process.nextTick, so each reply would wait
+ * for a tick and cost a closure, a queue entry and a callback. Replies always go to the address
+ * literal the socket reported, so a literal is handed straight back and the reply is sent inside
+ * the 'message' handler. Anything else goes to dns.lookup as before.
+ */
+export function literalLookup(host: string, options: unknown, callback: LookupCallback): void {
+  const family = net.isIP(host);
+  if (family !== 0) {
+    callback(null, host, family);
+    return;
+  }
+  dns.lookup(host, options as dns.LookupOneOptions, callback);
+}
+
 export class UdpListener {
   private socket: dgram.Socket | null = null;
   /** Reused for every datagram: the responder reads it synchronously. */
@@ -64,7 +83,7 @@ export class UdpListener {
 
   bind(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
+      const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup });
       const onBindError = (err: Error): void => {
         socket.close();
         reject(err);

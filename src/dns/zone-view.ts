@@ -200,6 +200,13 @@ export class NameNode {
   /** Keyed by the ECS address: kept apart because the reply's ECS scope matters only there. */
   readonly cacheEcsA = new Map<string, PreparedAnswer>();
   readonly cacheEcsAAAA = new Map<string, PreparedAnswer>();
+  /**
+   * IPv4 ECS addresses keyed by their 32 bits as a signed integer (a small integer to V8, so a
+   * hit formats no address text and hashes no string). Same entries as a text key would hold:
+   * the text is a function of the four octets.
+   */
+  readonly cacheEcs4A = new Map<number, PreparedAnswer>();
+  readonly cacheEcs4AAAA = new Map<number, PreparedAnswer>();
   private readonly referrals = new Map<number, PreparedAnswer>();
 
   constructor(
@@ -271,7 +278,9 @@ export class ZoneView {
   /** Number of engine replies cached in this view's nodes. */
   cachedAnswers(): number {
     let n = 0;
-    for (const node of this.nodes.values()) n += node.cacheA.size + node.cacheAAAA.size + node.cacheEcsA.size + node.cacheEcsAAAA.size;
+    for (const node of this.nodes.values()) {
+      n += node.cacheA.size + node.cacheAAAA.size + node.cacheEcsA.size + node.cacheEcsAAAA.size + node.cacheEcs4A.size + node.cacheEcs4AAAA.size;
+    }
     return n;
   }
 
@@ -282,6 +291,8 @@ export class ZoneView {
       node.cacheAAAA.clear();
       node.cacheEcsA.clear();
       node.cacheEcsAAAA.clear();
+      node.cacheEcs4A.clear();
+      node.cacheEcs4AAAA.clear();
     }
   }
 

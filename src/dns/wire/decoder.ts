@@ -348,7 +348,8 @@ function readClientSubnet(msg: Buffer, start: number, length: number, out: Decod
   out.ecsFamily = family;
   out.ecsSourcePrefix = source;
   out.ecsAddressLength = addressLength;
-  out.ecsAddress.fill(0);
-  msg.copy(out.ecsAddress, 0, a, a + addressLength);
+  // Byte loop: at most 16 octets, and Buffer#fill / #copy of a range cost more than the copy.
+  const address = out.ecsAddress;
+  for (let i = 0; i < 16; i++) address[i] = i < addressLength ? msg[a + i] : 0;
   return '';
 }
