@@ -326,6 +326,7 @@ describe('replication-aware routing, end to end', () => {
       expect(rcodeOf(refused)).toBe('SERVFAIL');
       const opt = (refused.additionals ?? []).find((a) => a.type === 'OPT') as unknown as { options: { code: number; data?: Buffer }[] };
       const ede = opt.options.find((o) => o.code === 15);
+      expect(ede?.data?.readUInt16BE(0)).toBe(18); // Prohibited, as for every residency refusal
       expect(ede?.data?.subarray(2).toString('utf8')).toMatch(/primary us-east-1 .* outside the EU/);
       expect(await dnsA('write-ledger.example.com', '4.2.2.0/24')).toEqual([ADDRESS['us-east-1']]);
 

@@ -314,8 +314,8 @@ export class DnsResponder {
     if (decision.outcome === 'refused') {
       let text = Buffer.from(decision.detail ?? '', 'utf8');
       if (text.length > MAX_EDE_TEXT) text = Buffer.from(truncateUtf8(text, MAX_EDE_TEXT));
-      const code = decision.reason === 'residency-no-eligible-region' ? EDE_CODE.PROHIBITED : EDE_CODE.OTHER;
-      return prepared(RCODE.SERVFAIL, false, { ecsScope: scope, edeCode: code, edeText: text });
+      const code = decision.reason.startsWith('residency-') ? EDE_CODE.PROHIBITED : EDE_CODE.OTHER;
+      return prepared(RCODE.SERVFAIL, false, { ecsScope: scope, edeCode: code, edeText: ownBuffer([text]) });
     }
     const addresses = decision.addresses;
     if (addresses.length === 0) {
@@ -333,7 +333,7 @@ export class DnsResponder {
       }
       parts.push(rr);
     }
-    return prepared(RCODE.NOERROR, true, { ancount: dynamic.prefixCount + addresses.length, body: Buffer.concat(parts), ecsScope: scope });
+    return prepared(RCODE.NOERROR, true, { ancount: dynamic.prefixCount + addresses.length, body: ownBuffer(parts), ecsScope: scope });
   }
 
   /** Header + the question's original bytes + the prepared body + the OPT. */
@@ -459,4 +459,18 @@ function truncateUtf8(b: Buffer, max: number): Buffer {
   let end = Math.min(max, b.length);
   while (end > 0 && end < b.length && (b[end] & 0xc0) === 0x80) end--;
   return b.subarray(0, end);
+}
+
+/**
+ * Concatenates into memory of its own. Cached answers live long; a small Buffer.concat/from result
+ * is a slice of Node's shared 8 KiB pool and would keep the whole block (and every short-lived
+ * reply sliced from it) alive: up to 8 KiB retained per cached entry instead of ~200 bytes.
+ */
+function ownBuffer(parts: readonly Buffer[]): Buffer {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = Buffer.allocUnsafeSlow(length);
+  let at = 0;
+  for (const p of parts) at += p.copy(out, at);
+  return out;
 }
