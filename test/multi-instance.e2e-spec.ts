@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
-import { createTestDatabase, TestDatabase, TEST_TOKEN } from './support/test-app';
+import { createTestDatabase, startTestApp, TestDatabase, TEST_TOKEN } from './support/test-app';
 import { addresses, query, waitFor } from './support/dns-client';
 import { ProcessApp, startProcess } from './support/process-app';
 
@@ -100,3 +100,27 @@ if (process.env.DATABASE_URL) {
     });
   });
 }
+
+// Runs with either database: one instance lists itself, with its ports and snapshot version.
+describe('the instance list', () => {
+  it('shows this instance as live, with its DNS port and snapshot version', async () => {
+    const db = await createTestDatabase();
+    const app = await startTestApp(db, { CONFIG_FILE: '', INSTANCE_ID: 'solo-1' });
+    try {
+      const items = await waitFor(
+        'this instance listed with its ports',
+        async () => {
+          const body = (await app.api('get', '/v1/instances')).body;
+          return body.items?.length === 1 && body.items[0].dnsPort !== null ? body.items : undefined;
+        },
+        5000,
+        100,
+      );
+      expect(items[0]).toMatchObject({ instanceId: 'solo-1', live: true, dnsPort: app.dnsPort, httpPort: app.httpPort });
+      expect(items[0].snapshotVersion).toBeGreaterThan(0);
+    } finally {
+      await app.stop();
+      await db.drop();
+    }
+  });
+});
