@@ -100,6 +100,7 @@ function startGeoroute(dir: string): Promise<Georoute> {
     ADMIN_TOKEN,
     LOG_LEVEL: 'info',
     INSTANCE_ID: 'bench-failover',
+    RRL_EXEMPT: '127.0.0.0/8,::1',
   };
   delete env.DATABASE_URL; // always the embedded database in the fresh DATA_DIR
   delete env.WEBHOOK_SECRET;

@@ -32,6 +32,11 @@ describe('metrics at /metrics', () => {
     expect(text).toMatch(/georoute_dns_responses_total\{rcode="NOERROR",transport="udp"\} [1-9]/);
     expect(text).toMatch(/georoute_dns_responses_total\{rcode="NXDOMAIN",transport="tcp"\} 1/);
     expect(text).toMatch(/georoute_dns_responses_total\{rcode="SERVFAIL",transport="udp"\} 1/);
+    // Three A queries over UDP (two identical), one over TCP; no AAAA yet; rate limiting off for loopback.
+    expect(text).toMatch(/georoute_dns_queries_by_type_total\{qtype="A",transport="udp"\} 3\n/);
+    expect(text).toMatch(/georoute_dns_queries_by_type_total\{qtype="A",transport="tcp"\} 1\n/);
+    expect(text).toMatch(/georoute_dns_queries_by_type_total\{qtype="AAAA",transport="udp"\} 0\n/);
+    expect(text).toMatch(/georoute_dns_rate_limited_total\{action="drop"\} 0\n/);
     expect(text).toMatch(/georoute_dns_answer_cache_total\{result="hit"\} [1-9]/);
     expect(text).toMatch(/georoute_decisions_total\{service="app.example.com",region="ap-northeast-1",reason="nearest-healthy",path="dns"\} 1/);
     expect(text).toMatch(/georoute_decisions_total\{service="cdn.example.com",region="us-west-2",reason="nearest-healthy",path="redirect"\} 1/);

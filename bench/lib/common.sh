@@ -89,7 +89,7 @@ start_georoute() {
   rm -rf "$work"
   mkdir -p "$work"
   # shellcheck disable=SC2086 # NODE_ARGS is a list of node options
-  start_bg "$work/georoute.log" env DATA_DIR="$work/data" HTTP_PORT=0 DNS_PORT=0 LOG_LEVEL=info "$@" \
+  start_bg "$work/georoute.log" env DATA_DIR="$work/data" HTTP_PORT=0 DNS_PORT=0 LOG_LEVEL=info RRL_EXEMPT=127.0.0.0/8,::1 "$@" \
     node ${NODE_ARGS:-} "$build/src/main.js"
   GR_PID=$BG_PID
   local i line

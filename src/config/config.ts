@@ -30,6 +30,14 @@ export interface AppConfig {
   readonly configFile: string | null;
   readonly instanceId: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** UDP response rate limiting (src/dns/rate-limiter.ts); responsesPerSecond 0 = off. */
+  readonly rateLimit: {
+    readonly responsesPerSecond: number;
+    readonly errorsPerSecond: number;
+    readonly slip: number;
+    readonly exempt: readonly (readonly [ipaddr.IPv4 | ipaddr.IPv6, number])[];
+    readonly exemptText: readonly string[];
+  };
   /** How often each instance polls the registry version (the fallback when NOTIFY is lost or absent). */
   readonly changePollIntervalMs: number;
 }
@@ -42,6 +50,11 @@ export class ConfigError extends Error {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const DEFAULT_CONFIG_FILE = path.join(PROJECT_ROOT, 'config', 'demo.yaml');
+
+/** Identical answers per second to one client /24 or /56: far above what one resolver that caches asks. */
+export const DEFAULT_RRL_RESPONSES_PER_SECOND = 100;
+/** Every 2nd limited response goes out truncated (BIND's default). */
+export const DEFAULT_RRL_SLIP = 2;
 
 type Env = Record<string, string | undefined>;
 
@@ -110,17 +123,42 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     if (problem) problems.push(`WEBHOOK_SECRET: ${problem}`);
   }
 
-  const trustedProxiesText: string[] = [];
-  const trustedProxies: [ipaddr.IPv4 | ipaddr.IPv6, number][] = [];
-  for (const item of (str('TRUSTED_PROXIES') ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
-    try {
-      const cidr = item.includes('/') ? ipaddr.parseCIDR(item) : ([ipaddr.parse(item), item.includes(':') ? 128 : 32] as [ipaddr.IPv4 | ipaddr.IPv6, number]);
-      trustedProxies.push(cidr);
-      trustedProxiesText.push(item);
-    } catch {
-      problems.push(`TRUSTED_PROXIES entry "${item}" is not an IP address or CIDR (e.g. 10.0.0.0/8,::1)`);
+  const cidrs = (name: string, example: string): { nets: [ipaddr.IPv4 | ipaddr.IPv6, number][]; text: string[] } => {
+    const nets: [ipaddr.IPv4 | ipaddr.IPv6, number][] = [];
+    const text: string[] = [];
+    for (const item of (str(name) ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+      try {
+        nets.push(item.includes('/') ? ipaddr.parseCIDR(item) : [ipaddr.parse(item), item.includes(':') ? 128 : 32]);
+        text.push(item);
+      } catch {
+        problems.push(`${name} entry "${item}" is not an IP address or CIDR (e.g. ${example})`);
+      }
     }
-  }
+    return { nets, text };
+  };
+  const wholeNumber = (name: string, fallback: number, min: number, max: number, unit: string): number => {
+    const v = str(name);
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      problems.push(`${name}="${v}" must be a whole number ${unit}from ${min} to ${max}`);
+      return fallback;
+    }
+    return Number(v);
+  };
+
+  const proxies = cidrs('TRUSTED_PROXIES', '10.0.0.0/8,::1');
+  const trustedProxies = proxies.nets;
+  const trustedProxiesText = proxies.text;
+
+  const responsesPerSecond = wholeNumber('RRL_RESPONSES_PER_SECOND', DEFAULT_RRL_RESPONSES_PER_SECOND, 0, 1_000_000, '');
+  const rrlExempt = cidrs('RRL_EXEMPT', '127.0.0.0/8,::1');
+  const rateLimit = Object.freeze({
+    responsesPerSecond,
+    errorsPerSecond: wholeNumber('RRL_ERRORS_PER_SECOND', responsesPerSecond, 0, 1_000_000, ''),
+    slip: wholeNumber('RRL_SLIP', DEFAULT_RRL_SLIP, 0, 10, ''),
+    exempt: Object.freeze(rrlExempt.nets),
+    exemptText: Object.freeze(rrlExempt.text),
+  });
 
   const configFileRaw = str('CONFIG_FILE');
   // CONFIG_FILE=none starts with an empty registry.
@@ -138,13 +176,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     problems.push(`LOG_LEVEL="${logLevelRaw}" must be one of ${LOG_LEVELS.join(', ')}`);
   }
 
-  let changePollIntervalMs = 2000;
-  const poll = str('CHANGE_POLL_INTERVAL_MS');
-  if (poll !== undefined) {
-    if (!/^\d+$/.test(poll) || Number(poll) < 100 || Number(poll) > 600000) {
-      problems.push(`CHANGE_POLL_INTERVAL_MS="${poll}" must be a whole number of milliseconds from 100 to 600000`);
-    } else changePollIntervalMs = Number(poll);
-  }
+  const changePollIntervalMs = wholeNumber('CHANGE_POLL_INTERVAL_MS', 2000, 100, 600000, 'of milliseconds ');
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -165,6 +197,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     instanceId,
     logLevel: logLevelRaw as AppConfig['logLevel'],
     changePollIntervalMs,
+    rateLimit,
   });
 }
 

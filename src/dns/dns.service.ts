@@ -1,4 +1,5 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { decide } from '../routing/engine';
 import { SnapshotStore } from '../snapshot/snapshot.store';
 import { GeoLocator } from '../geo/geo-locator';
@@ -25,6 +26,7 @@ export class DnsService implements OnApplicationShutdown {
     locator: GeoLocator,
     readiness: ReadinessService,
     metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     // decide() runs only on answer-cache misses; count and time it there (hits cost nothing extra).
     const timedDecide = (s: RoutingSnapshot, q: RouteQuery) => {
@@ -47,6 +49,12 @@ export class DnsService implements OnApplicationShutdown {
       for (const transport of ['udp', 'tcp'] as const) {
         for (const [rcode, n] of Object.entries(st.replies[transport])) metrics.dnsReplies.set({ rcode, transport }, n);
       }
+      for (const transport of ['udp', 'tcp'] as const) {
+        for (const [qtype, n] of Object.entries(st.queriesByType[transport])) metrics.dnsQueriesByType.set({ qtype, transport }, n);
+      }
+      const limited = this.server?.counters().rateLimited;
+      metrics.rateLimited.set({ action: 'slip' }, limited?.slipped ?? 0);
+      metrics.rateLimited.set({ action: 'drop' }, limited?.dropped ?? 0);
       metrics.dnsDropped.set({ reason: 'malformed' }, st.malformedDropped);
       metrics.dnsDropped.set({ reason: 'qr-set' }, st.responsesDropped);
       metrics.dnsCache.set({ result: 'hit' }, st.cacheHits);
@@ -59,7 +67,14 @@ export class DnsService implements OnApplicationShutdown {
   async start(host: string, port: number): Promise<number> {
     this.responder.setSnapshot(this.snapshots.current());
     this.unsubscribe = this.snapshots.subscribe((s) => this.responder.setSnapshot(s));
-    const server = new DnsServer(this.responder, { host, port, logger: this.logger });
+    const rrl = this.config.rateLimit;
+    const server = new DnsServer(this.responder, { host, port, logger: this.logger, rateLimit: rrl });
+    this.logger.log(
+      rrl.responsesPerSecond > 0
+        ? `UDP response rate limiting: ${rrl.responsesPerSecond} identical answers and ${rrl.errorsPerSecond} errors per second per client /24 or /56, slip ${rrl.slip}` +
+            (rrl.exemptText.length > 0 ? `, exempt ${rrl.exemptText.join(',')}` : '')
+        : 'UDP response rate limiting is off (RRL_RESPONSES_PER_SECOND=0)',
+    );
     const bound = await server.listen();
     this.server = server;
     this.port = bound.port;

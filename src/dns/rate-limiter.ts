@@ -32,6 +32,8 @@ interface Bucket {
 
 export class ResponseRateLimiter {
   private readonly buckets = new Map<string, Bucket>();
+  /** Exemption per address string (a flood comes from few addresses; bounded like the buckets). */
+  private readonly exemptCache = new Map<string, boolean>();
   private readonly maxEntries: number;
   private lastSweep = 0;
   readonly counters = { limited: 0, slipped: 0, dropped: 0 };
@@ -47,8 +49,9 @@ export class ResponseRateLimiter {
   /** What to do with `reply` (a complete DNS message) for a client at `address`. */
   check(address: string, family: 4 | 6, reply: Buffer, now = performance.now()): RateDecision {
     if (!this.enabled || reply.length < 12) return 'send';
+    if (this.opts.exempt.length > 0 && this.isExempt(address)) return 'send';
     const prefix = clientPrefix(address, family);
-    if (prefix === null || this.isExempt(address)) return 'send';
+    if (prefix === null) return 'send';
     const rcode = reply[3] & 0x0f;
     // NODATA is an answer; NXDOMAIN, REFUSED, FORMERR and SERVFAIL share the prefix's error bucket.
     const error = rcode !== 0;
@@ -79,14 +82,18 @@ export class ResponseRateLimiter {
   }
 
   private isExempt(address: string): boolean {
-    if (this.opts.exempt.length === 0) return false;
-    let addr: ipaddr.IPv4 | ipaddr.IPv6;
+    const known = this.exemptCache.get(address);
+    if (known !== undefined) return known;
+    let exempt = false;
     try {
-      addr = ipaddr.process(address);
+      const addr = ipaddr.process(address);
+      exempt = this.opts.exempt.some(([net, bits]) => net.kind() === addr.kind() && addr.match([net, bits] as never));
     } catch {
-      return false;
+      exempt = false;
     }
-    return this.opts.exempt.some(([net, bits]) => net.kind() === addr.kind() && addr.match([net, bits] as never));
+    if (this.exemptCache.size >= 10_000) this.exemptCache.clear();
+    this.exemptCache.set(address, exempt);
+    return exempt;
   }
 
   private sweep(now: number): void {

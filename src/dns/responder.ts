@@ -37,6 +37,7 @@ import {
   OUR_UDP_SIZE,
   RCODE,
   RCODE_NAMES,
+  QTYPE_METRIC_NAMES,
   TCP_MESSAGE_LIMIT,
   TYPE,
 } from './wire/constants';
@@ -76,6 +77,8 @@ export interface DnsResponderDeps {
 export interface ResponderStats {
   /** Replies sent, by transport and RCODE name (NOERROR, NXDOMAIN, ..., BADVERS). */
   readonly replies: { readonly udp: Record<string, number>; readonly tcp: Record<string, number> };
+  /** Queries with a decoded question, by transport and QTYPE name (see QTYPE_METRIC_NAMES; the rest are "other"). */
+  readonly queriesByType: { readonly udp: Record<string, number>; readonly tcp: Record<string, number> };
   /** Messages shorter than a header (no ID to answer with). */
   readonly malformedDropped: number;
   /** Messages with QR = 1 (responses sent to us). */
@@ -106,6 +109,9 @@ export class DnsResponder {
   private cached = 0;
   private readonly udpReplies = new Float64Array(17);
   private readonly tcpReplies = new Float64Array(17);
+  /** Indexed by QTYPE up to 257 (CAA); index 0 also holds every larger type. */
+  private readonly udpTypes = new Float64Array(258);
+  private readonly tcpTypes = new Float64Array(258);
   private malformedDropped = 0;
   private responsesDropped = 0;
   private handlerErrors = 0;
@@ -141,6 +147,7 @@ export class DnsResponder {
   stats(): ResponderStats {
     return {
       replies: { udp: byRcodeName(this.udpReplies), tcp: byRcodeName(this.tcpReplies) },
+      queriesByType: { udp: byTypeName(this.udpTypes), tcp: byTypeName(this.tcpTypes) },
       malformedDropped: this.malformedDropped,
       responsesDropped: this.responsesDropped,
       handlerErrors: this.handlerErrors,
@@ -184,8 +191,9 @@ export class DnsResponder {
       default:
         return this.reply(msg, q, BADVERS, transport);
     }
-    if (q.qclass !== CLASS_IN) return this.reply(msg, q, REFUSED, transport);
     const qtype = q.qtype;
+    (transport === 'udp' ? this.udpTypes : this.tcpTypes)[qtype <= 257 ? qtype : 0]++;
+    if (q.qclass !== CLASS_IN) return this.reply(msg, q, REFUSED, transport);
     if (qtype === TYPE.AXFR || qtype === TYPE.IXFR) return this.reply(msg, q, REFUSED, transport);
     if (qtype === 0 || qtype === TYPE.OPT || qtype === TYPE.TKEY || qtype === TYPE.TSIG) {
       return this.reply(msg, q, FORMERR, transport);
@@ -451,6 +459,18 @@ export class DnsResponder {
 function byRcodeName(counts: Float64Array): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [code, name] of Object.entries(RCODE_NAMES)) out[name] = counts[Number(code)];
+  return out;
+}
+
+function byTypeName(counts: Float64Array): Record<string, number> {
+  const out: Record<string, number> = { other: 0 };
+  for (const name of Object.values(QTYPE_METRIC_NAMES)) out[name] = 0;
+  for (let t = 0; t < counts.length; t++) {
+    const n = counts[t];
+    if (n === 0) continue;
+    const name = QTYPE_METRIC_NAMES[t] ?? 'other';
+    out[name] += n;
+  }
   return out;
 }
 

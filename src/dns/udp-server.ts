@@ -9,12 +9,16 @@
  * DnsServer.listen() with port 0 binds UDP on a free port, then TCP on that same port, retrying
  * with a new port a few times if TCP's is taken. close() stops both and closes TCP connections.
  * counters() returns a plain object for metrics.
+ *
+ * Response rate limiting (rate-limiter.ts) judges each UDP reply after the responder made it: sent,
+ * sent truncated (slip) or dropped. TCP replies are never limited (TCP proves the address).
  */
 import * as dgram from 'node:dgram';
 import * as dns from 'node:dns';
 import * as net from 'node:net';
 import type { DnsResponder, PeerAddress, ResponderStats } from './responder';
 import { TcpListener, type TcpCounters } from './tcp-server';
+import { ResponseRateLimiter, slipReply, type RateLimitOptions } from './rate-limiter';
 
 /** Satisfied by Nest's Logger and by pino-style wrappers that take a string. */
 export interface DnsLogger {
@@ -33,6 +37,8 @@ export interface DnsServerOptions {
   /** Concurrent TCP connections from one address, default 100 (further ones are refused). */
   readonly maxTcpConnectionsPerClient?: number;
   readonly logger?: DnsLogger;
+  /** UDP response rate limiting; absent or responsesPerSecond 0 = off. TCP is never limited. */
+  readonly rateLimit?: RateLimitOptions;
 }
 
 export interface UdpCounters {
@@ -44,6 +50,8 @@ export interface UdpCounters {
 
 export interface DnsServerCounters extends ResponderStats {
   readonly udp: Readonly<UdpCounters>;
+  /** UDP responses over the rate limit: sent truncated (slipped) or not sent (dropped). */
+  readonly rateLimited: { readonly slipped: number; readonly dropped: number };
   readonly tcp: Readonly<TcpCounters> & { readonly open: number };
 }
 
@@ -79,6 +87,7 @@ export class UdpListener {
   constructor(
     private readonly responder: DnsResponder,
     private readonly log: (level: 'warn' | 'error', message: string) => void,
+    private readonly limiter: ResponseRateLimiter | null = null,
   ) {}
 
   bind(host: string, port: number): Promise<number> {
@@ -119,8 +128,14 @@ export class UdpListener {
     const peer = this.peer;
     peer.address = rinfo.address;
     peer.family = (rinfo.family as unknown) === 'IPv6' || (rinfo.family as unknown) === 6 ? 6 : 4;
-    const reply = this.responder.respond(msg, peer, 'udp');
+    let reply = this.responder.respond(msg, peer, 'udp');
     if (reply === null) return;
+    const limiter = this.limiter;
+    if (limiter !== null) {
+      const verdict = limiter.check(peer.address, peer.family, reply);
+      if (verdict === 'drop') return;
+      if (verdict === 'slip') reply = slipReply(reply);
+    }
     try {
       // No callback: a failed send is emitted as 'error' (counted in onError).
       socket.send(reply, rinfo.port, rinfo.address);
@@ -140,6 +155,7 @@ export class UdpListener {
 export class DnsServer {
   private readonly udp: UdpListener;
   private readonly tcp: TcpListener;
+  private readonly limiter: ResponseRateLimiter | null;
   private boundPort: number | null = null;
 
   constructor(
@@ -154,7 +170,8 @@ export class DnsServer {
         // logging must never take the server down
       }
     };
-    this.udp = new UdpListener(responder, log);
+    this.limiter = opts.rateLimit && opts.rateLimit.responsesPerSecond > 0 ? new ResponseRateLimiter(opts.rateLimit) : null;
+    this.udp = new UdpListener(responder, log, this.limiter);
     this.tcp = new TcpListener(
       responder,
       {
@@ -201,6 +218,7 @@ export class DnsServer {
     return {
       ...this.responder.stats(),
       udp: { ...this.udp.counters },
+      rateLimited: { slipped: this.limiter?.counters.slipped ?? 0, dropped: this.limiter?.counters.dropped ?? 0 },
       tcp: { ...this.tcp.counters, open: this.tcp.openConnections },
     };
   }

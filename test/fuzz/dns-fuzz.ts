@@ -1292,7 +1292,7 @@ function startGeoroute(root: string, env: Record<string, string>, timeoutMs = 60
   const extra = (process.env.FUZZ_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, ['--trace-gc', ...extra, path.join(root, 'dist/src/main.js')], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0', DNS_PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0', DNS_PORT: '0', LOG_LEVEL: 'info', RRL_EXEMPT: '127.0.0.0/8,::1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { REPO_ROOT } from './test-app';
+import { LOOPBACK, REPO_ROOT } from './test-app';
 
 /** georoute as a real process (dist/src/main.js), for multi-instance tests. */
 export interface ProcessApp {
@@ -13,7 +13,7 @@ export interface ProcessApp {
 
 export function startProcess(env: Record<string, string>, timeoutMs = 60000): Promise<ProcessApp> {
   const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/src/main.js')], {
-    env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0', DNS_PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0', DNS_PORT: '0', LOG_LEVEL: 'info', RRL_EXEMPT: LOOPBACK, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

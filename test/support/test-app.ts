@@ -8,6 +8,9 @@ import type { LoggerService } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/config';
 import { startGeoroute, RunningGeoroute } from '../../src/bootstrap';
+
+/** Loopback, exempt from DNS response rate limiting in tests that load the server from it. */
+export const LOOPBACK = '127.0.0.0/8,::1';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
 
 export const TEST_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -84,6 +87,8 @@ export async function startTestApp(db: TestDatabase, env: Record<string, string>
     ADMIN_TOKEN: TEST_TOKEN,
     LOG_LEVEL: 'silent',
     CONFIG_FILE: 'none',
+    // Tests load the server from 127.0.0.1; the rate limiting tests set RRL_EXEMPT themselves.
+    RRL_EXEMPT: LOOPBACK,
     ...db.env,
     ...env,
   });

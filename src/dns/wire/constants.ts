@@ -42,6 +42,31 @@ export const TYPE = {
   CAA: 257,
 } as const;
 
+/** QTYPE names used as metric labels; other types are counted as "other" (a bounded label set). */
+export const QTYPE_METRIC_NAMES: Readonly<Record<number, string>> = {
+  1: 'A',
+  2: 'NS',
+  5: 'CNAME',
+  6: 'SOA',
+  12: 'PTR',
+  13: 'HINFO',
+  15: 'MX',
+  16: 'TXT',
+  28: 'AAAA',
+  33: 'SRV',
+  35: 'NAPTR',
+  43: 'DS',
+  46: 'RRSIG',
+  47: 'NSEC',
+  48: 'DNSKEY',
+  64: 'SVCB',
+  65: 'HTTPS',
+  251: 'IXFR',
+  252: 'AXFR',
+  255: 'ANY',
+  257: 'CAA',
+};
+
 export const CLASS_IN = 1;
 
 export const OPCODE_QUERY = 0;
