@@ -15,6 +15,8 @@ export interface AppConfig {
   readonly httpPort: number;
   readonly dnsHost: string;
   readonly dnsPort: number;
+  /** 0: UDP is answered in this process; N: by N worker processes sharing the UDP socket. */
+  readonly dnsWorkers: number;
   /** null = start the embedded database (PGlite) under dataDir. */
   readonly databaseUrl: string | null;
   readonly dataDir: string;
@@ -176,6 +178,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     problems.push(`LOG_LEVEL="${logLevelRaw}" must be one of ${LOG_LEVELS.join(', ')}`);
   }
 
+  const dnsWorkers = wholeNumber('DNS_WORKERS', 0, 0, 64, '');
   const changePollIntervalMs = wholeNumber('CHANGE_POLL_INTERVAL_MS', 2000, 100, 600000, 'of milliseconds ');
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -185,6 +188,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     httpPort,
     dnsHost,
     dnsPort,
+    dnsWorkers,
     databaseUrl,
     dataDir,
     geoipDb,

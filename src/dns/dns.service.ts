@@ -4,20 +4,28 @@ import { decide } from '../routing/engine';
 import { SnapshotStore } from '../snapshot/snapshot.store';
 import { GeoLocator } from '../geo/geo-locator';
 import { ReadinessService } from '../ops/readiness.service';
-import { DnsResponder } from './responder';
+import { DnsResponder, type ResponderStats } from './responder';
 import { DnsServer } from './udp-server';
 import { MetricsService } from '../metrics/metrics.service';
+import { DnsWorkerPool } from './workers/worker-pool';
+import { sumCounters } from './workers/protocol';
 import type { RouteQuery, RoutingSnapshot } from '../routing/types';
 
 /**
  * Nest face of the DNS server: feeds every new snapshot to the responder (which pre-encodes the
  * answers off the hot path) and owns the UDP and TCP sockets.
+ *
+ * With DNS_WORKERS = N > 0, UDP is answered by N worker processes (dns/workers) sharing one
+ * socket; this process keeps TCP, sends every snapshot's input to the workers, and sums their
+ * counters into /metrics. Each worker gets 1/N of the rate limits (the kernel spreads a client's
+ * datagrams over the workers).
  */
 @Injectable()
 export class DnsService implements OnApplicationShutdown {
   private readonly logger = new Logger('dns');
   readonly responder: DnsResponder;
   private server: DnsServer | null = null;
+  private pool: DnsWorkerPool | null = null;
   private unsubscribe: (() => void) | null = null;
   port = 0;
 
@@ -25,7 +33,7 @@ export class DnsService implements OnApplicationShutdown {
     private readonly snapshots: SnapshotStore,
     locator: GeoLocator,
     readiness: ReadinessService,
-    metrics: MetricsService,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     // decide() runs only on answer-cache misses; count and time it there (hits cost nothing extra).
@@ -45,46 +53,111 @@ export class DnsService implements OnApplicationShutdown {
       onError: (err) => this.logger.error(`query failed, answered SERVFAIL: ${(err as Error)?.message ?? String(err)}`),
     });
     metrics.onCollect(() => {
-      const st = this.responder.stats();
+      const st = this.stats();
       for (const transport of ['udp', 'tcp'] as const) {
         for (const [rcode, n] of Object.entries(st.replies[transport])) metrics.dnsReplies.set({ rcode, transport }, n);
-      }
-      for (const transport of ['udp', 'tcp'] as const) {
         for (const [qtype, n] of Object.entries(st.queriesByType[transport])) metrics.dnsQueriesByType.set({ qtype, transport }, n);
       }
-      const limited = this.server?.counters().rateLimited;
-      metrics.rateLimited.set({ action: 'slip' }, limited?.slipped ?? 0);
-      metrics.rateLimited.set({ action: 'drop' }, limited?.dropped ?? 0);
+      const limited = this.rateLimited();
+      metrics.rateLimited.set({ action: 'slip' }, limited.slipped);
+      metrics.rateLimited.set({ action: 'drop' }, limited.dropped);
       metrics.dnsDropped.set({ reason: 'malformed' }, st.malformedDropped);
       metrics.dnsDropped.set({ reason: 'qr-set' }, st.responsesDropped);
       metrics.dnsCache.set({ result: 'hit' }, st.cacheHits);
       metrics.dnsCache.set({ result: 'miss' }, st.cacheMisses);
     });
-    readiness.register('dns', () => ({ name: 'dns', ok: this.server !== null, detail: this.server ? `port ${this.port}` : 'not bound' }));
+    readiness.register('dns', () => {
+      if (this.server === null) return { name: 'dns', ok: false, detail: 'not bound' };
+      const pool = this.pool;
+      if (pool === null) return { name: 'dns', ok: true, detail: `port ${this.port}` };
+      const listening = pool.listening;
+      return {
+        name: 'dns',
+        ok: listening > 0,
+        detail: `port ${this.port}, ${listening} of ${pool.size} UDP workers answering, lowest snapshot version ${pool.minVersion}`,
+      };
+    });
+  }
+
+  /** Responder counters of this process and, with DNS_WORKERS, of every worker. */
+  stats(): ResponderStats {
+    const own = this.responder.stats();
+    const workers = this.pool?.counters();
+    return workers ? sumCounters(own, workers.responder) : own;
+  }
+
+  private rateLimited(): { slipped: number; dropped: number } {
+    const own = this.server?.counters().rateLimited ?? { slipped: 0, dropped: 0 };
+    const workers = this.pool?.counters()?.rateLimited;
+    return workers ? sumCounters(own, workers) : own;
   }
 
   /** Binds UDP and TCP on one port (0 picks a free one) and returns it. */
   async start(host: string, port: number): Promise<number> {
     this.responder.setSnapshot(this.snapshots.current());
-    this.unsubscribe = this.snapshots.subscribe((s) => this.responder.setSnapshot(s));
     const rrl = this.config.rateLimit;
-    const server = new DnsServer(this.responder, { host, port, logger: this.logger, rateLimit: rrl });
+    const workers = this.config.dnsWorkers;
+    let udpPort: number | null = null;
+    if (workers > 0) {
+      const first = this.snapshots.currentSource();
+      if (first === null) throw new Error('DNS workers need a snapshot to start with');
+      const share = (rate: number) => (rate === 0 ? 0 : Math.max(1, Math.round(rate / workers)));
+      const pool = new DnsWorkerPool({
+        workers,
+        start: {
+          host,
+          port,
+          geoipDb: this.config.geoipDb,
+          rateLimit: { responsesPerSecond: share(rrl.responsesPerSecond), errorsPerSecond: share(rrl.errorsPerSecond), slip: rrl.slip, exempt: rrl.exemptText },
+        },
+        log: (level, message) => this.logger[level](message),
+        onDecisions: (delta) => {
+          const m = this.metrics;
+          for (const [service, region, reason, n] of delta.decisions) m.decisions.inc({ service, region, reason, path: 'dns' }, n);
+          for (const [service, n] of delta.residencyRefusals) m.residencyRefusals.inc({ service, path: 'dns' }, n);
+          for (const seconds of delta.seconds) m.decisionSeconds.observe({ path: 'dns' }, seconds);
+        },
+      });
+      udpPort = await pool.start(first);
+      this.pool = pool;
+    }
+    this.unsubscribe = this.snapshots.subscribe((s) => {
+      this.responder.setSnapshot(s);
+      const source = this.snapshots.currentSource();
+      if (this.pool !== null && source !== null && source.version === s.version) this.pool.publish(source);
+    });
+    const server = new DnsServer(this.responder, {
+      host,
+      port: udpPort ?? port,
+      logger: this.logger,
+      rateLimit: rrl,
+      udp: udpPort === null,
+    });
+    try {
+      const bound = await server.listen();
+      this.server = server;
+      this.port = bound.port;
+    } catch (err) {
+      await this.pool?.close();
+      this.pool = null;
+      throw err;
+    }
+    if (this.pool !== null) this.logger.log(`DNS over UDP answered by ${workers} worker processes sharing port ${this.port}; TCP in this process`);
     this.logger.log(
       rrl.responsesPerSecond > 0
         ? `UDP response rate limiting: ${rrl.responsesPerSecond} identical answers and ${rrl.errorsPerSecond} errors per second per client /24 or /56, slip ${rrl.slip}` +
             (rrl.exemptText.length > 0 ? `, exempt ${rrl.exemptText.join(',')}` : '')
         : 'UDP response rate limiting is off (RRL_RESPONSES_PER_SECOND=0)',
     );
-    const bound = await server.listen();
-    this.server = server;
-    this.port = bound.port;
-    return bound.port;
+    return this.port;
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.unsubscribe?.();
     const server = this.server;
+    const pool = this.pool;
     this.server = null;
-    await server?.close();
+    this.pool = null;
+    await Promise.all([server?.close(), pool?.close()]);
   }
 }

@@ -37,6 +37,8 @@ export interface DnsServerOptions {
   /** Concurrent TCP connections from one address, default 100 (further ones are refused). */
   readonly maxTcpConnectionsPerClient?: number;
   readonly logger?: DnsLogger;
+  /** false: TCP only (UDP is answered by DNS worker processes sharing the port). Default true. */
+  readonly udp?: boolean;
   /** UDP response rate limiting; absent or responsesPerSecond 0 = off. TCP is never limited. */
   readonly rateLimit?: RateLimitOptions;
 }
@@ -90,7 +92,8 @@ export class UdpListener {
     private readonly limiter: ResponseRateLimiter | null = null,
   ) {}
 
-  bind(host: string, port: number): Promise<number> {
+  /** `exclusive: false` in a cluster worker shares one socket among the workers (dns/workers). */
+  bind(host: string, port: number, exclusive = true): Promise<number> {
     return new Promise((resolve, reject) => {
       const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup });
       const onBindError = (err: Error): void => {
@@ -99,7 +102,7 @@ export class UdpListener {
       };
       socket.once('error', onBindError);
       socket.on('message', this.onMessage);
-      socket.bind({ address: host, port, exclusive: true }, () => {
+      socket.bind({ address: host, port, exclusive }, () => {
         socket.off('error', onBindError);
         socket.on('error', this.onError);
         this.socket = socket;
@@ -194,6 +197,11 @@ export class DnsServer {
     const { host, port } = this.opts;
     const attempts = port === 0 ? PORT_ATTEMPTS : 1;
     let lastError: unknown = null;
+    if (this.opts.udp === false) {
+      await this.tcp.listen(host, port);
+      this.boundPort = port;
+      return { port };
+    }
     for (let attempt = 0; attempt < attempts; attempt++) {
       const udpPort = await this.udp.bind(host, port);
       try {

@@ -28,6 +28,13 @@ export interface HealthSource {
 
 type Listener = (s: RoutingSnapshot) => void;
 
+/** What a snapshot was built from: enough for another process to build the same one. */
+export interface SnapshotSource {
+  readonly version: number;
+  readonly builtAt: string;
+  readonly input: SnapshotInput;
+}
+
 /**
  * Holds the one current RoutingSnapshot. Rebuilds happen off the hot path: a change event marks
  * the store dirty, and one rebuild runs at a time; events arriving during a rebuild coalesce into
@@ -37,6 +44,7 @@ type Listener = (s: RoutingSnapshot) => void;
 export class SnapshotStore implements OnApplicationShutdown {
   private readonly logger = new Logger('snapshot');
   private snapshot: RoutingSnapshot = emptySnapshot();
+  private source_: SnapshotSource | null = null;
   private version = 0;
   private loaded = false;
   private building: Promise<void> | null = null;
@@ -69,6 +77,11 @@ export class SnapshotStore implements OnApplicationShutdown {
   /** The snapshot to read for one request: read it once and pass it down. */
   current(): RoutingSnapshot {
     return this.snapshot;
+  }
+
+  /** The input of the current snapshot (null before the first). Listeners may read it. */
+  currentSource(): SnapshotSource | null {
+    return this.source_;
   }
 
   isLoaded(): boolean {
@@ -186,7 +199,7 @@ export class SnapshotStore implements OnApplicationShutdown {
           })),
       };
       const next = buildSnapshot(input, this.version + 1);
-      this.install(next, 'database');
+      this.install(next, 'database', input);
       this.lastBuildMs = Date.now() - started;
       this.persist(input, next);
     } catch (err) {
@@ -210,7 +223,7 @@ export class SnapshotStore implements OnApplicationShutdown {
     try {
       const snap = buildSnapshot(file.input, file.version);
       this.version = file.version;
-      this.install(snap, 'disk');
+      this.install(snap, 'disk', file.input);
       this.logger.warn(`serving the last good snapshot from disk (version ${file.version}, built ${file.builtAt}): the database is unreachable`);
       return true;
     } catch (err) {
@@ -219,7 +232,8 @@ export class SnapshotStore implements OnApplicationShutdown {
     }
   }
 
-  private install(next: RoutingSnapshot, source: 'database' | 'disk'): void {
+  private install(next: RoutingSnapshot, source: 'database' | 'disk', input: SnapshotInput): void {
+    this.source_ = { version: next.version, builtAt: next.builtAt, input };
     this.version = next.version;
     this.snapshot = next;
     this.loaded = true;

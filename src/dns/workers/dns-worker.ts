@@ -1,0 +1,143 @@
+/**
+ * A DNS worker process (DNS_WORKERS > 0): the UDP half of the DNS server without Nest or a
+ * database. Forked by DnsWorkerPool with node:cluster; every worker binds the same UDP address
+ * with `exclusive: false`, so cluster hands them one shared socket and the kernel spreads the
+ * datagrams over the processes (Node 20's dgram has no SO_REUSEPORT).
+ *
+ * Life: `start` (open the GeoIP database) -> the first `snapshot` (build and apply it) -> bind
+ * and report `listening`; then every `snapshot` is rebuilt with the pure buildSnapshot() and
+ * swapped into the responder (`applied`), and counters and decision deltas go to the main process
+ * every second. A snapshot that fails to build keeps the previous one (reported as a log line).
+ */
+import * as ipaddr from 'ipaddr.js';
+import { decide } from '../../routing/engine';
+import { buildSnapshot } from '../../routing/snapshot';
+import type { RouteQuery, RoutingSnapshot } from '../../routing/types';
+import { GeoLocator } from '../../geo/geo-locator';
+import { DnsResponder } from '../responder';
+import { ResponseRateLimiter } from '../rate-limiter';
+import { UdpListener } from '../udp-server';
+import { MAX_TIMINGS_PER_REPORT, STATS_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerStart } from './protocol';
+
+function send(message: FromWorker): void {
+  if (process.connected) process.send!(message);
+}
+
+const log = (level: 'log' | 'warn' | 'error', message: string): void => send({ type: 'log', level, message });
+
+let start: WorkerStart | null = null;
+let locator: GeoLocator | null = null;
+let responder: DnsResponder | null = null;
+let limiter: ResponseRateLimiter | null = null;
+let udp: UdpListener | null = null;
+let binding = false;
+let pending: Extract<ToWorker, { type: 'snapshot' }> | null = null;
+
+const decisions = new Map<string, number>();
+const refusals = new Map<string, number>();
+let timings: number[] = [];
+
+function timedDecide(s: RoutingSnapshot, q: RouteQuery) {
+  const started = process.hrtime.bigint();
+  const d = decide(s, q);
+  if (timings.length < MAX_TIMINGS_PER_REPORT) timings.push(Number(process.hrtime.bigint() - started) / 1e9);
+  if (d) {
+    const key = `${d.service}\u0000${d.regions[0] ?? ''}\u0000${d.reason}`;
+    decisions.set(key, (decisions.get(key) ?? 0) + 1);
+    if (d.outcome === 'refused' && d.reason.startsWith('residency')) refusals.set(d.service, (refusals.get(d.service) ?? 0) + 1);
+  }
+  return d;
+}
+
+function apply(m: Extract<ToWorker, { type: 'snapshot' }>): boolean {
+  try {
+    responder!.setSnapshot(buildSnapshot(m.input, m.version, new Date(m.builtAt)));
+    send({ type: 'applied', version: m.version });
+    return true;
+  } catch (err) {
+    log('error', `dns worker ${process.pid}: snapshot version ${m.version} not applied, keeping the previous one: ${(err as Error).message}`);
+    return false;
+  }
+}
+
+async function onStart(m: WorkerStart): Promise<void> {
+  start = m;
+  try {
+    locator = m.geoipDb === null ? await GeoLocator.openBundled() : await GeoLocator.open(m.geoipDb);
+  } catch (err) {
+    send({ type: 'failed', message: `cannot open the GeoIP database: ${(err as Error).message}` });
+    process.exit(1);
+  }
+  responder = new DnsResponder({
+    locator,
+    decide: timedDecide,
+    onError: (err) => log('error', `query failed, answered SERVFAIL: ${(err as Error)?.message ?? String(err)}`),
+  });
+  const r = m.rateLimit;
+  if (r.responsesPerSecond > 0) {
+    limiter = new ResponseRateLimiter({
+      responsesPerSecond: r.responsesPerSecond,
+      errorsPerSecond: r.errorsPerSecond,
+      slip: r.slip,
+      exempt: r.exempt.map((c) => (c.includes('/') ? ipaddr.parseCIDR(c) : ([ipaddr.parse(c), c.includes(':') ? 128 : 32] as [ipaddr.IPv4 | ipaddr.IPv6, number]))),
+    });
+  }
+  if (pending !== null) await onSnapshot(pending);
+}
+
+async function onSnapshot(m: Extract<ToWorker, { type: 'snapshot' }>): Promise<void> {
+  if (responder === null) {
+    pending = m;
+    return;
+  }
+  pending = null;
+  if (!apply(m) || udp !== null || binding) return;
+  // First snapshot in place: only now take datagrams, so no query meets an empty view.
+  binding = true;
+  const listener = new UdpListener(responder, (level, message) => log(level, message), limiter);
+  try {
+    const port = await listener.bind(start!.host, start!.port, false);
+    udp = listener;
+    send({ type: 'listening', port });
+  } catch (err) {
+    send({ type: 'failed', message: `cannot bind UDP ${start!.host}:${start!.port}: ${(err as Error).message}` });
+    process.exit(1);
+  }
+}
+
+function report(): void {
+  if (responder === null) return;
+  send({
+    type: 'stats',
+    responder: responder.stats(),
+    udp: udp ? { ...udp.counters } : { received: 0, replied: 0, sendErrors: 0, socketErrors: 0 },
+    rateLimited: { slipped: limiter?.counters.slipped ?? 0, dropped: limiter?.counters.dropped ?? 0 },
+    decisions: [...decisions].map(([k, n]) => {
+      const [service, region, reason] = k.split('\u0000');
+      return [service, region, reason, n] as const;
+    }),
+    residencyRefusals: [...refusals],
+    seconds: timings,
+  });
+  decisions.clear();
+  refusals.clear();
+  timings = [];
+}
+
+async function stop(): Promise<void> {
+  clearInterval(timer);
+  report();
+  await udp?.close();
+  process.disconnect();
+}
+
+const timer = setInterval(report, STATS_INTERVAL_MS);
+
+process.on('message', (m: ToWorker) => {
+  const work = m.type === 'start' ? onStart(m) : m.type === 'snapshot' ? onSnapshot(m) : stop();
+  work.catch((err) => log('error', `dns worker ${process.pid}: ${(err as Error).message}`));
+});
+// The main process going away (crash or kill -9) must not leave workers holding the port.
+process.on('disconnect', () => process.exit(0));
+// Ctrl-C in a terminal reaches the whole process group: the main process decides when workers stop.
+process.on('SIGINT', () => undefined);

@@ -1,0 +1,73 @@
+/**
+ * Messages between the main process and its DNS workers (DNS_WORKERS > 0), over cluster IPC.
+ * Everything here is JSON-safe: the snapshot travels as its serialisable SnapshotInput and each
+ * worker rebuilds the same RoutingSnapshot with the pure buildSnapshot().
+ */
+import type { SnapshotInput } from '../../routing/snapshot';
+import type { ResponderStats } from '../responder';
+import type { UdpCounters } from '../udp-server';
+
+export interface WorkerStart {
+  readonly type: 'start';
+  readonly host: string;
+  readonly port: number;
+  /** null: the bundled database. */
+  readonly geoipDb: string | null;
+  readonly rateLimit: {
+    readonly responsesPerSecond: number;
+    readonly errorsPerSecond: number;
+    readonly slip: number;
+    /** CIDR texts, parsed again in the worker. */
+    readonly exempt: readonly string[];
+  };
+}
+
+export interface WorkerSnapshot {
+  readonly type: 'snapshot';
+  readonly version: number;
+  readonly builtAt: string;
+  readonly input: SnapshotInput;
+}
+
+export type ToWorker = WorkerStart | WorkerSnapshot | { readonly type: 'stop' };
+
+/** Decisions made on answer-cache misses since the last report, for the main process's metrics. */
+export interface DecisionDelta {
+  /** [service, region, reason, count] */
+  readonly decisions: readonly (readonly [string, string, string, number])[];
+  /** [service, count] */
+  readonly residencyRefusals: readonly (readonly [string, number])[];
+  /** Durations in seconds, at most MAX_TIMINGS_PER_REPORT of them (a sample under a miss flood). */
+  readonly seconds: readonly number[];
+}
+
+export interface WorkerCounters {
+  readonly responder: ResponderStats;
+  readonly udp: UdpCounters;
+  readonly rateLimited: { readonly slipped: number; readonly dropped: number };
+}
+
+export type FromWorker =
+  | { readonly type: 'listening'; readonly port: number }
+  | { readonly type: 'applied'; readonly version: number }
+  | { readonly type: 'failed'; readonly message: string }
+  | { readonly type: 'log'; readonly level: 'log' | 'warn' | 'error'; readonly message: string }
+  | ({ readonly type: 'stats' } & WorkerCounters & DecisionDelta);
+
+export const STATS_INTERVAL_MS = 1000;
+export const MAX_TIMINGS_PER_REPORT = 2000;
+
+/**
+ * Adds counters of the same shape: numbers are summed, nested records merged key by key.
+ * `snapshotVersion` is the exception: the lowest (the version every process answers with).
+ */
+export function sumCounters<T>(a: T, b: T): T {
+  if (typeof a === 'number' && typeof b === 'number') return (a + b) as T;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return (a ?? b) as T;
+  const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(b as Record<string, unknown>)) {
+    if (k === 'snapshotVersion' && typeof v === 'number' && typeof out[k] === 'number') out[k] = Math.min(out[k] as number, v);
+    else out[k] = k in out ? sumCounters(out[k], v) : v;
+  }
+  return out as T;
+}

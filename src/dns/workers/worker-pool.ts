@@ -1,0 +1,200 @@
+/**
+ * DnsWorkerPool: N worker processes (node:cluster) that answer DNS over UDP on one shared socket,
+ * fed with every snapshot by the main process, which keeps the database, HTTP, health and DNS
+ * over TCP. Why: one Node process spends most of a cached query in the kernel's sendmsg; two
+ * processes use both cores (bench/RESULTS.md).
+ *
+ * start() forks the workers, sends each the current snapshot and resolves with the UDP port once
+ * every worker has applied it and bound (rejects, with the workers stopped, if one fails).
+ * publish() sends a new snapshot to every worker. A worker that dies is forked again (after
+ * RESTART_DELAY_MS) and gets the current snapshot before it binds; the shared socket holds
+ * datagrams meanwhile. counters() sums the workers' last reports (plus those of exited workers,
+ * so counters never go back); onDecisions() receives the workers' decision deltas for metrics.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PROJECT_ROOT } from '../../common/paths';
+import type { SnapshotInput } from '../../routing/snapshot';
+import { sumCounters, type DecisionDelta, type FromWorker, type WorkerCounters, type WorkerSnapshot, type WorkerStart } from './protocol';
+
+export interface DnsWorkerPoolOptions {
+  readonly workers: number;
+  readonly start: Omit<WorkerStart, 'type'>;
+  readonly log: (level: 'log' | 'warn' | 'error', message: string) => void;
+  readonly onDecisions?: (delta: DecisionDelta) => void;
+  /** Give up start() after this long. Default 120 s (opening the bundled database takes seconds). */
+  readonly startTimeoutMs?: number;
+}
+
+const RESTART_DELAY_MS = 500;
+
+interface Member {
+  worker: Worker;
+  listening: boolean;
+  version: number;
+  counters: WorkerCounters | null;
+}
+
+/** The compiled worker entry: beside this file when running from dist, else dist's copy (tests on sources). */
+function workerEntry(): string {
+  const sibling = path.join(__dirname, 'dns-worker.js');
+  if (fs.existsSync(sibling)) return sibling;
+  return path.join(PROJECT_ROOT, 'dist', 'src', 'dns', 'workers', 'dns-worker.js');
+}
+
+export class DnsWorkerPool {
+  private readonly members = new Map<number, Member>();
+  private snapshot: WorkerSnapshot | null = null;
+  private retired: WorkerCounters | null = null;
+  private closing = false;
+  private port: number | null = null;
+  private restarts = 0;
+
+  constructor(private readonly opts: DnsWorkerPoolOptions) {}
+
+  get size(): number {
+    return this.opts.workers;
+  }
+
+  /** Workers that have applied a snapshot and bound the socket. */
+  get listening(): number {
+    let n = 0;
+    for (const m of this.members.values()) if (m.listening) n++;
+    return n;
+  }
+
+  /** The lowest snapshot version any listening worker answers with (-1 with none). */
+  get minVersion(): number {
+    let min = Infinity;
+    for (const m of this.members.values()) if (m.listening) min = Math.min(min, m.version);
+    return min === Infinity ? -1 : min;
+  }
+
+  get restartCount(): number {
+    return this.restarts;
+  }
+
+  async start(first: { version: number; builtAt: string; input: SnapshotInput }): Promise<number> {
+    this.snapshot = { type: 'snapshot', ...first };
+    const entry = workerEntry();
+    if (!fs.existsSync(entry)) throw new Error(`DNS_WORKERS: the worker entry ${entry} is missing (run npm run build)`);
+    // execArgv without inspector/profiler flags of the main process (a second --inspect would clash on its port).
+    cluster.setupPrimary({ exec: entry, args: [], execArgv: process.execArgv.filter((a) => !/^--(inspect|cpu-prof|heap-prof)/.test(a)) });
+    const ready: Promise<number>[] = [];
+    for (let i = 0; i < this.opts.workers; i++) ready.push(this.fork());
+    const timeoutMs = this.opts.startTimeoutMs ?? 120_000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const ports = await Promise.race([
+        Promise.all(ready),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`DNS workers not listening within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+      if (new Set(ports).size !== 1) throw new Error(`DNS workers bound different ports (${ports.join(', ')})`);
+      this.port = ports[0];
+      return ports[0];
+    } catch (err) {
+      await this.close();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  publish(snapshot: { version: number; builtAt: string; input: SnapshotInput }): void {
+    this.snapshot = { type: 'snapshot', ...snapshot };
+    for (const m of this.members.values()) {
+      if (m.worker.isConnected()) m.worker.send(this.snapshot);
+    }
+  }
+
+  /** Summed counters of every worker, living and exited; null before the first report. */
+  counters(): WorkerCounters | null {
+    let total = this.retired === null ? null : { ...this.retired, responder: { ...this.retired.responder, snapshotVersion: Number.MAX_SAFE_INTEGER } };
+    for (const m of this.members.values()) {
+      if (m.counters !== null) total = total === null ? m.counters : sumCounters(total, m.counters);
+    }
+    return total;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const exits = [...this.members.values()].map(
+      (m) =>
+        new Promise<void>((resolve) => {
+          if (m.worker.isDead()) return resolve();
+          const timer = setTimeout(() => {
+            m.worker.process.kill('SIGKILL');
+          }, 5000);
+          m.worker.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          if (m.worker.isConnected()) m.worker.send({ type: 'stop' });
+          else m.worker.process.kill('SIGTERM');
+        }),
+    );
+    await Promise.all(exits);
+  }
+
+  /** Forks one worker; resolves with its port once it listens, rejects if it fails first. */
+  private fork(): Promise<number> {
+    const worker = cluster.fork();
+    const member: Member = { worker, listening: false, version: -1, counters: null };
+    this.members.set(worker.id, member);
+    return new Promise<number>((resolve, reject) => {
+      let settled = false;
+      worker.on('online', () => {
+        worker.send({ type: 'start', ...this.opts.start });
+        if (this.snapshot) worker.send(this.snapshot);
+      });
+      worker.on('message', (m: FromWorker) => {
+        switch (m.type) {
+          case 'listening':
+            member.listening = true;
+            if (this.port !== null && m.port !== this.port) this.opts.log('error', `dns worker ${worker.process.pid} bound port ${m.port}, not ${this.port}`);
+            if (!settled) {
+              settled = true;
+              resolve(m.port);
+            }
+            break;
+          case 'applied':
+            member.version = m.version;
+            break;
+          case 'failed':
+            this.opts.log('error', `dns worker ${worker.process.pid}: ${m.message}`);
+            if (!settled) {
+              settled = true;
+              reject(new Error(m.message));
+            }
+            break;
+          case 'log':
+            this.opts.log(m.level, m.message);
+            break;
+          case 'stats':
+            member.counters = { responder: m.responder, udp: m.udp, rateLimited: m.rateLimited };
+            if (m.decisions.length > 0 || m.residencyRefusals.length > 0 || m.seconds.length > 0) this.opts.onDecisions?.(m);
+            break;
+        }
+      });
+      worker.on('exit', (code, signal) => {
+        this.members.delete(worker.id);
+        if (member.counters !== null) this.retired = this.retired === null ? member.counters : sumCounters(this.retired, member.counters);
+        if (!settled) {
+          settled = true;
+          reject(new Error(`dns worker ${worker.process.pid} exited (${signal ?? code}) before listening`));
+          return;
+        }
+        if (this.closing) return;
+        this.opts.log('error', `dns worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
+        setTimeout(() => {
+          if (this.closing) return;
+          this.restarts++;
+          this.fork().catch((err) => this.opts.log('error', `dns worker restart failed: ${(err as Error).message}`));
+        }, RESTART_DELAY_MS);
+      });
+    });
+  }
+}
