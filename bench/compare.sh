@@ -3,13 +3,15 @@
 # on a shared machine; absolute figures drift). The job and the peers' templates:
 # ../shared/anchors/README.md (shared/ beside the repository; SHARED_DIR overrides).
 #
-#   bench/compare.sh [--duration 15] [--runs 3] [--no-prototype] [--no-results]
+#   bench/compare.sh [--duration 15] [--runs 3] [--workers 2] [--no-results]
 #
 # 1. apt-get install dnsperf, gdnsd, pdns-server and pdns-backend-geoip when missing; compile
 #    georoute into bench/out/compare/build.
 # 2. Start, on free ports of 127.0.0.1: gdnsd and PowerDNS from the templates (zone example.test,
 #    app.example.test TTL 30, the nearest of five regions, ECS on, MaxMind's GeoIP2-City-Test.mmdb);
-#    georoute with GEOIP_DB = that database and CONFIG_FILE = bench/lib/georoute-example-test.yaml.
+#    georoute with GEOIP_DB = that database and CONFIG_FILE = bench/lib/georoute-example-test.yaml,
+#    with DNS_WORKERS = --workers (UDP answered by that many worker processes; 0 = one process),
+#    and, when --workers > 0, a second georoute as one process (DNS_WORKERS=0) for comparison.
 # 3. Answers: the README's subnets (and both sides of 149.101.100.0/24, of which only /28 has
 #    data) asked of all three; then every subnet of the load asked of all three; georoute's answers
 #    also compared with its explain API.
@@ -22,11 +24,10 @@
 #    - TCP, 100 connections, 10 queries in flight on each (-m tcp -c 100 -q 1000, pipelined);
 #    - latency at half of georoute's own UDP/ECS maximum (-Q, -v): percentiles from dnsperf's
 #      per-query latencies, georoute x --runs, gdnsd once at the same rate;
-#    - unless --no-prototype: the multi-process prototype (bench/lib/dns-workers.mjs, 2 workers
-#      over georoute's snapshot) in the UDP/ECS rounds.
+#    - the one-process georoute in the UDP/ECS rounds (does the second process pay?).
 # 5. georoute once more with its defaults (demo configuration, bundled DB-IP city database): the
 #    spread load of bench/dns.sh for one run, VmRSS sampled every 0.5 s, answers checked against
-#    the explain API under load.
+#    the explain API under load; then the same with DNS_WORKERS = --workers (RSS of all processes).
 # Everything is stopped by PID on exit. Medians and ratios go to bench/RESULTS.md.
 set -euo pipefail
 
@@ -36,14 +37,14 @@ source "$REPO/bench/lib/common.sh"
 
 DURATION=15
 RUNS=3
-PROTOTYPE=1
+WORKERS=2
 WRITE_RESULTS=1
 COMMAND="bench/compare.sh $*"
 while [ $# -gt 0 ]; do
   case $1 in
     --duration) DURATION=$2; shift 2 ;;
     --runs) RUNS=$2; shift 2 ;;
-    --no-prototype) PROTOTYPE=0; shift ;;
+    --workers) WORKERS=$2; shift 2 ;;
     --no-results) WRITE_RESULTS=0; shift ;;
     *) die "unknown option $1 (see the header of $0)" ;;
   esac
@@ -128,9 +129,23 @@ PD_PID=$BG_PID
 wait_dns "$PD_PORT" "$PD_PID" pdns
 log "PowerDNS pid $PD_PID on 127.0.0.1:$PD_PORT"
 
-start_georoute "$OUT/build" "$OUT/georoute" GEOIP_DB="$TEST_DB" CONFIG_FILE="$REPO/bench/lib/georoute-example-test.yaml"
+# worker_pids MAIN_PID : MAIN_PID and its DNS worker processes, comma-separated (CPU and RSS of all).
+worker_pids() {
+  local list=$1 p
+  for p in $(pgrep -P "$1" -f dns-worker.js || true); do list="$list,$p"; done
+  echo "$list"
+}
+
+if [ "$WORKERS" -gt 0 ]; then
+  start_georoute "$OUT/build" "$OUT/georoute-1" GEOIP_DB="$TEST_DB" CONFIG_FILE="$REPO/bench/lib/georoute-example-test.yaml" DNS_WORKERS=0
+  GR1_PORT=$GR_DNS
+  GR1_MAIN=$GR_PID
+fi
+start_georoute "$OUT/build" "$OUT/georoute" GEOIP_DB="$TEST_DB" CONFIG_FILE="$REPO/bench/lib/georoute-example-test.yaml" DNS_WORKERS="$WORKERS"
 GR_PORT=$GR_DNS
 GR_MAIN=$GR_PID
+GR_PIDS=$(worker_pids "$GR_MAIN")
+log "georoute DNS_WORKERS=$WORKERS: processes $GR_PIDS"
 
 SERVERS="georoute=127.0.0.1:$GR_PORT,gdnsd=127.0.0.1:$GD_PORT,pdns=127.0.0.1:$PD_PORT"
 
@@ -174,20 +189,13 @@ node "$REPO/bench/lib/make-queries.mjs" --out "$OUT/ecs.bin" --subnets "$OUT/sub
 node "$REPO/bench/lib/make-queries.mjs" --out "$OUT/noecs.bin" --no-ecs yes --queries app.example.test:A >/dev/null
 
 declare -A PORT_OF=([georoute]=$GR_PORT [gdnsd]=$GD_PORT [pdns]=$PD_PORT)
-declare -A PID_OF=([georoute]=$GR_MAIN [gdnsd]=$GD_PID [pdns]=$PD_PID)
 UDP_SERVERS="georoute gdnsd pdns"
 
-if [ "$PROTOTYPE" -eq 1 ]; then
-  PROTO_PORT=$(free_port)
-  start_bg "$OUT/prototype.log" node "$REPO/bench/lib/dns-workers.mjs" --build "$OUT/build" --data "$OUT/georoute/data" \
-    --port "$PROTO_PORT" --workers 2 --geoip "$TEST_DB" --pids-file "$OUT/prototype.pids"
-  PROTO_PID=$BG_PID
-  for _ in $(seq 1 120); do grep -q '^ready' "$OUT/prototype.log" && break; sleep 0.5; done
-  grep -q '^ready' "$OUT/prototype.log" || die "prototype not ready (see $OUT/prototype.log)"
-  PORT_OF[proto2]=$PROTO_PORT
-  PID_OF[proto2]=$(paste -sd, "$OUT/prototype.pids")
-  UDP_SERVERS="georoute proto2 gdnsd pdns"
-  log "prototype: 2 workers (pids ${PID_OF[proto2]}) on 127.0.0.1:$PROTO_PORT, primary $PROTO_PID"
+declare -A PID_OF=([georoute]=$GR_PIDS [gdnsd]=$GD_PID [pdns]=$PD_PID)
+if [ "$WORKERS" -gt 0 ]; then
+  PORT_OF[georoute1]=$GR1_PORT
+  PID_OF[georoute1]=$GR1_MAIN
+  UDP_SERVERS="georoute georoute1 gdnsd pdns"
 fi
 
 # measure NAME LABEL FILE [DNSPERF ARGS] : one run against server NAME into $OUT/LABEL.out(.stats).
@@ -252,10 +260,12 @@ measure gdnsd "half-gdnsd-1" "$OUT/ecs.bin" $LOAD -Q "$HALF" -v
 latency_percentiles "$OUT/half-gdnsd-1.out" >"$OUT/half-gdnsd-1.pct" 2>>"$OUT/half-gdnsd-1.pct"
 
 # ---- 5. georoute with its defaults: RSS with the bundled city database ------------------------
-GR_TEST_RSS=$(rss_kb "$GR_MAIN")
-[ "$PROTOTYPE" -eq 1 ] && PROTO_RSS=$(rss_kb "${PID_OF[proto2]}")
+GR_TEST_RSS=$(rss_kb "$GR_PIDS")
 stop_pid "$GR_MAIN"
-[ "$PROTOTYPE" -eq 1 ] && stop_pid "$PROTO_PID"
+if [ "$WORKERS" -gt 0 ]; then
+  GR1_TEST_RSS=$(rss_kb "$GR1_MAIN")
+  stop_pid "$GR1_MAIN"
+fi
 stop_pid "$GD_PID"
 stop_pid "$PD_PID"
 start_georoute "$OUT/build" "$OUT/georoute-default"
@@ -276,6 +286,17 @@ BENCH_PIDS+=("$CHECK_PID")
 measure default "default-1" "$OUT/default.bin" $LOAD
 wait "$CHECK_PID" || true
 RSS_MAX=$(stat_of "$OUT/default-1.out.stats" rss_max_kb)
+stop_pid "$GR_PID"
+if [ "$WORKERS" -gt 0 ]; then
+  start_georoute "$OUT/build" "$OUT/georoute-default-workers" DNS_WORKERS="$WORKERS"
+  PID_OF[defaultw]=$(worker_pids "$GR_PID")
+  PORT_OF[defaultw]=$GR_DNS
+  # shellcheck disable=SC2086
+  measure defaultw "default-workers-1" "$OUT/default.bin" $LOAD
+  RSS_W_MAX=$(stat_of "$OUT/default-workers-1.out.stats" rss_max_kb)
+  RSS_W_EACH=$(for p in ${PID_OF[defaultw]//,/ }; do rss_kb "$p"; done | paste -sd/)
+  stop_pid "$GR_PID"
+fi
 
 # ---- results ---------------------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -311,7 +332,7 @@ REPORT=$OUT/report.md
   echo
   echo "- Machine: $(machine_line)"
   echo "- Commit: $(commit_line "$REPO"); command: \`$COMMAND\`; dnsperf $LOAD (UDP), $TCP_LOAD (TCP); ${DURATION} s x $RUNS per case, servers taking turns within each round; medians."
-  echo "- Peers: $(gdnsd -c "$G/conf" checkconf 2>&1 | grep -o 'gdnsd version [0-9.]*' | head -1 || echo gdnsd), $(pdns_server --version 2>&1 | grep -o 'PowerDNS Authoritative Server [0-9.]*' | head -1) (bind backend + LUA record, geoip backend for latlon()), from ../shared/anchors; georoute one process, GEOIP_DB = GeoIP2-City-Test.mmdb, bench/lib/georoute-example-test.yaml."
+  echo "- Peers: $(gdnsd -c "$G/conf" checkconf 2>&1 | grep -o 'gdnsd version [0-9.]*' | head -1 || echo gdnsd), $(pdns_server --version 2>&1 | grep -o 'PowerDNS Authoritative Server [0-9.]*' | head -1) (bind backend + LUA record, geoip backend for latlon()), from ../shared/anchors; georoute with DNS_WORKERS=$WORKERS (one main process + $WORKERS UDP workers; CPU and RSS are of all of them), GEOIP_DB = GeoIP2-City-Test.mmdb, bench/lib/georoute-example-test.yaml."
   echo "- Query set: $(cut -f1 "$OUT/ecs.count") queries per pass, one ECS option each (dnsperf -B); $SUBNET_NOTE (located: every network of the test database, as /24s when /24 or wider, else each address /32)."
   echo
   echo "Answers for the README's subnets (app.example.test A; the README expects the 'expected' column):"
@@ -327,8 +348,8 @@ REPORT=$OUT/report.md
   echo
   echo "| server, UDP with ECS | queries/s (median) | runs | lost | avg latency ms | server CPU (cores) | other processes' CPU | queries per server CPU-second |"
   echo "|---|---|---|---|---|---|---|---|"
-  server_row georoute udp-ecs-georoute
-  [ "$PROTOTYPE" -eq 1 ] && server_row "georoute prototype, 2 workers (not shipped)" udp-ecs-proto2
+  server_row "georoute (DNS_WORKERS=$WORKERS)" udp-ecs-georoute
+  [ "$WORKERS" -gt 0 ] && server_row "georoute, one process (DNS_WORKERS=0)" udp-ecs-georoute1
   server_row gdnsd udp-ecs-gdnsd
   server_row PowerDNS udp-ecs-pdns
   echo
@@ -345,7 +366,7 @@ REPORT=$OUT/report.md
   server_row PowerDNS tcp-pdns
   echo
   echo "Ratios (medians of this run): UDP with ECS georoute/gdnsd **$(ratio "$UDP_GR" "$UDP_GD")**, georoute/PowerDNS **$(ratio "$UDP_GR" "$UDP_PD")**; without ECS $(ratio "$NOECS_GR" "$NOECS_GD") and $(ratio "$NOECS_GR" "$NOECS_PD"); TCP $(ratio "$TCP_GR" "$TCP_GD") and $(ratio "$TCP_GR" "$TCP_PD")."
-  [ "$PROTOTYPE" -eq 1 ] && echo "Prototype with 2 workers: $(ratio "$(med qps udp-ecs-proto2)" "$UDP_GD") x gdnsd, $(ratio "$(med qps udp-ecs-proto2)" "$UDP_GR") x single-process georoute; workers' RSS together ${PROTO_RSS} kB (each opens its own database)."
+  [ "$WORKERS" -gt 0 ] && echo "One process (DNS_WORKERS=0): $(ratio "$(med qps udp-ecs-georoute1)" "$UDP_GD") x gdnsd; DNS_WORKERS=$WORKERS is $(ratio "$UDP_GR" "$(med qps udp-ecs-georoute1)") x the one process. RSS with the test database: $GR_TEST_RSS kB for all $((WORKERS + 1)) processes, ${GR1_TEST_RSS} kB for the one process."
   echo
   echo "Latency at half of georoute's UDP/ECS maximum (dnsperf -Q $HALF -v; percentiles from dnsperf's per-query latencies, ms):"
   echo
@@ -357,7 +378,9 @@ REPORT=$OUT/report.md
       "$(pct_of "$OUT/$f.pct" p90)" "$(pct_of "$OUT/$f.pct" p99)" "$(pct_of "$OUT/$f.pct" p999)" "$(pct_of "$OUT/$f.pct" max)"
   done
   echo
-  echo "georoute with its defaults (demo configuration, bundled DB-IP city database; 1,024 /24s on four continents x app/cdn x A/AAAA): $(cut -d' ' -f1-6 "$OUT/default-1.out.stats"); VmRSS $RSS_IDLE kB before the load, max $RSS_MAX kB during it (sampled every 0.5 s); with the test database: $GR_TEST_RSS kB. Answers under load vs the explain API: $(cut -c1-200 "$OUT/default-explain-load.json")"
+  echo "georoute with its defaults (demo configuration, bundled DB-IP city database; 1,024 /24s on four continents x app/cdn x A/AAAA): $(cut -d' ' -f1-6 "$OUT/default-1.out.stats"); VmRSS $RSS_IDLE kB before the load, max $RSS_MAX kB during it (sampled every 0.5 s); Answers under load vs the explain API: $(cut -c1-200 "$OUT/default-explain-load.json")"
+  echo
+  [ "$WORKERS" -gt 0 ] && echo "georoute with the bundled database and DNS_WORKERS=$WORKERS, same load: $(cut -d' ' -f1-6 "$OUT/default-workers-1.out.stats"); VmRSS of all processes max $RSS_W_MAX kB (main/workers after the load: $RSS_W_EACH kB; every worker opens its own copy of the database)."
   echo
   echo "Targets (issue B), this run:"
   echo
@@ -366,7 +389,7 @@ REPORT=$OUT/report.md
   echo "- nothing lost (georoute, every run above): $LOST_GR lost — $(yes_no "$LOST_GR == 0")"
   echo "- at half of the maximum, mean <= 1 ms and p99 <= 5 ms: mean $HALF_MEAN ms, p99 $HALF_P99 ms (medians of $RUNS) — $(yes_no "$HALF_MEAN <= 1 && $HALF_P99 <= 5")"
   echo "- TCP, 100 connections pipelined, >= 10,000 q/s: $TCP_GR — $(yes_no "$TCP_GR >= 10000")"
-  echo "- RSS <= 400 MB with the bundled city database: max $RSS_MAX kB — $(yes_no "$RSS_MAX <= 409600")"
+  echo "- RSS <= 400 MB with the bundled city database: one process (the default) max $RSS_MAX kB — $(yes_no "$RSS_MAX <= 409600")$([ "$WORKERS" -gt 0 ] && echo "; DNS_WORKERS=$WORKERS, all processes together max $RSS_W_MAX kB — $(yes_no "$RSS_W_MAX <= 409600")")"
   echo "- answers correct under load: see the explain API checks above."
 } >"$REPORT"
 cat "$REPORT" >&2
