@@ -1,0 +1,97 @@
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { createTestDatabase, startTestApp, SHARED, TestApp, TestDatabase } from './support/test-app';
+import { addresses, query, waitFor } from './support/dns-client';
+
+/**
+ * DNS_WORKERS=2 against the real server: UDP answered by two cluster workers sharing the socket,
+ * TCP by the main process; every snapshot reaches the workers; a killed worker is replaced; the
+ * counters of all processes add up in /metrics; nothing is left running after stop.
+ */
+const MAXMIND_TEST_DB = path.join(SHARED, 'fixtures', 'geoip', 'GeoIP2-City-Test.mmdb');
+
+function workerPids(): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(process.pid), '-f', 'dns-worker.js'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+describe('DNS_WORKERS: UDP answered by worker processes', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await startTestApp(db, { CONFIG_FILE: '', GEOIP_DB: MAXMIND_TEST_DB, DNS_WORKERS: '2' });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await db?.drop();
+  });
+
+  it('answers over UDP from the workers and over TCP from the main process, and says so in /readyz', async () => {
+    expect(workerPids()).toHaveLength(2);
+    // 81.2.69.160/27 is London in the test database: the nearest region of the demo is eu-west-1.
+    const udp = await query(app.dnsPort, 'app.example.com', 'A', { subnet: '81.2.69.160/27' });
+    const tcp = await query(app.dnsPort, 'app.example.com', 'A', { subnet: '81.2.69.160/27', tcp: true });
+    expect(addresses(udp)).toEqual(addresses(tcp));
+    expect(addresses(udp).length).toBeGreaterThan(0);
+    const ready = await app.http.get('/readyz');
+    expect(ready.body.checks.find((c: { name: string }) => c.name === 'dns').detail).toMatch(/2 of 2 UDP workers answering/);
+  });
+
+  it('sends every new snapshot to the workers: a drained region leaves the UDP answers at once', async () => {
+    const before = addresses(await query(app.dnsPort, 'app.example.com', 'A', { subnet: '81.2.69.160/27' }));
+    const explain = await app.api('get', '/v1/route?fqdn=app.example.com&client=81.2.69.161');
+    const region = explain.body.answer.region;
+    expect(region).toBe('eu-west-1');
+    await app.api('patch', `/v1/regions/${region}`, { drained: true }).expect(200);
+    const started = Date.now();
+    // Every worker: ask several times (the kernel spreads datagrams over both).
+    await waitFor('both workers answer without the drained region', async () => {
+      const seen = await Promise.all(Array.from({ length: 8 }, () => query(app.dnsPort, 'app.example.com', 'A', { subnet: '81.2.69.160/27' })));
+      return seen.every((p) => addresses(p).join() !== before.join());
+    }, 3000);
+    expect(Date.now() - started).toBeLessThan(1000);
+    await app.api('patch', `/v1/regions/${region}`, { drained: false }).expect(200);
+  });
+
+  it('replaces a worker that dies, and keeps answering meanwhile', async () => {
+    const [victim] = workerPids();
+    process.kill(victim, 'SIGKILL');
+    for (let i = 0; i < 20; i++) {
+      const p = await query(app.dnsPort, 'app.example.com', 'A', { subnet: `81.2.69.${160 + i}/32`, timeoutMs: 3000 });
+      expect(addresses(p).length).toBeGreaterThan(0);
+    }
+    await waitFor('a new worker', async () => {
+      const pids = workerPids();
+      return pids.length === 2 && !pids.includes(victim);
+    }, 10000, 100);
+    await waitFor('readiness counts both workers again', async () => {
+      const ready = await app.http.get('/readyz');
+      return /2 of 2 UDP workers answering/.test(ready.body.checks.find((c: { name: string }) => c.name === 'dns').detail);
+    }, 10000, 100);
+  });
+
+  it('adds the counters of every process into /metrics', async () => {
+    const read = async () => {
+      const text = (await app.http.get('/metrics')).text;
+      return Number(/georoute_dns_queries_by_type_total\{qtype="TXT",transport="udp"\} (\d+)/.exec(text)?.[1] ?? NaN);
+    };
+    const before = await read();
+    for (let i = 0; i < 30; i++) await query(app.dnsPort, 'example.com', 'TXT');
+    // Workers report every second.
+    await waitFor('30 more TXT queries counted', async () => (await read()) === before + 30, 5000, 200);
+  });
+
+  it('stops its workers when the app stops', async () => {
+    await app.stop();
+    await waitFor('no worker left', async () => workerPids().length === 0, 10000, 100);
+    app = null as never;
+  });
+});
