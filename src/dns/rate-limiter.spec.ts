@@ -23,6 +23,17 @@ describe('ResponseRateLimiter', () => {
     expect(clientPrefix('2001:db8:1:2300::1', 6)).not.toBe(clientPrefix('2001:db8:1:2400::1', 6));
   });
 
+  it('keeps every /24 apart, including neighbours and IPv4-mapped addresses', () => {
+    const rrl = limiter({ slip: 0, responsesPerSecond: 1 });
+    const r = reply('app.example.com');
+    expect(rrl.check('10.1.2.3', 4, r, 0)).toBe('send');
+    expect(rrl.check('10.1.2.200', 4, r, 0)).toBe('drop');
+    expect(rrl.check('::ffff:10.1.2.9', 6, r, 0)).toBe('drop');
+    for (const other of ['10.1.3.3', '10.2.2.3', '11.1.2.3', '2001:db8::1']) expect(rrl.check(other, other.includes(':') ? 6 : 4, r, 0)).toBe('send');
+    expect(rrl.check('2001:db8:0:ff::2', 6, r, 0)).toBe('drop');
+    expect(rrl.check('2001:db8:0:100::2', 6, r, 0)).toBe('send');
+  });
+
   it('allows the rate, then slips every 2nd limited response and drops the rest', () => {
     const rrl = limiter();
     const r = reply('app.example.com');

@@ -8,8 +8,8 @@ import * as ipaddr from 'ipaddr.js';
  * truncated (TC=1, question only) so a real client retries over TCP, which is not limited (TCP
  * proves the source address); the rest are dropped. Exempt CIDRs are never limited.
  *
- * Decisions are made on the reply bytes, after the responder, in O(question length), and the
- * table is bounded: idle buckets are swept, and a table over its cap is emptied (failing open).
+ * Decisions are made on the reply bytes, after the responder, in O(reply length), without
+ * allocating, in a table of fixed size.
  */
 export interface RateLimitOptions {
   /** Answers per second per (prefix, question); 0 disables rate limiting. */
@@ -19,27 +19,41 @@ export interface RateLimitOptions {
   /** Every Nth limited response is sent truncated; 0 drops them all. */
   readonly slip: number;
   readonly exempt: readonly (readonly [ipaddr.IPv4 | ipaddr.IPv6, number])[];
+  /** Buckets in the table (rounded up to a power of two); default DEFAULT_RRL_TABLE_SIZE. */
   readonly maxEntries?: number;
 }
 
 export type RateDecision = 'send' | 'slip' | 'drop';
 
-interface Bucket {
-  tokens: number;
-  last: number;
-  limited: number;
-}
+/** Buckets in the table by default (a power of two): 262,144 x 24 bytes = 6 MiB. */
+export const DEFAULT_RRL_TABLE_SIZE = 1 << 18;
 
+/**
+ * The buckets live in a direct-mapped table of typed arrays, indexed by a hash of (client prefix,
+ * response) and checked against a 32-bit tag of the same: no allocation per reply and a fixed
+ * memory bound. Two keys that meet in one slot take turns and start from a full bucket (failing
+ * open, as a table that overflows must).
+ */
 export class ResponseRateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
-  /** Exemption per address string (a flood comes from few addresses; bounded like the buckets). */
+  private readonly mask: number;
+  private readonly tags: Int32Array;
+  private readonly tokens: Float64Array;
+  private readonly last: Float64Array;
+  private readonly limitedCount: Uint32Array;
+  /** Exemption per address string (a flood comes from few addresses); emptied when full. */
   private readonly exemptCache = new Map<string, boolean>();
-  private readonly maxEntries: number;
-  private lastSweep = 0;
+  /** IPv6 /56 keys per address string (parsing IPv6 text allocates); emptied when full. */
+  private readonly v6Keys = new Map<string, number>();
   readonly counters = { limited: 0, slipped: 0, dropped: 0 };
 
   constructor(private readonly opts: RateLimitOptions) {
-    this.maxEntries = opts.maxEntries ?? 200_000;
+    let size = 1;
+    while (size < (opts.maxEntries ?? DEFAULT_RRL_TABLE_SIZE)) size <<= 1;
+    this.mask = size - 1;
+    this.tags = new Int32Array(size);
+    this.tokens = new Float64Array(size);
+    this.last = new Float64Array(size);
+    this.limitedCount = new Uint32Array(size);
   }
 
   get enabled(): boolean {
@@ -50,35 +64,77 @@ export class ResponseRateLimiter {
   check(address: string, family: 4 | 6, reply: Buffer, now = performance.now()): RateDecision {
     if (!this.enabled || reply.length < 12) return 'send';
     if (this.opts.exempt.length > 0 && this.isExempt(address)) return 'send';
-    const prefix = clientPrefix(address, family);
-    if (prefix === null) return 'send';
-    const rcode = reply[3] & 0x0f;
+    const prefix = this.prefixKey(address, family);
+    if (prefix < 0) return 'send';
     // NODATA is an answer; NXDOMAIN, REFUSED, FORMERR and SERVFAIL share the prefix's error bucket.
-    const error = rcode !== 0;
-    const key = error ? `${prefix}|e` : `${prefix}|${responseHash(reply)}`;
+    const error = (reply[3] & 0x0f) !== 0;
     const rate = error ? this.opts.errorsPerSecond : this.opts.responsesPerSecond;
-    if (now - this.lastSweep > 5000) this.sweep(now);
-    let b = this.buckets.get(key);
-    if (!b) {
-      if (this.buckets.size >= this.maxEntries) this.buckets.clear();
-      b = { tokens: rate, last: now, limited: 0 };
-      this.buckets.set(key, b);
+    const h = mix(prefix, error ? 0x45525221 : responseHash(reply));
+    const slot = h & this.mask;
+    const tag = mix(h, 0x2545f491) | 1; // never 0: 0 marks an empty slot
+    let tokens: number;
+    if (this.tags[slot] !== tag) {
+      this.tags[slot] = tag;
+      this.limitedCount[slot] = 0;
+      tokens = rate;
     } else {
-      b.tokens = Math.min(rate, b.tokens + ((now - b.last) / 1000) * rate);
-      b.last = now;
+      tokens = Math.min(rate, this.tokens[slot] + ((now - this.last[slot]) / 1000) * rate);
     }
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
+    this.last[slot] = now;
+    if (tokens >= 1) {
+      this.tokens[slot] = tokens - 1;
       return 'send';
     }
+    this.tokens[slot] = tokens;
     this.counters.limited++;
-    b.limited++;
-    if (this.opts.slip > 0 && b.limited % this.opts.slip === 0) {
+    const limited = ++this.limitedCount[slot];
+    if (this.opts.slip > 0 && limited % this.opts.slip === 0) {
       this.counters.slipped++;
       return 'slip';
     }
     this.counters.dropped++;
     return 'drop';
+  }
+
+  /**
+   * A non-negative 31-bit number per client /24 (IPv4, read from the text without allocating) or
+   * /56 (IPv6); -1 when the address cannot be read.
+   */
+  private prefixKey(address: string, family: 4 | 6): number {
+    let start = 0;
+    if (family === 6) {
+      if (!address.startsWith('::ffff:') || address.indexOf('.') < 0) return this.v6Key(address);
+      start = 7;
+    }
+    let value = 0;
+    let octet = 0;
+    let dots = 0;
+    for (let i = start; i < address.length; i++) {
+      const c = address.charCodeAt(i);
+      if (c === 0x2e) {
+        value = (value << 8) | octet;
+        if (++dots === 3) return value;
+        octet = 0;
+      } else if (c >= 0x30 && c <= 0x39) {
+        octet = octet * 10 + (c - 0x30);
+        if (octet > 255) return -1;
+      } else return -1;
+    }
+    return -1;
+  }
+
+  private v6Key(address: string): number {
+    const known = this.v6Keys.get(address);
+    if (known !== undefined) return known;
+    const prefix = clientPrefix(address, 6);
+    let key = -1;
+    if (prefix !== null) {
+      // 2^24 and up: IPv4 keys are below 2^24.
+      key = ((mix(parseInt(prefix.slice(0, 7), 16), parseInt(prefix.slice(7), 16)) >>> 1) | 0x1000000) >>> 0;
+    }
+    if (this.v6Keys.size >= 10_000) this.v6Keys.clear();
+    this.v6Keys.set(address, key);
+    return key;
   }
 
   private isExempt(address: string): boolean {
@@ -95,11 +151,17 @@ export class ResponseRateLimiter {
     this.exemptCache.set(address, exempt);
     return exempt;
   }
+}
 
-  private sweep(now: number): void {
-    this.lastSweep = now;
-    for (const [k, b] of this.buckets) if (now - b.last > 10_000) this.buckets.delete(k);
-  }
+/** Two 32-bit values into one well-spread 32-bit value (murmur3's finaliser over a combination). */
+function mix(a: number, b: number): number {
+  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 /** "a.b.c" for IPv4 (the /24), the first 56 bits in hex for IPv6; null when unparseable. */
