@@ -1,4 +1,5 @@
 import * as ipaddr from 'ipaddr.js';
+import { fmix32 } from '../routing/rendezvous';
 
 /**
  * Response rate limiting for UDP (as BIND, Knot and NSD do it): a token bucket per client prefix
@@ -155,13 +156,7 @@ export class ResponseRateLimiter {
 
 /** Two 32-bit values into one well-spread 32-bit value (murmur3's finaliser over a combination). */
 function mix(a: number, b: number): number {
-  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b);
 }
 
 /** "a.b.c" for IPv4 (the /24), the first 56 bits in hex for IPv6; null when unparseable. */

@@ -132,7 +132,7 @@ function fnv1a32(state: number, text: string): number {
 }
 
 /** MurmurHash3's 32-bit finaliser: full avalanche over FNV's weak low bits. */
-function fmix32(value: number): number {
+export function fmix32(value: number): number {
   let h = value;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
