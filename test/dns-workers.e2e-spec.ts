@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import * as dgram from 'node:dgram';
 import * as path from 'node:path';
 import { createTestDatabase, startTestApp, SHARED, TestApp, TestDatabase } from './support/test-app';
 import { addresses, query, waitFor } from './support/dns-client';
@@ -93,5 +94,22 @@ describe('DNS_WORKERS: UDP answered by worker processes', () => {
     await app.stop();
     await waitFor('no worker left', async () => workerPids().length === 0, 10000, 100);
     app = null as never;
+  });
+});
+
+describe('DNS_WORKERS start-up errors', () => {
+  it('refuses to start, naming the cause, when the UDP port is taken, and leaves no worker behind', async () => {
+    const squatter = dgram.createSocket('udp4');
+    const port = await new Promise<number>((resolve) => squatter.bind(0, '127.0.0.1', () => resolve(squatter.address().port)));
+    const db = await createTestDatabase();
+    try {
+      await expect(startTestApp(db, { GEOIP_DB: MAXMIND_TEST_DB, DNS_WORKERS: '1', DNS_PORT: String(port) })).rejects.toThrow(
+        new RegExp(`cannot bind UDP 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`),
+      );
+      await waitFor('no worker left', async () => workerPids().length === 0, 10000, 100);
+    } finally {
+      squatter.close();
+      await db.drop();
+    }
   });
 });

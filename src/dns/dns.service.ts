@@ -96,16 +96,50 @@ export class DnsService implements OnApplicationShutdown {
   async start(host: string, port: number): Promise<number> {
     this.responder.setSnapshot(this.snapshots.current());
     const rrl = this.config.rateLimit;
+    const options = { host, port, logger: this.logger, rateLimit: rrl };
+    // Subscribed before the workers start: a snapshot built meanwhile reaches the pool too.
+    this.unsubscribe = this.snapshots.subscribe((s) => {
+      this.responder.setSnapshot(s);
+      const source = this.snapshots.currentSource();
+      if (this.pool !== null && source !== null && source.version === s.version) this.pool.publish(source);
+    });
+    let server: DnsServer;
+    try {
+      server = this.config.dnsWorkers > 0 ? await this.startWithWorkers(options) : new DnsServer(this.responder, options);
+    } catch (err) {
+      this.unsubscribe();
+      throw err;
+    }
+    this.port = (await server.listen()).port;
+    this.server = server;
+    this.logger.log(
+      rrl.responsesPerSecond > 0
+        ? `UDP response rate limiting: ${rrl.responsesPerSecond} identical answers and ${rrl.errorsPerSecond} errors per second per client /24 or /56, slip ${rrl.slip}` +
+            (rrl.exemptText.length > 0 ? `, exempt ${rrl.exemptText.join(',')}` : '')
+        : 'UDP response rate limiting is off (RRL_RESPONSES_PER_SECOND=0)',
+    );
+    return this.port;
+  }
+
+  /**
+   * TCP first in this process (port 0 picks one), then the workers bind UDP on that port. With
+   * port 0 a port free for TCP may be taken for UDP: then both are let go and another is tried.
+   */
+  private async startWithWorkers(options: ConstructorParameters<typeof DnsServer>[1]): Promise<DnsServer> {
     const workers = this.config.dnsWorkers;
-    let udpPort: number | null = null;
-    if (workers > 0) {
-      const first = this.snapshots.currentSource();
-      if (first === null) throw new Error('DNS workers need a snapshot to start with');
-      const share = (rate: number) => (rate === 0 ? 0 : Math.max(1, Math.round(rate / workers)));
+    const rrl = this.config.rateLimit;
+    const first = this.snapshots.currentSource();
+    if (first === null) throw new Error('DNS workers need a snapshot to start with');
+    const share = (rate: number) => (rate === 0 ? 0 : Math.max(1, Math.round(rate / workers)));
+    const attempts = options.port === 0 ? 5 : 1;
+    let lastError: unknown = null;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const server = new DnsServer(this.responder, { ...options, udp: false });
+      const { port } = await server.listen();
       const pool = new DnsWorkerPool({
         workers,
         start: {
-          host,
+          host: options.host,
           port,
           geoipDb: this.config.geoipDb,
           rateLimit: { responsesPerSecond: share(rrl.responsesPerSecond), errorsPerSecond: share(rrl.errorsPerSecond), slip: rrl.slip, exempt: rrl.exemptText },
@@ -118,38 +152,19 @@ export class DnsService implements OnApplicationShutdown {
           for (const seconds of delta.seconds) m.decisionSeconds.observe({ path: 'dns' }, seconds);
         },
       });
-      udpPort = await pool.start(first);
       this.pool = pool;
+      try {
+        await pool.start(this.snapshots.currentSource() ?? first);
+        this.logger.log(`DNS over UDP answered by ${workers} worker processes sharing port ${port}; TCP in this process`);
+        return server;
+      } catch (err) {
+        lastError = err;
+        this.pool = null;
+        await server.close();
+        if (!/EADDRINUSE/.test((err as Error).message)) break;
+      }
     }
-    this.unsubscribe = this.snapshots.subscribe((s) => {
-      this.responder.setSnapshot(s);
-      const source = this.snapshots.currentSource();
-      if (this.pool !== null && source !== null && source.version === s.version) this.pool.publish(source);
-    });
-    const server = new DnsServer(this.responder, {
-      host,
-      port: udpPort ?? port,
-      logger: this.logger,
-      rateLimit: rrl,
-      udp: udpPort === null,
-    });
-    try {
-      const bound = await server.listen();
-      this.server = server;
-      this.port = bound.port;
-    } catch (err) {
-      await this.pool?.close();
-      this.pool = null;
-      throw err;
-    }
-    if (this.pool !== null) this.logger.log(`DNS over UDP answered by ${workers} worker processes sharing port ${this.port}; TCP in this process`);
-    this.logger.log(
-      rrl.responsesPerSecond > 0
-        ? `UDP response rate limiting: ${rrl.responsesPerSecond} identical answers and ${rrl.errorsPerSecond} errors per second per client /24 or /56, slip ${rrl.slip}` +
-            (rrl.exemptText.length > 0 ? `, exempt ${rrl.exemptText.join(',')}` : '')
-        : 'UDP response rate limiting is off (RRL_RESPONSES_PER_SECOND=0)',
-    );
-    return this.port;
+    throw lastError instanceof Error ? lastError : new Error('dns: cannot start the DNS workers');
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -198,9 +198,9 @@ export class DnsServer {
     const attempts = port === 0 ? PORT_ATTEMPTS : 1;
     let lastError: unknown = null;
     if (this.opts.udp === false) {
-      await this.tcp.listen(host, port);
-      this.boundPort = port;
-      return { port };
+      const tcpPort = await this.tcp.listen(host, port);
+      this.boundPort = tcpPort;
+      return { port: tcpPort };
     }
     for (let attempt = 0; attempt < attempts; attempt++) {
       const udpPort = await this.udp.bind(host, port);
