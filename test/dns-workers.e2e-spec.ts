@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { createTestDatabase, startTestApp, SHARED, TestApp, TestDatabase } from './support/test-app';
 import { addresses, query, waitFor } from './support/dns-client';
@@ -97,11 +98,25 @@ describe('DNS_WORKERS: UDP answered by worker processes', () => {
   });
 });
 
-describe('DNS_WORKERS start-up errors', () => {
-  it('refuses to start, naming the cause, when the UDP port is taken, and leaves no worker behind', async () => {
+/** A UDP socket on a port whose TCP side is free at the time (so the start fails at UDP, not TCP). */
+async function udpTakenTcpFree(): Promise<{ squatter: dgram.Socket; port: number }> {
+  for (;;) {
     const squatter = dgram.createSocket('udp4');
     const port = await new Promise<number>((resolve) => squatter.bind(0, '127.0.0.1', () => resolve(squatter.address().port)));
+    const tcpFree = await new Promise<boolean>((resolve) => {
+      const probe = net.createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (tcpFree) return { squatter, port };
+    squatter.close();
+  }
+}
+
+describe('DNS_WORKERS start-up errors', () => {
+  it('refuses to start, naming the cause, when the UDP port is taken, and leaves no worker behind', async () => {
     const db = await createTestDatabase();
+    const { squatter, port } = await udpTakenTcpFree();
     try {
       await expect(startTestApp(db, { GEOIP_DB: MAXMIND_TEST_DB, DNS_WORKERS: '1', DNS_PORT: String(port) })).rejects.toThrow(
         new RegExp(`cannot bind UDP 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`),
