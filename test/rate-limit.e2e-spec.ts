@@ -1,8 +1,7 @@
 import * as dgram from 'node:dgram';
-import * as net from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import { createTestDatabase, startTestApp, TestApp, TestDatabase } from './support/test-app';
-import { rcodeOf } from './support/dns-client';
+import { rcodeOf, sendTcp } from './support/dns-client';
 
 /**
  * UDP response rate limiting against the real server: a flood from one /24 (127.0.0.2) is limited
@@ -32,27 +31,6 @@ function prober(localAddress: string, port: number): Promise<Prober> {
         close: () => socket.close(),
       }),
     );
-  });
-}
-
-function tcpQueryFrom(localAddress: string, port: number, name: string): Promise<dnsPacket.Packet> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ host: '127.0.0.1', port, localAddress });
-    let acc = Buffer.alloc(0);
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error('no TCP reply within 2 s'));
-    }, 2000);
-    sock.on('connect', () => sock.write(dnsPacket.streamEncode({ type: 'query', id: 7, flags: 0, questions: [{ name, type: 'A', class: 'IN' }] })));
-    sock.on('data', (d) => {
-      acc = Buffer.concat([acc, d]);
-      if (acc.length >= 2 && acc.length >= 2 + acc.readUInt16BE(0)) {
-        clearTimeout(timer);
-        sock.destroy();
-        resolve(dnsPacket.streamDecode(acc));
-      }
-    });
-    sock.on('error', reject);
   });
 }
 
@@ -128,7 +106,8 @@ describe('DNS response rate limiting (UDP, per client /24)', () => {
       expect(other!.answers!.map((a) => a.type)).toContain('CNAME');
 
       // TCP from the flooding /24 is answered: the retry a slipped reply asks for works.
-      const overTcp = await tcpQueryFrom('127.0.0.2', app.dnsPort, 'app.example.com');
+      const question = dnsPacket.encode({ type: 'query', id: 7, flags: 0, questions: [{ name: 'app.example.com', type: 'A', class: 'IN' }] });
+      const overTcp = dnsPacket.decode(await sendTcp(app.dnsPort, question, 2000, { localAddress: '127.0.0.2' }));
       expect(overTcp.answers!.length).toBeGreaterThan(0);
 
       // The bucket refills: after a second the flooding address is answered again.

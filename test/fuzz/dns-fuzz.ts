@@ -45,6 +45,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as dnsPacket from 'dns-packet';
+import { sendTcp, sendUdp } from '../support/dns-client';
 
 // ----------------------------------------------------------------------------------------------
 // Seeded PRNG (sfc32 seeded through splitmix32)
@@ -725,64 +726,12 @@ function encodeProbe(name: string, subnet: string, id: number): Buffer {
   });
 }
 
-function udpOnce(host: string, port: number, buf: Buffer, timeoutMs: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket('udp4');
-    const timer = setTimeout(() => {
-      sock.close();
-      reject(new Error(`no UDP reply within ${timeoutMs} ms`));
-    }, timeoutMs);
-    sock.on('error', (e) => {
-      clearTimeout(timer);
-      sock.close();
-      reject(e);
-    });
-    sock.once('message', (m) => {
-      clearTimeout(timer);
-      sock.close();
-      resolve(m);
-    });
-    sock.send(buf, port, host);
-  });
-}
-
-function tcpOnce(host: string, port: number, buf: Buffer, timeoutMs: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, host);
-    let acc = Buffer.alloc(0);
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`no TCP reply within ${timeoutMs} ms`));
-    }, timeoutMs);
-    sock.on('data', (d) => {
-      acc = Buffer.concat([acc, d]);
-      if (acc.length >= 2 && acc.length >= 2 + acc.readUInt16BE(0)) {
-        clearTimeout(timer);
-        sock.destroy();
-        resolve(acc.subarray(2, 2 + acc.readUInt16BE(0)));
-      }
-    });
-    sock.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    sock.on('close', () => {
-      clearTimeout(timer);
-      reject(new Error('TCP connection closed without a reply'));
-    });
-    const framed = Buffer.alloc(2 + buf.length);
-    framed.writeUInt16BE(buf.length, 0);
-    buf.copy(framed, 2);
-    sock.write(framed);
-  });
-}
-
 /** One normal query; '' when the answer is right, else what was wrong. */
 export async function probeOnce(host: string, port: number, probe: NonNullable<FuzzOptions['probe']>, transport: 'udp' | 'tcp'): Promise<string> {
   const id = (Math.random() * 0xffff) | 0;
   try {
     const q = encodeProbe(probe.name, probe.subnet, id);
-    const raw = transport === 'udp' ? await udpOnce(host, port, q, 2000) : await tcpOnce(host, port, q, 2000);
+    const raw = transport === 'udp' ? await sendUdp(port, q, 2000, { host }) : await sendTcp(port, q, 2000, { host });
     const p = dnsPacket.decode(raw) as dnsPacket.Packet & { rcode?: string };
     const a = (p.answers ?? []).filter((x) => x.type === 'A').map((x) => (x as { data: string }).data);
     if (p.id !== id) return `ID ${p.id}, expected ${id}`;

@@ -34,45 +34,54 @@ export async function query(port: number, name: string, type: string, opts: Quer
   return dnsPacket.decode(raw);
 }
 
-export function sendUdp(port: number, buf: Buffer, timeoutMs = 2000): Promise<Buffer> {
+/** Where a raw exchange goes and comes from: server host (default 127.0.0.1), client address. */
+export interface Endpoint {
+  host?: string;
+  localAddress?: string;
+}
+
+/** One datagram out, the first datagram back. */
+export function sendUdp(port: number, buf: Buffer, timeoutMs = 2000, at: Endpoint = {}): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket('udp4');
-    const timer = setTimeout(() => {
-      sock.close();
-      reject(new Error(`no UDP reply within ${timeoutMs} ms`));
-    }, timeoutMs);
-    sock.once('message', (msg) => {
+    const finish = (err: Error | null, msg?: Buffer) => {
       clearTimeout(timer);
       sock.close();
-      resolve(msg);
-    });
-    sock.send(buf, port, '127.0.0.1');
+      if (err) reject(err);
+      else resolve(msg!);
+    };
+    const timer = setTimeout(() => finish(new Error(`no UDP reply within ${timeoutMs} ms`)), timeoutMs);
+    sock.on('error', (e) => finish(e));
+    sock.once('message', (msg) => finish(null, msg));
+    sock.bind({ address: at.localAddress ?? '0.0.0.0', port: 0 }, () => sock.send(buf, port, at.host ?? '127.0.0.1'));
   });
 }
 
-export function sendTcp(port: number, buf: Buffer, timeoutMs = 2000): Promise<Buffer> {
+/** One length-framed message over a new TCP connection, the first framed reply back. */
+export function sendTcp(port: number, buf: Buffer, timeoutMs = 2000, at: Endpoint = {}): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1');
-    const timer = setTimeout(() => {
+    const sock = net.connect({ port, host: at.host ?? '127.0.0.1', localAddress: at.localAddress });
+    let settled = false;
+    const finish = (err: Error | null, msg?: Buffer) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
       sock.destroy();
-      reject(new Error(`no TCP reply within ${timeoutMs} ms`));
-    }, timeoutMs);
+      if (err) reject(err);
+      else resolve(msg!);
+    };
+    const timer = setTimeout(() => finish(new Error(`no TCP reply within ${timeoutMs} ms`)), timeoutMs);
     let acc = Buffer.alloc(0);
     sock.on('data', (d) => {
       acc = Buffer.concat([acc, d]);
-      if (acc.length >= 2 && acc.length >= 2 + acc.readUInt16BE(0)) {
-        clearTimeout(timer);
-        sock.destroy();
-        resolve(acc.subarray(2, 2 + acc.readUInt16BE(0)));
-      }
+      if (acc.length >= 2 && acc.length >= 2 + acc.readUInt16BE(0)) finish(null, acc.subarray(2, 2 + acc.readUInt16BE(0)));
     });
-    sock.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    const len = Buffer.alloc(2);
-    len.writeUInt16BE(buf.length);
-    sock.write(Buffer.concat([len, buf]));
+    sock.on('error', (e) => finish(e));
+    sock.on('close', () => finish(new Error('TCP connection closed without a reply')));
+    const framed = Buffer.alloc(2 + buf.length);
+    framed.writeUInt16BE(buf.length, 0);
+    buf.copy(framed, 2);
+    sock.write(framed);
   });
 }
 
