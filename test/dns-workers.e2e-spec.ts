@@ -1,6 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
+import { DnsService } from '../src/dns/dns.service';
+import { DnsWorkerPool } from '../src/dns/workers/worker-pool';
+import { SnapshotStore } from '../src/snapshot/snapshot.store';
 import * as path from 'node:path';
 import { createTestDatabase, startTestApp, SHARED, TestApp, TestDatabase } from './support/test-app';
 import { addresses, query, waitFor } from './support/dns-client';
@@ -78,6 +82,25 @@ describe('DNS_WORKERS: UDP answered by worker processes', () => {
       const ready = await app.http.get('/readyz');
       return /2 of 2 UDP workers answering/.test(ready.body.checks.find((c: { name: string }) => c.name === 'dns').detail);
     }, 10000, 100);
+  });
+
+  it('keeps serving when a snapshot is published to a worker that died but is not yet reaped', async () => {
+    const dns = app.running.app.get(DnsService) as unknown as { pool: DnsWorkerPool };
+    const [victim] = workerPids();
+    process.kill(victim, 'SIGKILL');
+    // Wait without yielding to the event loop (so the exit is not processed) until the worker is a zombie.
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && !/^State:\s+Z/m.test(readFileSync(`/proc/${victim}/status`, 'utf8'))) {
+      /* spin */
+    }
+    // The IPC write to the dead worker fails (EPIPE): that must not become an unhandled error.
+    dns.pool.publish(app.running.app.get(SnapshotStore).currentSource()!);
+    await waitFor('a new worker', async () => {
+      const pids = workerPids();
+      return pids.length === 2 && !pids.includes(victim);
+    }, 10000, 100);
+    const p = await query(app.dnsPort, 'app.example.com', 'A', { subnet: '81.2.69.160/27' });
+    expect(addresses(p)).toEqual(['198.51.100.10']);
   });
 
   it('adds the counters of every process into /metrics', async () => {

@@ -106,8 +106,20 @@ export class DnsWorkerPool {
   publish(snapshot: { version: number; builtAt: string; input: SnapshotInput }): void {
     this.snapshot = { type: 'snapshot', ...snapshot };
     for (const m of this.members.values()) {
-      if (m.worker.isConnected()) m.worker.send(this.snapshot);
+      this.sendTo(m.worker, this.snapshot);
     }
+  }
+
+  /**
+   * A send to a worker that has just died fails with EPIPE before its 'exit' arrives: the error
+   * goes to the callback (logged), never to an unhandled 'error' event in the main process. The
+   * replacement worker gets the current snapshot when it comes online.
+   */
+  private sendTo(worker: Worker, message: object): void {
+    if (!worker.isConnected()) return;
+    worker.send(message, (err: Error | null) => {
+      if (err && !this.closing) this.opts.log('warn', `dns worker ${worker.process.pid}: message not delivered (${err.message})`);
+    });
   }
 
   /** Summed counters of every worker, living and exited; null before the first report. */
@@ -132,7 +144,7 @@ export class DnsWorkerPool {
             clearTimeout(timer);
             resolve();
           });
-          if (m.worker.isConnected()) m.worker.send({ type: 'stop' });
+          if (m.worker.isConnected()) this.sendTo(m.worker, { type: 'stop' });
           else m.worker.process.kill('SIGTERM');
         }),
     );
@@ -147,8 +159,12 @@ export class DnsWorkerPool {
     return new Promise<number>((resolve, reject) => {
       let settled = false;
       worker.on('online', () => {
-        worker.send({ type: 'start', ...this.opts.start });
-        if (this.snapshot) worker.send(this.snapshot);
+        this.sendTo(worker, { type: 'start', ...this.opts.start });
+        if (this.snapshot) this.sendTo(worker, this.snapshot);
+      });
+      // Errors of the IPC channel (a worker dying mid-send); its 'exit' handles the rest.
+      worker.on('error', (err) => {
+        if (!this.closing) this.opts.log('warn', `dns worker ${worker.process.pid}: ${err.message}`);
       });
       worker.on('message', (m: FromWorker) => {
         switch (m.type) {
