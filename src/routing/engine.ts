@@ -30,7 +30,9 @@ import type { PolicyRanking, RoutingPolicy } from './policy';
 import { proximityPolicy } from './proximity.policy';
 import { clientHashKey } from './rendezvous';
 import { replicationView, type ReplicationView } from './replication';
+import { regionFlags, refusalDetail, select, Selection, type SelectionInput } from './select';
 import { planFor, type ServicePlan } from './service-plan';
+import { REGION_DRAINED, REGION_UNHEALTHY } from './types';
 import type {
   Candidate,
   ClientInfo,
@@ -81,79 +83,42 @@ export function decide(snapshot: RoutingSnapshot, query: RouteQuery): Decision |
   const skipStale = repl !== null && repl.activePassive && !write && repl.staleCount > 0;
   const filter: Filter = { residencyApplies, primaryOnly, primaryIndex, skipStale, stale: repl?.stale ?? null };
 
-  // Steps 2 and 3, residency then health: count what each filter leaves.
+  // Steps 2 to 4, residency, health and the pick: select.ts, shared with the table path.
   const family: Family = query.qtype === 'AAAA' ? 'ipv6' : query.qtype === 'HTTP' ? 'http' : 'ipv4';
-  let allowedCount = 0;
-  let residencyEligibleCount = 0; // allowed and not drained
-  let eligibleCount = 0; // allowed, not drained, and a writer when writing
-  let routableCount = 0; // eligible, not unhealthy, and not a stale replica when reading
-  for (let i = 0; i < n; i++) {
-    if (residencyApplies && !plan.isEu[i]) continue;
-    allowedCount++;
-    const region = regions[i];
-    if (region.drained) continue;
-    residencyEligibleCount++;
-    if (primaryOnly && i !== primaryIndex) continue;
-    eligibleCount++;
-    if (region.health !== 'unhealthy' && !(skipStale && filter.stale![i])) routableCount++;
-  }
-
+  const input: SelectionInput = {
+    plan,
+    order,
+    orderLength: order.length,
+    state: snapshot.state,
+    residencyApplies,
+    primaryOnly,
+    primaryIndex,
+    skipStale,
+    stale: filter.stale,
+    hasAddress: hasAddressOf(plan, family),
+  };
+  const selection = select(input, new Selection());
   const scope = ecsScope(plan, client, primaryOnly);
   const insideEu = residencyApplies ? ' inside the EU' : '';
-  const refuse = (reason: Reason, detail: string): Decision =>
-    decision('refused', service, [], [], scope, reason, detail, buildCandidates(plan, ranking, distancesKm, filter, repl, family, null));
-
-  if (primaryOnly && residencyApplies && primaryIndex >= 0 && !plan.isEu[primaryIndex]) {
-    const primary = regions[primaryIndex];
-    const detail = `service ${service.fqdn} is GDPR-resident and its primary ${primary.name} is in jurisdiction ${primary.jurisdiction}, outside the EU; writes from EU clients are refused`;
-    return refuse('residency-primary-outside-eu', detail);
+  if (selection.refusal !== null) {
+    const candidates = buildCandidates(plan, snapshot, ranking, distancesKm, filter, repl, family, null);
+    return decision('refused', service, [], [], scope, selection.refusal, refusalDetail(selection.refusal, input, selection), candidates);
   }
-  if (residencyApplies && residencyEligibleCount === 0) {
-    const detail = plan.hasEuRegion
-      ? `service ${service.fqdn} is GDPR-resident and every region it has in the EU jurisdiction is drained; EU clients cannot be served`
-      : `service ${service.fqdn} is GDPR-resident and has no region in the EU jurisdiction; EU clients cannot be served`;
-    return refuse('residency-no-eligible-region', detail);
-  }
-  let mode: PickMode = 'routable';
-  if (routableCount === 0) {
-    if (eligibleCount === 0) {
-      let detail: string;
-      if (n === 0) detail = `service ${service.fqdn} has no regions`;
-      else if (primaryOnly) {
-        const primary = primaryIndex >= 0 ? `its primary ${regions[primaryIndex].name} is drained` : 'its primary is not in the snapshot';
-        detail = `writes to service ${service.fqdn} go to the primary only and ${primary}; drained regions are never answered`;
-      } else detail = `every region of service ${service.fqdn} is drained; drained regions are never answered`;
-      return refuse('all-unhealthy-fail-closed', detail);
-    }
-    if (service.whenAllUnhealthy === 'fail-closed') {
-      const detail = `no routable region${insideEu} for service ${service.fqdn} and it fails closed (whenAllUnhealthy=fail-closed)`;
-      return refuse('all-unhealthy-fail-closed', detail);
-    }
-    mode = 'fail-open';
-  }
-
-  // Step 4, pick: the first answerCount usable regions in policy order with an endpoint of the family.
+  const mode: PickMode = selection.failOpen ? 'fail-open' : 'routable';
   const chosen = new Array<boolean>(n).fill(false);
   const chosenNames: string[] = [];
   const addresses: string[] = [];
-  let firstChosenRank = -1;
-  let lastChosenRank = -1;
-  for (let k = 0; k < order.length && chosenNames.length < service.answerCount; k++) {
-    const i = order[k];
-    const region = regions[i];
-    if (residencyApplies && !plan.isEu[i]) continue;
-    if (primaryOnly && i !== primaryIndex) continue;
-    if (region.drained || (mode === 'routable' && (region.health === 'unhealthy' || (skipStale && filter.stale![i])))) continue;
-    const endpoints = endpointsOf(region, family);
-    if (endpoints.length === 0) continue;
-    chosen[i] = true;
+  for (let c = 0; c < selection.count; c++) {
+    const region = regions[selection.chosen[c]];
+    chosen[selection.chosen[c]] = true;
     chosenNames.push(region.name);
-    for (const address of endpoints) if (!addresses.includes(address)) addresses.push(address);
-    if (firstChosenRank < 0) firstChosenRank = k;
-    lastChosenRank = k;
+    for (const address of endpointsOf(region, family)) if (!addresses.includes(address)) addresses.push(address);
   }
+  const firstChosenRank = selection.firstRank;
+  const lastChosenRank = selection.lastRank;
+  const allowedCount = selection.allowedCount;
   const servedByEntry = firstChosenRank >= 0 && lastChosenRank < ranking.matchedEntryLength;
-  const candidates = buildCandidates(plan, ranking, distancesKm, filter, repl, family, { chosen, mode, servedByEntry });
+  const candidates = buildCandidates(plan, snapshot, ranking, distancesKm, filter, repl, family, { chosen, mode, servedByEntry });
 
   let reason: Reason;
   let detail: string;
@@ -261,13 +226,38 @@ interface PickResult {
   readonly servedByEntry: boolean;
 }
 
+/** What an exclusion rule sees about one candidate. */
+interface CandidateFacts {
+  readonly index: number;
+  readonly rank: number;
+  readonly flags: number;
+  readonly allowed: boolean;
+  readonly filter: Filter;
+  readonly failingOpen: boolean;
+  readonly hasAddress: boolean;
+  readonly pick: PickResult | null;
+  readonly matchedEntryLength: number;
+}
+
 /**
- * Candidates in policy order. excludedBecause (unchosen regions only) is the first that applies
- * of: drained, residency, unhealthy (not when failing open), no-address, not-in-geolocation-entry
- * (outside every matched entry while the entries served the whole answer).
+ * Why an unchosen candidate was not answered: the first rule that holds, in this order. The
+ * list is the documentation (types.ts ExclusionReason says the same); select.ts applies the
+ * same rules to choose.
  */
+const EXCLUSION_RULES: readonly (readonly [ExclusionReason, (c: CandidateFacts) => boolean])[] = [
+  ['drained', (c) => (c.flags & REGION_DRAINED) !== 0],
+  ['residency', (c) => !c.allowed],
+  ['not-primary', (c) => c.filter.primaryOnly && c.index !== c.filter.primaryIndex],
+  ['unhealthy', (c) => (c.flags & REGION_UNHEALTHY) !== 0 && !c.failingOpen],
+  ['replica-stale', (c) => c.filter.skipStale && c.filter.stale![c.index] && !c.failingOpen],
+  ['no-address', (c) => !c.hasAddress],
+  ['not-in-geolocation-entry', (c) => c.pick !== null && c.pick.servedByEntry && c.rank >= c.matchedEntryLength],
+];
+
+/** Candidates in policy order, each unchosen one with the first EXCLUSION_RULES entry that holds. */
 function buildCandidates(
   plan: ServicePlan,
+  snapshot: RoutingSnapshot,
   ranking: PolicyRanking,
   distancesKm: readonly number[] | null,
   filter: Filter,
@@ -278,22 +268,24 @@ function buildCandidates(
   const { order, matchedEntryLength } = ranking;
   const candidates = new Array<Candidate>(order.length);
   const failingOpen = pick?.mode === 'fail-open';
+  const hasAddress = hasAddressOf(plan, family);
   for (let k = 0; k < order.length; k++) {
     const i = order[k];
     const region = plan.regions[i];
-    const healthy = !region.drained && region.health !== 'unhealthy';
+    const flags = regionFlags(plan, snapshot.state, i);
+    const healthy = flags === 0;
     const allowed = !filter.residencyApplies || plan.isEu[i];
     const distanceKm = distancesKm === null ? null : distancesKm[i];
     const chosen = pick !== null && pick.chosen[i];
     let excludedBecause: ExclusionReason | undefined;
     if (!chosen) {
-      if (region.drained) excludedBecause = 'drained';
-      else if (!allowed) excludedBecause = 'residency';
-      else if (filter.primaryOnly && i !== filter.primaryIndex) excludedBecause = 'not-primary';
-      else if (!healthy && !failingOpen) excludedBecause = 'unhealthy';
-      else if (filter.skipStale && filter.stale![i] && !failingOpen) excludedBecause = 'replica-stale';
-      else if (endpointsOf(region, family).length === 0) excludedBecause = 'no-address';
-      else if (pick !== null && pick.servedByEntry && k >= matchedEntryLength) excludedBecause = 'not-in-geolocation-entry';
+      const facts: CandidateFacts = { index: i, rank: k, flags, allowed, filter, failingOpen, hasAddress: hasAddress[i], pick, matchedEntryLength };
+      for (const [reason, holds] of EXCLUSION_RULES) {
+        if (holds(facts)) {
+          excludedBecause = reason;
+          break;
+        }
+      }
     }
     if (repl !== null) {
       const role = repl.roles[i];
@@ -381,6 +373,11 @@ function ecsScope(plan: ServicePlan, client: ClientInfo, primaryOnly: boolean): 
 /** What an answer is made of: A -> IPv4 endpoints, AAAA -> IPv6 endpoints, HTTP -> the base URL (redirects). */
 type Family = 'ipv4' | 'ipv6' | 'http';
 const NO_ENDPOINTS: readonly string[] = Object.freeze([]);
+
+/** Per position of the plan: has an endpoint of the family. */
+function hasAddressOf(plan: ServicePlan, family: Family): readonly boolean[] {
+  return family === 'ipv4' ? plan.hasIpv4 : family === 'ipv6' ? plan.hasIpv6 : plan.hasHttp;
+}
 
 function endpointsOf(region: RegionSnap, family: Family): readonly string[] {
   if (family === 'http') return region.baseUrl === null ? NO_ENDPOINTS : [region.baseUrl];

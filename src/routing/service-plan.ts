@@ -25,12 +25,24 @@ export interface ServicePlan {
   readonly byContinent: ReadonlyMap<string, readonly number[]>;
   /** The "*" entry as positions in `regions`, or null. */
   readonly byDefault: readonly number[] | null;
+  /** regionIds[i]: the snapshot id of regions[i] (index of RegionState.flags), -1 when unknown. */
+  readonly regionIds: Int32Array;
+  /** positionOf[id]: the position in `regions` of region id `id`, -1 when the service does not use it. */
+  readonly positionOf: Int16Array;
+  /** Whether regions[i] has an endpoint of each answer family. */
+  readonly hasIpv4: readonly boolean[];
+  readonly hasIpv6: readonly boolean[];
+  readonly hasHttp: readonly boolean[];
 }
 
 const registeredPlans = new WeakMap<RoutingSnapshot, ReadonlyMap<string, ServicePlan>>();
 
 /** Resolves one service against a region table. Pure; tolerant of dangling names (skips them). */
-export function planService(service: ServiceSnap, regionTable: ReadonlyMap<string, RegionSnap>): ServicePlan {
+export function planService(
+  service: ServiceSnap,
+  regionTable: ReadonlyMap<string, RegionSnap>,
+  regionIds?: ReadonlyMap<string, number>,
+): ServicePlan {
   const regions: RegionSnap[] = [];
   const positionByName = new Map<string, number>();
   for (const name of service.regions) {
@@ -56,9 +68,22 @@ export function planService(service: ServiceSnap, regionTable: ReadonlyMap<strin
       byContinent.set(key.slice(CONTINENT_KEY_PREFIX.length).toUpperCase(), positions);
     } else byCountry.set(key.toUpperCase(), positions);
   }
+  const ids = new Int32Array(regions.length);
+  let maxId = -1;
+  for (let i = 0; i < regions.length; i++) {
+    ids[i] = regionIds?.get(regions[i].name) ?? -1;
+    if (ids[i] > maxId) maxId = ids[i];
+  }
+  const positionOf = new Int16Array(Math.max(regionIds?.size ?? 0, maxId + 1)).fill(-1);
+  for (let i = 0; i < regions.length; i++) if (ids[i] >= 0) positionOf[ids[i]] = i;
   return Object.freeze({
     service,
     regions: Object.freeze(regions),
+    regionIds: ids,
+    positionOf,
+    hasIpv4: Object.freeze(regions.map((r) => r.ipv4.length > 0)),
+    hasIpv6: Object.freeze(regions.map((r) => r.ipv6.length > 0)),
+    hasHttp: Object.freeze(regions.map((r) => r.baseUrl !== null)),
     isEu: Object.freeze(isEu),
     hasEuRegion: isEu.includes(true),
     hasNonEuRegion: isEu.includes(false),
@@ -66,6 +91,11 @@ export function planService(service: ServiceSnap, regionTable: ReadonlyMap<strin
     byContinent,
     byDefault,
   });
+}
+
+/** The plans attached to a snapshot by buildSnapshot (undefined for hand-made snapshots). */
+export function registeredPlansOf(snapshot: RoutingSnapshot): ReadonlyMap<string, ServicePlan> | undefined {
+  return registeredPlans.get(snapshot);
 }
 
 /** Attaches the plans of an immutable snapshot (called by buildSnapshot, once). */
@@ -76,5 +106,5 @@ export function registerPlans(snapshot: RoutingSnapshot, plans: ReadonlyMap<stri
 /** The plan of `service` in `snapshot`: precomputed when the snapshot came from buildSnapshot. */
 export function planFor(snapshot: RoutingSnapshot, service: ServiceSnap): ServicePlan {
   const plan = registeredPlans.get(snapshot)?.get(service.fqdn);
-  return plan !== undefined && plan.service === service ? plan : planService(service, snapshot.regions);
+  return plan !== undefined && plan.service === service ? plan : planService(service, snapshot.regions, snapshot.regionIds);
 }

@@ -160,6 +160,29 @@ export interface RoutingSnapshot {
   readonly zones: ReadonlyMap<string, ZoneSnap>;
   readonly regions: ReadonlyMap<string, RegionSnap>;
   readonly services: ReadonlyMap<string, ServiceSnap>;
+  /**
+   * What changes often, apart from the tables (set by buildSnapshot; absent on hand-made
+   * snapshots, whose RegionSnap fields are read instead). Region ids index it.
+   */
+  readonly state?: RegionState;
+  /** Every region's id (its position in `regions`), fixed for the snapshot's lifetime. */
+  readonly regionIds?: ReadonlyMap<string, number>;
+}
+
+/** Region flags in RegionState.flags. */
+export const REGION_DRAINED = 1;
+export const REGION_UNHEALTHY = 2;
+
+/**
+ * The small array the hot path reads for health and drain: one byte per region id. A health
+ * change or a drain makes a new RegionState (and a new snapshot object sharing every table);
+ * nothing else is rebuilt.
+ */
+export interface RegionState {
+  /** flags[id]: REGION_DRAINED | REGION_UNHEALTHY. */
+  readonly flags: Uint8Array;
+  /** Increases with every change of any flag (answers cached by state compare it). */
+  readonly version: number;
 }
 
 export interface RouteQuery {
