@@ -23,7 +23,8 @@ import {
   replicaStaleness,
   roleOf,
 } from './replication';
-import { CONTINENT_KEY_PREFIX, DEFAULT_GEOLOCATION_KEY, planService, registerPlans, type ServicePlan } from './service-plan';
+import { CONTINENT_KEY_PREFIX, DEFAULT_GEOLOCATION_KEY, planService, registerPlans, registeredPlansOf, type ServicePlan } from './service-plan';
+import { REGION_DRAINED, REGION_UNHEALTHY } from './types';
 import type {
   ConflictResolution,
   HealthStatus,
@@ -31,6 +32,7 @@ import type {
   PromotionMode,
   RecordType,
   RegionSnap,
+  RegionState,
   ReplicaSnap,
   ReplicationMode,
   ReplicationSnap,
@@ -193,38 +195,80 @@ function frozenCopy<T>(items: readonly T[] | null | undefined): readonly T[] {
   return Object.freeze(items ? [...items] : []);
 }
 
+/** What a snapshot keeps of its own build so that the next build can reuse its unchanged parts. */
+interface BuildMemo {
+  /** Input text of each zone, by zone name. */
+  readonly zoneKeys: ReadonlyMap<string, string>;
+  /** Input text of each service (not replicated: replicated ones depend on the time), by fqdn. */
+  readonly serviceKeys: ReadonlyMap<string, string>;
+  /** Every region's static fields (all but health, healthReason, drained), in order. */
+  readonly geometryKey: string;
+}
+
+const memos = new WeakMap<RoutingSnapshot, BuildMemo>();
+
 /**
  * Validates `input` and returns it as a deep-frozen snapshot, or throws SnapshotValidationError
  * naming every problem. `version` should increase with every swap.
+ *
+ * With `previous` (the snapshot in service), what did not change is reused: zone and service
+ * objects whose input is the same, and every plan when no region's static fields changed. A
+ * change of health or drain then costs a new RegionState, and a change to one service the
+ * validation of the input plus that one service's plan; consumers (the DNS view) see the same
+ * objects and keep what they built from them.
  */
-export function buildSnapshot(input: SnapshotInput, version: number, builtAt: Date = new Date()): RoutingSnapshot {
+export function buildSnapshot(input: SnapshotInput, version: number, builtAt: Date = new Date(), previous?: RoutingSnapshot): RoutingSnapshot {
   const problems: string[] = [];
   if (!Number.isSafeInteger(version) || version < 0) problems.push(`version ${version} must be a non-negative integer`);
+  const memo = previous === undefined ? undefined : memos.get(previous);
 
   const zones = new Map<string, ZoneSnap>();
+  const zoneKeys = new Map<string, string>();
   for (const zoneInput of input.zones ?? []) {
     const zone = buildZone(zoneInput, problems);
     if (zone === null) continue;
     if (zones.has(zone.name)) problems.push(`zone ${zone.name} is defined more than once`);
-    else zones.set(zone.name, zone);
+    else {
+      const key = JSON.stringify(zoneInput);
+      const old = memo?.zoneKeys.get(zone.name) === key ? previous!.zones.get(zone.name) : undefined;
+      zones.set(zone.name, old ?? zone);
+      zoneKeys.set(zone.name, key);
+    }
   }
 
   const regions = new Map<string, RegionSnap>();
+  const geometry: string[] = [];
   for (const regionInput of input.regions ?? []) {
     const region = buildRegion(regionInput, problems);
     if (region === null) continue;
     if (regions.has(region.name)) problems.push(`region ${region.name} is defined more than once`);
-    else regions.set(region.name, region);
+    else {
+      regions.set(region.name, region);
+      geometry.push(JSON.stringify([region.name, region.countryCode, region.latitude, region.longitude, region.ipv4, region.ipv6, region.baseUrl, region.weight]));
+    }
   }
+  const geometryKey = geometry.join('\n');
+  const sameGeometry = memo !== undefined && memo.geometryKey === geometryKey;
 
+  // A service without an explicit zone belongs to the longest zone containing it: reuse needs the same zones.
+  const sameZoneNames = previous !== undefined && previous.zones.size === zones.size && [...zones.keys()].every((z) => previous.zones.has(z));
   const services = new Map<string, ServiceSnap>();
+  const serviceKeys = new Map<string, string>();
   const now = builtAt.getTime();
   for (const serviceInput of input.services ?? []) {
     if (serviceInput?.writeOf !== undefined) continue; // derived below from its service
-    const service = buildService(serviceInput, zones, regions, problems, now);
+    const replicated = serviceInput?.replication !== null && serviceInput?.replication !== undefined;
+    const key = replicated ? null : JSON.stringify(serviceInput);
+    const fqdn = typeof serviceInput?.fqdn === 'string' ? normalizeDnsName(serviceInput.fqdn) : '';
+    const old = key !== null && sameZoneNames && memo?.serviceKeys.get(fqdn) === key ? previous!.services.get(fqdn) : undefined;
+    // A reused service was valid against the same zones and regions; its zone must still exist.
+    const service = old !== undefined && zones.has(old.zone) && old.regions.every((r) => regions.has(r)) ? old : buildService(serviceInput, zones, regions, problems, now);
     if (service === null) continue;
     if (services.has(service.fqdn)) problems.push(`service ${service.fqdn} is defined more than once`);
-    else services.set(service.fqdn, service);
+    else {
+      services.set(service.fqdn, service);
+      if (key !== null) serviceKeys.set(service.fqdn, key);
+    }
   }
   // Write names: service-like entries (answered by the DNS server like any service name) whose
   // decisions are writes to the service they name in writeOf.
@@ -246,17 +290,75 @@ export function buildSnapshot(input: SnapshotInput, version: number, builtAt: Da
 
   if (problems.length > 0) throw new SnapshotValidationError(problems);
 
+  const regionIds = new Map<string, number>();
+  for (const name of regions.keys()) regionIds.set(name, regionIds.size);
   const snapshot: RoutingSnapshot = Object.freeze({
     version,
     builtAt: builtAt.toISOString(),
     zones: new ImmutableMap(zones),
     regions: new ImmutableMap(regions),
     services: new ImmutableMap(services),
+    state: regionState([...regions.values()], previous?.state),
+    regionIds: new ImmutableMap(regionIds),
   });
+  const previousPlans = sameGeometry ? registeredPlansOf(previous!) : undefined;
   const plans = new Map<string, ServicePlan>();
-  for (const service of services.values()) plans.set(service.fqdn, planService(service, snapshot.regions));
+  for (const service of services.values()) {
+    const old = previousPlans?.get(service.fqdn);
+    plans.set(service.fqdn, old !== undefined && old.service === service ? old : planService(service, snapshot.regions, regionIds));
+  }
   registerPlans(snapshot, new ImmutableMap(plans));
+  memos.set(snapshot, { zoneKeys, serviceKeys, geometryKey });
   return snapshot;
+}
+
+/** The state array of `regions` (ids = positions); the previous one's version + 1 when a flag changed. */
+function regionState(regions: readonly RegionSnap[], previous: RegionState | undefined): RegionState {
+  const flags = new Uint8Array(regions.length);
+  for (let id = 0; id < regions.length; id++) {
+    flags[id] = (regions[id].drained ? REGION_DRAINED : 0) | (regions[id].health === 'unhealthy' ? REGION_UNHEALTHY : 0);
+  }
+  if (previous !== undefined && previous.flags.length === flags.length && previous.flags.every((f, i) => f === flags[i])) return previous;
+  return Object.freeze({ flags, version: (previous?.version ?? 0) + 1 });
+}
+
+/** One region's health as the health module reports it. */
+export interface RegionHealthUpdate {
+  readonly health: HealthStatus;
+  readonly healthReason: string | null;
+}
+
+/**
+ * The snapshot with new health for some regions and nothing else changed: every zone, service
+ * and plan is shared, the regions map gets new entries for the changed regions, and the state
+ * array is replaced. O(regions), whatever the number of services. Unknown names are ignored.
+ */
+export function withRegionHealth(
+  snapshot: RoutingSnapshot,
+  updates: ReadonlyMap<string, RegionHealthUpdate>,
+  version: number,
+  builtAt: Date = new Date(),
+): RoutingSnapshot {
+  const regions = new Map<string, RegionSnap>();
+  for (const [name, region] of snapshot.regions) {
+    const update = updates.get(name);
+    if (update === undefined || !HEALTH_STATUSES.includes(update.health)) regions.set(name, region);
+    else regions.set(name, Object.freeze({ ...region, health: update.health, healthReason: update.healthReason }));
+  }
+  const next: RoutingSnapshot = Object.freeze({
+    version,
+    builtAt: builtAt.toISOString(),
+    zones: snapshot.zones,
+    regions: new ImmutableMap(regions),
+    services: snapshot.services,
+    state: regionState([...regions.values()], snapshot.state),
+    regionIds: snapshot.regionIds,
+  });
+  const plans = registeredPlansOf(snapshot);
+  if (plans !== undefined) registerPlans(next, plans);
+  const memo = memos.get(snapshot);
+  if (memo !== undefined) memos.set(next, memo);
+  return next;
 }
 
 /** A valid snapshot with nothing in it (version 0): what the server holds before the first build. */
