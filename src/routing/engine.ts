@@ -356,15 +356,19 @@ function describePolicyPick(
  * when health changes.
  */
 function ecsScope(plan: ServicePlan, client: ClientInfo, primaryOnly: boolean): number {
-  const maxBits = client.family === 4 ? 32 : 128;
-  const keyBits = client.family === 4 ? 24 : 48;
+  return ecsScopeOf(plan, client.family, client.location.prefixLength, primaryOnly);
+}
+
+/** ecsScope from its parts: the client's family and the prefix length of its geo network. */
+export function ecsScopeOf(plan: ServicePlan, family: 4 | 6, prefixLength: number, primaryOnly: boolean): number {
+  const maxBits = family === 4 ? 32 : 128;
+  const keyBits = family === 4 ? 24 : 48;
   const { service } = plan;
   // A write to an active-passive service answers the primary whatever the policy: only residency tells clients apart.
   const several = plan.regions.length > 1 && !primaryOnly;
   const residencyMatters = service.residency === 'gdpr' && plan.hasNonEuRegion;
   const byLocation = residencyMatters || (several && (service.policy === 'proximity' || service.policy === 'geolocation'));
-  const prefix = client.location.prefixLength;
-  const locationBits = prefix > 0 ? prefix : keyBits;
+  const locationBits = prefixLength > 0 ? prefixLength : keyBits;
   let scope = byLocation ? locationBits : 0;
   if (several && service.policy === 'weighted') scope = Math.max(scope, keyBits);
   return Math.min(scope, maxBits);

@@ -1,0 +1,173 @@
+/**
+ * The table path of the decision: what the DNS server runs per query instead of decide(). The
+ * client arrives as a location class (and the prefix length of its network); the order of the
+ * service's regions comes from the class's row of the RegionRanking walked through the plan's
+ * positionOf mask, and select.ts (shared with decide) applies residency, health and the pick.
+ *
+ * Contract: synchronous, allocation-free for proximity, failover and geolocation (weighted
+ * hashes the client's /24 or /48 key, which the caller supplies); reads only immutable tables
+ * and the snapshot's RegionState. The Selection it returns is reused by the next call.
+ * Agreement with decide() for every client, service and state is the property test's job
+ * (table-router.property.spec.ts).
+ */
+import { ecsScopeOf } from '../engine';
+import { rendezvousIndexOrder } from '../rendezvous';
+import { replicationView } from '../replication';
+import { Selection, select, type SelectionInput } from '../select';
+import type { ServicePlan } from '../service-plan';
+import type { RoutingSnapshot } from '../types';
+import { EU_UNKNOWN, EU_YES, type LocationClassTable } from './location-classes';
+import type { RegionRanking } from './region-ranking';
+
+export type AnswerFamily = 'ipv4' | 'ipv6' | 'http';
+
+/** The mutable twin of SelectionInput that one router reuses. */
+type MutableInput = { -readonly [K in keyof SelectionInput]: SelectionInput[K] };
+
+export class TableRouter {
+  readonly selection = new Selection();
+  /** The input of the last route() (refusalDetail reads it). */
+  readonly input: SelectionInput;
+  /** ECS scope of the last route(). */
+  scope = 0;
+  private order = new Int32Array(64);
+  private taken = new Uint8Array(64);
+
+  constructor() {
+    const input: MutableInput = {
+      plan: null as unknown as ServicePlan,
+      order: this.order,
+      orderLength: 0,
+      state: undefined,
+      residencyApplies: false,
+      primaryOnly: false,
+      primaryIndex: -1,
+      skipStale: false,
+      stale: null,
+      hasAddress: [],
+    };
+    this.input = input;
+  }
+
+  /**
+   * Routes one client of class `classId` (network prefix `prefixLength`, address family
+   * `clientFamily`) to `plan`'s service. `write`: a write (write name or unsafe method).
+   * `clientKey` is called only for weighted services (the /24 or /48 the rendezvous hash keys on).
+   */
+  route(
+    snapshot: RoutingSnapshot,
+    plan: ServicePlan,
+    classes: LocationClassTable,
+    ranking: RegionRanking,
+    classId: number,
+    prefixLength: number,
+    clientFamily: 4 | 6,
+    family: AnswerFamily,
+    write: boolean,
+    clientKey: () => string,
+  ): Selection {
+    const service = plan.service;
+    const n = plan.regions.length;
+    if (n > this.order.length) {
+      this.order = new Int32Array(n * 2);
+      this.taken = new Uint8Array(n * 2);
+    }
+    const order = this.order;
+    const located = classes.hasCoordinates(classId);
+    switch (service.policy) {
+      case 'proximity':
+        if (located) this.byDistance(plan, ranking, classId, 0);
+        else serviceOrder(order, n);
+        break;
+      case 'geolocation':
+        this.geolocationOrder(plan, classes, ranking, classId, located);
+        break;
+      case 'weighted': {
+        const ranked = rendezvousIndexOrder(clientKey(), plan.regions);
+        for (let k = 0; k < n; k++) order[k] = ranked[k];
+        break;
+      }
+      default:
+        serviceOrder(order, n);
+    }
+
+    const eu = classes.euClass[classId];
+    const euClient = eu === EU_UNKNOWN ? service.unknownLocation === 'treat-as-eu' : eu === EU_YES;
+    const repl = replicationView(plan);
+    const isWrite = service.writeOf !== undefined || write;
+    const primaryOnly = repl !== null && repl.activePassive && isWrite;
+    const input = this.input as MutableInput;
+    input.plan = plan;
+    input.order = order;
+    input.orderLength = n;
+    input.state = snapshot.state;
+    input.residencyApplies = service.residency === 'gdpr' && euClient;
+    input.primaryOnly = primaryOnly;
+    input.primaryIndex = repl === null ? -1 : repl.primaryIndex;
+    input.skipStale = repl !== null && repl.activePassive && !isWrite && repl.staleCount > 0;
+    input.stale = repl === null ? null : repl.stale;
+    input.hasAddress = family === 'ipv4' ? plan.hasIpv4 : family === 'ipv6' ? plan.hasIpv6 : plan.hasHttp;
+    this.scope = ecsScopeOf(plan, clientFamily, prefixLength, primaryOnly);
+    return select(input, this.selection);
+  }
+
+  /**
+   * Writes the positions of `plan`'s regions not yet taken into order[from..], nearest first,
+   * equal distances in service order. Returns the new length.
+   */
+  private byDistance(plan: ServicePlan, ranking: RegionRanking, classId: number, from: number): number {
+    const order = this.order;
+    const taken = this.taken;
+    const positionOf = plan.positionOf;
+    const base = ranking.row(classId);
+    const ids = ranking.orderRow;
+    const ties = ranking.tieRow;
+    const r = ranking.regionCount;
+    let count = from;
+    let groupStart = from;
+    for (let k = 0; k < r; k++) {
+      const id = ids[base + k];
+      if (ties[base + k] === 0) groupStart = count;
+      const position = id < positionOf.length ? positionOf[id] : -1;
+      if (position < 0 || taken[position] === 1) continue;
+      // Insert into the current tie group by service position (ties are rare: groups are short).
+      let j = count;
+      while (j > groupStart && order[j - 1] > position) {
+        order[j] = order[j - 1];
+        j--;
+      }
+      order[j] = position;
+      count++;
+    }
+    return count;
+  }
+
+  /** Country entry, continent entry, "*", then the rest by distance (service order when unlocated). */
+  private geolocationOrder(plan: ServicePlan, classes: LocationClassTable, ranking: RegionRanking, classId: number, located: boolean): void {
+    const n = plan.regions.length;
+    const order = this.order;
+    const taken = this.taken;
+    taken.fill(0, 0, n);
+    let count = 0;
+    const addTier = (positions: readonly number[] | null | undefined): void => {
+      if (!positions) return;
+      for (const position of positions) {
+        if (position < n && taken[position] === 0) {
+          taken[position] = 1;
+          order[count++] = position;
+        }
+      }
+    };
+    const place = classes.place(classId);
+    if (place.country) addTier(plan.byCountry.get(place.country.toUpperCase()));
+    if (place.continent) addTier(plan.byContinent.get(place.continent.toUpperCase()));
+    addTier(plan.byDefault);
+    if (located) count = this.byDistance(plan, ranking, classId, count);
+    else for (let i = 0; i < n; i++) if (taken[i] === 0) order[count++] = i;
+    taken.fill(0, 0, n);
+  }
+}
+
+function serviceOrder(order: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++) order[i] = i;
+}
