@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { Reader, type Response } from 'maxmind';
 import type { GeoLocation } from '../routing/types';
 import { parseClientAddress } from './client-address';
+import { GeoClassifier, SearchTree } from './geo-classifier';
 import { decodeGeoRecord, recordSchema, type DecodedLocation, type GeoSchema } from './geo-record';
 
 /** One file holding both families, or one file per family. */
@@ -62,6 +63,9 @@ interface LoadedDatabases {
   readonly v4: Reader<Response> | null;
   readonly v6: Reader<Response> | null;
   readonly info: readonly GeoDatabaseInfo[];
+  /** The same files as search trees read in place (the classifier's view). */
+  readonly v4Tree: SearchTree | null;
+  readonly v6Tree: SearchTree | null;
 }
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
@@ -75,6 +79,7 @@ const SAMPLE_V6 = ['2001:4860:4860::8888', '2606:4700:4700::1111', '2a01:4f8::1'
 
 export class GeoLocator {
   private databases: LoadedDatabases;
+  private classifier_: GeoClassifier | null = null;
   private readonly cache = new Map<string, GeoLocation>();
   private readonly cacheSize: number;
 
@@ -132,7 +137,20 @@ export class GeoLocator {
   async reload(): Promise<void> {
     const next = await loadDatabases(this.source);
     this.databases = next;
+    this.classifier_ = null;
     this.cache.clear();
+  }
+
+  /**
+   * The classifier of the databases in use (location classes for the routing tables); a new one
+   * after every reload, so holders compare identity to notice a new database.
+   */
+  get classifier(): GeoClassifier {
+    if (this.classifier_ === null) {
+      const { v4Tree, v6Tree } = this.databases;
+      this.classifier_ = new GeoClassifier(v4Tree, v6Tree, (ip) => this.locate(ip));
+    }
+    return this.classifier_;
   }
 
   /** Which database files are loaded: path, type, schema, build date. */
@@ -215,26 +233,35 @@ const NOT_FOUND_ANYWHERE = notFound(0);
 
 async function loadDatabases(source: GeoDatabaseSource): Promise<LoadedDatabases> {
   if (typeof source === 'string') {
-    const reader = await readDatabase(source);
+    const [reader, buffer] = await readDatabase(source);
     const v6 = reader.metadata.ipVersion === 6 ? reader : null;
     const serves = v6 ? 'ipv4+ipv6' : 'ipv4';
-    return { v4: reader, v6, info: Object.freeze([describeDatabase(source, reader, serves)]) };
+    const tree = new SearchTree(buffer, reader);
+    return { v4: reader, v6, info: Object.freeze([describeDatabase(source, reader, serves)]), v4Tree: tree, v6Tree: v6 ? tree : null };
   }
   const { ipv4, ipv6 } = source;
   if (!ipv4 && !ipv6) throw new Error('geo database: no file given (need ipv4 and/or ipv6)');
   if (ipv4 && ipv6 && path.resolve(ipv4) === path.resolve(ipv6)) return loadDatabases(ipv4);
-  const v4 = ipv4 ? await readDatabase(ipv4) : null;
-  const v6 = ipv6 ? await readDatabase(ipv6) : null;
+  const v4File = ipv4 ? await readDatabase(ipv4) : null;
+  const v6File = ipv6 ? await readDatabase(ipv6) : null;
+  const v4 = v4File?.[0] ?? null;
+  const v6 = v6File?.[0] ?? null;
   if (ipv6 && v6 && v6.metadata.ipVersion !== 6) {
     throw new Error(`geo database ${ipv6}: holds IPv4 only (ipVersion 4), cannot answer IPv6 addresses`);
   }
   const info: GeoDatabaseInfo[] = [];
   if (ipv4 && v4) info.push(describeDatabase(ipv4, v4, 'ipv4'));
   if (ipv6 && v6) info.push(describeDatabase(ipv6, v6, 'ipv6'));
-  return { v4, v6, info: Object.freeze(info) };
+  return {
+    v4,
+    v6,
+    info: Object.freeze(info),
+    v4Tree: v4File ? new SearchTree(v4File[1], v4File[0]) : null,
+    v6Tree: v6File ? new SearchTree(v6File[1], v6File[0]) : null,
+  };
 }
 
-async function readDatabase(file: string): Promise<Reader<Response>> {
+async function readDatabase(file: string): Promise<[Reader<Response>, Buffer]> {
   let buffer: Buffer;
   try {
     buffer = await fs.readFile(file);
@@ -257,7 +284,7 @@ async function readDatabase(file: string): Promise<Reader<Response>> {
   if (detectSchema(reader) === null) {
     throw new Error(`geo database ${file}: records are neither GeoIP2 nor DB-IP shaped ('${type}')`);
   }
-  return reader;
+  return [reader, buffer];
 }
 
 /** 'unknown' when no sample address is listed; null when a listed record has a foreign shape. */

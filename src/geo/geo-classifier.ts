@@ -1,0 +1,259 @@
+/**
+ * GeoClassifier: a client address -> the id of its location class (routing/tables) and the
+ * prefix length of the database network that holds it, for the DNS hot path.
+ *
+ * How: the MMDB search tree is walked directly on the address octets (the ECS option's bytes, or
+ * a socket address parsed without allocation), as the MaxMind DB format specifies (nodes of two
+ * 24-, 28- or 32-bit records; IPv4 under ::/96 in an IPv6 tree), and the data pointer at the
+ * leaf is mapped to a class. Many networks share one data record, so pointer -> class is a table
+ * the size of the database's distinct records, not of its clients: filled on first sight of a
+ * record, or ahead of time by `fill(budget)`, which walks the whole tree in steps off the hot
+ * path. Nothing in it depends on the registry, health or the time, so nothing empties it; a new
+ * database (GeoLocator.reload) makes a new classifier.
+ *
+ * Contract: `classifyV4`, `classifyV6` and `classifyText` never throw, set `prefixLength` (and
+ * `family` for text), and agree with GeoLocator.locate() on the same address: special-purpose
+ * ranges, IPv4-mapped IPv6 and anything unusual are passed to locate() itself (checked by
+ * geo-classifier.spec.ts over the bundled database).
+ */
+import ipaddr from 'ipaddr.js';
+import type { Reader, Response } from 'maxmind';
+import type { GeoLocation } from '../routing/types';
+import { LocationClassTable, UNKNOWN_CLASS } from '../routing/tables/location-classes';
+import { decodeGeoRecord } from './geo-record';
+
+/** One MMDB file's search tree, read in place. */
+export class SearchTree {
+  readonly nodeCount: number;
+  readonly recordSize: number;
+  readonly nodeBytes: number;
+  /** Node where IPv4 addresses start (after 96 zero bits in an IPv6 tree). */
+  readonly ipv4Start: number;
+  readonly ipVersion: 4 | 6;
+  /** Data pointer -> class id. */
+  readonly classOf = new Map<number, number>();
+
+  constructor(
+    readonly buffer: Buffer,
+    readonly reader: Reader<Response>,
+  ) {
+    const meta = reader.metadata;
+    this.nodeCount = meta.nodeCount;
+    this.recordSize = meta.recordSize;
+    this.nodeBytes = (meta.recordSize * 2) / 8;
+    this.ipVersion = meta.ipVersion === 4 ? 4 : 6;
+    let node = 0;
+    if (this.ipVersion === 6) for (let i = 0; i < 96 && node < this.nodeCount; i++) node = this.record(node, 0);
+    this.ipv4Start = node;
+  }
+
+  /** Left (bit 0) or right (bit 1) record of a node. */
+  record(node: number, bit: number): number {
+    const b = this.buffer;
+    const base = node * this.nodeBytes;
+    switch (this.recordSize) {
+      case 24: {
+        const o = base + bit * 3;
+        return (b[o] << 16) | (b[o + 1] << 8) | b[o + 2];
+      }
+      case 28:
+        return bit === 0
+          ? (((b[base + 3] & 0xf0) << 20) | (b[base] << 16) | (b[base + 1] << 8) | b[base + 2]) >>> 0
+          : (((b[base + 3] & 0x0f) << 24) | (b[base + 4] << 16) | (b[base + 5] << 8) | b[base + 6]) >>> 0;
+      default: {
+        const o = base + bit * 4;
+        return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+      }
+    }
+  }
+
+  /** The decoded record a data pointer leads to (maxmind's own decoder and record cache). */
+  decode(pointer: number): Response | null {
+    const resolve = (this.reader as unknown as { resolveDataPointer(p: number): Response | null }).resolveDataPointer;
+    return resolve.call(this.reader, pointer);
+  }
+}
+
+/** Special-purpose ranges of ipaddr.js (anything range() does not call 'unicast'), as [network, bits]. */
+function specialRanges(kind: 'ipv4' | 'ipv6'): [number[], number][] {
+  const proto = (kind === 'ipv4' ? ipaddr.IPv4 : ipaddr.IPv6).prototype as unknown as {
+    SpecialRanges: Record<string, [ipaddr.IPv4 | ipaddr.IPv6, number] | [ipaddr.IPv4 | ipaddr.IPv6, number][]>;
+  };
+  const out: [number[], number][] = [];
+  for (const [name, entry] of Object.entries(proto.SpecialRanges ?? {})) {
+    if (name === 'unicast') continue;
+    const list = (Array.isArray(entry[0]) ? entry : [entry]) as [ipaddr.IPv4 | ipaddr.IPv6, number][];
+    for (const [network, bits] of list) out.push([network.toByteArray(), bits]);
+  }
+  // IPv4-mapped and every translation form go the exact way too.
+  if (kind === 'ipv6') out.push([[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0], 96]);
+  return out;
+}
+
+const SPECIAL_V4 = specialRanges('ipv4');
+const SPECIAL_V6 = specialRanges('ipv6');
+
+function inRanges(ranges: readonly [number[], number][], bytes: ArrayLike<number>): boolean {
+  for (const [network, bits] of ranges) {
+    let i = 0;
+    let left = bits;
+    let match = true;
+    while (left >= 8) {
+      if (bytes[i] !== network[i]) {
+        match = false;
+        break;
+      }
+      i++;
+      left -= 8;
+    }
+    if (match && left > 0) {
+      const mask = (0xff << (8 - left)) & 0xff;
+      match = (bytes[i] & mask) === (network[i] & mask);
+    }
+    if (match) return true;
+  }
+  return false;
+}
+
+/** The slow, exact path: GeoLocator.locate on the address text. */
+export type LocateFn = (ip: string) => GeoLocation;
+
+export class GeoClassifier {
+  readonly classes = new LocationClassTable();
+  /** Prefix length of the last classified address's network (in the terms of its family). */
+  prefixLength = 0;
+  /** Family of the last classified address (classifyText: 4 for IPv4-mapped IPv6). */
+  family: 4 | 6 = 4;
+  private readonly v4Bytes = new Uint8Array(4);
+  private readonly v6Bytes = new Uint8Array(16);
+  private fillStack: { tree: SearchTree; nodes: number[] }[] | null = null;
+
+  constructor(
+    private readonly v4: SearchTree | null,
+    private readonly v6: SearchTree | null,
+    private readonly locate: LocateFn,
+  ) {}
+
+  /** An IPv4 address given as four octets. */
+  classifyV4(a: number, b: number, c: number, d: number): number {
+    this.family = 4;
+    const bytes = this.v4Bytes;
+    bytes[0] = a;
+    bytes[1] = b;
+    bytes[2] = c;
+    bytes[3] = d;
+    const tree = this.v4;
+    if (tree === null || inRanges(SPECIAL_V4, bytes)) return this.exact(`${a}.${b}.${c}.${d}`);
+    return this.walk(tree, tree.ipv4Start, bytes, 32);
+  }
+
+  /** An IPv6 address given as octets (`length` of them; the rest are zero, as in an ECS option). */
+  classifyV6(source: ArrayLike<number>, length: number): number {
+    this.family = 6;
+    const bytes = this.v6Bytes;
+    for (let i = 0; i < 16; i++) bytes[i] = i < length ? source[i] : 0;
+    const tree = this.v6;
+    if (tree === null || tree.ipVersion !== 6 || inRanges(SPECIAL_V6, bytes)) return this.exact(ipaddr.fromByteArray(Array.from(bytes)).toString());
+    return this.walk(tree, 0, bytes, 128);
+  }
+
+  /** A socket peer's address text; dotted quads are read without allocating. */
+  classifyText(ip: string): number {
+    let octet = 0;
+    let digits = 0;
+    let parts = 0;
+    const out = this.v4Bytes;
+    for (let i = 0; i <= ip.length; i++) {
+      const code = i < ip.length ? ip.charCodeAt(i) : 46;
+      if (code === 46) {
+        if (digits === 0 || parts === 4) return this.text(ip);
+        out[parts++] = octet;
+        octet = 0;
+        digits = 0;
+      } else if (code >= 48 && code <= 57 && !(digits > 0 && octet === 0)) {
+        octet = octet * 10 + (code - 48);
+        digits++;
+        if (octet > 255) return this.text(ip);
+      } else return this.text(ip);
+    }
+    if (parts !== 4) return this.text(ip);
+    return this.classifyV4(out[0], out[1], out[2], out[3]);
+  }
+
+  /**
+   * Maps up to `budget` more tree nodes' leaves to classes (the whole database, over calls).
+   * Returns true when every record of every tree has its class.
+   */
+  fill(budget: number): boolean {
+    if (this.fillStack === null) {
+      this.fillStack = [];
+      for (const tree of new Set([this.v4, this.v6])) if (tree !== null) this.fillStack.push({ tree, nodes: [tree.ipVersion === 6 && tree === this.v4 && tree !== this.v6 ? tree.ipv4Start : 0] });
+    }
+    let work = 0;
+    for (const job of this.fillStack) {
+      const { tree, nodes } = job;
+      while (nodes.length > 0) {
+        if (work >= budget) return false;
+        const node = nodes.pop()!;
+        for (let bit = 0; bit < 2; bit++) {
+          const next = tree.record(node, bit);
+          if (next < tree.nodeCount) nodes.push(next);
+          else if (next > tree.nodeCount && !tree.classOf.has(next)) this.classOfPointer(tree, next);
+        }
+        work++;
+      }
+    }
+    return true;
+  }
+
+  /** Distinct database records mapped to a class so far. */
+  get mappedRecords(): number {
+    let n = this.v4?.classOf.size ?? 0;
+    if (this.v6 !== null && this.v6 !== this.v4) n += this.v6.classOf.size;
+    return n;
+  }
+
+  private walk(tree: SearchTree, start: number, bytes: Uint8Array, bits: number): number {
+    const nodeCount = tree.nodeCount;
+    let node = start;
+    let depth = 0;
+    for (; depth < bits && node < nodeCount; depth++) {
+      const bit = (bytes[depth >> 3] >> (7 - (depth & 7))) & 1;
+      node = tree.record(node, bit);
+    }
+    this.prefixLength = depth;
+    if (node <= nodeCount) return UNKNOWN_CLASS; // no data for this network
+    const known = tree.classOf.get(node);
+    return known !== undefined ? known : this.classOfPointer(tree, node);
+  }
+
+  private classOfPointer(tree: SearchTree, pointer: number): number {
+    let id = UNKNOWN_CLASS;
+    try {
+      const decoded = decodeGeoRecord(tree.decode(pointer));
+      if (decoded !== null) id = this.classes.intern({ found: true, ...decoded });
+    } catch {
+      id = UNKNOWN_CLASS;
+    }
+    tree.classOf.set(pointer, id);
+    return id;
+  }
+
+  /** Not a plain dotted quad: the exact path (IPv6 text, IPv4-mapped, invalid). */
+  private text(ip: string): number {
+    // A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d: they are IPv4 clients.
+    if (ip.startsWith('::ffff:') && ip.indexOf('.') > 0) return this.classifyText(ip.slice(7));
+    this.family = ip.includes(':') ? 6 : 4;
+    return this.fromLocation(this.locate(ip));
+  }
+
+  private exact(ip: string): number {
+    return this.fromLocation(this.locate(ip));
+  }
+
+  private fromLocation(location: GeoLocation): number {
+    this.prefixLength = location.prefixLength;
+    if (!location.found) return UNKNOWN_CLASS;
+    return this.classes.intern(location);
+  }
+}
