@@ -130,8 +130,8 @@ function check(snapshot: RoutingSnapshot, fqdn: string, clients: readonly fc.Rec
     const decision = decide(snapshot, { fqdn, qtype: c.qtype, client: { ip, family: 4, location, source: 'ecs' }, access: c.write ? 'write' : 'read' })!;
     const sel = router.route(snapshot, plan, classes, ranking, classId, c.prefixLength, 4, family, c.write, () => clientHashKey(ip, 4));
     const chosen = Array.from(sel.chosen.subarray(0, sel.count), (i) => plan.regions[i].name);
-    const table = { outcome: sel.refusal === null ? 'answer' : 'refused', refusal: sel.refusal, regions: sel.refusal === null ? chosen : [], scope: router.scope };
-    const engine = { outcome: decision.outcome, refusal: decision.outcome === 'refused' ? decision.reason : null, regions: decision.regions, scope: decision.ecsScope };
+    const table = { outcome: sel.refusal === null ? 'answer' : 'refused', reason: router.reason(), regions: sel.refusal === null ? chosen : [], scope: router.scope };
+    const engine = { outcome: decision.outcome, reason: decision.reason, regions: decision.regions, scope: decision.ecsScope };
     expect(table).toEqual(engine);
   }
 }

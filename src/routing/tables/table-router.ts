@@ -15,7 +15,7 @@ import { rendezvousIndexOrder } from '../rendezvous';
 import { replicationView } from '../replication';
 import { Selection, select, type SelectionInput } from '../select';
 import type { ServicePlan } from '../service-plan';
-import type { RoutingSnapshot } from '../types';
+import type { Reason, RoutingSnapshot } from '../types';
 import { EU_UNKNOWN, EU_YES, type LocationClassTable } from './location-classes';
 import type { RegionRanking } from './region-ranking';
 
@@ -32,6 +32,11 @@ export class TableRouter {
   scope = 0;
   private order = new Int32Array(64);
   private taken = new Uint8Array(64);
+  /** Geolocation: where the country, continent and "*" tiers end in the order. */
+  private countryEnd = 0;
+  private continentEnd = 0;
+  private defaultEnd = 0;
+  private located = false;
 
   constructor() {
     const input: MutableInput = {
@@ -74,6 +79,7 @@ export class TableRouter {
     }
     const order = this.order;
     const located = classes.hasCoordinates(classId);
+    this.located = located;
     switch (service.policy) {
       case 'proximity':
         if (located) this.byDistance(plan, ranking, classId, 0);
@@ -109,6 +115,34 @@ export class TableRouter {
     input.hasAddress = family === 'ipv4' ? plan.hasIpv4 : family === 'ipv6' ? plan.hasIpv6 : plan.hasHttp;
     this.scope = ecsScopeOf(plan, clientFamily, prefixLength, primaryOnly);
     return select(input, this.selection);
+  }
+
+  /**
+   * The Reason decide() gives for the last route() (for the per-answer counters): the refusal,
+   * the fallbacks, residency, else the policy's reason for the first chosen region.
+   */
+  reason(): Reason {
+    const sel = this.selection;
+    const input = this.input;
+    if (sel.refusal !== null) return sel.refusal;
+    if (sel.count === 0) return 'no-address';
+    if (sel.failOpen) return 'all-unhealthy-fail-open';
+    if (input.primaryOnly) return 'write-primary';
+    if (input.residencyApplies && sel.allowedCount < input.plan.regions.length) return 'residency-eu-only';
+    const rank = sel.firstRank;
+    switch (input.plan.service.policy) {
+      case 'proximity':
+        return this.located ? 'nearest-healthy' : 'unknown-location';
+      case 'weighted':
+        return 'weighted';
+      case 'geolocation':
+        if (rank < this.countryEnd) return 'geolocation-country';
+        if (rank < this.continentEnd) return 'geolocation-continent';
+        if (rank < this.defaultEnd) return 'geolocation-default';
+        return this.located ? 'geolocation-nearest' : 'unknown-location';
+      default:
+        return rank === 0 ? 'failover-primary' : 'failover-next';
+    }
   }
 
   /**
@@ -160,8 +194,11 @@ export class TableRouter {
     };
     const place = classes.place(classId);
     if (place.country) addTier(plan.byCountry.get(place.country.toUpperCase()));
+    this.countryEnd = count;
     if (place.continent) addTier(plan.byContinent.get(place.continent.toUpperCase()));
+    this.continentEnd = count;
     addTier(plan.byDefault);
+    this.defaultEnd = count;
     if (located) count = this.byDistance(plan, ranking, classId, count);
     else for (let i = 0; i < n; i++) if (taken[i] === 0) order[count++] = i;
     taken.fill(0, 0, n);
