@@ -6,7 +6,6 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { GeoLocator } from '../geo/geo-locator';
-import { decide } from '../routing/engine';
 import { DnsResponder } from './responder';
 import { EU_WEST_V4, GEOIP_TEST_DB, US_EAST_V4, fixtureSnapshot } from './test-fixtures';
 import { DnsServer } from './udp-server';
@@ -24,7 +23,8 @@ describe('dig against the server', () => {
   let port: number;
 
   beforeAll(async () => {
-    const responder = new DnsResponder({ locator: await GeoLocator.open(GEOIP_TEST_DB), decide });
+    const locator = await GeoLocator.open(GEOIP_TEST_DB);
+    const responder = new DnsResponder({ classifier: () => locator.classifier });
     responder.setSnapshot(fixtureSnapshot());
     server = new DnsServer(responder, { host: '127.0.0.1', port: 0 });
     ({ port } = await server.listen());

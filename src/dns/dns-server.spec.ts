@@ -7,8 +7,8 @@ import * as net from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import { GeoLocator } from '../geo/geo-locator';
 import { decide } from '../routing/engine';
-import type { RoutingSnapshot, RouteQuery } from '../routing/types';
-import { DnsResponder } from './responder';
+import type { RoutingSnapshot } from '../routing/types';
+import { DnsResponder, type Classifier } from './responder';
 import { AP_NORTHEAST_V4, AP_NORTHEAST_V6, BIG_V4, EU_WEST_V4, GEOIP_TEST_DB, US_EAST_V4, fixtureSnapshot, type DecodedReply } from './test-fixtures';
 import { DnsServer, literalLookup } from './udp-server';
 import { TYPE } from './wire/constants';
@@ -142,20 +142,33 @@ describe('DnsServer over UDP and TCP', () => {
   let server: DnsServer;
   let port: number;
   let snapshot: RoutingSnapshot;
-  const decisions: Array<{ fqdn: string; reason: string; detail: string }> = [];
+  /** The explain engine's decision for the same client: what the DNS answer must agree with. */
+  const explain = (fqdn: string, ip: string) =>
+    decide(snapshot, { fqdn, qtype: 'A', client: { ip, family: 4, location: locator.locate(ip), source: 'ecs' } })!;
 
   beforeAll(async () => {
     locator = await GeoLocator.open(GEOIP_TEST_DB);
     snapshot = fixtureSnapshot();
-    responder = new DnsResponder({
-      locator,
-      decide: (s: RoutingSnapshot, q: RouteQuery) => {
-        if (q.fqdn === 'boom.example.com') throw new Error('engine failure for boom');
-        const d = decide(s, q);
-        if (d) decisions.push({ fqdn: q.fqdn, reason: d.reason, detail: d.detail });
-        return d;
-      },
-    });
+    // 198.18.0.0/24 (a benchmarking range) makes locating fail: a read error of the database.
+    const failing = (): Classifier => {
+      const real = locator.classifier;
+      return {
+        classes: real.classes,
+        get prefixLength() {
+          return real.prefixLength;
+        },
+        get family() {
+          return real.family;
+        },
+        classifyV4: (a, b, c, d) => {
+          if (a === 198 && b === 18 && c === 0) throw new Error('database read failure');
+          return real.classifyV4(a, b, c, d);
+        },
+        classifyV6: (bytes, length) => real.classifyV6(bytes, length),
+        classifyText: (ip) => real.classifyText(ip),
+      };
+    };
+    responder = new DnsResponder({ classifier: failing });
     responder.setSnapshot(snapshot);
     server = new DnsServer(responder, { host: HOST, port: 0 });
     ({ port } = await server.listen());
@@ -239,7 +252,7 @@ describe('DnsServer over UDP and TCP', () => {
     expect(EU_WEST_V4).toEqual(expect.arrayContaining(addresses(msg)));
     expect(msg.answers!.every((a) => a.ttl === 30)).toBe(true);
     expect(optOf(msg)!.options).toEqual([expect.objectContaining({ code: 8, family: 1, sourcePrefixLength: 27, scopePrefixLength: 27, ip: '81.2.69.160' })]);
-    expect(decisions.at(-1)).toMatchObject({ fqdn: 'app.example.com', reason: 'nearest-healthy' });
+    expect(explain('app.example.com', '81.2.69.160')).toMatchObject({ reason: 'nearest-healthy', addresses: addresses(msg) });
   });
 
   test('ECS Changchun (175.16.199.0/24) -> ap-northeast-1, A and AAAA', async () => {
@@ -255,7 +268,7 @@ describe('DnsServer over UDP and TCP', () => {
     expect(addresses(milton)).toEqual(US_EAST_V4);
     const loopback = (await udp(port, query({ name: 'app.example.com', type: 'A' }))).msg;
     expect(addresses(loopback)).toEqual(US_EAST_V4);
-    expect(decisions.at(-1)!.reason).toBe('unknown-location');
+    expect(explain('app.example.com', '127.0.0.1')).toMatchObject({ reason: 'unknown-location', addresses: addresses(loopback) });
   });
 
   test('the question is echoed in its original letter case', async () => {
@@ -299,8 +312,8 @@ describe('DnsServer over UDP and TCP', () => {
     // Linköping, SE: an EU client; private.example.com is GDPR-resident with no EU region.
     const { msg } = await udp(port, query({ name: 'private.example.com', type: 'A' }, { ecs: { ip: '89.160.20.128', source: 25 } }));
     expect(msg).toMatchObject({ rcode: 'SERVFAIL', answers: [] });
-    const last = decisions.at(-1)!;
-    expect(last).toMatchObject({ fqdn: 'private.example.com', reason: 'residency-no-eligible-region' });
+    const last = explain('private.example.com', '89.160.20.128');
+    expect(last).toMatchObject({ service: 'private.example.com', reason: 'residency-no-eligible-region' });
     const ede = optOf(msg)!.options.find((o) => o.code === 15) as unknown as { data: Buffer };
     expect(ede.data.readUInt16BE(0)).toBe(18);
     expect(ede.data.subarray(2).toString('utf8')).toBe(last.detail);
@@ -310,11 +323,12 @@ describe('DnsServer over UDP and TCP', () => {
     expect(addresses(milton)).toEqual(US_EAST_V4);
   });
 
-  test('a throwing decide is SERVFAIL for that query only; the next query is fine', async () => {
+  test('a failure while routing is SERVFAIL for that query only; the next query is fine', async () => {
     const before = server.counters().handlerErrors;
-    expect((await udp(port, query({ name: 'boom.example.com', type: 'A' }))).msg.rcode).toBe('SERVFAIL');
+    const boom = { ecs: { ip: '198.18.0.1', source: 32 } };
+    expect((await udp(port, query({ name: 'boom.example.com', type: 'A' }, boom))).msg.rcode).toBe('SERVFAIL');
     expect((await udp(port, query({ name: 'app.example.com', type: 'A' }))).msg.rcode).toBe('NOERROR');
-    expect((await tcp(port, query({ name: 'boom.example.com', type: 'A' }))).msg.rcode).toBe('SERVFAIL');
+    expect((await tcp(port, query({ name: 'boom.example.com', type: 'A' }, boom))).msg.rcode).toBe('SERVFAIL');
     expect(server.counters().handlerErrors).toBe(before + 2);
   });
 
@@ -361,8 +375,12 @@ describe('DnsServer over UDP and TCP', () => {
 });
 
 describe('DnsServer limits and lifecycle', () => {
-  const responder = new DnsResponder({ locator: { locate: () => ({ found: false, country: null, continent: null, latitude: null, longitude: null, prefixLength: 0 }) }, decide });
-  responder.setSnapshot(fixtureSnapshot());
+  let responder: DnsResponder;
+  beforeAll(async () => {
+    const locator = await GeoLocator.open(GEOIP_TEST_DB);
+    responder = new DnsResponder({ classifier: () => locator.classifier });
+    responder.setSnapshot(fixtureSnapshot());
+  });
 
   test('idle TCP connections are closed after the idle timeout', async () => {
     const server = new DnsServer(responder, { host: HOST, port: 0, idleTimeoutMs: 200 });

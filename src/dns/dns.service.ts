@@ -1,15 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { decide } from '../routing/engine';
 import { SnapshotStore } from '../snapshot/snapshot.store';
 import { GeoLocator } from '../geo/geo-locator';
 import { ReadinessService } from '../ops/readiness.service';
-import { DnsResponder, type ResponderStats } from './responder';
+import { DnsResponder, type AnswerCount, type ResponderStats } from './responder';
+import { TableFiller } from './table-filler';
 import { DnsServer } from './udp-server';
 import { MetricsService } from '../metrics/metrics.service';
 import { DnsWorkerPool } from './workers/worker-pool';
 import { sumCounters } from './workers/protocol';
-import type { RouteQuery, RoutingSnapshot } from '../routing/types';
 
 /**
  * Nest face of the DNS server: feeds every new snapshot to the responder (which pre-encodes the
@@ -27,6 +26,7 @@ export class DnsService implements OnApplicationShutdown {
   private server: DnsServer | null = null;
   private pool: DnsWorkerPool | null = null;
   private unsubscribe: (() => void) | null = null;
+  private readonly filler: TableFiller;
   port = 0;
 
   constructor(
@@ -36,22 +36,11 @@ export class DnsService implements OnApplicationShutdown {
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    // decide() runs only on answer-cache misses; count and time it there (hits cost nothing extra).
-    const timedDecide = (s: RoutingSnapshot, q: RouteQuery) => {
-      const started = process.hrtime.bigint();
-      const d = decide(s, q);
-      metrics.decisionSeconds.observe({ path: 'dns' }, Number(process.hrtime.bigint() - started) / 1e9);
-      if (d) {
-        metrics.decisions.inc({ service: d.service, region: d.regions[0] ?? '', reason: d.reason, path: 'dns' });
-        if (d.outcome === 'refused' && d.reason.startsWith('residency')) metrics.residencyRefusals.inc({ service: d.service, path: 'dns' });
-      }
-      return d;
-    };
     this.responder = new DnsResponder({
-      locator,
-      decide: timedDecide,
+      classifier: () => locator.classifier,
       onError: (err) => this.logger.error(`query failed, answered SERVFAIL: ${(err as Error)?.message ?? String(err)}`),
     });
+    this.filler = new TableFiller(() => locator.classifier, this.responder);
     metrics.onCollect(() => {
       const st = this.stats();
       for (const transport of ['udp', 'tcp'] as const) {
@@ -63,8 +52,11 @@ export class DnsService implements OnApplicationShutdown {
       metrics.rateLimited.set({ action: 'drop' }, limited.dropped);
       metrics.dnsDropped.set({ reason: 'malformed' }, st.malformedDropped);
       metrics.dnsDropped.set({ reason: 'qr-set' }, st.responsesDropped);
-      metrics.dnsCache.set({ result: 'hit' }, st.cacheHits);
-      metrics.dnsCache.set({ result: 'miss' }, st.cacheMisses);
+      metrics.dnsTables.set({ table: 'location_classes' }, st.locationClasses);
+      metrics.dnsTables.set({ table: 'ranked_classes' }, st.rankedClasses);
+      metrics.dnsTables.set({ table: 'prepared_answers' }, st.preparedAnswers);
+      metrics.dnsTables.set({ table: 'routed_answers' }, st.routed);
+      countAnswers(metrics, this.responder.takeAnswerCounts());
     });
     readiness.register('dns', () => {
       if (this.server === null) return { name: 'dns', ok: false, detail: 'not bound' };
@@ -95,11 +87,13 @@ export class DnsService implements OnApplicationShutdown {
   /** Binds UDP and TCP on one port (0 picks a free one) and returns it. */
   async start(host: string, port: number): Promise<number> {
     this.responder.setSnapshot(this.snapshots.current());
+    this.filler.start();
     const rrl = this.config.rateLimit;
     const options = { host, port, logger: this.logger, rateLimit: rrl };
     // Subscribed before the workers start: a snapshot built meanwhile reaches the pool too.
     this.unsubscribe = this.snapshots.subscribe((s) => {
       this.responder.setSnapshot(s);
+      this.filler.start();
       const source = this.snapshots.currentSource();
       if (this.pool !== null && source !== null && source.version === s.version) this.pool.publish(source);
     });
@@ -147,9 +141,7 @@ export class DnsService implements OnApplicationShutdown {
         log: (level, message) => this.logger[level](message),
         onDecisions: (delta) => {
           const m = this.metrics;
-          for (const [service, region, reason, n] of delta.decisions) m.decisions.inc({ service, region, reason, path: 'dns' }, n);
-          for (const [service, n] of delta.residencyRefusals) m.residencyRefusals.inc({ service, path: 'dns' }, n);
-          for (const seconds of delta.seconds) m.decisionSeconds.observe({ path: 'dns' }, seconds);
+          countAnswers(m, delta.decisions.map(([service, region, reason, count]) => ({ service, region, reason: reason as AnswerCount['reason'], count })));
         },
       });
       this.pool = pool;
@@ -169,10 +161,22 @@ export class DnsService implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.unsubscribe?.();
+    this.filler.stop();
     const server = this.server;
     const pool = this.pool;
     this.server = null;
     this.pool = null;
     await Promise.all([server?.close(), pool?.close()]);
+  }
+}
+
+/** Refusals that count as residency refusals in georoute_residency_refusals_total. */
+const RESIDENCY_REFUSALS: ReadonlySet<string> = new Set(['residency-no-eligible-region', 'residency-primary-outside-eu']);
+
+/** Adds the DNS answers counted since the last scrape to the decision counters. */
+export function countAnswers(metrics: MetricsService, counts: readonly AnswerCount[]): void {
+  for (const { service, region, reason, count } of counts) {
+    metrics.decisions.inc({ service, region, reason, path: 'dns' }, count);
+    if (RESIDENCY_REFUSALS.has(reason)) metrics.residencyRefusals.inc({ service, path: 'dns' }, count);
   }
 }

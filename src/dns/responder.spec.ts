@@ -1,58 +1,48 @@
 import * as dnsPacket from 'dns-packet';
-import type { Decision, GeoLocation, RouteQuery, RoutingSnapshot } from '../routing/types';
-import { DnsResponder, type PeerAddress, type ResponderErrorContext, type Transport } from './responder';
-import { BIG_V4, fixtureSnapshot, type DecodedReply } from './test-fixtures';
+import { GeoLocator } from '../geo/geo-locator';
+import { decide } from '../routing/engine';
+import { withRegionHealth } from '../routing/snapshot';
+import type { RoutingSnapshot } from '../routing/types';
+import { DnsResponder, type Classifier, type PeerAddress, type ResponderErrorContext, type Transport } from './responder';
+import { BIG_V4, GEOIP_TEST_DB, fixtureSnapshot, type DecodedReply } from './test-fixtures';
 import { TYPE } from './wire/constants';
 import { ecsIpv4, ecsOption, encodeQuery, type QueryOptions } from './wire/query-builder';
 
 const decodeReply = (b: Buffer): DecodedReply => dnsPacket.decode(b) as unknown as DecodedReply;
 
-const NOWHERE: GeoLocation = Object.freeze({ found: false, country: null, continent: null, latitude: null, longitude: null, prefixLength: 0 });
+/** A documentation address: never located, so service names answer in service order. */
 const PEER: PeerAddress = { address: '192.0.2.200', family: 4 };
 
-function decision(q: RouteQuery, fields: Partial<Decision> = {}): Decision {
-  return {
-    outcome: 'answer',
-    service: q.fqdn,
-    regions: ['eu-west-1'],
-    addresses: q.qtype === 'A' ? ['192.0.2.10'] : ['2001:db8::10'],
-    ttl: 30,
-    ecsScope: 20,
-    reason: 'nearest-healthy',
-    detail: 'nearest',
-    candidates: [],
-    ...fields,
-  };
-}
+let locator: GeoLocator;
+beforeAll(async () => {
+  locator = await GeoLocator.open(GEOIP_TEST_DB);
+});
 
 interface Harness {
   responder: DnsResponder;
-  calls: RouteQuery[];
-  located: string[];
   errors: Array<{ err: unknown; ctx: ResponderErrorContext }>;
-  setDecide(fn: (s: RoutingSnapshot, q: RouteQuery) => Decision | null): void;
 }
 
-function harness(snapshot: RoutingSnapshot | null = fixtureSnapshot()): Harness {
-  const calls: RouteQuery[] = [];
-  const located: string[] = [];
+/** The real classifier over MaxMind's test database; `broken` makes it throw (a database read failure). */
+function harness(snapshot: RoutingSnapshot | null = fixtureSnapshot(), broken: { on: boolean } = { on: false }): Harness {
   const errors: Harness['errors'] = [];
-  let impl = (_s: RoutingSnapshot, q: RouteQuery): Decision | null => decision(q);
-  const responder = new DnsResponder({
-    locator: {
-      locate: (ip) => {
-        located.push(ip);
-        return NOWHERE;
-      },
-    },
-    decide: (s, q) => {
-      calls.push(q);
-      return impl(s, q);
-    },
-    onError: (err, ctx) => errors.push({ err, ctx }),
-  });
+  const classifier = (): Classifier => {
+    const real = locator.classifier;
+    if (!broken.on) return real;
+    const fail = (): number => {
+      throw new Error('mmdb gone');
+    };
+    return { classes: real.classes, prefixLength: 0, family: 4, classifyV4: fail, classifyV6: fail, classifyText: fail };
+  };
+  const responder = new DnsResponder({ classifier, onError: (err, ctx) => errors.push({ err, ctx }) });
   if (snapshot) responder.setSnapshot(snapshot);
-  return { responder, calls, located, errors, setDecide: (fn) => (impl = fn) };
+  return { responder, errors };
+}
+
+/** What the explain API's engine says for the same client (the DNS answer must agree). */
+function explain(snapshot: RoutingSnapshot, fqdn: string, ip: string, qtype: 'A' | 'AAAA' = 'A') {
+  const family = ip.includes(':') ? 6 : 4;
+  return decide(snapshot, { fqdn, qtype, client: { ip, family, location: locator.locate(ip), source: 'ecs' } })!;
 }
 
 function send(h: Harness, o: QueryOptions, transport: Transport = 'udp', peer: PeerAddress = PEER): { raw: Buffer; msg: DecodedReply } {
@@ -65,7 +55,10 @@ type Opt = { udpPayloadSize: number; ednsVersion: number; extendedRcode: number;
 const optOf = (msg: DecodedReply): Opt | undefined => msg.additionals?.find((a) => a.type === 'OPT') as unknown as Opt | undefined;
 
 describe('header and flags', () => {
-  const h = harness();
+  let h: Harness;
+  beforeAll(() => {
+    h = harness();
+  });
 
   test('D20/D12/D11: ID copied, QR=1, AA=1, RD copied, RA, Z, AD, CD clear', () => {
     const { msg } = send(h, { id: 0x4242, name: 'www.example.com', rd: true, extraFlags: 0x0040 | 0x0020 | 0x0010 });
@@ -111,7 +104,10 @@ describe('header and flags', () => {
 });
 
 describe('zone data', () => {
-  const h = harness();
+  let h: Harness;
+  beforeAll(() => {
+    h = harness();
+  });
 
   test('D18: NXDOMAIN, AA, SOA in authority', () => {
     const { msg } = send(h, { name: 'nope.example.com' });
@@ -184,9 +180,8 @@ describe('zone data', () => {
     const { msg } = send(h, { name: 'GO.example.com' });
     expect(msg.answers!.map((x) => `${x.name} ${x.type} ${x.ttl} ${x.data}`)).toEqual([
       'GO.example.com CNAME 300 app.example.com',
-      'app.example.com A 30 192.0.2.10',
+      'app.example.com A 30 198.51.100.10', // unlocated peer: us-east-1, first in service order
     ]);
-    expect(h.calls.at(-1)!.fqdn).toBe('app.example.com');
   });
 
   test('wildcard (RFC 4592): synthesized with the question as owner; NODATA for other types', () => {
@@ -215,7 +210,10 @@ describe('zone data', () => {
 });
 
 describe('EDNS', () => {
-  const h = harness();
+  let h: Harness;
+  beforeAll(() => {
+    h = harness();
+  });
 
   test('D21: an OPT with 1232, version 0, DO clear in the reply exactly when the query had one', () => {
     const withOpt = send(h, { name: 'www.example.com', edns: { udpSize: 4096, flags: 0x8000 } }).msg;
@@ -254,15 +252,15 @@ describe('EDNS', () => {
   });
 
   test('ECS: the ECS address is the client; echoed with the decision scope; socket peer not used', () => {
-    h.calls.length = 0;
-    const { msg } = send(h, { name: 'app.example.com', edns: { options: [ecsIpv4('81.2.69.160', 27)] } });
-    expect(h.calls.at(-1)!.client).toMatchObject({ ip: '81.2.69.160', family: 4, source: 'ecs' });
-    expect(optOf(msg)!.options).toEqual([expect.objectContaining({ code: 8, family: 1, sourcePrefixLength: 27, scopePrefixLength: 20, ip: '81.2.69.160' })]);
+    // London (81.2.69.160/27 in the test database) -> eu-west-1; the peer (Tokyo) is not used.
+    const { msg } = send(h, { name: 'app.example.com', edns: { options: [ecsIpv4('81.2.69.160', 27)] } }, 'udp', { address: '175.16.199.5', family: 4 });
+    expect(msg.answers!.map((a) => a.data)).toEqual(['192.0.2.10', '192.0.2.11']);
+    expect(optOf(msg)!.options).toEqual([expect.objectContaining({ code: 8, family: 1, sourcePrefixLength: 27, scopePrefixLength: 27, ip: '81.2.69.160' })]);
   });
 
   test('D35: ECS SOURCE 0 uses the socket address and answers SCOPE 0', () => {
-    const { msg } = send(h, { name: 'app.example.com', edns: { options: [ecsOption(1, 0, 0, Buffer.alloc(0))] } }, 'udp', { address: '203.0.113.77', family: 4 });
-    expect(h.calls.at(-1)!.client).toMatchObject({ ip: '203.0.113.77', source: 'socket' });
+    const { msg } = send(h, { name: 'app.example.com', edns: { options: [ecsOption(1, 0, 0, Buffer.alloc(0))] } }, 'udp', { address: '175.16.199.5', family: 4 });
+    expect(msg.answers!.map((a) => a.data)).toEqual(['203.0.113.10']); // Changchun -> ap-northeast-1
     expect(optOf(msg)!.options).toEqual([expect.objectContaining({ code: 8, sourcePrefixLength: 0, scopePrefixLength: 0 })]);
   });
 
@@ -273,17 +271,21 @@ describe('EDNS', () => {
     }
   });
 
-  test('ECS IPv6', () => {
+  test('ECS IPv6: the answer and scope the explain engine gives for the same client', () => {
     const addr = Buffer.from([0x20, 0x01, 0x02, 0x18, 0, 0]);
     const { msg } = send(h, { name: 'app.example.com', qtype: TYPE.AAAA, edns: { options: [ecsOption(2, 48, 0, addr)] } });
-    expect(h.calls.at(-1)!.client).toMatchObject({ ip: '2001:218::', family: 6, source: 'ecs' });
-    expect(msg.answers![0]).toMatchObject({ type: 'AAAA', data: '2001:db8::10' });
-    expect(optOf(msg)!.options[0]).toMatchObject({ family: 2, sourcePrefixLength: 48, scopePrefixLength: 20 });
+    const expected = explain(fixtureSnapshot(), 'app.example.com', '2001:218::', 'AAAA');
+    expect(msg.answers!.map((a) => a.data)).toEqual(expected.addresses);
+    expect(expected.addresses.length).toBeGreaterThan(0);
+    expect(optOf(msg)!.options[0]).toMatchObject({ family: 2, sourcePrefixLength: 48, scopePrefixLength: expected.ecsScope });
   });
 });
 
 describe('truncation', () => {
-  const h = harness();
+  let h: Harness;
+  beforeAll(() => {
+    h = harness();
+  });
 
   test('D26: without EDNS a reply over 512 octets is TC=1 with the question only', () => {
     const query = encodeQuery({ name: 'big.example.com' });
@@ -337,82 +339,97 @@ describe('truncation', () => {
   });
 });
 
-describe('service names and the reply cache', () => {
-  test('A and AAAA come from decide() with the service TTL', () => {
+describe('service names through the routing tables', () => {
+  test('A and AAAA from the tables with the service TTL (unlocated peer: service order)', () => {
     const h = harness();
     const a = send(h, { name: 'app.example.com' }).msg;
-    expect(a.answers).toEqual([expect.objectContaining({ name: 'app.example.com', type: 'A', ttl: 30, data: '192.0.2.10' })]);
-    expect(h.calls.at(-1)).toMatchObject({ fqdn: 'app.example.com', qtype: 'A', client: { ip: '192.0.2.200', family: 4, source: 'socket', location: NOWHERE } });
+    expect(a.answers).toEqual([expect.objectContaining({ name: 'app.example.com', type: 'A', ttl: 30, data: '198.51.100.10' })]);
     const aaaa = send(h, { name: 'app.example.com', qtype: TYPE.AAAA }).msg;
-    expect(aaaa.answers![0]).toMatchObject({ type: 'AAAA', data: '2001:db8::10' });
+    expect(aaaa.answers![0]).toMatchObject({ type: 'AAAA', data: '2001:db8::20' });
+    expect(h.responder.stats().routed).toBe(2);
   });
 
-  test('other types at a service name are NODATA with SOA', () => {
+  test('other types at a service name are NODATA with SOA, not routed', () => {
     const h = harness();
     const { msg } = send(h, { name: 'app.example.com', qtype: TYPE.TXT });
     expect(msg).toMatchObject({ rcode: 'NOERROR', answers: [] });
     expect(msg.authorities![0].type).toBe('SOA');
-    expect(h.calls).toHaveLength(0);
+    expect(h.responder.stats().routed).toBe(0);
   });
 
-  test('several regions: RRs concatenated in decision order; a TTL that differs is written', () => {
-    const h = harness();
-    h.setDecide((_s, q) => decision(q, { addresses: ['203.0.113.10', '192.0.2.10', '192.0.2.11'], ttl: 10 }));
-    const { msg } = send(h, { name: 'app.example.com' });
-    expect(msg.answers!.map((a) => `${a.data}/${a.ttl}`)).toEqual(['203.0.113.10/10', '192.0.2.10/10', '192.0.2.11/10']);
+  test('several regions: RRs in distance order, the addresses of each region once', () => {
+    const snapshot = fixtureSnapshot(1, {
+      services: [{ fqdn: 'app.example.com', policy: 'proximity', regions: ['us-east-1', 'eu-west-1', 'ap-northeast-1'], ttl: 10, residency: 'none', answerCount: 3 }],
+    });
+    const h = harness(snapshot);
+    const { msg } = send(h, { name: 'app.example.com', edns: { options: [ecsIpv4('81.2.69.160', 27)] } });
+    expect(msg.answers!.map((a) => `${a.data}/${a.ttl}`)).toEqual(['192.0.2.10/10', '192.0.2.11/10', '198.51.100.10/10', '203.0.113.10/10']);
+    expect(msg.answers!.map((a) => a.data)).toEqual(explain(snapshot, 'app.example.com', '81.2.69.160').addresses);
   });
 
-  test('a decision without addresses is NODATA (with the decision scope); null is NODATA', () => {
-    const h = harness();
-    h.setDecide((_s, q) => decision(q, { addresses: [], reason: 'no-address', ecsScope: 24 }));
-    const { msg } = send(h, { name: 'app.example.com', edns: { options: [ecsIpv4('81.2.69.0', 24)] } });
+  test('no address of the family is NODATA with the decision scope', () => {
+    const regions = [
+      { name: 'eu-west-1', countryCode: 'IE', latitude: 53.35, longitude: -6.26, ipv4: ['192.0.2.10'] },
+      { name: 'us-east-1', countryCode: 'US', latitude: 39.04, longitude: -77.49, ipv4: ['198.51.100.10'] },
+    ];
+    const snapshot = fixtureSnapshot(1, { regions, services: [{ fqdn: 'app.example.com', policy: 'proximity', regions: ['eu-west-1', 'us-east-1'], ttl: 30, residency: 'none' }] });
+    const h = harness(snapshot);
+    const { msg } = send(h, { name: 'app.example.com', qtype: TYPE.AAAA, edns: { options: [ecsIpv4('81.2.69.160', 27)] } });
     expect(msg).toMatchObject({ rcode: 'NOERROR', answers: [] });
-    expect(optOf(msg)!.options[0]).toMatchObject({ scopePrefixLength: 24 });
-    h.setDecide(() => null);
-    expect(send(h, { name: 'app.example.com', qtype: TYPE.AAAA }).msg).toMatchObject({ rcode: 'NOERROR', answers: [] });
+    expect(msg.authorities![0].type).toBe('SOA');
+    expect(explain(snapshot, 'app.example.com', '81.2.69.160', 'AAAA').reason).toBe('no-address');
+    expect(optOf(msg)!.options[0]).toMatchObject({ scopePrefixLength: 27 });
   });
 
-  test('a refused decision is SERVFAIL with EDE 18 (Prohibited) and the detail as EXTRA-TEXT', () => {
+  test('a residency refusal is SERVFAIL with EDE 18 (Prohibited) and the engine detail as EXTRA-TEXT', () => {
     const h = harness();
-    h.setDecide((_s, q) => decision(q, { outcome: 'refused', addresses: [], reason: 'residency-no-eligible-region', detail: 'GDPR: no EU region for an EU client' }));
-    const { raw, msg } = send(h, { name: 'private.example.com', edns: {} });
+    // Linköping, SE (89.160.20.128/25): an EU client of a GDPR service without an EU region.
+    const q = { name: 'private.example.com', edns: { options: [ecsIpv4('89.160.20.130', 32)] } };
+    const { raw, msg } = send(h, q);
     expect(msg).toMatchObject({ rcode: 'SERVFAIL', flag_aa: false, answers: [] });
     const option = optOf(msg)!.options.find((o) => o.code === 15) as unknown as { data: Buffer };
     expect(option.data.readUInt16BE(0)).toBe(18);
-    expect(option.data.subarray(2).toString()).toBe('GDPR: no EU region for an EU client');
+    const expected = explain(fixtureSnapshot(), 'private.example.com', '89.160.20.130');
+    expect(expected.outcome).toBe('refused');
+    expect(option.data.subarray(2).toString()).toBe(expected.detail);
     expect(raw.length).toBeLessThan(512);
-    // Without EDNS: SERVFAIL, no OPT.
-    const plain = send(h, { name: 'private.example.com' }).msg;
-    expect(plain.rcode).toBe('SERVFAIL');
-    expect(optOf(plain)).toBeUndefined();
-    // Other refusals carry INFO-CODE 0 (Other).
-    h.setDecide((_s, q) => decision(q, { outcome: 'refused', addresses: [], reason: 'all-unhealthy-fail-closed', detail: 'all regions down' }));
-    const other = send(h, { name: 'app.example.com', edns: {} }).msg;
-    expect((optOf(other)!.options.find((o) => o.code === 15) as unknown as { data: Buffer }).data.readUInt16BE(0)).toBe(0);
+    // Without EDNS: SERVFAIL, no OPT. A US client of the same service is answered.
+    expect(send(h, { name: 'private.example.com' }).msg.rcode).toBe('NOERROR');
   });
 
-  test('D41: a throwing decide is SERVFAIL for that query only, reported, not cached', () => {
-    const h = harness();
-    h.setDecide(() => {
-      throw new Error('engine exploded');
-    });
+  test('fail-closed with every region unhealthy: SERVFAIL with EDE 0 (Other); health comes back without a rebuild', () => {
+    const input = { services: [{ fqdn: 'boom.example.com', policy: 'failover' as const, regions: ['us-east-1'], ttl: 30, residency: 'none' as const, whenAllUnhealthy: 'fail-closed' as const }] };
+    const healthy = fixtureSnapshot(1, input);
+    const h = harness(healthy);
+    expect(send(h, { name: 'boom.example.com', edns: {} }).msg.answers![0].data).toBe('198.51.100.10');
+    const down = withRegionHealth(healthy, new Map([['us-east-1', { health: 'unhealthy' as const, healthReason: 'probe' }]]), 2);
+    h.responder.setSnapshot(down);
+    const other = send(h, { name: 'boom.example.com', edns: {} }).msg;
+    expect(other.rcode).toBe('SERVFAIL');
+    expect((optOf(other)!.options.find((o) => o.code === 15) as unknown as { data: Buffer }).data.readUInt16BE(0)).toBe(0);
+    const up = withRegionHealth(down, new Map([['us-east-1', { health: 'healthy' as const, healthReason: null }]]), 3);
+    h.responder.setSnapshot(up);
+    expect(send(h, { name: 'boom.example.com' }).msg.rcode).toBe('NOERROR');
+    // Both health changes kept the view: nothing was rebuilt.
+    expect(h.responder.stats()).toMatchObject({ viewReuses: 2, snapshotVersion: 3 });
+  });
+
+  test('D41: a classifier that throws is SERVFAIL for that query only, reported', () => {
+    const broken = { on: true };
+    const h = harness(fixtureSnapshot(), broken);
     expect(send(h, { name: 'app.example.com' }).msg.rcode).toBe('SERVFAIL');
     expect(h.errors).toHaveLength(1);
     expect(h.errors[0].ctx).toMatchObject({ stage: 'decide', qname: 'app.example.com', qtype: TYPE.A, transport: 'udp' });
     expect(send(h, { name: 'www.example.com' }).msg.rcode).toBe('NOERROR');
-    h.setDecide((_s, q) => decision(q));
-    expect(send(h, { name: 'app.example.com' }).msg.rcode).toBe('NOERROR');
     expect(h.responder.stats().handlerErrors).toBe(1);
   });
 
-  test('a throwing locator, and a throwing onError, still answer SERVFAIL', () => {
+  test('a throwing classifier and a throwing onError still answer SERVFAIL', () => {
+    const fail = (): number => {
+      throw new Error('mmdb gone');
+    };
     const responder = new DnsResponder({
-      locator: {
-        locate: () => {
-          throw new Error('mmdb gone');
-        },
-      },
-      decide: (_s, q) => decision(q),
+      classifier: () => ({ classes: locator.classifier.classes, prefixLength: 0, family: 4, classifyV4: fail, classifyV6: fail, classifyText: fail }),
       onError: () => {
         throw new Error('logger broken');
       },
@@ -422,96 +439,48 @@ describe('service names and the reply cache', () => {
     expect(decodeReply(raw).rcode).toBe('SERVFAIL');
   });
 
-  test('decisions are cached per (name, type, client); a new snapshot empties the cache', () => {
+  test('prepared answers are per chosen regions, not per client; a new registry rebuilds the view', () => {
     const h = harness();
-    send(h, { name: 'app.example.com' });
-    send(h, { name: 'APP.example.com' });
-    expect(h.calls).toHaveLength(1);
-    send(h, { name: 'app.example.com', qtype: TYPE.AAAA });
-    send(h, { name: 'app.example.com' }, 'udp', { address: '192.0.2.201', family: 4 });
-    expect(h.calls).toHaveLength(3);
-    // ECS clients are keyed apart from socket clients with the same address.
-    send(h, { name: 'app.example.com', edns: { options: [ecsIpv4('192.0.2.200', 32)] } });
-    expect(h.calls).toHaveLength(4);
-    expect(h.responder.stats()).toMatchObject({ cacheHits: 1, cacheMisses: 4, cachedAnswers: 4 });
-    h.responder.setSnapshot(fixtureSnapshot(2));
-    send(h, { name: 'app.example.com' });
-    expect(h.calls).toHaveLength(5);
-    expect(h.responder.stats().snapshotVersion).toBe(2);
+    for (let i = 0; i < 50; i++) send(h, { name: 'app.example.com', edns: { options: [ecsIpv4(`81.2.69.${128 + i}`, 32)] } });
+    for (let i = 0; i < 20; i++) send(h, { name: 'app.example.com' }, 'udp', { address: `192.0.2.${i + 1}`, family: 4 });
+    // 70 clients, two answers: eu-west-1 (London) and us-east-1 (unlocated).
+    expect(h.responder.stats()).toMatchObject({ routed: 70, preparedAnswers: 2 });
+    h.responder.setSnapshot(fixtureSnapshot(2, { services: [{ fqdn: 'app.example.com', policy: 'failover', regions: ['ap-northeast-1'], ttl: 30, residency: 'none' }] }));
+    expect(send(h, { name: 'app.example.com' }).msg.answers![0].data).toBe('203.0.113.10');
+    expect(h.responder.stats()).toMatchObject({ snapshotVersion: 2, viewReuses: 0, preparedAnswers: 1 });
   });
 
-  test('the cache is bounded: emptied when full', () => {
-    const responder = new DnsResponder({ locator: { locate: () => NOWHERE }, decide: (_s, q) => decision(q), cacheSize: 3 });
-    responder.setSnapshot(fixtureSnapshot());
-    for (let i = 0; i < 10; i++) responder.respond(encodeQuery({ name: 'app.example.com' }), { address: `198.51.100.${i}`, family: 4 }, 'udp');
-    expect(responder.stats().cachedAnswers).toBeLessThanOrEqual(3);
-    expect(responder.zoneView!.cachedAnswers()).toBe(responder.stats().cachedAnswers);
-  });
-
-  test('a cached reply is patched per query: ID, question case, RD, ECS echo', () => {
+  test('a prepared reply is patched per query: ID, question case, RD, ECS echo and scope', () => {
     const h = harness();
     send(h, { id: 1, name: 'app.example.com', edns: { options: [ecsIpv4('81.2.69.160', 27)] } });
-    const { raw, msg } = send(h, { id: 2, name: 'ApP.example.com', rd: false, edns: { options: [ecsIpv4('81.2.69.160', 27)] } });
-    expect(h.calls).toHaveLength(1);
+    const { raw, msg } = send(h, { id: 2, name: 'ApP.example.com', rd: false, edns: { options: [ecsIpv4('81.2.69.160', 32)] } });
     expect(msg).toMatchObject({ id: 2, flag_rd: false });
     expect(msg.questions![0].name).toBe('ApP.example.com');
     expect(raw.includes(Buffer.from('ApP'))).toBe(true);
-    expect(optOf(msg)!.options[0]).toMatchObject({ sourcePrefixLength: 27, scopePrefixLength: 20 });
+    expect(optOf(msg)!.options[0]).toMatchObject({ sourcePrefixLength: 32, scopePrefixLength: 27 });
+    expect(h.responder.stats().preparedAnswers).toBe(1);
   });
 
   test('an IPv4-mapped peer is located as IPv4', () => {
     const h = harness();
-    send(h, { name: 'app.example.com' }, 'udp', { address: '::ffff:81.2.69.160', family: 6 });
-    expect(h.located.at(-1)).toBe('81.2.69.160');
-    expect(h.calls.at(-1)!.client.family).toBe(4);
+    const { msg } = send(h, { name: 'app.example.com' }, 'udp', { address: '::ffff:81.2.69.160', family: 6 });
+    expect(msg.answers!.map((a) => a.data)).toEqual(['192.0.2.10', '192.0.2.11']);
   });
 
-  test('IPv4 ECS: one cache entry per address (any SOURCE), located by its text, high and low addresses apart', () => {
+  test('IPv4 ECS: high and low addresses, odd and special ones, all answered as the explain engine answers them', () => {
     const h = harness();
-    const ecs = (address: string, source: number, qtype: number = TYPE.A) =>
-      send(h, { name: 'app.example.com', qtype, edns: { options: [ecsIpv4(address, source)] } }).msg;
-    ecs('81.2.69.160', 27);
-    expect(h.located).toEqual(['81.2.69.160']);
-    expect(h.calls.at(-1)!.client).toMatchObject({ ip: '81.2.69.160', family: 4, source: 'ecs' });
-    // Same address, other SOURCE: a hit, and the echo carries this query's SOURCE.
-    expect(optOf(ecs('81.2.69.160', 32))!.options[0]).toMatchObject({ sourcePrefixLength: 32, scopePrefixLength: 20 });
-    expect(h.calls).toHaveLength(1);
-    // Addresses whose 32 bits differ only in the sign bit, or in the last octet, are different clients.
-    ecs('200.1.2.0', 24);
-    ecs('72.1.2.0', 24);
-    ecs('200.1.2.1', 32);
-    ecs('255.255.255.255', 32);
-    ecs('0.0.0.1', 32);
-    expect(h.located.slice(1)).toEqual(['200.1.2.0', '72.1.2.0', '200.1.2.1', '255.255.255.255', '0.0.0.1']);
-    ecs('200.1.2.0', 24);
-    ecs('255.255.255.255', 32);
-    expect(h.calls).toHaveLength(6);
-    // AAAA for the same ECS address is its own entry.
-    ecs('200.1.2.0', 24, TYPE.AAAA);
-    expect(h.calls).toHaveLength(7);
-    expect(h.responder.stats()).toMatchObject({ cacheHits: 3, cacheMisses: 7, cachedAnswers: 7 });
-    expect(h.responder.zoneView!.cachedAnswers()).toBe(7);
-  });
-
-  test('IPv4 ECS: the cache bound counts these entries too; a failed decision is not cached', () => {
-    const responder = new DnsResponder({ locator: { locate: () => NOWHERE }, decide: (_s, q) => decision(q), cacheSize: 3 });
-    responder.setSnapshot(fixtureSnapshot());
-    for (let i = 0; i < 10; i++) {
-      responder.respond(encodeQuery({ name: 'app.example.com', edns: { options: [ecsIpv4(`198.51.${i}.0`, 24)] } }), PEER, 'udp');
+    const snapshot = fixtureSnapshot();
+    for (const [address, source] of [['81.2.69.160', 27], ['200.1.2.0', 24], ['72.1.2.0', 24], ['255.255.255.255', 32], ['0.0.0.1', 32], ['10.1.2.3', 32], ['175.16.199.0', 24], ['216.160.83.56', 29]] as const) {
+      for (const qtype of [TYPE.A, TYPE.AAAA]) {
+        const msg = send(h, { name: 'app.example.com', qtype, edns: { options: [ecsIpv4(address, source)] } }).msg;
+        const expected = explain(snapshot, 'app.example.com', address, qtype === TYPE.A ? 'A' : 'AAAA');
+        expect({ address, answers: msg.answers!.map((a) => a.data), scope: optOf(msg)!.options[0].scopePrefixLength }).toEqual({
+          address,
+          answers: expected.addresses,
+          scope: expected.ecsScope,
+        });
+      }
     }
-    expect(responder.stats().cachedAnswers).toBeLessThanOrEqual(3);
-    expect(responder.zoneView!.cachedAnswers()).toBe(responder.stats().cachedAnswers);
-
-    const h = harness();
-    h.setDecide(() => {
-      throw new Error('engine down');
-    });
-    const q = { name: 'app.example.com', edns: { options: [ecsIpv4('81.2.69.160', 27)] } };
-    expect(send(h, q).msg.rcode).toBe('SERVFAIL');
-    h.setDecide((_s, rq) => decision(rq));
-    expect(send(h, q).msg.rcode).toBe('NOERROR');
-    expect(h.calls).toHaveLength(2);
-    expect(h.responder.stats()).toMatchObject({ cacheMisses: 2, cachedAnswers: 1 });
   });
 });
 

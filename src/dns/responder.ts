@@ -24,8 +24,13 @@
  * engine replies; then one Buffer.allocUnsafe and copies (ID, flags, the question's original
  * bytes, the prepared body, the OPT). The cache lives in the view, so a new snapshot empties it.
  */
-import type { Decision, GeoLocation, RouteQuery, RoutingSnapshot } from '../routing/types';
-import { prepared, withScope, type PreparedAnswer } from './answer';
+import type { LocationClassTable } from '../routing/tables/location-classes';
+import { RegionRanking, geometryKeyOf } from '../routing/tables/region-ranking';
+import { TableRouter } from '../routing/tables/table-router';
+import { refusalDetail } from '../routing/select';
+import { clientHashKey } from '../routing/rendezvous';
+import type { Reason, RoutingSnapshot } from '../routing/types';
+import { prepared, type PreparedAnswer } from './answer';
 import { ipv4Text, ipv6Text } from './wire/address-text';
 import {
   CLASS_IN,
@@ -42,13 +47,20 @@ import {
   TYPE,
 } from './wire/constants';
 import { DecodedQuery, DecodeStatus, decodeQuery } from './wire/decoder';
-import { ZoneView, type NameNode } from './zone-view';
+import { ZoneView, type NameNode, type ServiceData } from './zone-view';
 
-export interface Locator {
-  locate(ip: string): GeoLocation;
+/**
+ * Where a client is, as location classes (geo/geo-classifier.ts): each call sets prefixLength
+ * (and, for text, family) and returns the class id in `classes`.
+ */
+export interface Classifier {
+  readonly classes: LocationClassTable;
+  readonly prefixLength: number;
+  readonly family: 4 | 6;
+  classifyV4(a: number, b: number, c: number, d: number): number;
+  classifyV6(bytes: ArrayLike<number>, length: number): number;
+  classifyText(ip: string): number;
 }
-
-export type DecideFn = (snapshot: RoutingSnapshot, query: RouteQuery) => Decision | null;
 
 export type Transport = 'udp' | 'tcp';
 
@@ -58,7 +70,7 @@ export interface PeerAddress {
 }
 
 export interface ResponderErrorContext {
-  /** 'decide': the locator or the engine threw; 'respond': anything else while answering. */
+  /** 'decide': locating the client or routing it threw; 'respond': anything else while answering. */
   readonly stage: 'decide' | 'respond';
   readonly qname: string;
   readonly qtype: number;
@@ -66,11 +78,21 @@ export interface ResponderErrorContext {
 }
 
 export interface DnsResponderDeps {
-  readonly locator: Locator;
-  readonly decide: DecideFn;
+  /**
+   * The classifier of the geo database in use. Called when a snapshot is set and when asked for
+   * again: a different object (a reloaded database) gets a new region ranking.
+   */
+  readonly classifier: () => Classifier;
   readonly onError?: (err: unknown, ctx: ResponderErrorContext) => void;
-  /** Most engine replies kept (all names, all clients); the cache is emptied when full. Default 100,000. */
-  readonly cacheSize?: number;
+}
+
+/** Answers counted per service name and region (or refusal), read at scrape time. */
+export interface AnswerCount {
+  readonly service: string;
+  /** The first chosen region, '' for a refusal or NODATA. */
+  readonly region: string;
+  readonly reason: Reason;
+  readonly count: number;
 }
 
 /** Counters for metrics: a plain object, copied on every call. */
@@ -85,16 +107,18 @@ export interface ResponderStats {
   readonly responsesDropped: number;
   /** Exceptions turned into SERVFAIL. */
   readonly handlerErrors: number;
-  readonly cacheHits: number;
-  readonly cacheMisses: number;
-  readonly cachedAnswers: number;
+  /** Service answers routed through the tables (every A/AAAA query at a service name). */
+  readonly routed: number;
+  /** Location classes known, and classes whose region ranking is computed. */
+  readonly locationClasses: number;
+  readonly rankedClasses: number;
+  /** Prepared answers held for (name, family, chosen regions), all services. */
+  readonly preparedAnswers: number;
   /** Version of the snapshot answered from, or -1 before the first. */
   readonly snapshotVersion: number;
+  /** How many snapshots were taken without rebuilding the DNS view (health, drain, unchanged data). */
+  readonly viewReuses: number;
 }
-
-export const DEFAULT_ANSWER_CACHE_SIZE = 100_000;
-/** EXTRA-TEXT is cut to this many octets so a refusal always fits 512 octets. */
-const MAX_EDE_TEXT = 200;
 
 const FORMERR = prepared(RCODE.FORMERR, false);
 const NOTIMP = prepared(RCODE.NOTIMP, false);
@@ -104,9 +128,15 @@ const BADVERS = prepared(RCODE.BADVERS, false);
 
 export class DnsResponder {
   private view: ZoneView | null = null;
+  private snapshot: RoutingSnapshot | null = null;
+  private classifier: Classifier | null = null;
+  private ranking: RegionRanking | null = null;
+  private readonly router = new TableRouter();
   private readonly query = new DecodedQuery();
-  private readonly cacheSize: number;
-  private cached = 0;
+  private routed = 0;
+  private viewReuses = 0;
+  /** Answers per (service node, region position or refusal, reason), read by answerCounts(). */
+  private readonly counts = new Map<ServiceData, Float64Array>();
   private readonly udpReplies = new Float64Array(17);
   private readonly tcpReplies = new Float64Array(17);
   /** Indexed by QTYPE up to 257 (CAA); index 0 also holds every larger type. */
@@ -115,23 +145,74 @@ export class DnsResponder {
   private malformedDropped = 0;
   private responsesDropped = 0;
   private handlerErrors = 0;
-  private cacheHits = 0;
-  private cacheMisses = 0;
 
-  constructor(private readonly deps: DnsResponderDeps) {
-    this.cacheSize = Math.max(1, Math.floor(deps.cacheSize ?? DEFAULT_ANSWER_CACHE_SIZE));
+  constructor(private readonly deps: DnsResponderDeps) {}
+
+  /**
+   * Takes `snapshot` into service. The DNS view (names, pre-encoded replies) is rebuilt only when
+   * the snapshot's zones or services are not the ones the view was built from; a snapshot that
+   * changed health, drain or nothing the view uses keeps it (its state array is read per query).
+   * The region ranking is rebuilt only when the regions' names or coordinates, or the geo
+   * database, changed. Throws if the view cannot be built; the previous one then stays in
+   * service. Data problems that only skip a record are listed in `warnings`.
+   */
+  setSnapshot(snapshot: RoutingSnapshot): void {
+    if (this.snapshot === snapshot) return;
+    const current = this.view;
+    let view: ZoneView;
+    if (
+      current !== null &&
+      sameEntries(current.snapshot.zones, snapshot.zones) &&
+      sameEntries(current.snapshot.services, snapshot.services) &&
+      sameRegionData(current.snapshot, snapshot)
+    ) {
+      view = current.withSnapshot(snapshot);
+      this.viewReuses++;
+    } else view = ZoneView.build(snapshot);
+    this.view = view;
+    this.snapshot = snapshot;
+    if (this.ranking !== null && this.ranking.geometryKey !== geometryKeyOf(snapshot)) this.ranking = null;
   }
 
   /**
-   * Builds the DNS view of `snapshot` and swaps it in (emptying the reply cache). Throws if the
-   * view cannot be built; the previous view then stays in service. Data problems that only skip
-   * a record are listed in `warnings`.
+   * The classifier and region ranking for the next query: the classifier the deps give now (a
+   * reloaded database is a new one) and a ranking for its classes and the snapshot's regions,
+   * made anew only when either changed.
    */
-  setSnapshot(snapshot: RoutingSnapshot): void {
-    if (this.view !== null && this.view.snapshot === snapshot) return;
-    const view = ZoneView.build(snapshot);
-    this.view = view;
-    this.cached = 0;
+  private tables(): RegionRanking {
+    const classifier = this.deps.classifier();
+    let ranking = this.ranking;
+    if (ranking === null || ranking.classes !== classifier.classes) {
+      ranking = new RegionRanking(this.snapshot!, classifier.classes);
+      this.ranking = ranking;
+    }
+    this.classifier = classifier;
+    return ranking;
+  }
+
+  /**
+   * Computes up to `budget` rows of the region ranking ahead of queries (call off the hot path,
+   * in small steps, after a snapshot or a database change). Returns true when every known class
+   * has its row.
+   */
+  fillRanking(budget: number): boolean {
+    return this.snapshot === null ? true : this.tables().fill(budget);
+  }
+
+  /** Answers per service, region and reason since the last call (for /metrics); the counts restart at 0. */
+  takeAnswerCounts(): AnswerCount[] {
+    const out: AnswerCount[] = [];
+    for (const [service, counts] of this.counts) {
+      const regions = service.plan.regions;
+      for (let slot = 0; slot < counts.length; slot++) {
+        const count = counts[slot];
+        if (count === 0) continue;
+        const position = Math.floor(slot / REASONS.length) - 1;
+        out.push({ service: service.snap.fqdn, region: position >= 0 ? (regions[position]?.name ?? '') : '', reason: REASONS[slot % REASONS.length], count });
+      }
+    }
+    this.counts.clear();
+    return out;
   }
 
   /** Problems found in the current snapshot's DNS data (records skipped). */
@@ -151,10 +232,12 @@ export class DnsResponder {
       malformedDropped: this.malformedDropped,
       responsesDropped: this.responsesDropped,
       handlerErrors: this.handlerErrors,
-      cacheHits: this.cacheHits,
-      cacheMisses: this.cacheMisses,
-      cachedAnswers: this.cached,
-      snapshotVersion: this.view?.version ?? -1,
+      routed: this.routed,
+      locationClasses: this.classifier?.classes.size ?? 0,
+      rankedClasses: this.ranking?.computedRows ?? 0,
+      preparedAnswers: this.view?.preparedDynamicAnswers() ?? 0,
+      snapshotVersion: this.snapshot?.version ?? -1,
+      viewReuses: this.viewReuses,
     };
   }
 
@@ -176,6 +259,7 @@ export class DnsResponder {
   }
 
   private answer(msg: Buffer, peer: PeerAddress, transport: Transport): Buffer | null {
+    this.scope = -1;
     const q = decodeQuery(msg, this.query);
     switch (q.status) {
       case DecodeStatus.QUERY:
@@ -232,116 +316,86 @@ export class DnsResponder {
   }
 
   /**
-   * A/AAAA at a service name: the per-client cache, else locate + decide. A hit allocates
-   * nothing: IPv4 ECS addresses are looked up by their 32 bits, socket peers by the address
-   * string the socket already gave; the address text is only made on a miss.
+   * A/AAAA at a service name through the routing tables: the client's location class (ECS octets
+   * or the peer), the service's order for that class, the shared selection over the state array,
+   * then the reply prepared for that (name, family, chosen regions): nothing per client is kept.
+   * The ECS scope goes into `this.scope` for reply().
    */
   private dynamicAnswer(view: ZoneView, node: NameNode, q: DecodedQuery, peer: PeerAddress, transport: Transport): PreparedAnswer {
+    const dynamic = node.dynamic!;
+    const service = dynamic.service;
     const isA = q.qtype === TYPE.A;
-    const fromEcs = q.hasEcs && q.ecsSourcePrefix > 0;
-    if (fromEcs && q.ecsFamily === 1) {
-      const b = q.ecsAddress;
-      const key = (b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
-      const cache4 = isA ? node.cacheEcs4A : node.cacheEcs4AAAA;
-      const hit4 = cache4.get(key);
-      if (hit4 !== undefined) {
-        this.cacheHits++;
-        return hit4;
-      }
-      this.cacheMisses++;
-      const answer = this.decideFor(view, node, isA, ipv4Text(b), 4, true, transport);
-      if (answer === null) return SERVFAIL; // not cached: the next query tries again
-      this.remember(view, cache4, key, answer);
-      return answer;
-    }
-    let ip: string;
-    let family: 4 | 6;
-    if (fromEcs) {
-      family = 6;
-      ip = ipv6Text(q.ecsAddress);
-    } else {
-      ip = peer.address;
-      family = peer.family;
-      // A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d: locate them as IPv4.
-      if (family === 6 && ip.startsWith('::ffff:') && ip.indexOf('.') > 0) {
-        ip = ip.slice(7);
-        family = 4;
-      }
-    }
-    const cache = fromEcs ? (isA ? node.cacheEcsA : node.cacheEcsAAAA) : isA ? node.cacheA : node.cacheAAAA;
-    const hit = cache.get(ip);
-    if (hit !== undefined) {
-      this.cacheHits++;
-      return hit;
-    }
-    this.cacheMisses++;
-    const answer = this.decideFor(view, node, isA, ip, family, fromEcs, transport);
-    if (answer === null) return SERVFAIL; // not cached: the next query tries again
-    this.remember(view, cache, ip, answer);
-    return answer;
-  }
-
-  /** Locate + decide + encode for one client; null when the locator or the engine throws (reported). */
-  private decideFor(
-    view: ZoneView,
-    node: NameNode,
-    isA: boolean,
-    ip: string,
-    family: 4 | 6,
-    fromEcs: boolean,
-    transport: Transport,
-  ): PreparedAnswer | null {
+    let classId: number;
+    let clientFamily: 4 | 6;
     try {
-      const location = this.deps.locator.locate(ip);
-      const decision = this.deps.decide(view.snapshot, {
-        fqdn: node.dynamic!.service.snap.fqdn,
-        qtype: isA ? 'A' : 'AAAA',
-        client: { ip, family, location, source: fromEcs ? 'ecs' : 'socket' },
-      });
-      return this.fromDecision(node, decision, isA ? 4 : 6, family);
+      const ranking = this.tables();
+      const classifier = this.classifier!;
+      if (q.hasEcs && q.ecsSourcePrefix > 0) {
+        const b = q.ecsAddress;
+        if (q.ecsFamily === 1) {
+          classId = classifier.classifyV4(b[0], b[1], b[2], b[3]);
+          clientFamily = 4;
+        } else {
+          classId = classifier.classifyV6(b, q.ecsAddressLength);
+          clientFamily = 6;
+        }
+      } else {
+        classId = classifier.classifyText(peer.address);
+        clientFamily = classifier.family;
+      }
+      this.clientQuery = q;
+      this.clientPeer = peer;
+      this.clientFamily = clientFamily;
+      const router = this.router;
+      const selection = router.route(
+        this.snapshot!,
+        service.plan,
+        classifier.classes,
+        ranking,
+        classId,
+        classifier.prefixLength,
+        clientFamily,
+        isA ? 'ipv4' : 'ipv6',
+        false,
+        this.clientKey,
+      );
+      this.routed++;
+      this.scope = router.scope;
+      this.count(service, selection.count > 0 ? selection.chosen[0] : -1, router.reason());
+      if (selection.refusal !== null) {
+        return view.refusal(node, selection.refusal, this.snapshot!.state?.version ?? 0, router.input.residencyApplies, router.input.primaryOnly, () =>
+          refusalDetail(selection.refusal!, router.input, selection),
+        );
+      }
+      return view.routedAnswer(node, isA, selection.chosen, selection.count);
     } catch (err) {
       this.report(err, 'decide', transport);
-      return null;
+      this.scope = -1;
+      return SERVFAIL;
     }
   }
 
-  private remember<K>(view: ZoneView, cache: Map<K, PreparedAnswer>, key: K, answer: PreparedAnswer): void {
-    if (this.cached >= this.cacheSize) {
-      view.clearCaches();
-      this.cached = 0;
-    }
-    cache.set(key, answer);
-    this.cached++;
-  }
+  /** The weighted policy's key (the client's /24 or /48), made only for weighted services. */
+  private clientQuery: DecodedQuery | null = null;
+  private clientPeer: PeerAddress | null = null;
+  private clientFamily: 4 | 6 = 4;
+  private readonly clientKey = (): string => {
+    const q = this.clientQuery!;
+    if (q.hasEcs && q.ecsSourcePrefix > 0) return clientHashKey(q.ecsFamily === 1 ? ipv4Text(q.ecsAddress) : ipv6Text(q.ecsAddress), q.ecsFamily === 1 ? 4 : 6);
+    const ip = this.clientPeer!.address;
+    return clientHashKey(ip.startsWith('::ffff:') && ip.indexOf('.') > 0 ? ip.slice(7) : ip, this.clientFamily);
+  };
 
-  private fromDecision(node: NameNode, decision: Decision | null, addressFamily: 4 | 6, clientFamily: 4 | 6): PreparedAnswer {
-    const dynamic = node.dynamic!;
-    const nodata = node.zone.negative(RCODE.NOERROR, node.wireLength);
-    if (decision === null) return nodata;
-    const scope = Math.max(0, Math.min(decision.ecsScope | 0, clientFamily === 4 ? 32 : 128));
-    if (decision.outcome === 'refused') {
-      let text = Buffer.from(decision.detail ?? '', 'utf8');
-      if (text.length > MAX_EDE_TEXT) text = Buffer.from(truncateUtf8(text, MAX_EDE_TEXT));
-      const code = decision.reason.startsWith('residency-') ? EDE_CODE.PROHIBITED : EDE_CODE.OTHER;
-      return prepared(RCODE.SERVFAIL, false, { ecsScope: scope, edeCode: code, edeText: ownBuffer([text]) });
+  /** Scope for the next reply (-1: the prepared answer's own). */
+  private scope = -1;
+
+  private count(service: ServiceData, position: number, reason: Reason): void {
+    let counts = this.counts.get(service);
+    if (counts === undefined) {
+      counts = new Float64Array((service.plan.regions.length + 1) * REASONS.length);
+      this.counts.set(service, counts);
     }
-    const addresses = decision.addresses;
-    if (addresses.length === 0) {
-      if (dynamic.prefix !== null) return prepared(RCODE.NOERROR, true, { ancount: dynamic.prefixCount, body: dynamic.prefix, ecsScope: scope });
-      return withScope(nodata, scope);
-    }
-    const ttl = Math.max(0, Math.min(Math.floor(decision.ttl), 0x7fffffff));
-    const parts: Buffer[] = dynamic.prefix !== null ? [dynamic.prefix] : [];
-    for (const address of addresses) {
-      let rr = dynamic.service.addressRecord(addressFamily, address);
-      if (dynamic.ownerPointer !== HEADER_LENGTH || ttl !== dynamic.service.ttl) {
-        rr = Buffer.from(rr);
-        rr.writeUInt16BE(0xc000 | dynamic.ownerPointer, 0);
-        rr.writeUInt32BE(ttl, 6);
-      }
-      parts.push(rr);
-    }
-    return prepared(RCODE.NOERROR, true, { ancount: dynamic.prefixCount + addresses.length, body: ownBuffer(parts), ecsScope: scope });
+    counts[(position + 1) * REASONS.length + REASON_INDEX[reason]]++;
   }
 
   /** Header + the question's original bytes + the prepared body + the OPT. */
@@ -416,7 +470,8 @@ export class DnsResponder {
       if (ecsLength > 0) {
         const addressLength = q.ecsAddressLength;
         const source = q.ecsSourcePrefix;
-        const scope = source === 0 ? 0 : a.ecsScope; // RFC 7871 §7.2.1: SOURCE 0 answers SCOPE 0
+        const own = this.scope;
+        const scope = source === 0 ? 0 : own >= 0 ? own : a.ecsScope; // RFC 7871 §7.2.1: SOURCE 0 answers SCOPE 0
         out[o] = 0;
         out[o + 1] = EDNS_OPTION.CLIENT_SUBNET;
         out[o + 2] = 0;
@@ -441,6 +496,7 @@ export class DnsResponder {
       }
     }
     (transport === 'udp' ? this.udpReplies : this.tcpReplies)[rcode <= 16 ? rcode : 16]++;
+    this.scope = -1;
     return out;
   }
 
@@ -454,6 +510,59 @@ export class DnsResponder {
       // A failing error reporter must not turn one SERVFAIL into no reply.
     }
   }
+}
+
+/** Every Reason, for the per-answer counters. */
+const REASONS: readonly Reason[] = [
+  'nearest-healthy',
+  'failover-primary',
+  'failover-next',
+  'weighted',
+  'geolocation-country',
+  'geolocation-continent',
+  'geolocation-default',
+  'geolocation-nearest',
+  'unknown-location',
+  'residency-eu-only',
+  'residency-no-eligible-region',
+  'all-unhealthy-fail-open',
+  'all-unhealthy-fail-closed',
+  'no-address',
+  'write-primary',
+  'residency-primary-outside-eu',
+];
+const REASON_INDEX = Object.fromEntries(REASONS.map((r, i) => [r, i])) as Record<Reason, number>;
+
+/** Same keys with the same (identical) values: a snapshot whose tables the view already has. */
+function sameEntries<V>(a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [key, value] of a) if (b.get(key) !== value) return false;
+  return true;
+}
+
+/** Every region's data the view and the plans use (all but health and drain) is the same. */
+function sameRegionData(a: RoutingSnapshot, b: RoutingSnapshot): boolean {
+  if (a.regions.size !== b.regions.size) return false;
+  const ids = [...b.regions.keys()];
+  let k = 0;
+  for (const [name, x] of a.regions) {
+    if (ids[k++] !== name) return false; // ids are positions: the order matters
+    const y = b.regions.get(name)!;
+    if (x === y) continue;
+    if (
+      x.countryCode !== y.countryCode ||
+      x.latitude !== y.latitude ||
+      x.longitude !== y.longitude ||
+      x.baseUrl !== y.baseUrl ||
+      x.weight !== y.weight ||
+      x.ipv4.join() !== y.ipv4.join() ||
+      x.ipv6.join() !== y.ipv6.join()
+    ) {
+      return false;
+    }
+  }
+  return true;
 }
 
 function byRcodeName(counts: Float64Array): Record<string, number> {
@@ -474,23 +583,3 @@ function byTypeName(counts: Float64Array): Record<string, number> {
   return out;
 }
 
-/** The longest prefix of `b` of at most `max` octets that does not split a UTF-8 sequence. */
-function truncateUtf8(b: Buffer, max: number): Buffer {
-  let end = Math.min(max, b.length);
-  while (end > 0 && end < b.length && (b[end] & 0xc0) === 0x80) end--;
-  return b.subarray(0, end);
-}
-
-/**
- * Concatenates into memory of its own. Cached answers live long; a small Buffer.concat/from result
- * is a slice of Node's shared 8 KiB pool and would keep the whole block (and every short-lived
- * reply sliced from it) alive: up to 8 KiB retained per cached entry instead of ~200 bytes.
- */
-function ownBuffer(parts: readonly Buffer[]): Buffer {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = Buffer.allocUnsafeSlow(length);
-  let at = 0;
-  for (const p of parts) at += p.copy(out, at);
-  return out;
-}

@@ -1,13 +1,19 @@
 import * as dnsPacket from 'dns-packet';
 import type { RoutingSnapshot, ServiceSnap, StaticRecordSnap, ZoneSnap } from '../routing/types';
-import { DnsResponder } from './responder';
-import { fixtureSnapshot, type DecodedReply } from './test-fixtures';
+import { GeoLocator } from '../geo/geo-locator';
+import { DnsResponder, type Classifier } from './responder';
+import { GEOIP_TEST_DB, fixtureSnapshot, type DecodedReply } from './test-fixtures';
 import { TYPE } from './wire/constants';
 import { RecordWriter, parseCaa, txtStrings } from './wire/encoder';
 import { encodeQuery } from './wire/query-builder';
 import { ZoneView, mailboxLabels } from './zone-view';
 
 const decodeReply = (b: Buffer): DecodedReply => dnsPacket.decode(b) as unknown as DecodedReply;
+
+let classifier: Classifier;
+beforeAll(async () => {
+  classifier = (await GeoLocator.open(GEOIP_TEST_DB)).classifier;
+});
 
 function zone(records: Partial<StaticRecordSnap>[], extra: Partial<ZoneSnap> = {}): ZoneSnap {
   return {
@@ -37,7 +43,7 @@ function rawSnapshot(zones: ZoneSnap[], services: ServiceSnap[] = [], version = 
 }
 
 function responderFor(snapshot: RoutingSnapshot): DnsResponder {
-  const r = new DnsResponder({ locator: { locate: () => ({ found: false, country: null, continent: null, latitude: null, longitude: null, prefixLength: 0 }) }, decide: () => null });
+  const r = new DnsResponder({ classifier: () => classifier });
   r.setSnapshot(snapshot);
   return r;
 }

@@ -23,9 +23,10 @@
  * - RRsets are de-duplicated (RFC 2181 §5) and take the lowest TTL of their records (§5.2);
  * - negative answers carry the SOA with TTL = min(SOA TTL, negativeTtl) (RFC 2308 §3).
  */
-import type { RegionSnap, RoutingSnapshot, ServiceSnap, ZoneSnap } from '../routing/types';
+import { planFor, type ServicePlan } from '../routing/service-plan';
+import type { Reason, RegionSnap, RoutingSnapshot, ServiceSnap, ZoneSnap } from '../routing/types';
 import { prepared, type PreparedAnswer } from './answer';
-import { HEADER_LENGTH, RCODE, TYPE } from './wire/constants';
+import { EDE_CODE, HEADER_LENGTH, RCODE, TYPE } from './wire/constants';
 import {
   RecordWriter,
   checkEncodable,
@@ -121,6 +122,8 @@ export class ServiceData {
 
   constructor(
     readonly snap: ServiceSnap,
+    /** The service's plan in the snapshot the view was built from (positions index `chosen`). */
+    readonly plan: ServicePlan,
     regions: ReadonlyMap<string, RegionSnap>,
     warn: (message: string) => void,
   ) {
@@ -194,19 +197,14 @@ export class NameNode {
   wildcard: NameNode | null = null;
   /** For a "*" node: replies valid for any question name (owner = 0xC00C, rdata uncompressed). */
   wild: { answers: Map<number, PreparedAnswer>; other: PreparedAnswer | null; any: PreparedAnswer } | null = null;
-  /** Engine replies cached per client address (see DnsResponder); emptied with the view. */
-  readonly cacheA = new Map<string, PreparedAnswer>();
-  readonly cacheAAAA = new Map<string, PreparedAnswer>();
-  /** Keyed by the ECS address: kept apart because the reply's ECS scope matters only there. */
-  readonly cacheEcsA = new Map<string, PreparedAnswer>();
-  readonly cacheEcsAAAA = new Map<string, PreparedAnswer>();
   /**
-   * IPv4 ECS addresses keyed by their 32 bits as a signed integer (a small integer to V8, so a
-   * hit formats no address text and hashes no string). Same entries as a text key would hold:
-   * the text is a function of the four octets.
+   * Replies for the routing tables' choices, by family and chosen regions (see routedKey): at most
+   * one per combination the service can produce, never per client.
    */
-  readonly cacheEcs4A = new Map<number, PreparedAnswer>();
-  readonly cacheEcs4AAAA = new Map<number, PreparedAnswer>();
+  readonly routed = new Map<number, PreparedAnswer>();
+  /** Refusal replies (SERVFAIL + EDE) by reason and flags, valid for one RegionState version. */
+  readonly refusals = new Map<string, PreparedAnswer>();
+  refusalsStateVersion = -1;
   private readonly referrals = new Map<number, PreparedAnswer>();
 
   constructor(
@@ -229,15 +227,95 @@ export class NameNode {
 }
 
 export class ZoneView {
-  readonly version: number;
+  version: number;
   readonly warnings: string[] = [];
   private readonly nodes = new Map<string, NameNode>();
   private readonly zones = new Map<string, ZoneData>();
   /** Most labels of any owner name: longer question names are trimmed before the suffix walk. */
   private maxLabels = 0;
 
-  private constructor(readonly snapshot: RoutingSnapshot) {
+  private constructor(public snapshot: RoutingSnapshot) {
     this.version = snapshot.version;
+  }
+
+  /**
+   * This view serving `snapshot`, which has the same zones, services and region data as the
+   * view's own (only health or drain differ): nothing is rebuilt, and prepared answers stay valid
+   * because they depend on the chosen regions, not on why they were chosen.
+   */
+  withSnapshot(snapshot: RoutingSnapshot): ZoneView {
+    this.snapshot = snapshot;
+    this.version = snapshot.version;
+    return this;
+  }
+
+  /**
+   * The reply for a service name answered with the regions at `chosen[0..count-1]` (plan
+   * positions, best first): their addresses of the family in order, without duplicates; NODATA
+   * (or the CNAME alone) when they have none. Built on first use, then reused.
+   */
+  routedAnswer(node: NameNode, isA: boolean, chosen: Int32Array, count: number): PreparedAnswer {
+    let key = isA ? 1 : 2;
+    for (let c = 0; c < count; c++) key = key * 65 + chosen[c] + 1;
+    const known = node.routed.get(key);
+    if (known !== undefined) return known;
+    const dynamic = node.dynamic!;
+    const service = dynamic.service;
+    const regions = service.plan.regions;
+    const addresses: string[] = [];
+    for (let c = 0; c < count; c++) {
+      const region = regions[chosen[c]];
+      for (const address of isA ? region.ipv4 : region.ipv6) if (!addresses.includes(address)) addresses.push(address);
+    }
+    let answer: PreparedAnswer;
+    if (addresses.length === 0) {
+      answer =
+        dynamic.prefix !== null
+          ? prepared(RCODE.NOERROR, true, { ancount: dynamic.prefixCount, body: dynamic.prefix })
+          : node.zone.negative(RCODE.NOERROR, node.wireLength);
+    } else {
+      const parts: Buffer[] = dynamic.prefix !== null ? [dynamic.prefix] : [];
+      for (const address of addresses) {
+        let rr = service.addressRecord(isA ? 4 : 6, address);
+        if (dynamic.ownerPointer !== HEADER_LENGTH) {
+          rr = Buffer.from(rr);
+          rr.writeUInt16BE(0xc000 | dynamic.ownerPointer, 0);
+        }
+        parts.push(rr);
+      }
+      answer = prepared(RCODE.NOERROR, true, { ancount: dynamic.prefixCount + addresses.length, body: ownBuffer(parts) });
+    }
+    node.routed.set(key, answer);
+    return answer;
+  }
+
+  /**
+   * SERVFAIL with an Extended DNS Error for a refused service name: INFO-CODE 18 (Prohibited) for
+   * residency refusals, 0 (Other) otherwise; the text is the engine's detail, cut to 200 octets.
+   * Kept per (reason, flags) while the state array keeps its version.
+   */
+  refusal(node: NameNode, reason: Reason, stateVersion: number, residencyApplies: boolean, primaryOnly: boolean, detail: () => string): PreparedAnswer {
+    if (node.refusalsStateVersion !== stateVersion) {
+      node.refusals.clear();
+      node.refusalsStateVersion = stateVersion;
+    }
+    const key = `${reason}|${residencyApplies ? 1 : 0}|${primaryOnly ? 1 : 0}`;
+    let answer = node.refusals.get(key);
+    if (answer === undefined) {
+      let text: Buffer = Buffer.from(detail(), "utf8");
+      if (text.length > MAX_EDE_TEXT) text = truncateUtf8(text, MAX_EDE_TEXT);
+      const code = reason.startsWith('residency-') ? EDE_CODE.PROHIBITED : EDE_CODE.OTHER;
+      answer = prepared(RCODE.SERVFAIL, false, { edeCode: code, edeText: ownBuffer([text]) });
+      node.refusals.set(key, answer);
+    }
+    return answer;
+  }
+
+  /** Replies held for routed answers and refusals, all names. */
+  preparedDynamicAnswers(): number {
+    let n = 0;
+    for (const node of this.nodes.values()) n += node.routed.size + node.refusals.size;
+    return n;
   }
 
   static build(snapshot: RoutingSnapshot): ZoneView {
@@ -273,27 +351,6 @@ export class ZoneView {
 
   get nameCount(): number {
     return this.nodes.size;
-  }
-
-  /** Number of engine replies cached in this view's nodes. */
-  cachedAnswers(): number {
-    let n = 0;
-    for (const node of this.nodes.values()) {
-      n += node.cacheA.size + node.cacheAAAA.size + node.cacheEcsA.size + node.cacheEcsAAAA.size + node.cacheEcs4A.size + node.cacheEcs4AAAA.size;
-    }
-    return n;
-  }
-
-  /** Empties every node's engine-reply cache. */
-  clearCaches(): void {
-    for (const node of this.nodes.values()) {
-      node.cacheA.clear();
-      node.cacheAAAA.clear();
-      node.cacheEcsA.clear();
-      node.cacheEcsAAAA.clear();
-      node.cacheEcs4A.clear();
-      node.cacheEcs4AAAA.clear();
-    }
   }
 
   // ---- building ----
@@ -416,7 +473,7 @@ export class ZoneView {
         continue;
       }
       const node = this.ensureNode(fqdn, zone);
-      node.service = new ServiceData(snap, this.snapshot.regions, this.warn);
+      node.service = new ServiceData(snap, planFor(this.snapshot, snap), this.snapshot.regions, this.warn);
     }
   }
 
@@ -657,6 +714,30 @@ export function mailboxLabels(hostmaster: string, zone: string): string[] {
   const at = h.lastIndexOf('@');
   if (at < 0) return nameLabels(h.toLowerCase());
   return [h.slice(0, at), ...nameLabels(h.slice(at + 1).toLowerCase())];
+}
+
+/** EXTRA-TEXT is cut to this many octets so a refusal always fits 512 octets. */
+const MAX_EDE_TEXT = 200;
+
+/** The longest prefix of `b` of at most `max` octets that does not split a UTF-8 sequence. */
+function truncateUtf8(b: Buffer, max: number): Buffer {
+  let end = Math.min(max, b.length);
+  while (end > 0 && end < b.length && (b[end] & 0xc0) === 0x80) end--;
+  return b.subarray(0, end);
+}
+
+/**
+ * Concatenates into memory of its own. Cached answers live long; a small Buffer.concat/from result
+ * is a slice of Node's shared 8 KiB pool and would keep the whole block (and every short-lived
+ * reply sliced from it) alive: up to 8 KiB retained per cached entry instead of ~200 bytes.
+ */
+function ownBuffer(parts: readonly Buffer[]): Buffer {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = Buffer.allocUnsafeSlow(length);
+  let at = 0;
+  for (const p of parts) at += p.copy(out, at);
+  return out;
 }
 
 function normalize(name: string): string {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { DataSource } from 'typeorm';
-import { buildSnapshot, emptySnapshot, type ReplicationInput, type SnapshotInput } from '../routing/snapshot';
+import { buildSnapshot, emptySnapshot, withRegionHealth, type RegionHealthUpdate, type ReplicationInput, type SnapshotInput } from '../routing/snapshot';
 import { lagReportMaxAgeMs } from '../routing/replication';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { readSnapshotFile, writeSnapshotFile, type SnapshotFile } from './snapshot-file';
@@ -107,10 +107,49 @@ export class SnapshotStore implements OnApplicationShutdown {
     void this.requestRebuild();
   }
 
-  /** Health alone changed: rebuild from the registry rows already read (no database round trip). */
+  /**
+   * Health alone changed: a new state array on the same tables (withRegionHealth), no rebuild and
+   * no database round trip. While a rebuild is under way (or none happened yet) it rides along
+   * with the rebuild instead, which reads health too.
+   */
   @OnEvent(HEALTH_CHANGED)
   onHealthChange(): void {
-    void this.requestRebuild();
+    if (this.building !== null || this.source_ === null || this.stopped) {
+      void this.requestRebuild();
+      return;
+    }
+    try {
+      this.applyHealth();
+    } catch (err) {
+      this.logger.error(`health update failed, rebuilding instead: ${(err as Error).message}`);
+      void this.requestRebuild();
+    }
+  }
+
+  /** Swaps in the current snapshot with every region's health as the health source has it now. */
+  private applyHealth(): void {
+    const source = this.source_!;
+    const updates = new Map<string, RegionHealthUpdate>();
+    let changed = false;
+    for (const region of this.snapshot.regions.values()) {
+      const h = this.health?.statusOf(region.name);
+      const update = { health: h?.status ?? 'unknown', healthReason: h?.reason ?? null };
+      updates.set(region.name, update);
+      if (update.health !== region.health || update.healthReason !== region.healthReason) changed = true;
+    }
+    if (!changed) return;
+    const started = Date.now();
+    const next = withRegionHealth(this.snapshot, updates, this.version + 1);
+    const input: SnapshotInput = {
+      ...source.input,
+      regions: source.input.regions.map((r) => {
+        const u = updates.get(r.name);
+        return u === undefined ? r : { ...r, health: u.health, healthReason: u.healthReason };
+      }),
+    };
+    this.install(next, this.source === 'disk' ? 'disk' : 'database', input);
+    this.lastBuildMs = Date.now() - started;
+    this.persist(input, next);
   }
 
   /** Replication lag alone changed: like health, no database round trip. */
@@ -198,7 +237,8 @@ export class SnapshotStore implements OnApplicationShutdown {
             replication: replicationInput(s, this.replication, regions),
           })),
       };
-      const next = buildSnapshot(input, this.version + 1);
+      // The snapshot in service lets unchanged zones, services and plans be reused.
+      const next = buildSnapshot(input, this.version + 1, new Date(), this.snapshot);
       this.install(next, 'database', input);
       this.lastBuildMs = Date.now() - started;
       this.persist(input, next);

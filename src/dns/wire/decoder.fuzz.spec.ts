@@ -5,16 +5,14 @@
  */
 import * as dnsPacket from 'dns-packet';
 import fc from 'fast-check';
-import { decide } from '../../routing/engine';
-import type { GeoLocation } from '../../routing/types';
+import { GeoLocator } from '../../geo/geo-locator';
 import { DnsResponder } from '../responder';
-import { fixtureSnapshot } from '../test-fixtures';
+import { GEOIP_TEST_DB, fixtureSnapshot } from '../test-fixtures';
 import { TYPE } from './constants';
 import { DecodedQuery, DecodeStatus, decodeQuery } from './decoder';
 import { ecsIpv4, ecsOption, encodeQuery, encodeRecord } from './query-builder';
 
 const RUNS = 50_000;
-const NOWHERE: GeoLocation = Object.freeze({ found: false, country: null, continent: null, latitude: null, longitude: null, prefixLength: 0 });
 
 const SEEDS: Buffer[] = [
   encodeQuery({ name: 'www.example.com' }),
@@ -61,8 +59,12 @@ const randomBody = fc
 
 describe('fuzz', () => {
   const q = new DecodedQuery();
-  const responder = new DnsResponder({ locator: { locate: () => NOWHERE }, decide });
-  responder.setSnapshot(fixtureSnapshot());
+  let responder: DnsResponder;
+  beforeAll(async () => {
+    const locator = await GeoLocator.open(GEOIP_TEST_DB);
+    responder = new DnsResponder({ classifier: () => locator.classifier });
+    responder.setSnapshot(fixtureSnapshot());
+  });
   const peer = { address: '198.51.100.7', family: 4 as const };
 
   /** True when the reply (or its absence) is right for `msg`; plain checks, no expect() per run. */

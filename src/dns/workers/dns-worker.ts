@@ -10,14 +10,14 @@
  * every second. A snapshot that fails to build keeps the previous one (reported as a log line).
  */
 import * as ipaddr from 'ipaddr.js';
-import { decide } from '../../routing/engine';
 import { buildSnapshot } from '../../routing/snapshot';
-import type { RouteQuery, RoutingSnapshot } from '../../routing/types';
+import type { RoutingSnapshot } from '../../routing/types';
 import { GeoLocator } from '../../geo/geo-locator';
 import { DnsResponder } from '../responder';
+import { TableFiller } from '../table-filler';
 import { ResponseRateLimiter } from '../rate-limiter';
 import { UdpListener } from '../udp-server';
-import { MAX_TIMINGS_PER_REPORT, STATS_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerStart } from './protocol';
+import { STATS_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerStart } from './protocol';
 
 function send(message: FromWorker): void {
   if (process.connected) process.send!(message);
@@ -33,25 +33,16 @@ let udp: UdpListener | null = null;
 let binding = false;
 let pending: Extract<ToWorker, { type: 'snapshot' }> | null = null;
 
-const decisions = new Map<string, number>();
-const refusals = new Map<string, number>();
-let timings: number[] = [];
-
-function timedDecide(s: RoutingSnapshot, q: RouteQuery) {
-  const started = process.hrtime.bigint();
-  const d = decide(s, q);
-  if (timings.length < MAX_TIMINGS_PER_REPORT) timings.push(Number(process.hrtime.bigint() - started) / 1e9);
-  if (d) {
-    const key = `${d.service}\u0000${d.regions[0] ?? ''}\u0000${d.reason}`;
-    decisions.set(key, (decisions.get(key) ?? 0) + 1);
-    if (d.outcome === 'refused' && d.reason.startsWith('residency')) refusals.set(d.service, (refusals.get(d.service) ?? 0) + 1);
-  }
-  return d;
-}
+let current: RoutingSnapshot | undefined;
+let filler: TableFiller | null = null;
 
 function apply(m: Extract<ToWorker, { type: 'snapshot' }>): boolean {
   try {
-    responder!.setSnapshot(buildSnapshot(m.input, m.version, new Date(m.builtAt)));
+    // The previous snapshot lets unchanged zones, services and plans be reused (and the view kept).
+    const next = buildSnapshot(m.input, m.version, new Date(m.builtAt), current);
+    responder!.setSnapshot(next);
+    current = next;
+    filler?.start();
     send({ type: 'applied', version: m.version });
     return true;
   } catch (err) {
@@ -68,11 +59,12 @@ async function onStart(m: WorkerStart): Promise<void> {
     send({ type: 'failed', message: `cannot open the GeoIP database: ${(err as Error).message}` });
     process.exit(1);
   }
+  const geo = locator;
   responder = new DnsResponder({
-    locator,
-    decide: timedDecide,
+    classifier: () => geo.classifier,
     onError: (err) => log('error', `query failed, answered SERVFAIL: ${(err as Error)?.message ?? String(err)}`),
   });
+  filler = new TableFiller(() => geo.classifier, responder);
   const r = m.rateLimit;
   if (r.responsesPerSecond > 0) {
     limiter = new ResponseRateLimiter({
@@ -112,20 +104,13 @@ function report(): void {
     responder: responder.stats(),
     udp: udp ? { ...udp.counters } : { received: 0, replied: 0, sendErrors: 0, socketErrors: 0 },
     rateLimited: { slipped: limiter?.counters.slipped ?? 0, dropped: limiter?.counters.dropped ?? 0 },
-    decisions: [...decisions].map(([k, n]) => {
-      const [service, region, reason] = k.split('\u0000');
-      return [service, region, reason, n] as const;
-    }),
-    residencyRefusals: [...refusals],
-    seconds: timings,
+    decisions: responder.takeAnswerCounts().map((c) => [c.service, c.region, c.reason, c.count] as const),
   });
-  decisions.clear();
-  refusals.clear();
-  timings = [];
 }
 
 async function stop(): Promise<void> {
   clearInterval(timer);
+  filler?.stop();
   report();
   await udp?.close();
   process.disconnect();

@@ -31,14 +31,10 @@ export interface WorkerSnapshot {
 
 export type ToWorker = WorkerStart | WorkerSnapshot | { readonly type: 'stop' };
 
-/** Decisions made on answer-cache misses since the last report, for the main process's metrics. */
+/** Service answers since the last report, for the main process's metrics. */
 export interface DecisionDelta {
-  /** [service, region, reason, count] */
+  /** [service, first chosen region or '', reason, count] */
   readonly decisions: readonly (readonly [string, string, string, number])[];
-  /** [service, count] */
-  readonly residencyRefusals: readonly (readonly [string, number])[];
-  /** Durations in seconds, at most MAX_TIMINGS_PER_REPORT of them (a sample under a miss flood). */
-  readonly seconds: readonly number[];
 }
 
 export interface WorkerCounters {
@@ -55,7 +51,6 @@ export type FromWorker =
   | ({ readonly type: 'stats' } & WorkerCounters & DecisionDelta);
 
 export const STATS_INTERVAL_MS = 1000;
-export const MAX_TIMINGS_PER_REPORT = 2000;
 
 /**
  * Adds counters of the same shape: numbers are summed, nested records merged key by key.

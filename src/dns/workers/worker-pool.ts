@@ -191,7 +191,7 @@ export class DnsWorkerPool {
             break;
           case 'stats':
             member.counters = { responder: m.responder, udp: m.udp, rateLimited: m.rateLimited };
-            if (m.decisions.length > 0 || m.residencyRefusals.length > 0 || m.seconds.length > 0) this.opts.onDecisions?.(m);
+            if (m.decisions.length > 0) this.opts.onDecisions?.(m);
             break;
         }
       });

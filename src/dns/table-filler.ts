@@ -1,0 +1,69 @@
+/**
+ * Fills the routing tables ahead of queries, off the hot path: every record of the geo database
+ * mapped to its location class (GeoClassifier.fill), then every class's region ranking
+ * (DnsResponder.fillRanking). Work runs in slices of about SLICE_MS between other events
+ * (setImmediate), so DNS keeps answering meanwhile; whatever a query needs before the fill has
+ * reached it is computed for that query (about a microsecond a row) and kept.
+ *
+ * `start()` after a snapshot or a database change: a new classifier restarts the database walk,
+ * and the ranking walk resumes from where the responder's current ranking stands.
+ */
+import type { GeoClassifier } from '../geo/geo-classifier';
+import type { DnsResponder } from './responder';
+
+const SLICE_MS = 4;
+const CLASSIFIER_STEP = 4096;
+const RANKING_STEP = 256;
+
+export class TableFiller {
+  private running = false;
+  private stopped = false;
+  private immediate: NodeJS.Immediate | null = null;
+  /** Time of the last completed fill (ms since the epoch), for logs and tests. */
+  completedAt: number | null = null;
+
+  constructor(
+    private readonly classifier: () => GeoClassifier,
+    private readonly responder: DnsResponder,
+    private readonly onDone?: (ms: number) => void,
+  ) {}
+
+  start(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    const started = Date.now();
+    const slice = (): void => {
+      this.immediate = null;
+      if (this.stopped) return;
+      const until = Date.now() + SLICE_MS;
+      let done = false;
+      try {
+        const classifier = this.classifier();
+        while (Date.now() < until) {
+          const classified = classifier.fill(CLASSIFIER_STEP);
+          const ranked = this.responder.fillRanking(RANKING_STEP);
+          if (classified && ranked) {
+            done = true;
+            break;
+          }
+        }
+      } catch {
+        done = true; // a fill that cannot go on leaves the on-demand path, which is always correct
+      }
+      if (done) {
+        this.running = false;
+        this.completedAt = Date.now();
+        this.onDone?.(this.completedAt - started);
+        return;
+      }
+      this.immediate = setImmediate(slice);
+    };
+    this.immediate = setImmediate(slice);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    this.immediate = null;
+  }
+}
