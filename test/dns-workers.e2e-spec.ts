@@ -33,7 +33,7 @@ describe('DNS_WORKERS: UDP answered by worker processes', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    app = await startTestApp(db, { CONFIG_FILE: '', GEOIP_DB: MAXMIND_TEST_DB, DNS_WORKERS: '2' });
+    app = await startTestApp(db, { CONFIG_FILE: '', GEOIP_DB: MAXMIND_TEST_DB, DNS_WORKERS: '2', DNS_TABLES_PRELOAD: 'on' });
   });
   afterAll(async () => {
     await app?.stop();

@@ -17,6 +17,8 @@ export interface AppConfig {
   readonly dnsPort: number;
   /** 0: UDP is answered in this process; N: by N worker processes sharing the UDP socket. */
   readonly dnsWorkers: number;
+  /** Fill the DNS routing tables (location classes, region ranking) ahead of queries after start and changes. */
+  readonly dnsTablesPreload: boolean;
   /** null = start the embedded database (PGlite) under dataDir. */
   readonly databaseUrl: string | null;
   readonly dataDir: string;
@@ -179,6 +181,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   }
 
   const dnsWorkers = wholeNumber('DNS_WORKERS', 0, 0, 64, '');
+  const preloadRaw = (str('DNS_TABLES_PRELOAD') ?? 'on').toLowerCase();
+  if (!['on', 'off'].includes(preloadRaw)) problems.push(`DNS_TABLES_PRELOAD="${preloadRaw}" must be on or off`);
+  const dnsTablesPreload = preloadRaw !== 'off';
   const changePollIntervalMs = wholeNumber('CHANGE_POLL_INTERVAL_MS', 2000, 100, 600000, 'of milliseconds ');
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -189,6 +194,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     dnsHost,
     dnsPort,
     dnsWorkers,
+    dnsTablesPreload,
     databaseUrl,
     dataDir,
     geoipDb,

@@ -87,13 +87,13 @@ export class DnsService implements OnApplicationShutdown {
   /** Binds UDP and TCP on one port (0 picks a free one) and returns it. */
   async start(host: string, port: number): Promise<number> {
     this.responder.setSnapshot(this.snapshots.current());
-    this.filler.start();
+    if (this.config.dnsTablesPreload) this.filler.start();
     const rrl = this.config.rateLimit;
     const options = { host, port, logger: this.logger, rateLimit: rrl };
     // Subscribed before the workers start: a snapshot built meanwhile reaches the pool too.
     this.unsubscribe = this.snapshots.subscribe((s) => {
       this.responder.setSnapshot(s);
-      this.filler.start();
+      if (this.config.dnsTablesPreload) this.filler.start();
       const source = this.snapshots.currentSource();
       if (this.pool !== null && source !== null && source.version === s.version) this.pool.publish(source);
     });
@@ -136,6 +136,7 @@ export class DnsService implements OnApplicationShutdown {
           host: options.host,
           port,
           geoipDb: this.config.geoipDb,
+          preload: this.config.dnsTablesPreload,
           rateLimit: { responsesPerSecond: share(rrl.responsesPerSecond), errorsPerSecond: share(rrl.errorsPerSecond), slip: rrl.slip, exempt: rrl.exemptText },
         },
         log: (level, message) => this.logger[level](message),

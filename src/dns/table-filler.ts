@@ -12,8 +12,8 @@ import type { GeoClassifier } from '../geo/geo-classifier';
 import type { DnsResponder } from './responder';
 
 const SLICE_MS = 4;
-const CLASSIFIER_STEP = 4096;
-const RANKING_STEP = 256;
+const CLASSIFIER_STEP = 256;
+const RANKING_STEP = 64;
 
 export class TableFiller {
   private running = false;

@@ -64,7 +64,7 @@ async function onStart(m: WorkerStart): Promise<void> {
     classifier: () => geo.classifier,
     onError: (err) => log('error', `query failed, answered SERVFAIL: ${(err as Error)?.message ?? String(err)}`),
   });
-  filler = new TableFiller(() => geo.classifier, responder);
+  if (m.preload) filler = new TableFiller(() => geo.classifier, responder);
   const r = m.rateLimit;
   if (r.responsesPerSecond > 0) {
     limiter = new ResponseRateLimiter({

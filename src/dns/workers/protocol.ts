@@ -13,6 +13,8 @@ export interface WorkerStart {
   readonly port: number;
   /** null: the bundled database. */
   readonly geoipDb: string | null;
+  /** Fill the routing tables ahead of queries (DNS_TABLES_PRELOAD). */
+  readonly preload: boolean;
   readonly rateLimit: {
     readonly responsesPerSecond: number;
     readonly errorsPerSecond: number;
