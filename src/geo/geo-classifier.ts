@@ -31,7 +31,7 @@ export class SearchTree {
   readonly ipv4Start: number;
   readonly ipVersion: 4 | 6;
   /** Data pointer -> class id. */
-  readonly classOf = new Map<number, number>();
+  readonly classOf = new PointerTable();
 
   constructor(
     readonly buffer: Buffer,
@@ -72,6 +72,56 @@ export class SearchTree {
     const resolve = (this.reader as unknown as { resolveDataPointer(p: number): Response | null }).resolveDataPointer;
     return resolve.call(this.reader, pointer);
   }
+}
+
+/**
+ * Data pointer -> class id as open addressing over typed arrays (8 octets a slot, at most half
+ * full): a Map of 425,000 number pairs costs several times that in heap. Pointers are > 0.
+ */
+export class PointerTable {
+  private keys = new Uint32Array(1 << 12);
+  private values = new Int32Array(1 << 12);
+  size = 0;
+
+  get(pointer: number): number | undefined {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    for (let slot = mix(pointer) & mask; ; slot = (slot + 1) & mask) {
+      const key = keys[slot];
+      if (key === pointer) return this.values[slot];
+      if (key === 0) return undefined;
+    }
+  }
+
+  has(pointer: number): boolean {
+    return this.get(pointer) !== undefined;
+  }
+
+  set(pointer: number, value: number): void {
+    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    let slot = mix(pointer) & mask;
+    while (keys[slot] !== 0 && keys[slot] !== pointer) slot = (slot + 1) & mask;
+    if (keys[slot] === 0) this.size++;
+    keys[slot] = pointer;
+    this.values[slot] = value;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldValues = this.values;
+    this.keys = new Uint32Array(oldKeys.length * 2);
+    this.values = new Int32Array(oldKeys.length * 2);
+    this.size = 0;
+    for (let i = 0; i < oldKeys.length; i++) if (oldKeys[i] !== 0) this.set(oldKeys[i], oldValues[i]);
+  }
+}
+
+function mix(value: number): number {
+  let h = Math.imul(value ^ (value >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** Special-purpose ranges of ipaddr.js (anything range() does not call 'unicast'), as [network, bits]. */

@@ -192,10 +192,11 @@ export class TableRouter {
         }
       }
     };
-    const place = classes.place(classId);
-    if (place.country) addTier(plan.byCountry.get(place.country.toUpperCase()));
+    const country = classes.country(classId);
+    if (country !== null) addTier(plan.byCountry.get(country));
     this.countryEnd = count;
-    if (place.continent) addTier(plan.byContinent.get(place.continent.toUpperCase()));
+    const continent = classes.continent(classId);
+    if (continent !== null) addTier(plan.byContinent.get(continent));
     this.continentEnd = count;
     addTier(plan.byDefault);
     this.defaultEnd = count;
