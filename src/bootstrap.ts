@@ -30,6 +30,9 @@ export interface RunningGeoroute {
  * Starts georoute: the database (embedded unless DATABASE_URL), migrations, the registry (seeded
  * from CONFIG_FILE when empty), the first snapshot, DNS, then HTTP. Used by main.ts and the tests.
  */
+/** The body limit of POST /v1/config/apply (every other JSON route: 256 KiB). */
+export const CONFIG_APPLY_BODY_LIMIT = '32mb';
+
 export async function startGeoroute(config: AppConfig, logger: LoggerService | false): Promise<RunningGeoroute> {
   Logger.overrideLogger(logger === false ? false : logger);
   fs.mkdirSync(config.dataDir, { recursive: true });
@@ -47,6 +50,8 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
     app.use(accessLog);
     // Topologies are large (a 75,000-AS CAIDA file is ~7 MiB, its JSON ~20 MiB): read as text, parsed by the simulator.
     app.use('/v1/anycast/topology', express.text({ type: ['text/plain', 'application/json'], limit: '64mb' }));
+    // A whole registry as code may be one document (10,000 services are ~1.5 MiB of JSON).
+    app.use('/v1/config/apply', express.json({ limit: CONFIG_APPLY_BODY_LIMIT }));
     app.useBodyParser('json', { limit: '256kb' });
     app.useGlobalPipes(strictValidationPipe());
     app.enableShutdownHooks();
