@@ -1,10 +1,10 @@
 import * as dnsPacket from 'dns-packet';
 import { GeoLocator } from '../geo/geo-locator';
 import { decide } from '../routing/engine';
-import { withRegionHealth } from '../routing/snapshot';
+import { buildSnapshot, withRegionHealth } from '../routing/snapshot';
 import type { RoutingSnapshot } from '../routing/types';
 import { DnsResponder, type Classifier, type PeerAddress, type ResponderErrorContext, type Transport } from './responder';
-import { BIG_V4, GEOIP_TEST_DB, fixtureSnapshot, type DecodedReply } from './test-fixtures';
+import { BIG_V4, GEOIP_TEST_DB, fixtureInput, fixtureSnapshot, type DecodedReply } from './test-fixtures';
 import { TYPE } from './wire/constants';
 import { ecsIpv4, ecsOption, encodeQuery, type QueryOptions } from './wire/query-builder';
 
@@ -439,15 +439,27 @@ describe('service names through the routing tables', () => {
     expect(decodeReply(raw).rcode).toBe('SERVFAIL');
   });
 
-  test('prepared answers are per chosen regions, not per client; a new registry rebuilds the view', () => {
-    const h = harness();
+  test('prepared answers are per chosen regions, not per client; a changed service is updated in place, a new name rebuilds', () => {
+    const first = fixtureSnapshot();
+    const h = harness(first);
     for (let i = 0; i < 50; i++) send(h, { name: 'app.example.com', edns: { options: [ecsIpv4(`81.2.69.${128 + i}`, 32)] } });
     for (let i = 0; i < 20; i++) send(h, { name: 'app.example.com' }, 'udp', { address: `192.0.2.${i + 1}`, family: 4 });
-    // 70 clients, two answers: eu-west-1 (London) and us-east-1 (unlocated).
-    expect(h.responder.stats()).toMatchObject({ routed: 70, preparedAnswers: 2 });
-    h.responder.setSnapshot(fixtureSnapshot(2, { services: [{ fqdn: 'app.example.com', policy: 'failover', regions: ['ap-northeast-1'], ttl: 30, residency: 'none' }] }));
+    send(h, { name: 'go.example.com' }); // the CNAME to app.example.com
+    // 71 clients, three answers: eu-west-1 (London), us-east-1 (unlocated), and the CNAME's.
+    expect(h.responder.stats()).toMatchObject({ routed: 71, preparedAnswers: 3 });
+    const services = fixtureInput().services.map((s) => (s.fqdn === 'app.example.com' ? { ...s, policy: 'failover' as const, regions: ['ap-northeast-1'] } : s));
+    // Built as the snapshot store builds it: from the one in service, reusing what did not change.
+    const changed = buildSnapshot(fixtureInput({ services }), 2, new Date(), first);
+    h.responder.setSnapshot(changed);
     expect(send(h, { name: 'app.example.com' }).msg.answers![0].data).toBe('203.0.113.10');
-    expect(h.responder.stats()).toMatchObject({ snapshotVersion: 2, viewReuses: 0, preparedAnswers: 1 });
+    // The CNAME follows the changed service too; the view was kept (one service's data replaced).
+    expect(send(h, { name: 'go.example.com' }).msg.answers!.map((a) => a.data)).toEqual(['app.example.com', '203.0.113.10']);
+    expect(h.responder.stats()).toMatchObject({ snapshotVersion: 2, viewReuses: 1, preparedAnswers: 2 });
+    // A service added: a new name, so the view is built again.
+    const added = [...services, { fqdn: 'new.example.com', policy: 'failover' as const, regions: ['us-east-1'], ttl: 30, residency: 'none' as const }];
+    h.responder.setSnapshot(buildSnapshot(fixtureInput({ services: added }), 3, new Date(), changed));
+    expect(send(h, { name: 'new.example.com' }).msg.answers![0].data).toBe('198.51.100.10');
+    expect(h.responder.stats()).toMatchObject({ snapshotVersion: 3, viewReuses: 1 });
   });
 
   test('a prepared reply is patched per query: ID, question case, RD, ECS echo and scope', () => {

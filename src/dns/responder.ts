@@ -159,16 +159,13 @@ export class DnsResponder {
   setSnapshot(snapshot: RoutingSnapshot): void {
     if (this.snapshot === snapshot) return;
     const current = this.view;
-    let view: ZoneView;
-    if (
-      current !== null &&
-      sameEntries(current.snapshot.zones, snapshot.zones) &&
-      sameEntries(current.snapshot.services, snapshot.services) &&
-      sameRegionData(current.snapshot, snapshot)
-    ) {
-      view = current.withSnapshot(snapshot);
-      this.viewReuses++;
-    } else view = ZoneView.build(snapshot);
+    let view: ZoneView | null = null;
+    if (current !== null && sameEntries(current.snapshot.zones, snapshot.zones) && sameRegionData(current.snapshot, snapshot)) {
+      // Same zones and regions: only health, drain or some services changed.
+      view = sameEntries(current.snapshot.services, snapshot.services) ? current.withSnapshot(snapshot) : current.withServices(snapshot);
+      if (view !== null) this.viewReuses++;
+    }
+    if (view === null) view = ZoneView.build(snapshot);
     this.view = view;
     this.snapshot = snapshot;
     if (this.ranking !== null && this.ranking.geometryKey !== geometryKeyOf(snapshot)) this.ranking = null;

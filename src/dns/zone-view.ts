@@ -250,6 +250,40 @@ export class ZoneView {
   }
 
   /**
+   * This view serving `snapshot`, whose zones and region data are the view's own and whose
+   * services have the same names, some of them changed (a PATCH, a lag report): those get new
+   * service data and lose their prepared replies; nothing else is rebuilt. Returns null when the
+   * change does not fit (a name added or removed, or many changed: a full build is as cheap).
+   */
+  withServices(snapshot: RoutingSnapshot, maxChanged = 256): ZoneView | null {
+    const before = this.snapshot.services;
+    if (before.size !== snapshot.services.size) return null;
+    const replaced = new Map<ServiceData, ServiceData>();
+    for (const [name, service] of snapshot.services) {
+      const previous = before.get(name);
+      if (previous === undefined) return null;
+      if (previous === service) continue;
+      const node = this.nodes.get(normalize(name));
+      if (node === undefined || node.service === null || normalize(service.fqdn) !== node.name) return null;
+      if (replaced.size >= maxChanged) return null;
+      replaced.set(node.service, new ServiceData(service, planFor(snapshot, service), snapshot.regions, this.warn));
+    }
+    for (const node of this.nodes.values()) {
+      const old = node.service;
+      if (old !== null && replaced.has(old)) node.service = replaced.get(old)!;
+      const dynamic = node.dynamic;
+      if (dynamic !== null && replaced.has(dynamic.service)) {
+        node.dynamic = { ...dynamic, service: replaced.get(dynamic.service)! };
+        node.routed.clear();
+        node.refusals.clear();
+      }
+    }
+    this.snapshot = snapshot;
+    this.version = snapshot.version;
+    return this;
+  }
+
+  /**
    * The reply for a service name answered with the regions at `chosen[0..count-1]` (plan
    * positions, best first): their addresses of the family in order, without duplicates; NODATA
    * (or the CNAME alone) when they have none. Built on first use, then reused.
