@@ -28,6 +28,9 @@ export interface HealthSource {
 
 type Listener = (s: RoutingSnapshot) => void;
 
+/** How long a snapshot waits before it is written to DATA_DIR (later ones in that time replace it). */
+const PERSIST_DELAY_MS = 200;
+
 /** What a snapshot was built from: enough for another process to build the same one. */
 export interface SnapshotSource {
   readonly version: number;
@@ -297,6 +300,9 @@ export class SnapshotStore implements OnApplicationShutdown {
     if (this.writing) return;
     this.writing = true;
     void (async () => {
+      // A short pause first: a burst of changes becomes one write, and serialising a large
+      // registry does not run in the same turn as the change that DNS is about to answer with.
+      await new Promise((resolve) => setTimeout(resolve, PERSIST_DELAY_MS));
       while (this.pendingWrite) {
         const file = this.pendingWrite;
         this.pendingWrite = null;
