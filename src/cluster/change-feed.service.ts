@@ -28,6 +28,8 @@ export class ChangeFeedService implements OnModuleInit, OnApplicationShutdown {
   private polling = false;
   /** The registry version this instance's snapshot reflects (-1: not read yet). */
   seenVersion = -1;
+  /** The health version (health transitions) last read (-1: not read yet). */
+  seenHealthVersion = -1;
   listening = false;
 
   constructor(
@@ -39,7 +41,7 @@ export class ChangeFeedService implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.dbStatus.whenConnected(this.ds, async () => {
-      this.seenVersion = await this.readVersion();
+      [this.seenVersion, this.seenHealthVersion] = await this.readVersions();
       this.schedulePoll();
       if (this.config.databaseUrl !== null) void this.listen();
     });
@@ -54,22 +56,31 @@ export class ChangeFeedService implements OnModuleInit, OnApplicationShutdown {
     await l?.end().catch(() => undefined);
   }
 
-  private async readVersion(): Promise<number> {
-    const rows: { version: string }[] = await this.ds.query('SELECT version FROM registry_version WHERE id = 1');
-    return rows.length ? Number(rows[0].version) : 0;
+  /** [registry version, health version]. */
+  private async readVersions(): Promise<[number, number]> {
+    const rows: { version: string; health_version: string }[] = await this.ds.query('SELECT version, health_version FROM registry_version WHERE id = 1');
+    return rows.length ? [Number(rows[0].version), Number(rows[0].health_version)] : [0, 0];
   }
 
-  /** Re-reads the version; a change since the last read means a full rebuild. */
+  /**
+   * Re-reads the versions. A new registry version means a full rebuild; a new health version
+   * alone (a health transition anywhere) means the health verdicts are re-read, nothing else.
+   */
   private async check(why: string): Promise<void> {
     if (this.polling || this.stopped) return;
     this.polling = true;
     try {
-      const version = await this.readVersion();
+      const [version, healthVersion] = await this.readVersions();
       if (version !== this.seenVersion) {
         this.seenVersion = version;
+        this.seenHealthVersion = healthVersion;
         this.logger.debug(`registry version ${version} (${why}): rebuilding`);
         this.events.emit(CLUSTER_CHANGED, { version });
         this.events.emit(REGISTRY_CHANGED, { kind: 'import', name: `registry version ${version}` });
+      } else if (healthVersion !== this.seenHealthVersion) {
+        this.seenHealthVersion = healthVersion;
+        this.logger.debug(`health version ${healthVersion} (${why}): re-reading health verdicts`);
+        this.events.emit(CLUSTER_CHANGED, { version });
       }
     } catch {
       // Database unreachable: the next poll tries again; DNS keeps the last snapshot.
