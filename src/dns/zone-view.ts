@@ -73,6 +73,8 @@ export class ZoneData {
   readonly mname: string;
   readonly rname: readonly string[];
   readonly problems: string[] = [];
+  /** The minimal ANY reply (synthesized HINFO) of names without data: the same bytes for all of them. */
+  hinfoAny: PreparedAnswer | null = null;
   private readonly negatives = new Map<number, PreparedAnswer>();
 
   constructor(
@@ -126,6 +128,8 @@ export class ServiceData {
     readonly plan: ServicePlan,
     regions: ReadonlyMap<string, RegionSnap>,
     warn: (message: string) => void,
+    /** RRs already encoded by other services of the view, by TTL, type and address (shared, never changed). */
+    private readonly shared: Map<string, Buffer> = new Map(),
   ) {
     this.ttl = clampTtl(snap.ttl);
     for (const regionName of snap.regions) {
@@ -148,8 +152,16 @@ export class ServiceData {
 
   private add(map: Map<string, Buffer>, type: number, address: string, warn: (m: string) => void): void {
     if (map.has(address)) return;
+    const key = `${this.ttl}/${type}/${address}`;
+    const known = this.shared.get(key);
+    if (known !== undefined) {
+      map.set(address, known);
+      return;
+    }
     try {
-      map.set(address, encodeAddressRecord(type, this.ttl, address));
+      const rr = encodeAddressRecord(type, this.ttl, address);
+      this.shared.set(key, rr);
+      map.set(address, rr);
     } catch (error) {
       warn(`service ${this.snap.fqdn}: ${(error as Error).message}`);
     }
@@ -201,11 +213,12 @@ export class NameNode {
    * Replies for the routing tables' choices, by family and chosen regions (see routedKey): at most
    * one per combination the service can produce, never per client.
    */
-  readonly routed = new Map<number, PreparedAnswer>();
+  routed: Map<number, PreparedAnswer> | null = null;
   /** Refusal replies (SERVFAIL + EDE) by reason and flags, valid for one RegionState version. */
-  readonly refusals = new Map<string, PreparedAnswer>();
+  refusals: Map<string, PreparedAnswer> | null = null;
   refusalsStateVersion = -1;
-  private readonly referrals = new Map<number, PreparedAnswer>();
+  /** (Made on first use: most names are never a delegation point, answered or refused.) */
+  private referrals: Map<number, PreparedAnswer> | null = null;
 
   constructor(
     readonly name: string,
@@ -217,6 +230,7 @@ export class NameNode {
 
   /** Referral from this delegation point, for a question name of `qnameWireLength` octets. */
   referral(qnameWireLength: number): PreparedAnswer {
+    if (this.referrals === null) this.referrals = new Map();
     let answer = this.referrals.get(qnameWireLength);
     if (answer === undefined) {
       answer = this.view.buildReferral(this, qnameWireLength);
@@ -228,6 +242,8 @@ export class NameNode {
 
 export class ZoneView {
   version: number;
+  /** Address RRs shared by every service of the view (20 regions, not 10,000 services x 6 regions). */
+  private readonly addressRecords = new Map<string, Buffer>();
   readonly warnings: string[] = [];
   private readonly nodes = new Map<string, NameNode>();
   private readonly zones = new Map<string, ZoneData>();
@@ -266,7 +282,7 @@ export class ZoneView {
       const node = this.nodes.get(normalize(name));
       if (node === undefined || node.service === null || normalize(service.fqdn) !== node.name) return null;
       if (replaced.size >= maxChanged) return null;
-      replaced.set(node.service, new ServiceData(service, planFor(snapshot, service), snapshot.regions, this.warn));
+      replaced.set(node.service, new ServiceData(service, planFor(snapshot, service), snapshot.regions, this.warn, this.addressRecords));
     }
     for (const node of this.nodes.values()) {
       const old = node.service;
@@ -274,8 +290,8 @@ export class ZoneView {
       const dynamic = node.dynamic;
       if (dynamic !== null && replaced.has(dynamic.service)) {
         node.dynamic = { ...dynamic, service: replaced.get(dynamic.service)! };
-        node.routed.clear();
-        node.refusals.clear();
+        node.routed = null;
+        node.refusals = null;
       }
     }
     this.snapshot = snapshot;
@@ -291,6 +307,7 @@ export class ZoneView {
   routedAnswer(node: NameNode, isA: boolean, chosen: Int32Array, count: number): PreparedAnswer {
     let key = isA ? 1 : 2;
     for (let c = 0; c < count; c++) key = key * 65 + chosen[c] + 1;
+    if (node.routed === null) node.routed = new Map();
     const known = node.routed.get(key);
     if (known !== undefined) return known;
     const dynamic = node.dynamic!;
@@ -329,8 +346,8 @@ export class ZoneView {
    * Kept per (reason, flags) while the state array keeps its version.
    */
   refusal(node: NameNode, reason: Reason, stateVersion: number, residencyApplies: boolean, primaryOnly: boolean, detail: () => string): PreparedAnswer {
-    if (node.refusalsStateVersion !== stateVersion) {
-      node.refusals.clear();
+    if (node.refusals === null || node.refusalsStateVersion !== stateVersion) {
+      node.refusals = new Map();
       node.refusalsStateVersion = stateVersion;
     }
     const key = `${reason}|${residencyApplies ? 1 : 0}|${primaryOnly ? 1 : 0}`;
@@ -348,7 +365,7 @@ export class ZoneView {
   /** Replies held for routed answers and refusals, all names. */
   preparedDynamicAnswers(): number {
     let n = 0;
-    for (const node of this.nodes.values()) n += node.routed.size + node.refusals.size;
+    for (const node of this.nodes.values()) n += (node.routed?.size ?? 0) + (node.refusals?.size ?? 0);
     return n;
   }
 
@@ -507,7 +524,7 @@ export class ZoneView {
         continue;
       }
       const node = this.ensureNode(fqdn, zone);
-      node.service = new ServiceData(snap, planFor(this.snapshot, snap), this.snapshot.regions, this.warn);
+      node.service = new ServiceData(snap, planFor(this.snapshot, snap), this.snapshot.regions, this.warn, this.addressRecords);
     }
   }
 
@@ -668,13 +685,18 @@ export class ZoneView {
       const a = answers.get(type);
       if (a !== undefined) return a.additional === null ? a : prepared(a.rcode, a.aa, { ancount: a.ancount, body: a.body });
     }
-    // RFC 8482 §4.2: a synthesized HINFO when there is no RRset to pick.
-    const w = writer();
-    w.record(QUESTION_POINTER, TYPE.HINFO, clampTtl(node.zone.snap.ttl), (x) => {
-      x.characterString(Buffer.from('RFC8482', 'latin1'));
-      x.characterString(Buffer.alloc(0));
-    });
-    return prepared(RCODE.NOERROR, true, { ancount: 1, body: w.bytes() });
+    // RFC 8482 §4.2: a synthesized HINFO when there is no RRset to pick. Its owner is the
+    // question (0xC00C) and it names nothing else: one reply serves every such name of the zone.
+    const zone = node.zone;
+    if (zone.hinfoAny === null) {
+      const w = writer();
+      w.record(QUESTION_POINTER, TYPE.HINFO, clampTtl(zone.snap.ttl), (x) => {
+        x.characterString(Buffer.from('RFC8482', 'latin1'));
+        x.characterString(Buffer.alloc(0));
+      });
+      zone.hinfoAny = prepared(RCODE.NOERROR, true, { ancount: 1, body: w.bytes() });
+    }
+    return zone.hinfoAny;
   }
 
   /** A writer for replies to the node's own name: the question name sits at offset 12. */
