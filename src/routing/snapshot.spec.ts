@@ -269,3 +269,39 @@ describe('emptySnapshot', () => {
     expect(decide(snapshot, query(CLIENTS.berlin))).toBeNull();
   });
 });
+
+describe('incremental builds (previous snapshot given)', () => {
+  const input = (over: { ttl?: number; drained?: boolean; lat?: number } = {}): SnapshotInput => ({
+    zones: [ZONE],
+    regions: ALL_REGIONS.map((r, i) => ({ ...r, drained: i === 0 ? (over.drained ?? false) : false, latitude: i === 1 ? (over.lat ?? r.latitude) : r.latitude })),
+    services: [
+      { fqdn: 'app.example.com', policy: 'proximity', regions: ['eu-west-1', 'us-east-1'], ttl: over.ttl ?? 30 },
+      { fqdn: 'other.example.com', policy: 'failover', regions: ['us-east-1'] },
+    ],
+  });
+
+  it('reuses unchanged services and plans, rebuilds a changed one, and moves only the state for a drain', () => {
+    const first = buildSnapshot(input(), 1);
+    const same = buildSnapshot(input(), 2, new Date(), first);
+    expect(same.services.get('app.example.com')).toBe(first.services.get('app.example.com'));
+    expect(same.zones.get('example.com')).toBe(first.zones.get('example.com'));
+    expect(same.state).toBe(first.state);
+
+    const changed = buildSnapshot(input({ ttl: 60 }), 3, new Date(), same);
+    expect(changed.services.get('app.example.com')).not.toBe(same.services.get('app.example.com'));
+    expect(changed.services.get('app.example.com')!.ttl).toBe(60);
+    expect(changed.services.get('other.example.com')).toBe(same.services.get('other.example.com'));
+
+    const drained = buildSnapshot(input({ ttl: 60, drained: true }), 4, new Date(), changed);
+    expect(drained.services.get('app.example.com')).toBe(changed.services.get('app.example.com'));
+    expect(drained.state!.version).toBe(changed.state!.version + 1);
+    expect(drained.state!.flags[drained.regionIds!.get(ALL_REGIONS[0].name)!]).toBe(1);
+  });
+
+  it('a region that moves rebuilds the plans (and keeps the services)', () => {
+    const first = buildSnapshot(input(), 1);
+    const moved = buildSnapshot(input({ lat: 10 }), 2, new Date(), first);
+    expect(moved.services.get('app.example.com')).toBe(first.services.get('app.example.com'));
+    expect(moved.regions.get(ALL_REGIONS[1].name)!.latitude).toBe(10);
+  });
+});
