@@ -448,13 +448,21 @@ describe('service names through the routing tables', () => {
     // 71 clients, three answers: eu-west-1 (London), us-east-1 (unlocated), and the CNAME's.
     expect(h.responder.stats()).toMatchObject({ routed: 71, preparedAnswers: 3 });
     const services = fixtureInput().services.map((s) => (s.fqdn === 'app.example.com' ? { ...s, policy: 'failover' as const, regions: ['ap-northeast-1'] } : s));
-    // Built as the snapshot store builds it: from the one in service, reusing what did not change.
-    const changed = buildSnapshot(fixtureInput({ services }), 2, new Date(), first);
+    // Built as the snapshot store builds it: from the one in service, reusing what did not change;
+    // the write bumped the zone's serial too.
+    const base = fixtureInput({ services });
+    const serial = base.zones[0].serial + 1;
+    const changed = buildSnapshot({ ...base, zones: [{ ...base.zones[0], serial }] }, 2, new Date(), first);
     h.responder.setSnapshot(changed);
     expect(send(h, { name: 'app.example.com' }).msg.answers![0].data).toBe('203.0.113.10');
     // The CNAME follows the changed service too; the view was kept (one service's data replaced).
     expect(send(h, { name: 'go.example.com' }).msg.answers!.map((a) => a.data)).toEqual(['app.example.com', '203.0.113.10']);
     expect(h.responder.stats()).toMatchObject({ snapshotVersion: 2, viewReuses: 1, preparedAnswers: 2 });
+    // Every SOA the zone hands out carries the new serial: the apex's, NODATA's and NXDOMAIN's.
+    expect(send(h, { name: 'example.com', qtype: TYPE.SOA }).msg.answers![0].data.serial).toBe(serial);
+    expect(send(h, { name: 'www.example.com', qtype: TYPE.TXT }).msg.authorities![0].data.serial).toBe(serial);
+    expect(send(h, { name: 'nope.example.com' }).msg.authorities![0].data.serial).toBe(serial);
+    expect(send(h, { name: 'app.example.com', qtype: TYPE.AAAA, edns: { options: [ecsIpv4('81.2.69.160', 27)] } }).msg.answers![0].data).toBe('2001:db8::30');
     // A service added: a new name, so the view is built again.
     const added = [...services, { fqdn: 'new.example.com', policy: 'failover' as const, regions: ['us-east-1'], ttl: 30, residency: 'none' as const }];
     h.responder.setSnapshot(buildSnapshot(fixtureInput({ services: added }), 3, new Date(), changed));

@@ -160,9 +160,12 @@ export class DnsResponder {
     if (this.snapshot === snapshot) return;
     const current = this.view;
     let view: ZoneView | null = null;
-    if (current !== null && sameEntries(current.snapshot.zones, snapshot.zones) && sameRegionData(current.snapshot, snapshot)) {
-      // Same zones and regions: only health, drain or some services changed.
-      view = sameEntries(current.snapshot.services, snapshot.services) ? current.withSnapshot(snapshot) : current.withServices(snapshot);
+    if (current !== null && sameRegionData(current.snapshot, snapshot)) {
+      // Same regions: health or drain (nothing to rebuild), or serials and some services (updated in place).
+      view =
+        sameEntries(current.snapshot.zones, snapshot.zones) && sameEntries(current.snapshot.services, snapshot.services)
+          ? current.withSnapshot(snapshot)
+          : current.update(snapshot);
       if (view !== null) this.viewReuses++;
     }
     if (view === null) view = ZoneView.build(snapshot);

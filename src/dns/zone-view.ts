@@ -79,7 +79,7 @@ export class ZoneData {
 
   constructor(
     readonly name: string,
-    readonly snap: ZoneSnap,
+    public snap: ZoneSnap,
   ) {
     this.wireLength = nameWireLength(name);
     this.negativeSoaTtl = Math.min(clampTtl(snap.ttl), clampTtl(snap.negativeTtl));
@@ -96,6 +96,15 @@ export class ZoneData {
       rname = ['hostmaster', ...nameLabels(name)];
     }
     this.rname = rname;
+  }
+
+  /**
+   * The same zone with a new serial (every registry write bumps it): the negative replies, which
+   * carry the SOA, are made again on next use. Only the serial may differ (see ZoneView.update).
+   */
+  takeSerial(snap: ZoneSnap): void {
+    this.snap = snap;
+    this.negatives.clear();
   }
 
   /**
@@ -198,6 +207,8 @@ export class NameNode {
   readonly answers = new Map<number, PreparedAnswer>();
   /** Reply for any QTYPE without an entry in `answers` (NODATA, or the CNAME). */
   other!: PreparedAnswer;
+  /** `other` is the zone's NODATA reply (it carries the SOA: a new serial replaces it). */
+  otherIsNegative = false;
   /** Minimal reply to QTYPE ANY. */
   any!: PreparedAnswer;
   /** A/AAAA decided by the engine, when this is (or is a CNAME to) a service name. */
@@ -266,23 +277,47 @@ export class ZoneView {
   }
 
   /**
-   * This view serving `snapshot`, whose zones and region data are the view's own and whose
-   * services have the same names, some of them changed (a PATCH, a lag report): those get new
-   * service data and lose their prepared replies; nothing else is rebuilt. Returns null when the
-   * change does not fit (a name added or removed, or many changed: a full build is as cheap).
+   * This view serving `snapshot`, whose region data is the view's own, when what changed fits an
+   * update in place: zones whose serial alone changed (every registry write bumps it) get their
+   * SOA-bearing replies made again; services with the same names whose objects changed (a PATCH,
+   * a lag report) get new service data and lose their prepared replies; nothing else is rebuilt.
+   * Returns null when the change does not fit (a name, record or other zone field changed, or
+   * many services did: a full build is then as cheap), and the view is left as it was.
    */
-  withServices(snapshot: RoutingSnapshot, maxChanged = 256): ZoneView | null {
+  update(snapshot: RoutingSnapshot, maxChanged = 256): ZoneView | null {
+    const zonesBefore = this.snapshot.zones;
+    if (zonesBefore.size !== snapshot.zones.size) return null;
+    const reserialed: [ZoneData, ZoneSnap][] = [];
+    for (const [name, zone] of snapshot.zones) {
+      const previous = zonesBefore.get(name);
+      if (previous === undefined) return null;
+      if (previous === zone) continue;
+      if (!onlySerialDiffers(previous, zone)) return null;
+      const data = this.zones.get(normalize(name));
+      if (data === undefined) return null;
+      reserialed.push([data, zone]);
+    }
     const before = this.snapshot.services;
     if (before.size !== snapshot.services.size) return null;
     const replaced = new Map<ServiceData, ServiceData>();
+    const pending: [NameNode, ServiceSnap][] = [];
     for (const [name, service] of snapshot.services) {
       const previous = before.get(name);
       if (previous === undefined) return null;
       if (previous === service) continue;
       const node = this.nodes.get(normalize(name));
       if (node === undefined || node.service === null || normalize(service.fqdn) !== node.name) return null;
-      if (replaced.size >= maxChanged) return null;
-      replaced.set(node.service, new ServiceData(service, planFor(snapshot, service), snapshot.regions, this.warn, this.addressRecords));
+      if (pending.length >= maxChanged) return null;
+      pending.push([node, service]);
+    }
+    // Everything checked: apply.
+    for (const [node, service] of pending) {
+      replaced.set(node.service!, new ServiceData(service, planFor(snapshot, service), snapshot.regions, this.warn, this.addressRecords));
+    }
+    const zonesTouched = new Set<ZoneData>();
+    for (const [data, zone] of reserialed) {
+      data.takeSerial(zone);
+      zonesTouched.add(data);
     }
     for (const node of this.nodes.values()) {
       const old = node.service;
@@ -293,10 +328,23 @@ export class ZoneView {
         node.routed = null;
         node.refusals = null;
       }
+      if (zonesTouched.has(node.zone)) {
+        if (node.otherIsNegative) node.other = node.zone.negative(RCODE.NOERROR, node.wireLength);
+        node.routed = null; // NODATA replies carry the SOA
+        if (node === node.zone.apex) this.rebuildApex(node);
+      }
     }
     this.snapshot = snapshot;
     this.version = snapshot.version;
     return this;
+  }
+
+  /** The apex's replies again (its SOA reply carries the serial). */
+  private rebuildApex(apex: NameNode): void {
+    apex.answers.clear();
+    const dynamic = apex.dynamic;
+    this.buildNode(apex);
+    if (dynamic !== null && apex.dynamic === null) apex.dynamic = dynamic;
   }
 
   /**
@@ -602,6 +650,7 @@ export class ZoneView {
       node.answers.clear();
       node.dynamic = null;
       node.other = node.zone.negative(RCODE.NOERROR, node.wireLength);
+      node.otherIsNegative = true;
       node.any = node.other;
     }
   }
@@ -630,6 +679,7 @@ export class ZoneView {
       node.answers.set(TYPE.SOA, prepared(RCODE.NOERROR, true, { ancount: 1, body: w.bytes() }));
     }
     node.other = zone.negative(RCODE.NOERROR, node.wireLength);
+    node.otherIsNegative = true;
     node.any = this.anyAnswer(node, node.answers, () => this.nodeWriter(node));
     if (node.service !== null) node.dynamic = { service: node.service, prefix: null, prefixCount: 0, ownerPointer: QUESTION_POINTER };
   }
@@ -794,6 +844,29 @@ function ownBuffer(parts: readonly Buffer[]): Buffer {
   let at = 0;
   for (const p of parts) at += p.copy(out, at);
   return out;
+}
+
+/** Two snapshots of one zone that differ in the serial alone (records compared by content). */
+function onlySerialDiffers(a: ZoneSnap, b: ZoneSnap): boolean {
+  if (
+    a.name !== b.name ||
+    a.hostmaster !== b.hostmaster ||
+    a.ttl !== b.ttl ||
+    a.refresh !== b.refresh ||
+    a.retry !== b.retry ||
+    a.expire !== b.expire ||
+    a.negativeTtl !== b.negativeTtl ||
+    a.nameservers.join() !== b.nameservers.join() ||
+    a.records.length !== b.records.length
+  ) {
+    return false;
+  }
+  for (let i = 0; i < a.records.length; i++) {
+    const x = a.records[i];
+    const y = b.records[i];
+    if (x.id !== y.id || x.name !== y.name || x.type !== y.type || x.ttl !== y.ttl || x.values.join('\u0000') !== y.values.join('\u0000')) return false;
+  }
+  return true;
 }
 
 function normalize(name: string): string {

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { buildSnapshot, emptySnapshot, withRegionHealth, type RegionHealthUpdate, type ReplicationInput, type SnapshotInput } from '../routing/snapshot';
 import { lagReportMaxAgeMs } from '../routing/replication';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { readSnapshotFile, writeSnapshotFile, type SnapshotFile } from './snapshot-file';
 import type { HealthStatus, RoutingSnapshot } from '../routing/types';
-import { REGISTRY_CHANGED } from '../registry/registry-events';
+import { REGISTRY_CHANGED, type RegistryChangedEvent } from '../registry/registry-events';
 import { ZoneEntity, RecordEntity } from '../registry/zone.entity';
 import { RegionEntity } from '../registry/region.entity';
 import { ServiceEntity } from '../registry/service.entity';
@@ -57,6 +57,8 @@ export class SnapshotStore implements OnApplicationShutdown {
   private health: HealthSource | null = null;
   private replication: ReplicationLagSource | null = null;
   private registryDirty = true;
+  /** Services to re-read before the next build (when the rest of the registry need not be). */
+  private readonly dirtyServices = new Set<string>();
   private rows: { zones: ZoneEntity[]; records: RecordEntity[]; regions: RegionEntity[]; services: ServiceEntity[] } | null = null;
   lastBuildMs = 0;
   /** Where the snapshot in use came from: the database, or DATA_DIR while the database is unreachable. */
@@ -104,9 +106,14 @@ export class SnapshotStore implements OnApplicationShutdown {
     this.replication = source;
   }
 
+  /**
+   * A committed registry change. A change to named services re-reads those service rows only
+   * (with the small zone, record and region tables); anything else re-reads the registry.
+   */
   @OnEvent(REGISTRY_CHANGED)
-  onRegistryChange(): void {
-    this.registryDirty = true;
+  onRegistryChange(event?: RegistryChangedEvent): void {
+    if (event?.kind === 'service' && this.rows !== null && !this.registryDirty) this.dirtyServices.add(event.name);
+    else this.registryDirty = true;
     void this.requestRebuild();
   }
 
@@ -186,12 +193,30 @@ export class SnapshotStore implements OnApplicationShutdown {
     try {
       if (this.registryDirty || this.rows === null) {
         this.registryDirty = false;
+        this.dirtyServices.clear();
         const [zones, records, regions, services] = await Promise.all([
           this.ds.getRepository(ZoneEntity).find(),
           this.ds.getRepository(RecordEntity).find(),
           this.ds.getRepository(RegionEntity).find(),
           this.ds.getRepository(ServiceEntity).find(),
         ]);
+        this.rows = { zones, records, regions, services };
+      } else if (this.dirtyServices.size > 0) {
+        // A service write also bumps its zone's serial: the zone table is re-read with it.
+        const names = [...this.dirtyServices];
+        this.dirtyServices.clear();
+        const [zones, records, regions, changed] = await Promise.all([
+          this.ds.getRepository(ZoneEntity).find(),
+          this.ds.getRepository(RecordEntity).find(),
+          this.ds.getRepository(RegionEntity).find(),
+          this.ds.getRepository(ServiceEntity).find({ where: { fqdn: In(names) } }),
+        ]);
+        const byName = new Map(changed.map((row) => [row.fqdn, row]));
+        const services = this.rows.services.filter((row) => !names.includes(row.fqdn));
+        for (const name of names) {
+          const row = byName.get(name);
+          if (row !== undefined) services.push(row);
+        }
         this.rows = { zones, records, regions, services };
       }
       const { zones, records, regions, services } = this.rows;
