@@ -6,6 +6,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from './config/config';
 import { AdminAuthGuard } from './common/auth.guard';
+import { EventBus } from './common/events';
 import { ProblemFilter } from './common/problem.filter';
 import { ReadYourWritesInterceptor } from './common/read-your-writes.interceptor';
 import { dataSourceOptions, runMigrationsLocked } from './database/data-source';
@@ -83,11 +84,12 @@ export class AppModule {
       providers: [
         { provide: APP_CONFIG, useValue: opts.config },
         { provide: DatabaseStatus, useValue: status },
+        EventBus,
         { provide: APP_GUARD, useClass: AdminAuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
       ],
-      exports: [APP_CONFIG, DatabaseStatus],
+      exports: [APP_CONFIG, DatabaseStatus, EventBus],
     };
   }
 }

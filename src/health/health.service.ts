@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
@@ -8,8 +7,8 @@ import { Page, toPage } from '../common/paging';
 import type { HealthStatus } from '../routing/types';
 import { RegionEntity } from '../registry/region.entity';
 import { RegionsService } from '../registry/regions.service';
-import { REGISTRY_CHANGED } from '../registry/registry-events';
-import { HEALTH_CHANGED, HealthSource, SnapshotStore } from '../snapshot/snapshot.store';
+import { CLUSTER_CHANGED, EventBus, HEALTH_CHANGED, OnAppEvent, REGISTRY_CHANGED } from '../common/events';
+import { HealthSource, SnapshotStore } from '../snapshot/snapshot.store';
 import {
   HealthThresholds, HealthTransition, Observation, RegionHealthState, armHeartbeat, checkHeartbeat, initialHealthState, record,
 } from './health-state';
@@ -17,7 +16,6 @@ import { ProbeScheduler, ProbeSpec } from './probe-scheduler';
 import type { ProbeResult } from './probes/probe-result';
 import { MetricsService } from '../metrics/metrics.service';
 import { DatabaseStatus } from '../database/database-status';
-import { CLUSTER_CHANGED } from '../cluster/change-feed.service';
 
 /** What the health module keeps of each region's configuration. */
 interface RegionHealthConfig {
@@ -79,7 +77,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly ds: DataSource,
-    private readonly events: EventEmitter2,
+    private readonly events: EventBus,
     private readonly snapshots: SnapshotStore,
     private readonly regions: RegionsService,
     schedulerRegistry: SchedulerRegistry,
@@ -109,7 +107,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
     else
       this.dbStatus.whenConnected(this.ds, async () => {
         await this.start();
-        this.events.emit(HEALTH_CHANGED, { region: '*' });
+        this.events.emit(HEALTH_CHANGED, { kind: 'reload' });
       });
   }
 
@@ -215,7 +213,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
     return toPage(rows as EventRow[], { limit: query.limit, after: null }, (r) => String(r.id), toEventView);
   }
 
-  @OnEvent(REGISTRY_CHANGED)
+  @OnAppEvent(REGISTRY_CHANGED)
   async onRegistryChanged(): Promise<void> {
     if (this.stopped) return;
     try {
@@ -342,7 +340,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
   }
 
   /** Another instance changed the shared database: take the regions' verdicts from it. */
-  @OnEvent(CLUSTER_CHANGED)
+  @OnAppEvent(CLUSTER_CHANGED)
   async reloadStates(): Promise<void> {
     if (this.stopped || !this.ds.isInitialized) return;
     try {
@@ -358,7 +356,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
           changed = true;
         }
       }
-      if (changed) this.events.emit(HEALTH_CHANGED, { region: '*' });
+      if (changed) this.events.emit(HEALTH_CHANGED, { kind: 'reload' });
     } catch (err) {
       this.logger.warn(`cannot reload health states: ${(err as Error).message}`);
     }
@@ -367,7 +365,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
   private announce(region: string, t: HealthTransition): void {
     this.metrics.healthTransitions.inc({ region, to: t.to, source: t.source });
     this.logger.log(`region ${region}: ${t.from} -> ${t.to} (${t.source}: ${t.reason})`);
-    this.events.emit(HEALTH_CHANGED, { region, from: t.from, to: t.to });
+    this.events.emit(HEALTH_CHANGED, { kind: 'transition', region, from: t.from, to: t.to });
   }
 
   /**

@@ -4,7 +4,6 @@ import { validate } from 'class-validator';
 import * as fs from 'node:fs';
 import { DataSource, EntityManager } from 'typeorm';
 import { parse as parseYaml } from 'yaml';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DomainError, FieldProblem } from '../common/domain-error';
 import { flattenValidationErrors } from '../common/validation';
@@ -17,7 +16,7 @@ import { ServicesService } from './services.service';
 import { ZoneEntity } from './zone.entity';
 import { RegionEntity } from './region.entity';
 import { ServiceEntity } from './service.entity';
-import { REGISTRY_CHANGED } from './registry-events';
+import { EventBus, REGISTRY_CHANGED } from '../common/events';
 
 /** The file format of config/demo.yaml (and of `georoute export`): API request bodies, zones with their records. */
 export interface ConfigDocument {
@@ -44,7 +43,7 @@ export class ConfigLoaderService {
     private readonly zones: ZonesService,
     private readonly regions: RegionsService,
     private readonly services: ServicesService,
-    private readonly events: EventEmitter2,
+    private readonly events: EventBus,
   ) {}
 
   /** Loads CONFIG_FILE (default config/demo.yaml) when the registry is empty. Returns whether it loaded. */

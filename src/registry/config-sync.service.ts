@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { isDeepStrictEqual } from 'node:util';
@@ -19,7 +18,7 @@ import { RegionsService, normalizeHealthCheck } from './regions.service';
 import { SERVICE_DEFAULTS, ServicesService, normalizeReplication } from './services.service';
 import { normalizeRecordValues } from './record-values';
 import type { ConfigDocument } from './config-loader.service';
-import { REGISTRY_CHANGED } from './registry-events';
+import { EventBus, REGISTRY_CHANGED } from '../common/events';
 
 export interface Change {
   action: 'create' | 'update' | 'delete';
@@ -47,7 +46,7 @@ export class ConfigSyncService {
     private readonly zones: ZonesService,
     private readonly regions: RegionsService,
     private readonly services: ServicesService,
-    private readonly events: EventEmitter2,
+    private readonly events: EventBus,
   ) {}
 
   async exportDocument(m: EntityManager = this.ds.manager): Promise<ConfigDocument> {

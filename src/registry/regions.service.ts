@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, FieldProblem } from '../common/domain-error';
 import { canonicalIp } from '../common/ip';
@@ -8,7 +7,7 @@ import { jurisdictionOf } from '../routing/jurisdiction';
 import { HealthCheckSpec, RegionEntity } from './region.entity';
 import { ServiceEntity } from './service.entity';
 import { CreateRegionDto, HealthCheckDto, RegionView, UpdateRegionDto } from './dto/region.dto';
-import { REGISTRY_CHANGED, RegistryChangedEvent } from './registry-events';
+import { EventBus, REGISTRY_CHANGED } from '../common/events';
 import { webhookSecretProblem } from '../health/webhook-verifier';
 
 /** Reads a region's current health for API views; provided by the health module (unknown until it reports). */
@@ -24,7 +23,7 @@ export class RegionsService {
 
   constructor(
     private readonly ds: DataSource,
-    private readonly events: EventEmitter2,
+    private readonly events: EventBus,
   ) {}
 
   /** Called once by the health module at start. */
@@ -150,7 +149,7 @@ export class RegionsService {
   }
 
   private changed(name: string): void {
-    this.events.emit(REGISTRY_CHANGED, { kind: 'region', name } satisfies RegistryChangedEvent);
+    this.events.emit(REGISTRY_CHANGED, { kind: 'region', name });
   }
 }
 

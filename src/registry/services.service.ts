@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { normalizeName } from '../common/dns-name';
@@ -12,7 +11,7 @@ import { CreateServiceDto, ReplicationDto, ReplicationView, ServiceView, UpdateS
 import { webhookSecretProblem } from '../health/webhook-verifier';
 import { DEFAULT_PROMOTION, DEFAULT_PROMOTION_DELAY_SECONDS } from '../routing/replication';
 import { ZonesService } from './zones.service';
-import { REGISTRY_CHANGED, RegistryChangedEvent } from './registry-events';
+import { EventBus, REGISTRY_CHANGED } from '../common/events';
 
 export const SERVICE_DEFAULTS = {
   policy: 'proximity',
@@ -29,7 +28,7 @@ export class ServicesService {
   constructor(
     private readonly ds: DataSource,
     private readonly zones: ZonesService,
-    private readonly events: EventEmitter2,
+    private readonly events: EventBus,
   ) {}
 
   async create(dto: CreateServiceDto, em?: EntityManager): Promise<ServiceView> {
@@ -208,7 +207,7 @@ export class ServicesService {
   }
 
   private changed(name: string): void {
-    this.events.emit(REGISTRY_CHANGED, { kind: 'service', name } satisfies RegistryChangedEvent);
+    this.events.emit(REGISTRY_CHANGED, { kind: 'service', name });
   }
 }
 

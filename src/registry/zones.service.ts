@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/domain-error';
@@ -9,7 +8,7 @@ import { RecordEntity, ZoneEntity } from './zone.entity';
 import { ServiceEntity } from './service.entity';
 import { CreateRecordDto, CreateZoneDto, RecordView, UpdateZoneDto, ZoneView } from './dto/zone.dto';
 import { normalizeRecordValues } from './record-values';
-import { REGISTRY_CHANGED, RegistryChangedEvent } from './registry-events';
+import { EventBus, REGISTRY_CHANGED, RegistryChangedEvent } from '../common/events';
 
 export const ZONE_DEFAULTS = { ttl: 3600, refresh: 3600, retry: 600, expire: 604800, negativeTtl: 300 } as const;
 
@@ -18,7 +17,7 @@ export const ZONE_DEFAULTS = { ttl: 3600, refresh: 3600, retry: 600, expire: 604
 export class ZonesService {
   constructor(
     private readonly ds: DataSource,
-    private readonly events: EventEmitter2,
+    private readonly events: EventBus,
   ) {}
 
   async create(dto: CreateZoneDto, em?: EntityManager): Promise<ZoneView> {
@@ -184,7 +183,7 @@ export class ZonesService {
   }
 
   private changed(kind: RegistryChangedEvent['kind'], name: string): void {
-    this.events.emit(REGISTRY_CHANGED, { kind, name } satisfies RegistryChangedEvent);
+    this.events.emit(REGISTRY_CHANGED, { kind, name });
   }
 }
 

@@ -1,10 +1,10 @@
 import type { DataSource } from 'typeorm';
-import type { EventEmitter2 } from '@nestjs/event-emitter';
 import type { AppConfig } from '../config/config';
 import { REGIONS, ZONE } from '../routing/fixtures';
 import { buildSnapshot, type ReplicaInput } from '../routing/snapshot';
 import type { RoutingSnapshot } from '../routing/types';
-import { REPLICATION_CHANGED, type SnapshotStore } from '../snapshot/snapshot.store';
+import { REPLICATION_CHANGED, type EventBus } from '../common/events';
+import type { SnapshotStore } from '../snapshot/snapshot.store';
 import { LAG_REFRESH_MS, ReplicationLagStore, differences } from './lag.store';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
@@ -32,7 +32,7 @@ function harness(initial: RoutingSnapshot) {
   const store = new ReplicationLagStore(
     { instanceId: 'test-1' } as AppConfig,
     { query: async (sql: string) => (queries.push(sql), []) } as unknown as DataSource,
-    { emit: (name: string, payload: unknown) => (emitted.push([name, payload]), true) } as unknown as EventEmitter2,
+    { emit: (name: string, payload: unknown) => (emitted.push([name, payload]), true) } as unknown as EventBus,
     { current: () => snapshot, setReplicationSource: () => undefined } as unknown as SnapshotStore,
   );
   return { store, emitted, queries, setSnapshot: (s: RoutingSnapshot) => (snapshot = s) };

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import type { FieldProblem } from '../common/domain-error';
 import { replicaStaleness } from '../routing/replication';
 import type { RoutingSnapshot, ServiceSnap } from '../routing/types';
-import { REPLICATION_CHANGED, ReplicationLagSource, SnapshotStore } from '../snapshot/snapshot.store';
+import { EventBus, REPLICATION_CHANGED } from '../common/events';
+import { ReplicationLagSource, SnapshotStore } from '../snapshot/snapshot.store';
 import { parseReplicationLag } from './lag-format';
 
 /** How often the read eligibility of every replica is re-checked (reports age out with time). */
@@ -55,7 +55,7 @@ export class ReplicationLagStore implements ReplicationLagSource, OnModuleInit, 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly ds: DataSource,
-    private readonly events: EventEmitter2,
+    private readonly events: EventBus,
     private readonly snapshots: SnapshotStore,
   ) {}
 

@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource, In } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { normalizeName } from '../common/dns-name';
 import { HealthService } from '../health/health.service';
 import { RegionEntity } from '../registry/region.entity';
-import { REGISTRY_CHANGED, RegistryChangedEvent } from '../registry/registry-events';
+import { EventBus, REGISTRY_CHANGED } from '../common/events';
 import { ServiceEntity } from '../registry/service.entity';
 import { jurisdictionOf } from '../routing/jurisdiction';
 import {
@@ -45,7 +44,7 @@ export class PromotionService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly ds: DataSource,
-    private readonly events: EventEmitter2,
+    private readonly events: EventBus,
     private readonly snapshots: SnapshotStore,
     private readonly lag: ReplicationLagStore,
     private readonly health: HealthService,
@@ -125,7 +124,7 @@ export class PromotionService {
     this.logger.warn(
       `service ${req.fqdn}: promoted ${req.to} (was ${req.from}; ${req.trigger}${req.forced ? ', forced' : ''}; data-loss window ${req.dataLossWindowMs ?? 'unknown'} ms): ${req.reason}`,
     );
-    this.events.emit(REGISTRY_CHANGED, { kind: 'service', name: req.fqdn } satisfies RegistryChangedEvent);
+    this.events.emit(REGISTRY_CHANGED, { kind: 'service', name: req.fqdn });
     await this.snapshots.requestRebuild({ reload: true });
     if (notify.notify_url !== null && notify.notify_secret !== null) {
       void this.notifier.send(event, notify.notify_url, notify.notify_secret, notify.write_fqdn);

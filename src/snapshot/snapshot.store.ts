@@ -6,15 +6,11 @@ import { lagReportMaxAgeMs } from '../routing/replication';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { readSnapshotFile, writeSnapshotFile, type SnapshotFile } from './snapshot-file';
 import type { HealthStatus, RoutingSnapshot } from '../routing/types';
-import { REGISTRY_CHANGED } from '../registry/registry-events';
+import { HEALTH_CHANGED, REGISTRY_CHANGED, REPLICATION_CHANGED } from '../common/events';
 import { ZoneEntity, RecordEntity } from '../registry/zone.entity';
 import { RegionEntity } from '../registry/region.entity';
 import { ServiceEntity } from '../registry/service.entity';
 import { MetricsService } from '../metrics/metrics.service';
-
-export const HEALTH_CHANGED = 'health.changed';
-/** Replication lag reports changed read eligibility (or the shown lag): rebuild without reloading the registry. */
-export const REPLICATION_CHANGED = 'replication.changed';
 
 /** Last replication lag report per region of a service, fed by the replication module. */
 export interface ReplicationLagSource {
