@@ -8,7 +8,7 @@ import { HealthCheckSpec, RegionEntity } from './region.entity';
 import { ServiceEntity } from './service.entity';
 import { CreateRegionDto, HealthCheckDto, RegionView, UpdateRegionDto } from './dto/region.dto';
 import { EventBus, REGISTRY_CHANGED } from '../common/events';
-import { webhookSecretProblem } from '../health/webhook-verifier';
+import { webhookSecretProblem } from '../common/webhook-secret';
 
 /** Reads a region's current health for API views; provided by the health module (unknown until it reports). */
 export abstract class RegionHealthReader {

@@ -8,7 +8,7 @@ import { RegionEntity } from './region.entity';
 import { RecordEntity } from './zone.entity';
 import { ReplicationConfig, ServiceEntity } from './service.entity';
 import { CreateServiceDto, ReplicationDto, ReplicationView, ServiceView, UpdateServiceDto } from './dto/service.dto';
-import { webhookSecretProblem } from '../health/webhook-verifier';
+import { webhookSecretProblem } from '../common/webhook-secret';
 import { DEFAULT_PROMOTION, DEFAULT_PROMOTION_DELAY_SECONDS } from '../routing/replication';
 import { ZonesService } from './zones.service';
 import { EventBus, REGISTRY_CHANGED } from '../common/events';
