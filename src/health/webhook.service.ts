@@ -1,7 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { HealthService } from './health.service';
+import { WebhookReplayGuard } from './webhook-replay';
 import { verifyWebhook } from './webhook-verifier';
 import { MetricsService } from '../metrics/metrics.service';
 import { ReplicationLagStore } from '../replication/lag.store';
@@ -19,7 +21,9 @@ export class WebhookService {
   private readonly logger = new Logger('webhook');
 
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly health: HealthService,
+    private readonly replays: WebhookReplayGuard,
     private readonly metrics: MetricsService,
     private readonly replicationLag: ReplicationLagStore,
   ) {}
@@ -51,7 +55,7 @@ export class WebhookService {
     } catch {
       claimed = null;
     }
-    const { known, secrets } = await this.health.webhookSecretsFor(claimed);
+    const { known, secrets } = await this.secretsFor(claimed);
     if (secrets.length === 0) {
       if (!known && claimed !== null) throw DomainError.notFound('region', claimed);
       throw this.refuse('no-secret', `no webhook secret is configured for region ${claimed ?? '(none named)'}`);
@@ -63,7 +67,7 @@ export class WebhookService {
     const body = v.payload as Record<string, unknown>;
     const problems = [...checkBody(body), ...this.replicationLag.problems(body?.metrics)];
     if (problems.length > 0) throw DomainError.validation(problems);
-    if (!(await this.health.rememberWebhookId(v.webhookId, claimed))) {
+    if (!(await this.replays.firstDelivery(v.webhookId, claimed))) {
       throw this.refuse('replay', `webhook-id ${v.webhookId.slice(0, 64)} was already received`);
     }
     const state = await this.health.onWebhook(
@@ -80,6 +84,13 @@ export class WebhookService {
       since: new Date(state.since).toISOString(),
       reason: state.reason,
     };
+  }
+
+  /** The secrets a webhook for this region may be signed with (the region's own first, then WEBHOOK_SECRET), and whether the region exists. */
+  private async secretsFor(region: string | null): Promise<{ known: boolean; secrets: string[] }> {
+    const cfg = region === null ? undefined : await this.health.configOf(region);
+    const secrets = [cfg?.webhookSecret ?? null, this.config.webhookSecret].filter((s): s is string => s !== null);
+    return { known: cfg !== undefined, secrets };
   }
 
   private refuse(reason: string, detail: string): DomainError {

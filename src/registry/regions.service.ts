@@ -10,26 +10,21 @@ import { CreateRegionDto, HealthCheckDto, RegionView, UpdateRegionDto } from './
 import { EventBus, REGISTRY_CHANGED } from '../common/events';
 import { webhookSecretProblem } from '../common/webhook-secret';
 
-/** Reads a region's current health for API views; provided by the health module (unknown until it reports). */
+/**
+ * Reads a region's current health for API responses (unknown until it reports). Implemented by
+ * the health module, which sits above the registry; the application module binds it.
+ */
 export abstract class RegionHealthReader {
   abstract healthOf(region: string): { status: string; since: string | null; reason: string | null };
 }
 
-const UNKNOWN_HEALTH = { status: 'unknown', since: null, reason: null };
-
 @Injectable()
 export class RegionsService {
-  private healthReader: RegionHealthReader | null = null;
-
   constructor(
     private readonly ds: DataSource,
     private readonly events: EventBus,
+    private readonly health: RegionHealthReader,
   ) {}
-
-  /** Called once by the health module at start. */
-  setHealthReader(reader: RegionHealthReader): void {
-    this.healthReader = reader;
-  }
 
   async create(dto: CreateRegionDto, em?: EntityManager): Promise<RegionView> {
     const run = async (m: EntityManager) => {
@@ -137,7 +132,7 @@ export class RegionsService {
       heartbeatTimeoutSeconds: r.heartbeatTimeoutSeconds,
       webhookSecretSet: r.webhookSecret !== null,
       anycast: r.anycast,
-      health: this.healthReader?.healthOf(r.name) ?? UNKNOWN_HEALTH,
+      health: this.health.healthOf(r.name),
       createdAt: r.createdAt.toISOString(),
       updatedAt: r.updatedAt.toISOString(),
     };
