@@ -2,11 +2,12 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
+import { EventBus, REPLICATION_LAG_REPORTED } from '../common/events';
+import { MetricsService } from '../metrics/metrics.service';
 import { HealthService } from './health.service';
+import { parseReplicationLag } from './lag-format';
 import { WebhookReplayGuard } from './webhook-replay';
 import { verifyWebhook } from './webhook-verifier';
-import { MetricsService } from '../metrics/metrics.service';
-import { ReplicationLagStore } from '../replication/lag.store';
 
 export const WEBHOOK_BODY_LIMIT = 16 * 1024;
 const BODY_FIELDS = new Set(['region', 'status', 'observedAt', 'reason', 'metrics']);
@@ -25,7 +26,7 @@ export class WebhookService {
     private readonly health: HealthService,
     private readonly replays: WebhookReplayGuard,
     private readonly metrics: MetricsService,
-    private readonly replicationLag: ReplicationLagStore,
+    private readonly events: EventBus,
   ) {}
 
   /** Counts every delivery by outcome: accepted, or why it was refused. */
@@ -65,7 +66,8 @@ export class WebhookService {
     if (claimed === null) throw DomainError.field('region', 'required', 'must name the region (a string)');
     if (!known) throw DomainError.notFound('region', claimed);
     const body = v.payload as Record<string, unknown>;
-    const problems = [...checkBody(body), ...this.replicationLag.problems(body?.metrics)];
+    const lag = parseReplicationLag(body?.metrics);
+    const problems = [...checkBody(body), ...lag.problems];
     if (problems.length > 0) throw DomainError.validation(problems);
     if (!(await this.replays.firstDelivery(v.webhookId, claimed))) {
       throw this.refuse('replay', `webhook-id ${v.webhookId.slice(0, 64)} was already received`);
@@ -76,7 +78,8 @@ export class WebhookService {
       typeof body.reason === 'string' ? body.reason : null,
       body.metrics as Record<string, unknown> | undefined,
     );
-    await this.replicationLag.report(claimed, body.metrics);
+    // The replication module records the lag (and never fails the delivery).
+    if (lag.report !== null) await this.events.emitAndWait(REPLICATION_LAG_REPORTED, { region: claimed, report: lag.report, at: Date.now() });
     return {
       region: claimed,
       accepted: true,

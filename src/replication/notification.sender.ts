@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { signWebhook } from '../health/webhook-verifier';
 import type { PromotionEventView } from './promotion.types';
+import { ReplicationRepository } from './replication.repository';
 
 /** Delays before each delivery attempt: at once, then after 1 s, 5 s and 30 s. */
 export const NOTIFY_ATTEMPT_DELAYS_MS: readonly number[] = [0, 1000, 5000, 30_000];
@@ -60,7 +60,7 @@ export class PromotionNotifier implements OnApplicationShutdown {
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
 
-  constructor(private readonly ds: DataSource) {}
+  constructor(private readonly repository: ReplicationRepository) {}
 
   onApplicationShutdown(): void {
     this.stopped = true;
@@ -122,10 +122,7 @@ export class PromotionNotifier implements OnApplicationShutdown {
 
   private async record(eventId: number, status: string, delivered: boolean): Promise<void> {
     try {
-      await this.ds.query(
-        `UPDATE replication_promotions SET notify_status = $2, notified_at = CASE WHEN $3 THEN now() ELSE notified_at END WHERE id = $1`,
-        [eventId, status.slice(0, 500), delivered],
-      );
+      await this.repository.recordNotification(eventId, status, delivered);
     } catch (err) {
       this.logger.warn(`cannot record the notification status of promotion ${eventId}: ${(err as Error).message}`);
     }

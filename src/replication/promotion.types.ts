@@ -1,6 +1,17 @@
 import type { HealthStatus, ReplicaRole, ReplicaStaleness } from '../routing/types';
 import type { ReplicationView } from '../registry/dto/service.dto';
 
+/** A primary change to make: automatic (the scheduler) or manual (POST /v1/services/{fqdn}/promote). */
+export interface PromotionRequest {
+  readonly fqdn: string;
+  readonly from: string;
+  readonly to: string;
+  readonly trigger: 'automatic' | 'manual';
+  readonly forced: boolean;
+  readonly dataLossWindowMs: number | null;
+  readonly reason: string;
+}
+
 /** One row of replication_promotions as the API shows it. */
 export interface PromotionEventView {
   id: number;
