@@ -6,7 +6,7 @@ import { Page, PageRequest, toPage } from '../common/paging';
 import { jurisdictionOf } from '../routing/jurisdiction';
 import { HealthCheckSpec, RegionEntity } from './region.entity';
 import { ServiceEntity } from './service.entity';
-import { CreateRegionDto, HealthCheckDto, RegionView, UpdateRegionDto } from './dto/region.dto';
+import { CreateRegionDto, HealthCheckDto, RegionResponse, UpdateRegionDto } from './dto/region.dto';
 import { EventBus, REGISTRY_CHANGED } from '../common/events';
 import { webhookSecretProblem } from '../common/webhook-secret';
 
@@ -26,7 +26,7 @@ export class RegionsService {
     private readonly health: RegionHealthReader,
   ) {}
 
-  async create(dto: CreateRegionDto, em?: EntityManager): Promise<RegionView> {
+  async create(dto: CreateRegionDto, em?: EntityManager): Promise<RegionResponse> {
     const run = async (m: EntityManager) => {
       if (await m.findOneBy(RegionEntity, { name: dto.name })) throw DomainError.conflict(`region "${dto.name}" already exists`);
       const region = m.create(RegionEntity, {
@@ -52,17 +52,17 @@ export class RegionsService {
     };
     const saved = em ? await run(em) : await this.ds.transaction(run);
     if (!em) this.changed(saved.name);
-    return this.view(saved);
+    return this.toResponse(saved);
   }
 
-  async list(page: PageRequest): Promise<Page<RegionView>> {
+  async list(page: PageRequest): Promise<Page<RegionResponse>> {
     const qb = this.ds.getRepository(RegionEntity).createQueryBuilder('r').orderBy('r.name', 'ASC').limit(page.limit + 1);
     if (page.after !== null) qb.where('r.name > :after', { after: page.after });
-    return toPage(await qb.getMany(), page, (r) => r.name, (r) => this.view(r));
+    return toPage(await qb.getMany(), page, (r) => r.name, (r) => this.toResponse(r));
   }
 
-  async get(name: string): Promise<RegionView> {
-    return this.view(await this.find(name));
+  async get(name: string): Promise<RegionResponse> {
+    return this.toResponse(await this.find(name));
   }
 
   async find(name: string): Promise<RegionEntity> {
@@ -71,7 +71,7 @@ export class RegionsService {
     return region;
   }
 
-  async update(name: string, dto: UpdateRegionDto, em?: EntityManager): Promise<RegionView> {
+  async update(name: string, dto: UpdateRegionDto, em?: EntityManager): Promise<RegionResponse> {
     const saved = await this.inTx(em, async (m) => {
       const region = await m.createQueryBuilder(RegionEntity, 'r').setLock('pessimistic_write').where('r.name = :name', { name }).getOne();
       if (!region) throw DomainError.notFound('region', name);
@@ -98,7 +98,7 @@ export class RegionsService {
       return m.save(region);
     });
     this.changed(name);
-    return this.view(saved);
+    return this.toResponse(saved);
   }
 
   async remove(name: string, em?: EntityManager): Promise<void> {
@@ -118,7 +118,7 @@ export class RegionsService {
     this.changed(name);
   }
 
-  view(r: RegionEntity): RegionView {
+  toResponse(r: RegionEntity): RegionResponse {
     return {
       name: r.name,
       countryCode: r.countryCode,

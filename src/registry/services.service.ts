@@ -7,7 +7,7 @@ import { Page, PageRequest, toPage } from '../common/paging';
 import { RegionEntity } from './region.entity';
 import { RecordEntity } from './zone.entity';
 import { ReplicationConfig, ServiceEntity } from './service.entity';
-import { CreateServiceDto, ReplicationDto, ReplicationView, ServiceView, UpdateServiceDto } from './dto/service.dto';
+import { CreateServiceDto, ReplicationDto, ReplicationSettingsResponse, ServiceResponse, UpdateServiceDto } from './dto/service.dto';
 import { webhookSecretProblem } from '../common/webhook-secret';
 import { DEFAULT_PROMOTION, DEFAULT_PROMOTION_DELAY_SECONDS } from '../routing/replication';
 import { ZonesService } from './zones.service';
@@ -31,7 +31,7 @@ export class ServicesService {
     private readonly events: EventBus,
   ) {}
 
-  async create(dto: CreateServiceDto, em?: EntityManager): Promise<ServiceView> {
+  async create(dto: CreateServiceDto, em?: EntityManager): Promise<ServiceResponse> {
     const fqdn = normalizeName(dto.fqdn);
     const run = async (m: EntityManager) => {
       const zone = await this.zones.zoneFor(m, fqdn);
@@ -64,23 +64,23 @@ export class ServicesService {
     };
     const saved = em ? await run(em) : await this.ds.transaction(run);
     if (!em) this.changed(fqdn);
-    return toServiceView(saved);
+    return toServiceResponse(saved);
   }
 
-  async list(page: PageRequest): Promise<Page<ServiceView>> {
+  async list(page: PageRequest): Promise<Page<ServiceResponse>> {
     const qb = this.ds.getRepository(ServiceEntity).createQueryBuilder('s').orderBy('s.fqdn', 'ASC').limit(page.limit + 1);
     if (page.after !== null) qb.where('s.fqdn > :after', { after: page.after });
-    return toPage(await qb.getMany(), page, (s) => s.fqdn, toServiceView);
+    return toPage(await qb.getMany(), page, (s) => s.fqdn, toServiceResponse);
   }
 
-  async get(fqdnIn: string): Promise<ServiceView> {
+  async get(fqdnIn: string): Promise<ServiceResponse> {
     const fqdn = normalizeName(fqdnIn);
     const s = await this.ds.manager.findOneBy(ServiceEntity, { fqdn });
     if (!s) throw DomainError.notFound('service', fqdn);
-    return toServiceView(s);
+    return toServiceResponse(s);
   }
 
-  async update(fqdnIn: string, dto: UpdateServiceDto, em?: EntityManager): Promise<ServiceView> {
+  async update(fqdnIn: string, dto: UpdateServiceDto, em?: EntityManager): Promise<ServiceResponse> {
     const fqdn = normalizeName(fqdnIn);
     const saved = await this.inTx(em, async (m) => {
       const s = await m.createQueryBuilder(ServiceEntity, 's').setLock('pessimistic_write').where('s.fqdn = :fqdn', { fqdn }).getOne();
@@ -107,7 +107,7 @@ export class ServicesService {
       return out;
     });
     this.changed(fqdn);
-    return toServiceView(saved);
+    return toServiceResponse(saved);
   }
 
   async remove(fqdnIn: string, em?: EntityManager): Promise<void> {
@@ -211,7 +211,7 @@ export class ServicesService {
   }
 }
 
-export function toServiceView(s: ServiceEntity): ServiceView {
+export function toServiceResponse(s: ServiceEntity): ServiceResponse {
   return {
     fqdn: s.fqdn,
     zone: s.zoneName,
@@ -223,7 +223,7 @@ export function toServiceView(s: ServiceEntity): ServiceView {
     unknownLocation: s.unknownLocation,
     whenAllUnhealthy: s.whenAllUnhealthy,
     answerCount: s.answerCount,
-    replication: toReplicationView(s.replication),
+    replication: toReplicationSettingsResponse(s.replication),
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),
   };
@@ -274,7 +274,7 @@ function checkPrimaryChange(fqdn: string, before: ReplicationConfig | null, afte
   throw new DomainError(ErrorCode.Conflict, `replication.primary: ${message}`, [{ field: 'replication.primary', rule: 'promote', message }]);
 }
 
-export function toReplicationView(r: ReplicationConfig | null): ReplicationView {
+export function toReplicationSettingsResponse(r: ReplicationConfig | null): ReplicationSettingsResponse {
   if (r === null) return { mode: 'none' };
   return {
     mode: r.mode,

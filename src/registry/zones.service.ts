@@ -6,7 +6,7 @@ import { isInZone, normalizeName, checkDomainName } from '../common/dns-name';
 import { Page, PageRequest, toPage } from '../common/paging';
 import { RecordEntity, ZoneEntity } from './zone.entity';
 import { ServiceEntity } from './service.entity';
-import { CreateRecordDto, CreateZoneDto, RecordView, UpdateZoneDto, ZoneView } from './dto/zone.dto';
+import { CreateRecordDto, CreateZoneDto, RecordResponse, UpdateZoneDto, ZoneResponse } from './dto/zone.dto';
 import { normalizeRecordValues } from './record-values';
 import { EventBus, REGISTRY_CHANGED, RegistryChangedEvent } from '../common/events';
 
@@ -20,7 +20,7 @@ export class ZonesService {
     private readonly events: EventBus,
   ) {}
 
-  async create(dto: CreateZoneDto, em?: EntityManager): Promise<ZoneView> {
+  async create(dto: CreateZoneDto, em?: EntityManager): Promise<ZoneResponse> {
     const name = normalizeName(dto.name);
     if (!name.includes('.')) throw DomainError.field('name', 'domain-name', 'must have at least two labels (e.g. example.com)');
     const run = async (m: EntityManager) => {
@@ -40,20 +40,20 @@ export class ZonesService {
     };
     const saved = em ? await run(em) : await this.ds.transaction(run);
     if (!em) this.changed('zone', name);
-    return toZoneView(saved);
+    return toZoneResponse(saved);
   }
 
-  async list(page: PageRequest): Promise<Page<ZoneView>> {
+  async list(page: PageRequest): Promise<Page<ZoneResponse>> {
     const qb = this.ds.getRepository(ZoneEntity).createQueryBuilder('z').orderBy('z.name', 'ASC').limit(page.limit + 1);
     if (page.after !== null) qb.where('z.name > :after', { after: page.after });
-    return toPage(await qb.getMany(), page, (z) => z.name, toZoneView);
+    return toPage(await qb.getMany(), page, (z) => z.name, toZoneResponse);
   }
 
-  async get(name: string): Promise<ZoneView> {
-    return toZoneView(await this.mustFind(this.ds.manager, normalizeName(name)));
+  async get(name: string): Promise<ZoneResponse> {
+    return toZoneResponse(await this.mustFind(this.ds.manager, normalizeName(name)));
   }
 
-  async update(nameIn: string, dto: UpdateZoneDto, em?: EntityManager): Promise<ZoneView> {
+  async update(nameIn: string, dto: UpdateZoneDto, em?: EntityManager): Promise<ZoneResponse> {
     const name = normalizeName(nameIn);
     const saved = await this.inTx(em, async (m) => {
       const zone = await this.lockZone(m, name);
@@ -66,7 +66,7 @@ export class ZonesService {
       return m.save(zone);
     });
     this.changed('zone', name);
-    return toZoneView(saved);
+    return toZoneResponse(saved);
   }
 
   async remove(nameIn: string, em?: EntityManager): Promise<void> {
@@ -83,7 +83,7 @@ export class ZonesService {
     this.changed('zone', name);
   }
 
-  async addRecord(zoneNameIn: string, dto: CreateRecordDto, em?: EntityManager): Promise<RecordView> {
+  async addRecord(zoneNameIn: string, dto: CreateRecordDto, em?: EntityManager): Promise<RecordResponse> {
     const zoneName = normalizeName(zoneNameIn);
     const run = async (m: EntityManager) => {
       const zone = await this.lockZone(m, zoneName);
@@ -117,10 +117,10 @@ export class ZonesService {
     };
     const saved = em ? await run(em) : await this.ds.transaction(run);
     if (!em) this.changed('record', zoneName);
-    return toRecordView(saved);
+    return toRecordResponse(saved);
   }
 
-  async listRecords(zoneNameIn: string, page: PageRequest): Promise<Page<RecordView>> {
+  async listRecords(zoneNameIn: string, page: PageRequest): Promise<Page<RecordResponse>> {
     const zoneName = normalizeName(zoneNameIn);
     await this.mustFind(this.ds.manager, zoneName);
     // Stable order: by owner name, then type, then id; the cursor carries all three.
@@ -136,7 +136,7 @@ export class ZonesService {
       const [n, t, id] = page.after.split('\u0000');
       qb.andWhere('(r.name, r.type, r.id) > (:n, :t, :id)', { n, t, id });
     }
-    return toPage(await qb.getMany(), page, (r) => `${r.name}\u0000${r.type}\u0000${r.id}`, toRecordView);
+    return toPage(await qb.getMany(), page, (r) => `${r.name}\u0000${r.type}\u0000${r.id}`, toRecordResponse);
   }
 
   async removeRecord(zoneNameIn: string, id: string, em?: EntityManager): Promise<void> {
@@ -205,7 +205,7 @@ export function relativeName(fqdn: string, zone: string): string {
   return fqdn === zone ? '@' : fqdn.slice(0, fqdn.length - zone.length - 1);
 }
 
-export function toZoneView(z: ZoneEntity): ZoneView {
+export function toZoneResponse(z: ZoneEntity): ZoneResponse {
   return {
     name: z.name,
     nameservers: z.nameservers,
@@ -221,6 +221,6 @@ export function toZoneView(z: ZoneEntity): ZoneView {
   };
 }
 
-export function toRecordView(r: RecordEntity): RecordView {
+export function toRecordResponse(r: RecordEntity): RecordResponse {
   return { id: r.id, zone: r.zoneName, name: relativeName(r.name, r.zoneName), fqdn: r.name, type: r.type, ttl: r.ttl, values: r.values };
 }

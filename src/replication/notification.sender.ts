@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { signWebhook } from '../health/webhook-verifier';
-import type { PromotionEventView } from './promotion.types';
+import type { PromotionEventResponse } from './promotion.types';
 import { ReplicationRepository } from './replication.repository';
 
 /** Delays before each delivery attempt: at once, then after 1 s, 5 s and 30 s. */
@@ -27,7 +27,7 @@ export interface PromotionNotification {
   };
 }
 
-export function notificationOf(event: PromotionEventView, writeFqdn: string | null): PromotionNotification {
+export function notificationOf(event: PromotionEventResponse, writeFqdn: string | null): PromotionNotification {
   return {
     type: PROMOTION_EVENT_TYPE,
     timestamp: event.at,
@@ -69,7 +69,7 @@ export class PromotionNotifier implements OnApplicationShutdown {
   }
 
   /** Starts delivery in the background; resolves when it succeeded or every attempt failed. */
-  send(event: PromotionEventView, url: string, secret: string, writeFqdn: string | null): Promise<boolean> {
+  send(event: PromotionEventResponse, url: string, secret: string, writeFqdn: string | null): Promise<boolean> {
     const body = JSON.stringify(notificationOf(event, writeFqdn));
     const webhookId = `promotion_${event.id}`;
     return this.attempt(event.id, url, secret, webhookId, body, 0);

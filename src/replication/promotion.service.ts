@@ -8,7 +8,7 @@ import { SnapshotStore } from '../snapshot/snapshot.store';
 import { ReplicationLagStore } from './lag.store';
 import { PromotionNotifier } from './notification.sender';
 import { PromotionFacts, replicaRegionOfRow } from './promotion-facts';
-import { PromotionEventView, PromotionRequest, toPromotionView } from './promotion.types';
+import { PromotionEventResponse, PromotionRequest, toPromotionResponse } from './promotion.types';
 import { ReplicationRepository } from './replication.repository';
 
 /**
@@ -32,7 +32,7 @@ export class PromotionService {
   ) {}
 
   /** POST /v1/services/{fqdn}/promote: checks the target (force overrides the safety checks) and promotes it. */
-  async promoteManually(fqdnIn: string, region: string, force: boolean): Promise<PromotionEventView> {
+  async promoteManually(fqdnIn: string, region: string, force: boolean): Promise<PromotionEventResponse> {
     const fqdn = normalizeName(fqdnIn);
     const service = await this.repository.findService(fqdn);
     if (!service) throw DomainError.notFound('service', fqdn);
@@ -75,14 +75,14 @@ export class PromotionService {
    * The one promotion transaction. Returns the event, or null when the primary is no longer
    * `from` (another instance, or a concurrent request, promoted first).
    */
-  async promote(req: PromotionRequest): Promise<PromotionEventView | null> {
+  async promote(req: PromotionRequest): Promise<PromotionEventResponse | null> {
     const outcome = await this.repository.promote(req, this.config.instanceId);
     if (outcome === null) {
       this.logger.log(`promotion of ${req.to} for ${req.fqdn} not made: the primary is no longer ${req.from}`);
       return null;
     }
     const { notice } = outcome;
-    const event = toPromotionView(outcome.row);
+    const event = toPromotionResponse(outcome.row);
     this.lag.forget(req.fqdn, req.from);
     this.logger.warn(
       `service ${req.fqdn}: promoted ${req.to} (was ${req.from}; ${req.trigger}${req.forced ? ', forced' : ''}; data-loss window ${req.dataLossWindowMs ?? 'unknown'} ms): ${req.reason}`,

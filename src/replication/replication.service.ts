@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error';
 import { normalizeName } from '../common/dns-name';
-import { toReplicationView } from '../registry/services.service';
+import { toReplicationSettingsResponse } from '../registry/services.service';
 import { replicaStaleness, roleOf } from '../routing/replication';
 import { PromotionFacts, replicaRegionOfRow } from './promotion-facts';
-import { ReplicaStateView, ServiceReplicationView, toPromotionView } from './promotion.types';
+import { ReplicaStateResponse, ServiceReplicationResponse, toPromotionResponse } from './promotion.types';
 import { ReplicationRepository } from './replication.repository';
 
 const PROMOTIONS_SHOWN = 20;
@@ -17,7 +17,7 @@ export class ReplicationService {
     private readonly facts: PromotionFacts,
   ) {}
 
-  async view(fqdnIn: string, now = Date.now()): Promise<ServiceReplicationView> {
+  async view(fqdnIn: string, now = Date.now()): Promise<ServiceReplicationResponse> {
     const fqdn = normalizeName(fqdnIn);
     const service = await this.repository.findService(fqdn);
     if (!service) throw DomainError.notFound('service', fqdn);
@@ -25,7 +25,7 @@ export class ReplicationService {
     const [rows, promotions] = await Promise.all([this.repository.regionsNamed(service.regions), this.repository.recentPromotions(fqdn, PROMOTIONS_SHOWN)]);
     const byName = new Map(rows.map((x) => [x.name, x]));
     const facts = this.facts.regions(fqdn, service.regions.map((name) => replicaRegionOfRow(name, byName.get(name))));
-    const regions: ReplicaStateView[] = facts.map((f) => {
+    const regions: ReplicaStateResponse[] = facts.map((f) => {
       const role = r === null ? null : roleOf(r.mode, r.primary, f.region);
       const staleBecause =
         r === null || role === null
@@ -45,6 +45,6 @@ export class ReplicationService {
         staleBecause,
       };
     });
-    return { fqdn, ...toReplicationView(r), regions, promotions: promotions.map(toPromotionView) };
+    return { fqdn, ...toReplicationSettingsResponse(r), regions, promotions: promotions.map(toPromotionResponse) };
   }
 }

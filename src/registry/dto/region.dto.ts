@@ -134,7 +134,7 @@ export class CreateRegionDto {
 
 export class UpdateRegionDto extends PartialType(OmitType(CreateRegionDto, ['name'] as const)) {}
 
-export interface RegionView {
+export interface RegionResponse {
   name: string;
   countryCode: string;
   jurisdiction: string;

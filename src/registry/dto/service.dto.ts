@@ -102,7 +102,7 @@ export class CreateServiceDto {
 
 export class UpdateServiceDto extends PartialType(OmitType(CreateServiceDto, ['fqdn'] as const)) {}
 
-export interface ServiceView {
+export interface ServiceResponse {
   fqdn: string;
   zone: string;
   policy: string;
@@ -113,13 +113,13 @@ export interface ServiceView {
   unknownLocation: string;
   whenAllUnhealthy: string;
   answerCount: number;
-  replication: ReplicationView;
+  replication: ReplicationSettingsResponse;
   createdAt: string;
   updatedAt: string;
 }
 
 /** A service's replication settings as returned (notifySecret is write-only). */
-export type ReplicationView =
+export type ReplicationSettingsResponse =
   | { mode: 'none' }
   | {
       mode: 'active-passive' | 'active-active';

@@ -68,7 +68,7 @@ export class CreateRecordDto {
   values!: string[];
 }
 
-export interface ZoneView {
+export interface ZoneResponse {
   name: string;
   nameservers: string[];
   hostmaster: string;
@@ -82,7 +82,7 @@ export interface ZoneView {
   updatedAt: string;
 }
 
-export interface RecordView {
+export interface RecordResponse {
   id: string;
   zone: string;
   name: string;
