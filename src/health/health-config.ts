@@ -4,6 +4,7 @@
  * thresholds, the heartbeat time-out, the region's own webhook secret and whether it is drained.
  * Pure; the health service re-derives it on every registry change.
  */
+import { HEALTH_CHECK_DEFAULTS } from '../registry/dto/region.dto';
 import type { RegionEntity } from '../registry/region.entity';
 import type { HealthThresholds } from './health-state';
 import type { ProbeSpec } from './probe-scheduler';
@@ -20,7 +21,7 @@ export interface RegionHealthConfig {
 }
 
 /** Thresholds of a region without a health check (only webhooks and heartbeats, which apply at once, reach it). */
-const NO_PROBE_THRESHOLDS: HealthThresholds = { healthyThreshold: 3, unhealthyThreshold: 3 };
+const NO_PROBE_THRESHOLDS: HealthThresholds = { healthyThreshold: HEALTH_CHECK_DEFAULTS.healthyThreshold, unhealthyThreshold: HEALTH_CHECK_DEFAULTS.unhealthyThreshold };
 
 /** The health settings of one region; `instance` is sent with HTTP probes (X-Georoute-Instance). */
 export function healthConfigOf(region: RegionEntity, instance: string): RegionHealthConfig {

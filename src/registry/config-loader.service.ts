@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DomainError, FieldProblem } from '../common/domain-error';
 import { flattenValidationErrors } from '../common/validation';
+import type { ConfigDocument } from './config-document';
 import { CreateRecordDto, CreateZoneDto } from './dto/zone.dto';
 import { CreateRegionDto } from './dto/region.dto';
 import { CreateServiceDto } from './dto/service.dto';
@@ -17,13 +18,6 @@ import { ZoneEntity } from './zone.entity';
 import { RegionEntity } from './region.entity';
 import { ServiceEntity } from './service.entity';
 import { EventBus, REGISTRY_CHANGED } from '../common/events';
-
-/** The file format of config/demo.yaml (and of `georoute export`): API request bodies, zones with their records. */
-export interface ConfigDocument {
-  zones?: (Record<string, unknown> & { records?: Record<string, unknown>[] })[];
-  regions?: Record<string, unknown>[];
-  services?: Record<string, unknown>[];
-}
 
 const SEED_LOCK = 0x67656f7365656400n; // "geoseed\0"
 

@@ -7,20 +7,13 @@ import { Page, PageRequest, toPage } from '../common/paging';
 import { RegionEntity } from './region.entity';
 import { RecordEntity } from './zone.entity';
 import { ReplicationConfig, ServiceEntity } from './service.entity';
-import { CreateServiceDto, ReplicationDto, ReplicationSettingsResponse, ServiceResponse, UpdateServiceDto } from './dto/service.dto';
+import {
+  CreateServiceDto, ReplicationDto, ReplicationSettingsResponse, ServiceResponse, UpdateServiceDto, givenServiceSettings, serviceSettingsOf, withServiceDefaults,
+} from './dto/service.dto';
 import { webhookSecretProblem } from '../common/webhook-secret';
 import { DEFAULT_PROMOTION, DEFAULT_PROMOTION_DELAY_SECONDS } from '../routing/replication';
 import { ZonesService } from './zones.service';
 import { EventBus, REGISTRY_CHANGED } from '../common/events';
-
-export const SERVICE_DEFAULTS = {
-  policy: 'proximity',
-  ttl: 30,
-  residency: 'gdpr',
-  unknownLocation: 'route',
-  whenAllUnhealthy: 'fail-open',
-  answerCount: 1,
-} as const;
 
 /** Routed services: names inside a zone whose A/AAAA answers come from the routing engine. */
 @Injectable()
@@ -44,19 +37,7 @@ export class ServicesService {
       if (clash.length > 0) {
         throw DomainError.conflict(`${fqdn} already has static ${clash.map((r) => r.type).join(', ')} records; delete them before routing the name`);
       }
-      const service = m.create(ServiceEntity, {
-        fqdn,
-        zoneName: zone.name,
-        policy: dto.policy ?? SERVICE_DEFAULTS.policy,
-        regions: dto.regions,
-        geolocation: dto.geolocation ?? null,
-        ttl: dto.ttl ?? SERVICE_DEFAULTS.ttl,
-        residency: dto.residency ?? SERVICE_DEFAULTS.residency,
-        unknownLocation: dto.unknownLocation ?? SERVICE_DEFAULTS.unknownLocation,
-        whenAllUnhealthy: dto.whenAllUnhealthy ?? SERVICE_DEFAULTS.whenAllUnhealthy,
-        answerCount: dto.answerCount ?? SERVICE_DEFAULTS.answerCount,
-        replication: normalizeReplication(dto.replication, null),
-      });
+      const service = m.create(ServiceEntity, { ...serviceFromRequest(dto), zoneName: zone.name });
       await this.checkService(m, service, replicationDtoProblems(dto.replication));
       const saved = await m.save(service);
       await this.zones.bumpSerial(m, zone.name);
@@ -85,14 +66,7 @@ export class ServicesService {
     const saved = await this.inTx(em, async (m) => {
       const s = await m.createQueryBuilder(ServiceEntity, 's').setLock('pessimistic_write').where('s.fqdn = :fqdn', { fqdn }).getOne();
       if (!s) throw DomainError.notFound('service', fqdn);
-      if (dto.policy !== undefined) s.policy = dto.policy;
-      if (dto.regions !== undefined) s.regions = dto.regions;
-      if (dto.geolocation !== undefined) s.geolocation = dto.geolocation ?? null;
-      if (dto.ttl !== undefined) s.ttl = dto.ttl;
-      if (dto.residency !== undefined) s.residency = dto.residency;
-      if (dto.unknownLocation !== undefined) s.unknownLocation = dto.unknownLocation;
-      if (dto.whenAllUnhealthy !== undefined) s.whenAllUnhealthy = dto.whenAllUnhealthy;
-      if (dto.answerCount !== undefined) s.answerCount = dto.answerCount;
+      Object.assign(s, givenServiceSettings(dto));
       const problems: FieldProblem[] = [];
       if (dto.replication !== undefined) {
         problems.push(...replicationDtoProblems(dto.replication));
@@ -211,18 +185,19 @@ export class ServicesService {
   }
 }
 
+/** A service's stored fields but its zone (found in the registry) and the timestamps. */
+export type ServiceFields = Omit<ServiceEntity, 'zoneName' | 'createdAt' | 'updatedAt'>;
+
+/** The service a create request makes, as stored: name normalised, defaults filled. */
+export function serviceFromRequest(dto: CreateServiceDto): ServiceFields {
+  return { fqdn: normalizeName(dto.fqdn), ...withServiceDefaults(dto), replication: normalizeReplication(dto.replication, null) };
+}
+
 export function toServiceResponse(s: ServiceEntity): ServiceResponse {
   return {
     fqdn: s.fqdn,
     zone: s.zoneName,
-    policy: s.policy,
-    regions: s.regions,
-    geolocation: s.geolocation,
-    ttl: s.ttl,
-    residency: s.residency,
-    unknownLocation: s.unknownLocation,
-    whenAllUnhealthy: s.whenAllUnhealthy,
-    answerCount: s.answerCount,
+    ...serviceSettingsOf(s),
     replication: toReplicationSettingsResponse(s.replication),
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),

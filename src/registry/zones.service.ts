@@ -6,11 +6,9 @@ import { isInZone, normalizeName, checkDomainName } from '../common/dns-name';
 import { Page, PageRequest, toPage } from '../common/paging';
 import { RecordEntity, ZoneEntity } from './zone.entity';
 import { ServiceEntity } from './service.entity';
-import { CreateRecordDto, CreateZoneDto, RecordResponse, UpdateZoneDto, ZoneResponse } from './dto/zone.dto';
+import { CreateRecordDto, CreateZoneDto, RECORD_DEFAULTS, RecordResponse, UpdateZoneDto, ZONE_DEFAULTS, ZoneResponse } from './dto/zone.dto';
 import { normalizeRecordValues } from './record-values';
 import { EventBus, REGISTRY_CHANGED, RegistryChangedEvent } from '../common/events';
-
-export const ZONE_DEFAULTS = { ttl: 3600, refresh: 3600, retry: 600, expire: 604800, negativeTtl: 300 } as const;
 
 /** Zones and their static records. Every change in a zone increases its SOA serial in the same transaction. */
 @Injectable()
@@ -25,17 +23,7 @@ export class ZonesService {
     if (!name.includes('.')) throw DomainError.field('name', 'domain-name', 'must have at least two labels (e.g. example.com)');
     const run = async (m: EntityManager) => {
       if (await m.findOneBy(ZoneEntity, { name })) throw DomainError.conflict(`zone "${name}" already exists`);
-      const zone = m.create(ZoneEntity, {
-        name,
-        nameservers: dto.nameservers.map(normalizeName),
-        hostmaster: normalizeName(dto.hostmaster),
-        ttl: dto.ttl ?? ZONE_DEFAULTS.ttl,
-        refresh: dto.refresh ?? ZONE_DEFAULTS.refresh,
-        retry: dto.retry ?? ZONE_DEFAULTS.retry,
-        expire: dto.expire ?? ZONE_DEFAULTS.expire,
-        negativeTtl: dto.negativeTtl ?? ZONE_DEFAULTS.negativeTtl,
-        serial: 1,
-      });
+      const zone = m.create(ZoneEntity, { ...zoneFromRequest(dto), serial: 1 });
       return m.save(zone);
     };
     const saved = em ? await run(em) : await this.ds.transaction(run);
@@ -109,7 +97,7 @@ export class ZonesService {
         const writer: { fqdn: string }[] = await m.query(`SELECT fqdn FROM services WHERE replication->>'writeFqdn' = $1`, [fqdn]);
         if (writer.length > 0) throw DomainError.conflict(`${fqdn} is the write name of service ${writer[0].fqdn}; its answers come from the routing engine`);
       }
-      const rec = m.create(RecordEntity, { id: randomUUID(), zoneName, name: fqdn, type: dto.type, ttl: dto.ttl ?? 300, values });
+      const rec = m.create(RecordEntity, { id: randomUUID(), zoneName, name: fqdn, type: dto.type, ttl: dto.ttl ?? RECORD_DEFAULTS.ttl, values });
       const saved = await m.save(rec);
       zone.serial += 1;
       await m.save(zone);
@@ -185,6 +173,23 @@ export class ZonesService {
   private changed(kind: RegistryChangedEvent['kind'], name: string): void {
     this.events.emit(REGISTRY_CHANGED, { kind, name });
   }
+}
+
+/** A zone's stored fields (all but the serial and the timestamps). */
+export type ZoneFields = Omit<ZoneEntity, 'serial' | 'createdAt' | 'updatedAt'>;
+
+/** The zone a create request makes, as stored: names normalised, defaults filled. */
+export function zoneFromRequest(dto: CreateZoneDto): ZoneFields {
+  return {
+    name: normalizeName(dto.name),
+    nameservers: dto.nameservers.map(normalizeName),
+    hostmaster: normalizeName(dto.hostmaster),
+    ttl: dto.ttl ?? ZONE_DEFAULTS.ttl,
+    refresh: dto.refresh ?? ZONE_DEFAULTS.refresh,
+    retry: dto.retry ?? ZONE_DEFAULTS.retry,
+    expire: dto.expire ?? ZONE_DEFAULTS.expire,
+    negativeTtl: dto.negativeTtl ?? ZONE_DEFAULTS.negativeTtl,
+  };
 }
 
 /** "@" is the apex; a name ending in the zone (with or without the final dot) is fully qualified; else relative. */
