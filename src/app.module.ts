@@ -8,7 +8,7 @@ import { APP_CONFIG, AppConfig } from './config/config';
 import { AdminAuthGuard } from './common/auth.guard';
 import { EventBus } from './common/events';
 import { ProblemFilter } from './common/problem.filter';
-import { ReadYourWritesInterceptor } from './common/read-your-writes.interceptor';
+import { ReadYourWritesInterceptor } from './read-your-writes.interceptor';
 import { dataSourceOptions, runMigrationsLocked } from './database/data-source';
 import { DatabaseStatus } from './database/database-status';
 import { isDatabaseUnavailable } from './database/db-errors';
