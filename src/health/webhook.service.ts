@@ -1,12 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
-import { APP_CONFIG, AppConfig } from '../config/config';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { EventBus, REPLICATION_LAG_REPORTED } from '../common/events';
 import { MetricsService } from '../metrics/metrics.service';
 import { HealthService } from './health.service';
 import { parseReplicationLag } from './lag-format';
-import { WebhookReplayGuard } from './webhook-replay';
+import { WebhookTrust } from './webhook-trust';
 import { verifyWebhook } from './webhook-verifier';
 
 export const WEBHOOK_BODY_LIMIT = 16 * 1024;
@@ -22,9 +21,8 @@ export class WebhookService {
   private readonly logger = new Logger('webhook');
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly health: HealthService,
-    private readonly replays: WebhookReplayGuard,
+    private readonly trust: WebhookTrust,
     private readonly metrics: MetricsService,
     private readonly events: EventBus,
   ) {}
@@ -56,7 +54,7 @@ export class WebhookService {
     } catch {
       claimed = null;
     }
-    const { known, secrets } = await this.secretsFor(claimed);
+    const { known, secrets } = await this.trust.secretsFor(claimed);
     if (secrets.length === 0) {
       if (!known && claimed !== null) throw DomainError.notFound('region', claimed);
       throw this.refuse('no-secret', `no webhook secret is configured for region ${claimed ?? '(none named)'}`);
@@ -69,7 +67,7 @@ export class WebhookService {
     const lag = parseReplicationLag(body?.metrics);
     const problems = [...checkBody(body), ...lag.problems];
     if (problems.length > 0) throw DomainError.validation(problems);
-    if (!(await this.replays.firstDelivery(v.webhookId, claimed))) {
+    if (!(await this.trust.firstDelivery(v.webhookId, claimed))) {
       throw this.refuse('replay', `webhook-id ${v.webhookId.slice(0, 64)} was already received`);
     }
     const state = await this.health.onWebhook(
@@ -87,13 +85,6 @@ export class WebhookService {
       since: new Date(state.since).toISOString(),
       reason: state.reason,
     };
-  }
-
-  /** The secrets a webhook for this region may be signed with (the region's own first, then WEBHOOK_SECRET), and whether the region exists. */
-  private async secretsFor(region: string | null): Promise<{ known: boolean; secrets: string[] }> {
-    const cfg = region === null ? undefined : await this.health.configOf(region);
-    const secrets = [cfg?.webhookSecret ?? null, this.config.webhookSecret].filter((s): s is string => s !== null);
-    return { known: cfg !== undefined, secrets };
   }
 
   private refuse(reason: string, detail: string): DomainError {
