@@ -17,7 +17,7 @@ import { RECORD_DEFAULTS, type CreateRecordDto } from './dto/zone.dto';
 import { serviceSettingsOf, type ServiceSettings } from './dto/service.dto';
 import type { RegionFields } from './regions.service';
 import type { ServiceFields } from './services.service';
-import { relativeName, resolveRecordName, type ZoneFields } from './zones.service';
+import { relativeName, resolveRecordName, zoneFieldsOf, type ZoneFields } from './zones.service';
 
 /** A document as read from a file or a request body, before validation. */
 export interface ConfigDocument {
@@ -72,7 +72,7 @@ export interface ExportedDocument {
 }
 
 export function zoneDocument(z: ZoneFields): ZoneDocument {
-  return { name: z.name, nameservers: z.nameservers, hostmaster: z.hostmaster, ttl: z.ttl, refresh: z.refresh, retry: z.retry, expire: z.expire, negativeTtl: z.negativeTtl };
+  return zoneFieldsOf(z);
 }
 
 export function recordDocument(r: RecordEntity): RecordDocument {

@@ -89,11 +89,8 @@ export function planOperations(current: RegistryRows, desired: DesiredRegistry, 
     const { name, ...patch } = zoneFromRequest(request);
     wantedZones.add(name);
     const have = zones.get(name);
-    if (!have) ops.push({ kind: 'zone', action: 'create', name, at, request });
-    else {
-      const fields = differences(zoneDocument(have), zoneDocument({ name, ...patch }));
-      if (fields.length > 0) ops.push({ kind: 'zone', action: 'update', name, at, patch, fields });
-    }
+    const step = createOrUpdate(have && zoneDocument(have), zoneDocument({ name, ...patch }), null, request, () => patch);
+    if (step) ops.push({ kind: 'zone', name, at, ...step });
     const haveRecords = new Map(current.records.filter((r) => r.zoneName === name).map((r) => [rrsetOf(recordDocument(r)), r]));
     for (const [j, record] of records.entries()) {
       const want = desiredRecord(record, name);
@@ -117,11 +114,9 @@ export function planOperations(current: RegistryRows, desired: DesiredRegistry, 
     wantedRegions.add(want.name);
     const have = regions.get(want.name);
     const secret = request.webhookSecret;
-    if (!have) ops.push({ kind: 'region', action: 'create', name: want.name, at, request });
-    else {
-      const fields = changedFields(regionDocument(have), want, secret !== undefined && have.webhookSecret !== secret ? 'webhookSecret' : null);
-      if (fields.length > 0) ops.push({ kind: 'region', action: 'update', name: want.name, at, patch: regionPatch(want, secret), fields });
-    }
+    const hidden = have && secret !== undefined && have.webhookSecret !== secret ? 'webhookSecret' : null;
+    const step = createOrUpdate(have && regionDocument(have), want, hidden, request, () => regionPatch(want, secret));
+    if (step) ops.push({ kind: 'region', name: want.name, at, ...step });
   }
 
   const services = new Map(current.services.map((s) => [s.fqdn, s]));
@@ -132,11 +127,9 @@ export function planOperations(current: RegistryRows, desired: DesiredRegistry, 
     wantedServices.add(want.fqdn);
     const have = services.get(want.fqdn);
     const secret = request.replication?.notifySecret;
-    if (!have) ops.push({ kind: 'service', action: 'create', name: want.fqdn, at, request });
-    else {
-      const fields = changedFields(serviceDocument(have), want, secret !== undefined && (have.replication?.notifySecret ?? null) !== secret ? 'replication.notifySecret' : null);
-      if (fields.length > 0) ops.push({ kind: 'service', action: 'update', name: want.fqdn, at, patch: servicePatch(want, secret), fields });
-    }
+    const hidden = have && secret !== undefined && (have.replication?.notifySecret ?? null) !== secret ? 'replication.notifySecret' : null;
+    const step = createOrUpdate(have && serviceDocument(have), want, hidden, request, () => servicePatch(want, secret));
+    if (step) ops.push({ kind: 'service', name: want.fqdn, at, ...step });
   }
 
   if (prune) {
@@ -165,10 +158,21 @@ function servicePatch(want: ServiceDocument, secret: string | null | undefined):
   return { geolocation: null, ...given, replication: replication && secret !== undefined ? { ...replication, notifySecret: secret } : (replication ?? null) };
 }
 
-/** The fields that differ; `secret`: a write-only field that differs too, shown hidden. */
-function changedFields(from: object, to: object, secret: string | null): FieldChange[] {
-  const fields = differences(from, to);
-  return secret === null ? fields : [...fields, { field: secret, from: HIDDEN, to: HIDDEN }];
+/**
+ * The create of an object the registry lacks (`have` undefined), else the update of the fields
+ * that differ (`hidden`: a write-only field that differs too, shown hidden), else nothing.
+ */
+function createOrUpdate<C, P>(
+  have: object | undefined,
+  want: object,
+  hidden: string | null,
+  request: C,
+  patch: () => P,
+): { action: 'create'; request: C } | { action: 'update'; patch: P; fields: FieldChange[] } | null {
+  if (have === undefined) return { action: 'create', request };
+  const fields = differences(have, want);
+  if (hidden !== null) fields.push({ field: hidden, from: HIDDEN, to: HIDDEN });
+  return fields.length > 0 ? { action: 'update', patch: patch(), fields } : null;
 }
 
 /** "<owner> <type>": one record set of a zone. */

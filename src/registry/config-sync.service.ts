@@ -134,25 +134,31 @@ export class ConfigSyncService {
   private async run(m: EntityManager, op: Operation): Promise<void> {
     switch (op.kind) {
       case 'zone':
-        if (op.action === 'create') await this.zones.create(op.request, m);
-        else if (op.action === 'update') await this.zones.update(op.name, op.patch, m);
-        else await this.zones.remove(op.name, m);
-        return;
+        return applyTo(this.zones, op, m);
+      case 'region':
+        return applyTo(this.regions, op, m);
+      case 'service':
+        return applyTo(this.services, op, m);
       case 'record':
         if (op.action === 'delete') return this.zones.removeRecord(op.zone, op.id, m);
         if (op.action === 'update') await this.zones.removeRecord(op.zone, op.replaces, m);
         await this.zones.addRecord(op.zone, op.request, m);
         return;
-      case 'region':
-        if (op.action === 'create') await this.regions.create(op.request, m);
-        else if (op.action === 'update') await this.regions.update(op.name, op.patch, m);
-        else await this.regions.remove(op.name, m);
-        return;
-      case 'service':
-        if (op.action === 'create') await this.services.create(op.request, m);
-        else if (op.action === 'update') await this.services.update(op.name, op.patch, m);
-        else await this.services.remove(op.name, m);
-        return;
     }
   }
+}
+
+/** The registry services' create, update and remove (zones, regions, services alike), inside the caller's transaction. */
+interface RegistryWriter<C, P> {
+  create(request: C, m: EntityManager): Promise<unknown>;
+  update(name: string, patch: P, m: EntityManager): Promise<unknown>;
+  remove(name: string, m: EntityManager): Promise<void>;
+}
+
+type NamedOperation<C, P> = { action: 'create'; request: C } | { action: 'update'; name: string; patch: P } | { action: 'delete'; name: string };
+
+async function applyTo<C, P>(writer: RegistryWriter<C, P>, op: NamedOperation<C, P>, m: EntityManager): Promise<void> {
+  if (op.action === 'create') await writer.create(op.request, m);
+  else if (op.action === 'update') await writer.update(op.name, op.patch, m);
+  else await writer.remove(op.name, m);
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, FieldProblem } from '../common/domain-error';
 import { canonicalIp } from '../common/ip';
-import { Page, PageRequest, toPage } from '../common/paging';
+import { Page, PageRequest, pageOrderedBy } from '../common/paging';
 import { jurisdictionOf } from '../routing/jurisdiction';
 import { AnycastSpec, HealthCheckSpec, RegionEntity } from './region.entity';
 import { ServiceEntity } from './service.entity';
@@ -41,9 +41,7 @@ export class RegionsService {
   }
 
   async list(page: PageRequest): Promise<Page<RegionResponse>> {
-    const qb = this.ds.getRepository(RegionEntity).createQueryBuilder('r').orderBy('r.name', 'ASC').limit(page.limit + 1);
-    if (page.after !== null) qb.where('r.name > :after', { after: page.after });
-    return toPage(await qb.getMany(), page, (r) => r.name, (r) => this.toResponse(r));
+    return pageOrderedBy(this.ds.getRepository(RegionEntity), 'name', page, (r) => this.toResponse(r));
   }
 
   async get(name: string): Promise<RegionResponse> {

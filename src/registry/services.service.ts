@@ -3,7 +3,7 @@ import { DataSource, EntityManager, In } from 'typeorm';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { normalizeName } from '../common/dns-name';
 import { CONTINENT_CODES, isAssignedCountry } from '../common/countries';
-import { Page, PageRequest, toPage } from '../common/paging';
+import { Page, PageRequest, pageOrderedBy } from '../common/paging';
 import { RegionEntity } from './region.entity';
 import { RecordEntity } from './zone.entity';
 import { ReplicationConfig, ServiceEntity } from './service.entity';
@@ -49,9 +49,7 @@ export class ServicesService {
   }
 
   async list(page: PageRequest): Promise<Page<ServiceResponse>> {
-    const qb = this.ds.getRepository(ServiceEntity).createQueryBuilder('s').orderBy('s.fqdn', 'ASC').limit(page.limit + 1);
-    if (page.after !== null) qb.where('s.fqdn > :after', { after: page.after });
-    return toPage(await qb.getMany(), page, (s) => s.fqdn, toServiceResponse);
+    return pageOrderedBy(this.ds.getRepository(ServiceEntity), 'fqdn', page, toServiceResponse);
   }
 
   async get(fqdnIn: string): Promise<ServiceResponse> {
@@ -251,15 +249,6 @@ function checkPrimaryChange(fqdn: string, before: ReplicationConfig | null, afte
 
 export function toReplicationSettingsResponse(r: ReplicationConfig | null): ReplicationSettingsResponse {
   if (r === null) return { mode: 'none' };
-  return {
-    mode: r.mode,
-    primary: r.primary,
-    maxStalenessMs: r.maxStalenessMs,
-    promotion: r.promotion,
-    promotionDelaySeconds: r.promotionDelaySeconds,
-    conflictResolution: r.conflictResolution,
-    writeFqdn: r.writeFqdn,
-    notifyUrl: r.notifyUrl,
-    notifySecretSet: r.notifySecret !== null,
-  };
+  const { mode, primary, maxStalenessMs, promotion, promotionDelaySeconds, conflictResolution, writeFqdn, notifyUrl } = r;
+  return { mode, primary, maxStalenessMs, promotion, promotionDelaySeconds, conflictResolution, writeFqdn, notifyUrl, notifySecretSet: r.notifySecret !== null };
 }

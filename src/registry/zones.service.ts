@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/domain-error';
 import { isInZone, normalizeName, checkDomainName } from '../common/dns-name';
-import { Page, PageRequest, toPage } from '../common/paging';
+import { Page, PageRequest, pageOrderedBy, toPage } from '../common/paging';
 import { RecordEntity, ZoneEntity } from './zone.entity';
 import { ServiceEntity } from './service.entity';
 import { CreateRecordDto, CreateZoneDto, RECORD_DEFAULTS, RecordResponse, UpdateZoneDto, ZONE_DEFAULTS, ZoneResponse } from './dto/zone.dto';
@@ -32,9 +32,7 @@ export class ZonesService {
   }
 
   async list(page: PageRequest): Promise<Page<ZoneResponse>> {
-    const qb = this.ds.getRepository(ZoneEntity).createQueryBuilder('z').orderBy('z.name', 'ASC').limit(page.limit + 1);
-    if (page.after !== null) qb.where('z.name > :after', { after: page.after });
-    return toPage(await qb.getMany(), page, (z) => z.name, toZoneResponse);
+    return pageOrderedBy(this.ds.getRepository(ZoneEntity), 'name', page, toZoneResponse);
   }
 
   async get(name: string): Promise<ZoneResponse> {
@@ -210,20 +208,13 @@ export function relativeName(fqdn: string, zone: string): string {
   return fqdn === zone ? '@' : fqdn.slice(0, fqdn.length - zone.length - 1);
 }
 
+/** A zone's own fields (what a document and a response show of it). */
+export function zoneFieldsOf(z: ZoneFields): ZoneFields {
+  return { name: z.name, nameservers: z.nameservers, hostmaster: z.hostmaster, ttl: z.ttl, refresh: z.refresh, retry: z.retry, expire: z.expire, negativeTtl: z.negativeTtl };
+}
+
 export function toZoneResponse(z: ZoneEntity): ZoneResponse {
-  return {
-    name: z.name,
-    nameservers: z.nameservers,
-    hostmaster: z.hostmaster,
-    ttl: z.ttl,
-    refresh: z.refresh,
-    retry: z.retry,
-    expire: z.expire,
-    negativeTtl: z.negativeTtl,
-    serial: z.serial,
-    createdAt: z.createdAt.toISOString(),
-    updatedAt: z.updatedAt.toISOString(),
-  };
+  return { ...zoneFieldsOf(z), serial: z.serial, createdAt: z.createdAt.toISOString(), updatedAt: z.updatedAt.toISOString() };
 }
 
 export function toRecordResponse(r: RecordEntity): RecordResponse {

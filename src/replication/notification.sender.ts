@@ -12,19 +12,7 @@ export const PROMOTION_EVENT_TYPE = 'replication.promoted';
 export interface PromotionNotification {
   type: typeof PROMOTION_EVENT_TYPE;
   timestamp: string;
-  data: {
-    id: number;
-    service: string;
-    from: string;
-    to: string;
-    trigger: 'automatic' | 'manual';
-    forced: boolean;
-    dataLossWindowMs: number | null;
-    reason: string;
-    at: string;
-    writeFqdn: string | null;
-    instance: string | null;
-  };
+  data: Omit<PromotionEventResponse, 'notification'> & { writeFqdn: string | null };
 }
 
 export function notificationOf(event: PromotionEventResponse, writeFqdn: string | null): PromotionNotification {

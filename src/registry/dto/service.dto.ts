@@ -10,7 +10,7 @@ import {
   REPLICATION_MODES,
 } from '../../routing/replication';
 import type { ConflictResolution, PromotionMode, ReplicationMode } from '../../routing/types';
-import type { ServiceEntity } from '../service.entity';
+import type { ReplicationConfig, ServiceEntity } from '../service.entity';
 import { REGION_NAME } from './region.dto';
 
 export const POLICIES = ['proximity', 'failover', 'weighted', 'geolocation'] as const;
@@ -140,17 +140,5 @@ export type ServiceResponse = { fqdn: string; zone: string } & ServiceSettings &
   updatedAt: string;
 };
 
-/** A service's replication settings as returned (notifySecret is write-only). */
-export type ReplicationSettingsResponse =
-  | { mode: 'none' }
-  | {
-      mode: 'active-passive' | 'active-active';
-      primary: string | null;
-      maxStalenessMs: number | null;
-      promotion: PromotionMode;
-      promotionDelaySeconds: number;
-      conflictResolution: ConflictResolution | null;
-      writeFqdn: string | null;
-      notifyUrl: string | null;
-      notifySecretSet: boolean;
-    };
+/** A service's replication settings as returned (notifySecret is write-only: only whether it is set). */
+export type ReplicationSettingsResponse = { mode: 'none' } | (Omit<ReplicationConfig, 'notifySecret'> & { notifySecretSet: boolean });
