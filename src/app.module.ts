@@ -6,19 +6,22 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from './config/config';
 import { AdminAuthGuard } from './common/auth.guard';
+import { EventBus } from './common/events';
 import { ProblemFilter } from './common/problem.filter';
-import { ReadYourWritesInterceptor } from './common/read-your-writes.interceptor';
+import { ReadYourWritesInterceptor } from './read-your-writes.interceptor';
 import { dataSourceOptions, runMigrationsLocked } from './database/data-source';
 import { DatabaseStatus } from './database/database-status';
 import { isDatabaseUnavailable } from './database/db-errors';
 import { hasSnapshotOnDisk } from './snapshot/snapshot-file';
 import { RegistryModule } from './registry/registry.module';
+import { RegionHealthReader } from './registry/regions.service';
 import { SnapshotModule } from './snapshot/snapshot.module';
 import { OpsModule } from './ops/ops.module';
 import { GeoModule } from './geo/geo.module';
 import { DnsModule } from './dns/dns.module';
 import { RouteModule } from './route/route.module';
 import { HealthModule } from './health/health.module';
+import { HealthService } from './health/health.service';
 import { RedirectModule } from './redirect/redirect.module';
 import { ResidencyModule } from './residency/residency.module';
 import { AnycastModule } from './anycast/anycast.module';
@@ -83,11 +86,14 @@ export class AppModule {
       providers: [
         { provide: APP_CONFIG, useValue: opts.config },
         { provide: DatabaseStatus, useValue: status },
+        EventBus,
+        // Ports that lower floors declare and higher ones implement, bound here (not by setters).
+        { provide: RegionHealthReader, useExisting: HealthService },
         { provide: APP_GUARD, useClass: AdminAuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
       ],
-      exports: [APP_CONFIG, DatabaseStatus],
+      exports: [APP_CONFIG, DatabaseStatus, EventBus, RegionHealthReader],
     };
   }
 }

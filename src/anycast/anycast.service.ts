@@ -1,13 +1,12 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
 import { DataSource } from 'typeorm';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import {
   SimulationResult, Site, SiteError, Topology, TopologyError, isValidAsn, parseCaidaAsRel, parseTopologyJson, simulate,
 } from '../routing/bgp';
 import { RegionEntity } from '../registry/region.entity';
-import { REGISTRY_CHANGED } from '../registry/registry-events';
-import { HEALTH_CHANGED, SnapshotStore } from '../snapshot/snapshot.store';
+import { HEALTH_CHANGED, OnAppEvent, REGISTRY_CHANGED } from '../common/events';
+import { SnapshotStore } from '../snapshot/snapshot.store';
 import { DatabaseStatus } from '../database/database-status';
 
 export interface SimulateRequest {
@@ -52,8 +51,8 @@ export class AnycastService implements OnModuleInit {
     }
   }
 
-  @OnEvent(REGISTRY_CHANGED)
-  @OnEvent(HEALTH_CHANGED)
+  @OnAppEvent(REGISTRY_CHANGED)
+  @OnAppEvent(HEALTH_CHANGED)
   onChange(): void {
     this.cache.clear();
   }

@@ -1,13 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DatabaseStatus } from '../database/database-status';
-import { REGISTRY_CHANGED } from '../registry/registry-events';
-
-/** Emitted when another instance (or anything else) changed the shared database. */
-export const CLUSTER_CHANGED = 'cluster.changed';
+import { CLUSTER_CHANGED, EventBus, REGISTRY_CHANGED } from '../common/events';
 
 /**
  * How changes made through one instance reach every other: each committed change bumps
@@ -36,7 +32,7 @@ export class ChangeFeedService implements OnModuleInit, OnApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly ds: DataSource,
     private readonly dbStatus: DatabaseStatus,
-    private readonly events: EventEmitter2,
+    private readonly events: EventBus,
   ) {}
 
   onModuleInit(): void {

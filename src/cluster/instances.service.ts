@@ -7,7 +7,7 @@ import { ChangeFeedService } from './change-feed.service';
 
 const HEARTBEAT_MS = 2000;
 
-export interface InstanceView {
+export interface InstanceResponse {
   instanceId: string;
   startedAt: string;
   lastSeen: string;
@@ -52,7 +52,7 @@ export class InstancesService implements OnModuleInit, OnApplicationShutdown {
     if (this.timer) clearTimeout(this.timer);
   }
 
-  async list(): Promise<{ items: InstanceView[] }> {
+  async list(): Promise<{ items: InstanceResponse[] }> {
     const rows: Record<string, unknown>[] = await this.ds.query('SELECT *, now() - last_seen < interval \'10 seconds\' AS live FROM instances ORDER BY instance_id');
     return {
       items: rows.map((r) => ({

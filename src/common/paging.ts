@@ -1,3 +1,4 @@
+import type { ObjectLiteral, Repository } from 'typeorm';
 import { DomainError } from './domain-error';
 
 export interface Page<T> {
@@ -49,4 +50,16 @@ export function toPage<R, T>(rows: R[], req: PageRequest, key: (r: R) => string,
     items: items.map(view),
     nextCursor: more && last !== undefined ? Buffer.from(`k:${key(last)}`, 'utf8').toString('base64url') : null,
   };
+}
+
+/** One page of a table in the order of a unique text column (the cursor is that column's last value). */
+export async function pageOrderedBy<E extends ObjectLiteral, T>(
+  repository: Repository<E>,
+  column: keyof E & string,
+  page: PageRequest,
+  toResponse: (row: E) => T,
+): Promise<Page<T>> {
+  const qb = repository.createQueryBuilder('row').orderBy(`row.${column}`, 'ASC').limit(page.limit + 1);
+  if (page.after !== null) qb.where(`row.${column} > :after`, { after: page.after });
+  return toPage(await qb.getMany(), page, (row) => String(row[column]), toResponse);
 }

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as net from 'node:net';
 import * as ipaddr from 'ipaddr.js';
 import { PROJECT_ROOT } from '../common/paths';
-import { webhookSecretProblem } from '../health/webhook-verifier';
+import { webhookSecretProblem } from '../common/webhook-secret';
 
 /**
  * The only reader of process.env. Validated once at start into a typed, frozen object; a bad

@@ -35,7 +35,6 @@ import { ipv4Text, ipv6Text } from './wire/address-text';
 import {
   CLASS_IN,
   CLASSIC_UDP_LIMIT,
-  EDE_CODE,
   EDNS_OPTION,
   FLAG,
   HEADER_LENGTH,

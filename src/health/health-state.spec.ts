@@ -3,13 +3,17 @@ import {
   armHeartbeat,
   checkHeartbeat,
   initialHealthState,
+  isNewerVerdict,
   isRoutable,
   record,
+  verdictFromVotes,
+  voteFreshnessMs,
   type HealthThresholds,
   type HealthTransition,
   type Observation,
   type ObservationSource,
   type RegionHealthState,
+  type Votes,
 } from './health-state';
 
 const T0 = 1_700_000_000_000;
@@ -244,5 +248,71 @@ describe('checkHeartbeat', () => {
   it.each([0, -5, Number.NaN, Number.POSITIVE_INFINITY])('requires no heartbeat for a time-out of %d', (value) => {
     const state = initialHealthState(T0);
     expect(checkHeartbeat(state, T0 + 86_400_000, value)).toEqual({ state, transition: null });
+  });
+});
+
+describe('verdictFromVotes: the majority of fresh probe votes', () => {
+  const AT = T0 + 60 * SECOND;
+  const probe: Observation = { source: 'probe', ok: false, at: AT, reason: 'status 503 not in 200-399', instance: 'i-1' };
+  /** This instance's own state machine after the result: its status, and whether the result changed it (with that reason). */
+  const local = (status: HealthStatus, changed: boolean, reason: string | null = changed ? `became ${status}` : null) => ({
+    local: Object.freeze({ ...stateWith(status), reason }),
+    localChange: changed ? { from: 'unknown' as HealthStatus, to: status, at: AT, source: 'probe' as const, reason: reason ?? '' } : null,
+  });
+  const votes = (healthy: number, unhealthy: number): Votes => ({ healthy, unhealthy });
+
+  it.each<[string, HealthStatus, ReturnType<typeof local>, Votes, HealthStatus | null, string | null]>([
+    // name, shared verdict before, this instance, other instances' votes, verdict after (null: unchanged), reason
+    ['one instance: its own verdict, healthy -> unhealthy', 'healthy', local('unhealthy', true), votes(0, 0), 'unhealthy', 'became unhealthy'],
+    ['one instance: its own verdict, unknown -> healthy', 'unknown', local('healthy', true), votes(0, 0), 'healthy', 'became healthy'],
+    ['one instance: unhealthy -> healthy', 'unhealthy', local('healthy', true), votes(0, 0), 'healthy', 'became healthy'],
+    ['2 of 3 report unhealthy: a majority', 'healthy', local('unhealthy', true), votes(1, 1), 'unhealthy', '2 of 3 checkers report unhealthy; i-1: became unhealthy'],
+    ['1 of 2 report unhealthy: a tie is no majority', 'healthy', local('unhealthy', true), votes(1, 0), null, null],
+    ['1 of 3 report unhealthy: stays healthy', 'healthy', local('unhealthy', true), votes(2, 0), null, null],
+    ['this instance recovers but 2 of 3 still report unhealthy', 'healthy', local('healthy', true), votes(0, 2), 'unhealthy', '2 of 3 checkers report unhealthy; i-1: became healthy'],
+    ['this instance recovers and the others agree: healthy again', 'unhealthy', local('healthy', true), votes(2, 0), 'healthy', '0 of 3 checkers report unhealthy; i-1: became healthy'],
+    ['only the others count unhealthy, still a minority with us', 'unhealthy', local('healthy', true), votes(0, 1), 'healthy', '1 of 2 checkers report unhealthy; i-1: became healthy'],
+    ['no change of its own: the verdict is not reconsidered', 'healthy', local('unhealthy', false), votes(0, 5), null, null],
+    ['no change of its own, but the region is still unknown', 'unknown', local('healthy', false, 'status 200'), votes(1, 0), 'healthy', '0 of 2 checkers report unhealthy; i-1: status 200'],
+    ['its own status unknown: no vote yet', 'healthy', local('unknown', false), votes(0, 3), null, null],
+    ['the majority is what the region already is', 'unhealthy', local('unhealthy', true), votes(0, 1), null, null],
+  ])('%s', (_name, before, own, others, after, reason) => {
+    const current = stateWith(before);
+    const result = verdictFromVotes({ current, ...own, others, observation: probe, instance: 'i-1' });
+    if (after === null) {
+      expect(result).toEqual({ state: current, transition: null });
+      expect(result.state).toBe(current);
+      return;
+    }
+    expect(result.transition).toEqual({ from: before, to: after, at: AT, source: 'probe', reason, instance: 'i-1' });
+    expect(result.state).toEqual({ ...current, status: after, since: AT, reason, lastObservationAt: AT });
+    expect(Object.isFrozen(result.state) && Object.isFrozen(result.transition)).toBe(true);
+  });
+
+  it('falls back to the probe reason, then to "probe", when this instance has none', () => {
+    const current = stateWith('unknown');
+    const own = { local: stateWith('healthy'), localChange: null };
+    expect(verdictFromVotes({ current, ...own, others: votes(0, 0), observation: probe, instance: 'i-1' }).state.reason).toBe('status 503 not in 200-399');
+    const bare: Observation = { source: 'probe', ok: true, at: AT };
+    expect(verdictFromVotes({ current, ...own, others: votes(0, 0), observation: bare, instance: 'i-1' }).state.reason).toBe('probe');
+  });
+
+  it.each([
+    [1000, 3000],
+    [2000, 6000],
+    [30_000, 90_000],
+  ])('counts votes cast within three probe intervals, at least 3 s (interval %d ms -> %d ms)', (interval, window) => {
+    expect(voteFreshnessMs(interval)).toBe(window);
+  });
+});
+
+describe('isNewerVerdict', () => {
+  it.each<[string, RegionHealthState | undefined, RegionHealthState, boolean]>([
+    ['nothing held yet', undefined, stateWith('healthy'), true],
+    ['the stored verdict began later', stateWith('healthy'), { ...stateWith('unhealthy'), since: T0 + 1 }, true],
+    ['the same moment: ours stays', stateWith('healthy'), stateWith('unhealthy'), false],
+    ['the stored verdict is older (a read that raced our own write)', { ...stateWith('healthy'), since: T0 + 5 }, stateWith('unhealthy'), false],
+  ])('%s', (_name, held, stored, newer) => {
+    expect(isNewerVerdict(held, stored)).toBe(newer);
   });
 });

@@ -13,6 +13,12 @@
  * - Heartbeats: a region with a heartbeat time-out that sends no webhook within it becomes
  *   unhealthy at once (`checkHeartbeat`). Until the next webhook, probe successes are counted
  *   but cannot make it healthy again (otherwise probes and the time-out would flap it).
+ * - Several instances probe each region. Each runs `record` on its own probe results; when its
+ *   own status changes it votes, and the region's shared verdict follows the majority of the
+ *   fresh votes (`verdictFromVotes`). Webhooks and heartbeat time-outs apply to the shared
+ *   verdict directly.
+ * - A verdict read back from the database replaces the one held only when it is newer
+ *   (`isNewerVerdict`).
  * - Times are milliseconds since the epoch on this server's clock.
  */
 import type { HealthStatus } from '../routing/types';
@@ -178,4 +184,60 @@ function assertThresholds(thresholds: HealthThresholds): void {
   for (const [name, value] of Object.entries(thresholds)) {
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer >= 1, got ${String(value)}`);
   }
+}
+
+/** Fresh probe votes of the other instances (this instance's own vote is counted separately). */
+export interface Votes {
+  readonly healthy: number;
+  readonly unhealthy: number;
+}
+
+/** A vote is fresh when cast within three probe intervals, and never less than 3 s. */
+export function voteFreshnessMs(probeIntervalMs: number): number {
+  return Math.max(3 * probeIntervalMs, 3000);
+}
+
+export interface VoteRound {
+  /** The region's shared verdict before this probe result. */
+  readonly current: RegionHealthState;
+  /** This instance's own probe state machine after the result (`record` with source 'probe'). */
+  readonly local: RegionHealthState;
+  /** The transition of this instance's own state machine, if the result caused one. */
+  readonly localChange: HealthTransition | null;
+  /** The other instances' fresh votes. */
+  readonly others: Votes;
+  /** The probe result. */
+  readonly observation: Observation;
+  /** This instance's id (named in the reason and the transition). */
+  readonly instance: string;
+}
+
+/**
+ * The region's shared verdict after one of this instance's probe results: unhealthy only when
+ * more than half of the instances that voted say so (one instance's network trouble cannot fail
+ * a region over), else healthy when any voter says so. With one instance it is exactly its own
+ * verdict. The verdict is reconsidered only when this instance's own status changed, or while
+ * the region is still 'unknown'; an instance whose own status is 'unknown' has no vote yet.
+ * Returns the new state and its transition, or `current` with no transition.
+ */
+export function verdictFromVotes(round: VoteRound): RecordResult {
+  const { current, local, localChange, others, observation, instance } = round;
+  const none: RecordResult = { state: current, transition: null };
+  if (local.status === 'unknown') return none;
+  if (!localChange && current.status !== 'unknown') return none;
+  const unhealthy = others.unhealthy + (local.status === 'unhealthy' ? 1 : 0);
+  const healthy = others.healthy + (local.status === 'healthy' ? 1 : 0);
+  const voters = unhealthy + healthy;
+  const target: HealthStatus | null = unhealthy * 2 > voters ? 'unhealthy' : healthy > 0 ? 'healthy' : null;
+  if (target === null || target === current.status) return none;
+  const base = localChange?.reason ?? local.reason ?? observation.reason ?? 'probe';
+  const reason = voters > 1 ? `${unhealthy} of ${voters} checkers report unhealthy; ${instance}: ${base}` : base;
+  const at = observation.at;
+  const transition: HealthTransition = Object.freeze({ from: current.status, to: target, at, source: 'probe', reason, instance });
+  return { state: Object.freeze({ ...current, status: target, since: at, reason, lastObservationAt: at }), transition };
+}
+
+/** Whether a verdict read from the database should replace the one held (none held, or it began later). */
+export function isNewerVerdict(held: RegionHealthState | undefined, stored: RegionHealthState): boolean {
+  return held === undefined || stored.since > held.since;
 }

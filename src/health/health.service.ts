@@ -1,90 +1,56 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DomainError } from '../common/domain-error';
+import { CLUSTER_CHANGED, EventBus, HEALTH_CHANGED, OnAppEvent, REGISTRY_CHANGED } from '../common/events';
 import { Page, toPage } from '../common/paging';
-import type { HealthStatus } from '../routing/types';
-import { RegionEntity } from '../registry/region.entity';
-import { RegionsService } from '../registry/regions.service';
-import { REGISTRY_CHANGED } from '../registry/registry-events';
-import { HEALTH_CHANGED, HealthSource, SnapshotStore } from '../snapshot/snapshot.store';
-import {
-  HealthThresholds, HealthTransition, Observation, RegionHealthState, armHeartbeat, checkHeartbeat, initialHealthState, record,
-} from './health-state';
-import { ProbeScheduler, ProbeSpec } from './probe-scheduler';
-import type { ProbeResult } from './probes/probe-result';
 import { MetricsService } from '../metrics/metrics.service';
-import { DatabaseStatus } from '../database/database-status';
-import { CLUSTER_CHANGED } from '../cluster/change-feed.service';
+import { RegionHealthReader } from '../registry/regions.service';
+import type { HealthStatus } from '../routing/types';
+import { HealthSource, SnapshotStore } from '../snapshot/snapshot.store';
+import { RegionHealthConfig, healthConfigOf, heartbeatNeedsArming } from './health-config';
+import {
+  HealthTransition, Observation, RegionHealthState, armHeartbeat, checkHeartbeat, initialHealthState, isNewerVerdict, record, verdictFromVotes,
+  voteFreshnessMs,
+} from './health-state';
+import { HealthRepository, TransitionRow } from './health.repository';
+import { HealthEventResponse, RegionHealthResponse, toHealthEventResponse, toRegionHealthResponse } from './health.responses';
+import { ObservationExtra, ObservationLog } from './observation-log';
+import { ProbeScheduler } from './probe-scheduler';
+import type { ProbeResult } from './probes/probe-result';
 
-/** What the health module keeps of each region's configuration. */
-interface RegionHealthConfig {
-  readonly probe: ProbeSpec | null;
-  readonly probeKey: string;
-  readonly intervalMs: number;
-  readonly thresholds: HealthThresholds;
-  readonly heartbeatTimeoutSeconds: number | null;
-  readonly webhookSecret: string | null;
-  readonly drained: boolean;
-}
-
-export interface StoredObservation {
-  at: string;
-  source: Observation['source'];
-  ok: boolean;
-  reason: string | null;
-  latencyMs?: number;
-  instance: string;
-  metrics?: Record<string, unknown>;
-}
-
-export interface HealthEventView {
-  id: number;
-  at: string;
-  region: string;
-  from: HealthStatus;
-  to: HealthStatus;
-  source: string;
-  reason: string;
-  instance: string | null;
-}
-
-const DEFAULT_THRESHOLDS: HealthThresholds = { healthyThreshold: 3, unhealthyThreshold: 3 };
-const OBSERVATIONS_KEPT = 20;
 const HEARTBEAT_TICK_MS = 250;
-const WEBHOOK_ID_RETENTION_MS = 15 * 60 * 1000;
+const TRANSITIONS_SHOWN = 20;
 
 /**
- * Region health: probes and webhooks feed one record(observation) per region (the pure state
- * machine in health-state.ts); transitions are stored, and reach the routing snapshot through a
- * health.changed event. Observations of one region are applied one at a time, in arrival order.
+ * Region health, orchestrated: probes (ProbeScheduler) and webhooks feed one record(observation)
+ * per region (the pure state machine in health-state.ts). Webhooks and heartbeat time-outs set
+ * the region's shared verdict directly; probe results pass through this instance's own state
+ * machine and change the shared verdict by vote (verdictFromVotes). Verdicts and transitions are
+ * stored (HealthRepository) and reach the routing snapshot through health.changed.
+ * Observations of one region are applied one at a time, in arrival order.
  */
 @Injectable()
-export class HealthService implements OnModuleInit, OnApplicationShutdown, HealthSource {
+export class HealthService implements OnModuleInit, OnApplicationShutdown, HealthSource, RegionHealthReader {
   private readonly logger = new Logger('health');
   /** The regions' verdicts (shared through the database; what routing uses). */
   private readonly states = new Map<string, RegionHealthState>();
   /** This instance's own probe state machines (its votes). */
   private readonly localStates = new Map<string, RegionHealthState>();
   private readonly configs = new Map<string, RegionHealthConfig>();
-  private readonly observations = new Map<string, Map<string, StoredObservation[]>>();
+  private readonly observations = new ObservationLog();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly scheduler: ProbeScheduler;
   private heartbeatTimer: NodeJS.Timeout | null = null;
-  private pruneTimer: NodeJS.Timeout | null = null;
   private stopped = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly ds: DataSource,
-    private readonly events: EventEmitter2,
+    private readonly repository: HealthRepository,
+    private readonly events: EventBus,
     private readonly snapshots: SnapshotStore,
-    private readonly regions: RegionsService,
     schedulerRegistry: SchedulerRegistry,
     private readonly metrics: MetricsService,
-    private readonly dbStatus: DatabaseStatus,
   ) {
     metrics.onCollect(() => {
       metrics.regionHealth.reset();
@@ -103,33 +69,30 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
 
   async onModuleInit(): Promise<void> {
     this.snapshots.setHealthSource(this);
-    this.regions.setHealthReader({ healthOf: (name) => this.summary(name) });
     // Without the database (static stability), health starts when it connects.
-    if (this.ds.isInitialized) await this.start();
+    if (this.repository.connected) await this.start();
     else
-      this.dbStatus.whenConnected(this.ds, async () => {
+      this.repository.whenConnected(async () => {
         await this.start();
-        this.events.emit(HEALTH_CHANGED, { region: '*' });
+        this.events.emit(HEALTH_CHANGED, { kind: 'reload' });
       });
   }
 
   private async start(): Promise<void> {
     if (this.stopped) return;
-    const rows: { region: string; state: RegionHealthState }[] = await this.ds.query('SELECT region, state FROM region_health');
-    for (const row of rows) this.states.set(row.region, Object.freeze({ ...row.state }));
+    for (const row of await this.repository.verdicts()) this.states.set(row.region, Object.freeze({ ...row.state }));
     await this.syncRegions();
     this.scheduleHeartbeat();
-    this.schedulePrune();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
-    if (this.pruneTimer) clearTimeout(this.pruneTimer);
     await this.scheduler.stopAll();
     await Promise.allSettled([...this.queues.values()]);
   }
 
+  /** For the snapshot store and the replication module: the region's verdict, if it has one. */
   statusOf(region: string): { status: HealthStatus; reason: string | null } | undefined {
     const s = this.states.get(region);
     return s ? { status: s.status, reason: s.reason } : undefined;
@@ -140,22 +103,19 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
     return s ? { status: s.status, since: new Date(s.since).toISOString(), reason: s.reason } : { status: 'unknown', since: null, reason: null };
   }
 
-  /** The secrets a webhook for this region may be signed with (region's own first), and whether the region exists. */
-  async webhookSecretsFor(region: string | null): Promise<{ known: boolean; secrets: string[] }> {
-    // A region created a moment ago may not have reached us through registry.changed yet.
-    if (region !== null && !this.configs.has(region)) await this.syncRegions();
-    const cfg = region === null ? undefined : this.configs.get(region);
-    const secrets = [cfg?.webhookSecret ?? null, this.config.webhookSecret].filter((s): s is string => s !== null);
-    return { known: cfg !== undefined, secrets };
+  /** For region API responses (RegionHealthReader). */
+  healthOf(region: string): { status: HealthStatus; since: string | null; reason: string | null } {
+    return this.summary(region);
   }
 
-  /** Remembers a webhook id; false when it was seen before (a replay). Ids are kept 15 minutes, across restarts. */
-  async rememberWebhookId(id: string, region: string): Promise<boolean> {
-    const res: unknown[] = await this.ds.query(
-      'INSERT INTO webhook_deliveries (webhook_id, region) VALUES ($1, $2) ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id',
-      [id, region],
-    );
-    return res.length === 1;
+  /**
+   * A region's health settings; undefined when there is no such region. A region created a
+   * moment ago may not have reached us through registry.changed yet: an unknown name re-reads
+   * the registry first.
+   */
+  async configOf(region: string): Promise<RegionHealthConfig | undefined> {
+    if (!this.configs.has(region)) await this.syncRegions();
+    return this.configs.get(region);
   }
 
   /** Applies an accepted webhook report at once (the region told us itself). */
@@ -163,59 +123,21 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
     return this.observe(region, { source: 'webhook', ok, at: Date.now(), reason: reason ?? undefined, instance: this.config.instanceId }, { metrics });
   }
 
-  async regionHealth(name: string) {
-    const cfg = this.configs.get(name);
-    if (!cfg) throw DomainError.notFound('region', name);
-    const s = this.states.get(name) ?? initialHealthState(Date.now());
-    const obs = this.observations.get(name) ?? new Map();
-    const transitions: HealthEventView[] = (
-      await this.ds.query('SELECT * FROM health_events WHERE region = $1 ORDER BY id DESC LIMIT 20', [name])
-    ).map(toEventView);
-    return {
-      region: name,
-      status: s.status,
-      since: new Date(s.since).toISOString(),
-      reason: s.reason,
-      drained: cfg.drained,
-      routable: !cfg.drained && s.status !== 'unhealthy',
-      consecutiveOk: this.localStates.get(name)?.consecutiveOk ?? 0,
-      consecutiveFail: this.localStates.get(name)?.consecutiveFail ?? 0,
-      votes: (
-        await this.ds.query('SELECT instance_id, status, reason, observed_at FROM health_votes WHERE region = $1 ORDER BY instance_id', [name])
-      ).map((v: { instance_id: string; status: string; reason: string | null; observed_at: Date }) => ({
-        instance: v.instance_id,
-        status: v.status,
-        reason: v.reason,
-        observedAt: new Date(v.observed_at).toISOString(),
-      })),
-      lastWebhookAt: s.lastWebhookAt === null ? null : new Date(s.lastWebhookAt).toISOString(),
-      probe: cfg.probe ? { intervalSeconds: cfg.intervalMs / 1000, ...cfg.thresholds } : null,
-      heartbeatTimeoutSeconds: cfg.heartbeatTimeoutSeconds,
-      sources: Object.fromEntries([...obs.entries()].map(([src, list]) => [src, { last: list[list.length - 1] ?? null, recent: [...list].reverse() }])),
-      transitions,
-    };
+  async regionHealth(name: string): Promise<RegionHealthResponse> {
+    const config = this.configs.get(name);
+    if (!config) throw DomainError.notFound('region', name);
+    const state = this.states.get(name) ?? initialHealthState(Date.now());
+    const transitions = await this.repository.transitions({ region: name, beforeId: null, limit: TRANSITIONS_SHOWN });
+    const votes = await this.repository.votesOf(name);
+    return toRegionHealthResponse({ region: name, state, config, local: this.localStates.get(name), votes, sources: this.observations.sources(name), transitions });
   }
 
-  async listEvents(query: { region?: string; limit: number; afterId: number | null }): Promise<Page<HealthEventView>> {
-    const params: unknown[] = [];
-    const where: string[] = [];
-    if (query.region) {
-      params.push(query.region);
-      where.push(`region = $${params.length}`);
-    }
-    if (query.afterId !== null) {
-      params.push(query.afterId);
-      where.push(`id < $${params.length}`);
-    }
-    params.push(query.limit + 1);
-    const rows = await this.ds.query(
-      `SELECT * FROM health_events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT $${params.length}`,
-      params,
-    );
-    return toPage(rows as EventRow[], { limit: query.limit, after: null }, (r) => String(r.id), toEventView);
+  async listEvents(query: { region?: string; limit: number; afterId: number | null }): Promise<Page<HealthEventResponse>> {
+    const rows = await this.repository.transitions({ region: query.region, beforeId: query.afterId, limit: query.limit + 1 });
+    return toPage<TransitionRow, HealthEventResponse>(rows, { limit: query.limit, after: null }, (r) => String(r.id), toHealthEventResponse);
   }
 
-  @OnEvent(REGISTRY_CHANGED)
+  @OnAppEvent(REGISTRY_CHANGED)
   async onRegistryChanged(): Promise<void> {
     if (this.stopped) return;
     try {
@@ -227,30 +149,18 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
 
   /** Reads every region's health settings; (re)schedules probes whose spec changed; drops removed regions. */
   private async syncRegions(): Promise<void> {
-    const regions = await this.ds.getRepository(RegionEntity).find();
+    const regions = await this.repository.regions();
     const seen = new Set<string>();
     const now = Date.now();
     for (const r of regions) {
       seen.add(r.name);
-      const hc = r.healthCheck;
-      const probe: ProbeSpec | null = hc ? toProbeSpec(hc, this.config.instanceId) : null;
-      const cfg: RegionHealthConfig = {
-        probe,
-        probeKey: probe ? JSON.stringify([probe, hc!.intervalSeconds]) : '',
-        intervalMs: (hc?.intervalSeconds ?? 0) * 1000,
-        thresholds: hc ? { healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold } : DEFAULT_THRESHOLDS,
-        heartbeatTimeoutSeconds: r.heartbeatTimeoutSeconds,
-        webhookSecret: r.webhookSecret,
-        drained: r.drained,
-      };
+      const cfg = healthConfigOf(r, this.config.instanceId);
       const old = this.configs.get(r.name);
       this.configs.set(r.name, cfg);
       if (!this.states.has(r.name)) this.states.set(r.name, initialHealthState(now));
-      if (old?.heartbeatTimeoutSeconds !== cfg.heartbeatTimeoutSeconds && cfg.heartbeatTimeoutSeconds !== null) {
-        this.states.set(r.name, armHeartbeat(this.states.get(r.name)!, now));
-      }
+      if (heartbeatNeedsArming(old, cfg)) this.states.set(r.name, armHeartbeat(this.states.get(r.name)!, now));
       if (cfg.probeKey !== (old?.probeKey ?? '')) {
-        if (probe) this.scheduler.upsert(r.name, probe, cfg.intervalMs);
+        if (cfg.probe) this.scheduler.upsert(r.name, cfg.probe, cfg.intervalMs);
         else this.scheduler.remove(r.name);
       }
     }
@@ -259,7 +169,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
         this.configs.delete(name);
         this.states.delete(name);
         this.localStates.delete(name);
-        this.observations.delete(name);
+        this.observations.forget(name);
         this.scheduler.remove(name);
       }
     }
@@ -275,7 +185,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
   }
 
   /** Serialises observations per region, applies the state machine, persists state and transition. */
-  private observe(region: string, obs: Observation, extra: { latencyMs?: number; metrics?: Record<string, unknown> }): Promise<RegionHealthState> {
+  private observe(region: string, obs: Observation, extra: ObservationExtra): Promise<RegionHealthState> {
     const prev = this.queues.get(region) ?? Promise.resolve();
     const next = prev.catch(() => undefined).then(() => this.apply(region, obs, extra));
     this.queues.set(region, next);
@@ -285,10 +195,10 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
     return next;
   }
 
-  private async apply(region: string, obs: Observation, extra: { latencyMs?: number; metrics?: Record<string, unknown> }): Promise<RegionHealthState> {
+  private async apply(region: string, obs: Observation, extra: ObservationExtra): Promise<RegionHealthState> {
     const cfg = this.configs.get(region);
     if (!cfg) throw DomainError.notFound('region', region);
-    this.remember(region, obs, extra);
+    this.observations.add(region, obs, extra, this.config.instanceId);
     if (obs.source === 'probe') return this.applyProbe(region, obs, cfg);
     // Webhooks and heartbeat time-outs are about the region itself: they apply to its verdict directly.
     const current = this.states.get(region) ?? initialHealthState(obs.at);
@@ -296,69 +206,48 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
     return this.commit(region, current, state, transition);
   }
 
-  /**
-   * Probes vote. This instance's own state machine (thresholds, hysteresis) gives its verdict,
-   * stored as its vote; when its verdict changes, the region's verdict becomes the majority of
-   * the fresh votes (cast within three probe intervals) of every instance: unhealthy only when
-   * more than half of the instances that observed the region say so, so one instance's network
-   * trouble cannot fail a region over. With one instance this is exactly its own verdict.
-   */
+  /** Probes vote: this instance's own verdict is stored as its vote, and the majority decides (verdictFromVotes). */
   private async applyProbe(region: string, obs: Observation, cfg: RegionHealthConfig): Promise<RegionHealthState> {
     const localBefore = this.localStates.get(region) ?? initialHealthState(obs.at);
     const { state: local, transition: localChange } = record(localBefore, obs, cfg.thresholds);
     this.localStates.set(region, local);
     const current = this.states.get(region) ?? initialHealthState(obs.at);
     if (local.status === 'unknown') return current;
-    // One round trip: store this instance's vote, read the other instances' fresh votes.
-    const rows: { status: string; n: number }[] = await this.ds.query(
-      `WITH vote AS (
-         INSERT INTO health_votes (region, instance_id, status, reason, observed_at) SELECT $1, $2, $3, $4, now() WHERE EXISTS (SELECT 1 FROM regions WHERE name = $1)
-         ON CONFLICT (region, instance_id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason, observed_at = EXCLUDED.observed_at)
-       SELECT status, count(*)::int AS n FROM health_votes
-       WHERE region = $1 AND instance_id <> $2 AND observed_at > now() - ($5::int * interval '1 millisecond') GROUP BY status`,
-      [region, this.config.instanceId, local.status, local.reason, Math.max(3 * cfg.intervalMs, 3000)],
-    );
-    if (!localChange && current.status !== 'unknown') return current;
-    const mine = (status: string) => (local.status === status ? 1 : 0);
-    const unhealthy = (rows.find((r) => r.status === 'unhealthy')?.n ?? 0) + mine('unhealthy');
-    const healthy = (rows.find((r) => r.status === 'healthy')?.n ?? 0) + mine('healthy');
-    const voters = unhealthy + healthy;
-    const target: HealthStatus | null = unhealthy * 2 > voters ? 'unhealthy' : healthy > 0 ? 'healthy' : null;
-    if (target === null || target === current.status) return current;
-    const base = localChange?.reason ?? local.reason ?? obs.reason ?? 'probe';
-    const reason = voters > 1 ? `${unhealthy} of ${voters} checkers report unhealthy; ${this.config.instanceId}: ${base}` : base;
-    const transition: HealthTransition = { from: current.status, to: target, at: obs.at, source: 'probe', reason, instance: this.config.instanceId };
-    const next: RegionHealthState = Object.freeze({ ...current, status: target, since: obs.at, reason, lastObservationAt: obs.at });
-    return this.commit(region, current, next, transition);
+    const others = await this.repository.castVote({
+      region,
+      instance: this.config.instanceId,
+      status: local.status,
+      reason: local.reason,
+      freshForMs: voteFreshnessMs(cfg.intervalMs),
+    });
+    const { state, transition } = verdictFromVotes({ current, local, localChange, others, observation: obs, instance: this.config.instanceId });
+    return transition ? this.commit(region, current, state, transition) : current;
   }
 
   /** Installs a new verdict, announces a transition, stores both; a lost race with another instance reloads. */
   private async commit(region: string, before: RegionHealthState, state: RegionHealthState, transition: HealthTransition | null): Promise<RegionHealthState> {
     this.states.set(region, state);
     if (transition) this.announce(region, transition);
-    const won = await this.persist(region, before, state, transition);
+    const won = await this.repository.saveVerdict(region, before, state, transition, this.config.instanceId);
     if (!won) await this.reloadStates();
     return this.states.get(region) ?? state;
   }
 
   /** Another instance changed the shared database: take the regions' verdicts from it. */
-  @OnEvent(CLUSTER_CHANGED)
+  @OnAppEvent(CLUSTER_CHANGED)
   async reloadStates(): Promise<void> {
-    if (this.stopped || !this.ds.isInitialized) return;
+    if (this.stopped || !this.repository.connected) return;
     try {
-      const rows: { region: string; state: RegionHealthState }[] = await this.ds.query('SELECT region, state FROM region_health');
       let changed = false;
-      for (const row of rows) {
-        const mine = this.states.get(row.region);
-        // Only a newer verdict replaces ours: a read that raced our own write must not undo it,
-        // and regions with observations being applied are left to that work.
+      for (const row of await this.repository.verdicts()) {
+        // Regions with observations being applied are left to that work.
         if (this.queues.has(row.region)) continue;
-        if (!mine || row.state.since > mine.since) {
+        if (isNewerVerdict(this.states.get(row.region), row.state)) {
           this.states.set(row.region, Object.freeze({ ...row.state }));
           changed = true;
         }
       }
-      if (changed) this.events.emit(HEALTH_CHANGED, { region: '*' });
+      if (changed) this.events.emit(HEALTH_CHANGED, { kind: 'reload' });
     } catch (err) {
       this.logger.warn(`cannot reload health states: ${(err as Error).message}`);
     }
@@ -367,52 +256,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
   private announce(region: string, t: HealthTransition): void {
     this.metrics.healthTransitions.inc({ region, to: t.to, source: t.source });
     this.logger.log(`region ${region}: ${t.from} -> ${t.to} (${t.source}: ${t.reason})`);
-    this.events.emit(HEALTH_CHANGED, { region, from: t.from, to: t.to });
-  }
-
-  /**
-   * Stores the verdict. A transition is a conditional update (only from the status this instance
-   * saw), so when instances race exactly one records it; returns false when this one lost.
-   */
-  private async persist(region: string, before: RegionHealthState, state: RegionHealthState, t: HealthTransition | null): Promise<boolean> {
-    return this.ds.transaction(async (m) => {
-      const [, updated] = (await m.query(
-        `UPDATE region_health SET state = $2::jsonb, updated_at = now() WHERE region = $1 AND ($3::text IS NULL OR state->>'status' = $3)`,
-        [region, JSON.stringify(state), t ? before.status : null],
-      )) as [unknown, number];
-      if (updated === 0) {
-        const [, inserted] = (await m.query(
-          `INSERT INTO region_health (region, state, updated_at) SELECT $1, $2::jsonb, now() WHERE EXISTS (SELECT 1 FROM regions WHERE name = $1)
-           ON CONFLICT (region) DO NOTHING`,
-          [region, JSON.stringify(state)],
-        )) as [unknown, number];
-        if (inserted === 0) return false;
-      }
-      if (t) {
-        await m.query(
-          'INSERT INTO health_events (region, at, from_status, to_status, source, reason, instance) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-          [region, new Date(t.at), t.from, t.to, t.source, t.reason, t.instance ?? this.config.instanceId],
-        );
-      }
-      return true;
-    });
-  }
-
-  private remember(region: string, obs: Observation, extra: { latencyMs?: number; metrics?: Record<string, unknown> }): void {
-    let bySource = this.observations.get(region);
-    if (!bySource) this.observations.set(region, (bySource = new Map()));
-    let list = bySource.get(obs.source);
-    if (!list) bySource.set(obs.source, (list = []));
-    list.push({
-      at: new Date(obs.at).toISOString(),
-      source: obs.source,
-      ok: obs.ok,
-      reason: obs.reason ?? null,
-      instance: obs.instance ?? this.config.instanceId,
-      ...(extra.latencyMs !== undefined ? { latencyMs: Math.round(extra.latencyMs * 10) / 10 } : {}),
-      ...(extra.metrics !== undefined ? { metrics: extra.metrics } : {}),
-    });
-    if (list.length > OBSERVATIONS_KEPT) list.shift();
+    this.events.emit(HEALTH_CHANGED, { kind: 'transition', region, from: t.from, to: t.to });
   }
 
   /** Regions with a heartbeat timeout become unhealthy when no webhook arrived in time. */
@@ -434,40 +278,4 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
     }, HEARTBEAT_TICK_MS);
     this.heartbeatTimer.unref();
   }
-
-  private schedulePrune(): void {
-    if (this.stopped) return;
-    this.pruneTimer = setTimeout(async () => {
-      try {
-        await this.ds.query('DELETE FROM webhook_deliveries WHERE received_at < $1', [new Date(Date.now() - WEBHOOK_ID_RETENTION_MS)]);
-      } catch (err) {
-        this.logger.warn(`pruning webhook ids failed: ${(err as Error).message}`);
-      }
-      this.schedulePrune();
-    }, 60_000);
-    this.pruneTimer.unref();
-  }
-}
-
-function toProbeSpec(hc: NonNullable<RegionEntity['healthCheck']>, instance: string): ProbeSpec {
-  if (hc.type === 'tcp') {
-    const idx = hc.target.lastIndexOf(':');
-    const host = hc.target.slice(0, idx).replace(/^\[|\]$/g, '');
-    return { type: 'tcp', host, port: Number(hc.target.slice(idx + 1)), timeoutMs: hc.timeoutMs };
-  }
-  return {
-    type: 'http',
-    url: hc.target,
-    timeoutMs: hc.timeoutMs,
-    expectedStatus: hc.expectedStatus,
-    instance,
-    ...(hc.bodyContains !== undefined ? { bodyContains: hc.bodyContains } : {}),
-    ...(hc.insecureSkipVerify !== undefined ? { insecureSkipVerify: hc.insecureSkipVerify } : {}),
-  };
-}
-
-interface EventRow { id: string | number; at: Date; region: string; from_status: HealthStatus; to_status: HealthStatus; source: string; reason: string; instance: string | null }
-
-function toEventView(r: EventRow): HealthEventView {
-  return { id: Number(r.id), at: new Date(r.at).toISOString(), region: r.region, from: r.from_status, to: r.to_status, source: r.source, reason: r.reason, instance: r.instance };
 }

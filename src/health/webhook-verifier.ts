@@ -11,14 +11,12 @@
  * - Timestamps more than 300 s away from `now`, either way, are stale.
  * - Replay detection is the caller's job: `webhookId` is returned for that.
  *
- * Secrets, one per region (and WEBHOOK_SECRET as the default), in either form:
- * - `whsec_<base64>`: the Standard Webhooks form; the key is the base64-decoded bytes.
- * - anything else: a raw secret; the key is its UTF-8 bytes (the same as the Standard Webhooks
- *   form `whsec_` + base64(UTF-8 bytes)).
- * Keys must be at least 24 bytes (192 bits), as the spec asks.
+ * Secrets, one per region (and WEBHOOK_SECRET as the default), are decoded by
+ * common/webhook-secret.ts (`whsec_<base64>` or raw, at least 24 bytes).
  */
 import { timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { decodeWebhookSecret, webhookSecretProblem } from '../common/webhook-secret';
 
 export type WebhookFailureReason =
   | 'missing-headers'
@@ -61,38 +59,6 @@ export const WEBHOOK_TOLERANCE_SECONDS = 300;
 export const WEBHOOK_MAX_BODY_BYTES = 64 * 1024;
 export const WEBHOOK_MAX_SIGNATURE_HEADER_BYTES = 8 * 1024;
 export const WEBHOOK_MAX_ID_LENGTH = 256;
-export const MIN_WEBHOOK_SECRET_BYTES = 24;
-const SECRET_PREFIX = 'whsec_';
-
-/** The key bytes of a secret; throws an Error saying what is wrong with it. */
-export function decodeWebhookSecret(secret: string): Uint8Array {
-  if (typeof secret !== 'string' || secret.length === 0) throw new Error('webhook secret is empty');
-  let key: Buffer;
-  if (secret.startsWith(SECRET_PREFIX)) {
-    const encoded = secret.slice(SECRET_PREFIX.length);
-    key = Buffer.from(encoded, 'base64');
-    const canonical = (text: string) => text.replace(/=+$/, '');
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || canonical(key.toString('base64')) !== canonical(encoded)) {
-      throw new Error('webhook secret: whsec_ must be followed by standard base64');
-    }
-  } else {
-    key = Buffer.from(secret, 'utf8');
-  }
-  if (key.length < MIN_WEBHOOK_SECRET_BYTES) {
-    throw new Error(`webhook secret must be at least ${MIN_WEBHOOK_SECRET_BYTES} bytes, got ${key.length}`);
-  }
-  return new Uint8Array(key);
-}
-
-/** What is wrong with a secret, or null when it is usable (for configuration and API validation). */
-export function webhookSecretProblem(secret: string): string | null {
-  try {
-    decodeWebhookSecret(secret);
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
 
 /** The `webhook-signature` value for a delivery (for senders, tests and the demo). */
 export function signWebhook(secret: string, webhookId: string, timestampSeconds: number, body: Buffer | string): string {

@@ -1,10 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
-import { HealthService } from './health.service';
-import { verifyWebhook } from './webhook-verifier';
+import { EventBus, REPLICATION_LAG_REPORTED } from '../common/events';
 import { MetricsService } from '../metrics/metrics.service';
-import { ReplicationLagStore } from '../replication/lag.store';
+import { HealthService } from './health.service';
+import { parseReplicationLag } from './lag-format';
+import { WebhookTrust } from './webhook-trust';
+import { verifyWebhook } from './webhook-verifier';
 
 export const WEBHOOK_BODY_LIMIT = 16 * 1024;
 const BODY_FIELDS = new Set(['region', 'status', 'observedAt', 'reason', 'metrics']);
@@ -20,8 +22,9 @@ export class WebhookService {
 
   constructor(
     private readonly health: HealthService,
+    private readonly trust: WebhookTrust,
     private readonly metrics: MetricsService,
-    private readonly replicationLag: ReplicationLagStore,
+    private readonly events: EventBus,
   ) {}
 
   /** Counts every delivery by outcome: accepted, or why it was refused. */
@@ -51,7 +54,7 @@ export class WebhookService {
     } catch {
       claimed = null;
     }
-    const { known, secrets } = await this.health.webhookSecretsFor(claimed);
+    const { known, secrets } = await this.trust.secretsFor(claimed);
     if (secrets.length === 0) {
       if (!known && claimed !== null) throw DomainError.notFound('region', claimed);
       throw this.refuse('no-secret', `no webhook secret is configured for region ${claimed ?? '(none named)'}`);
@@ -61,9 +64,10 @@ export class WebhookService {
     if (claimed === null) throw DomainError.field('region', 'required', 'must name the region (a string)');
     if (!known) throw DomainError.notFound('region', claimed);
     const body = v.payload as Record<string, unknown>;
-    const problems = [...checkBody(body), ...this.replicationLag.problems(body?.metrics)];
+    const lag = parseReplicationLag(body?.metrics);
+    const problems = [...checkBody(body), ...lag.problems];
     if (problems.length > 0) throw DomainError.validation(problems);
-    if (!(await this.health.rememberWebhookId(v.webhookId, claimed))) {
+    if (!(await this.trust.firstDelivery(v.webhookId, claimed))) {
       throw this.refuse('replay', `webhook-id ${v.webhookId.slice(0, 64)} was already received`);
     }
     const state = await this.health.onWebhook(
@@ -72,7 +76,8 @@ export class WebhookService {
       typeof body.reason === 'string' ? body.reason : null,
       body.metrics as Record<string, unknown> | undefined,
     );
-    await this.replicationLag.report(claimed, body.metrics);
+    // The replication module records the lag (and never fails the delivery).
+    if (lag.report !== null) await this.events.emitAndWait(REPLICATION_LAG_REPORTED, { region: claimed, report: lag.report, at: Date.now() });
     return {
       region: claimed,
       accepted: true,

@@ -4,10 +4,10 @@ import { validate } from 'class-validator';
 import * as fs from 'node:fs';
 import { DataSource, EntityManager } from 'typeorm';
 import { parse as parseYaml } from 'yaml';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DomainError, FieldProblem } from '../common/domain-error';
 import { flattenValidationErrors } from '../common/validation';
+import type { ConfigDocument } from './config-document';
 import { CreateRecordDto, CreateZoneDto } from './dto/zone.dto';
 import { CreateRegionDto } from './dto/region.dto';
 import { CreateServiceDto } from './dto/service.dto';
@@ -17,14 +17,7 @@ import { ServicesService } from './services.service';
 import { ZoneEntity } from './zone.entity';
 import { RegionEntity } from './region.entity';
 import { ServiceEntity } from './service.entity';
-import { REGISTRY_CHANGED } from './registry-events';
-
-/** The file format of config/demo.yaml (and of `georoute export`): API request bodies, zones with their records. */
-export interface ConfigDocument {
-  zones?: (Record<string, unknown> & { records?: Record<string, unknown>[] })[];
-  regions?: Record<string, unknown>[];
-  services?: Record<string, unknown>[];
-}
+import { EventBus, REGISTRY_CHANGED } from '../common/events';
 
 const SEED_LOCK = 0x67656f7365656400n; // "geoseed\0"
 
@@ -44,7 +37,7 @@ export class ConfigLoaderService {
     private readonly zones: ZonesService,
     private readonly regions: RegionsService,
     private readonly services: ServicesService,
-    private readonly events: EventEmitter2,
+    private readonly events: EventBus,
   ) {}
 
   /** Loads CONFIG_FILE (default config/demo.yaml) when the registry is empty. Returns whether it loaded. */

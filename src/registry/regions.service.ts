@@ -1,74 +1,51 @@
 import { Injectable } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, FieldProblem } from '../common/domain-error';
 import { canonicalIp } from '../common/ip';
-import { Page, PageRequest, toPage } from '../common/paging';
+import { Page, PageRequest, pageOrderedBy } from '../common/paging';
 import { jurisdictionOf } from '../routing/jurisdiction';
-import { HealthCheckSpec, RegionEntity } from './region.entity';
+import { AnycastSpec, HealthCheckSpec, RegionEntity } from './region.entity';
 import { ServiceEntity } from './service.entity';
-import { CreateRegionDto, HealthCheckDto, RegionView, UpdateRegionDto } from './dto/region.dto';
-import { REGISTRY_CHANGED, RegistryChangedEvent } from './registry-events';
-import { webhookSecretProblem } from '../health/webhook-verifier';
+import {
+  ANYCAST_DEFAULTS, AnycastDto, CreateRegionDto, EndpointsDto, HEALTH_CHECK_DEFAULTS, HealthCheckDto, REGION_DEFAULTS, RegionResponse, UpdateRegionDto,
+} from './dto/region.dto';
+import { EventBus, REGISTRY_CHANGED } from '../common/events';
+import { webhookSecretProblem } from '../common/webhook-secret';
 
-/** Reads a region's current health for API views; provided by the health module (unknown until it reports). */
+/**
+ * Reads a region's current health for API responses (unknown until it reports). Implemented by
+ * the health module, which sits above the registry; the application module binds it.
+ */
 export abstract class RegionHealthReader {
   abstract healthOf(region: string): { status: string; since: string | null; reason: string | null };
 }
 
-const UNKNOWN_HEALTH = { status: 'unknown', since: null, reason: null };
-
 @Injectable()
 export class RegionsService {
-  private healthReader: RegionHealthReader | null = null;
-
   constructor(
     private readonly ds: DataSource,
-    private readonly events: EventEmitter2,
+    private readonly events: EventBus,
+    private readonly health: RegionHealthReader,
   ) {}
 
-  /** Called once by the health module at start. */
-  setHealthReader(reader: RegionHealthReader): void {
-    this.healthReader = reader;
-  }
-
-  async create(dto: CreateRegionDto, em?: EntityManager): Promise<RegionView> {
+  async create(dto: CreateRegionDto, em?: EntityManager): Promise<RegionResponse> {
     const run = async (m: EntityManager) => {
       if (await m.findOneBy(RegionEntity, { name: dto.name })) throw DomainError.conflict(`region "${dto.name}" already exists`);
-      const region = m.create(RegionEntity, {
-        name: dto.name,
-        countryCode: dto.countryCode,
-        latitude: dto.location.latitude,
-        longitude: dto.location.longitude,
-        ipv4: [],
-        ipv6: [],
-        baseUrl: null,
-        weight: dto.weight ?? 100,
-        drained: dto.drained ?? false,
-        capacity: dto.capacity ?? null,
-        healthCheck: null,
-        heartbeatTimeoutSeconds: dto.heartbeatTimeoutSeconds ?? null,
-        webhookSecret: dto.webhookSecret ?? null,
-        anycast: dto.anycast ? { originAsn: dto.anycast.originAsn, upstreams: dto.anycast.upstreams, prepend: dto.anycast.prepend ?? 0 } : null,
-      });
-      applyEndpoints(region, dto.endpoints);
-      region.healthCheck = dto.healthCheck ? normalizeHealthCheck(dto.healthCheck) : null;
+      const region = m.create(RegionEntity, regionFromRequest(dto));
       checkRegion(region);
       return m.save(region);
     };
     const saved = em ? await run(em) : await this.ds.transaction(run);
     if (!em) this.changed(saved.name);
-    return this.view(saved);
+    return this.toResponse(saved);
   }
 
-  async list(page: PageRequest): Promise<Page<RegionView>> {
-    const qb = this.ds.getRepository(RegionEntity).createQueryBuilder('r').orderBy('r.name', 'ASC').limit(page.limit + 1);
-    if (page.after !== null) qb.where('r.name > :after', { after: page.after });
-    return toPage(await qb.getMany(), page, (r) => r.name, (r) => this.view(r));
+  async list(page: PageRequest): Promise<Page<RegionResponse>> {
+    return pageOrderedBy(this.ds.getRepository(RegionEntity), 'name', page, (r) => this.toResponse(r));
   }
 
-  async get(name: string): Promise<RegionView> {
-    return this.view(await this.find(name));
+  async get(name: string): Promise<RegionResponse> {
+    return this.toResponse(await this.find(name));
   }
 
   async find(name: string): Promise<RegionEntity> {
@@ -77,7 +54,7 @@ export class RegionsService {
     return region;
   }
 
-  async update(name: string, dto: UpdateRegionDto, em?: EntityManager): Promise<RegionView> {
+  async update(name: string, dto: UpdateRegionDto, em?: EntityManager): Promise<RegionResponse> {
     const saved = await this.inTx(em, async (m) => {
       const region = await m.createQueryBuilder(RegionEntity, 'r').setLock('pessimistic_write').where('r.name = :name', { name }).getOne();
       if (!region) throw DomainError.notFound('region', name);
@@ -86,16 +63,14 @@ export class RegionsService {
         region.latitude = dto.location.latitude;
         region.longitude = dto.location.longitude;
       }
-      if (dto.endpoints !== undefined) applyEndpoints(region, dto.endpoints);
+      if (dto.endpoints !== undefined) Object.assign(region, normalizeEndpoints(dto.endpoints));
       if (dto.weight !== undefined) region.weight = dto.weight;
       if (dto.drained !== undefined) region.drained = dto.drained;
       if (dto.capacity !== undefined) region.capacity = dto.capacity ?? null;
       if (dto.healthCheck !== undefined) region.healthCheck = dto.healthCheck ? normalizeHealthCheck(dto.healthCheck) : null;
       if (dto.heartbeatTimeoutSeconds !== undefined) region.heartbeatTimeoutSeconds = dto.heartbeatTimeoutSeconds ?? null;
       if (dto.webhookSecret !== undefined) region.webhookSecret = dto.webhookSecret ?? null;
-      if (dto.anycast !== undefined) {
-        region.anycast = dto.anycast ? { originAsn: dto.anycast.originAsn, upstreams: dto.anycast.upstreams, prepend: dto.anycast.prepend ?? 0 } : null;
-      }
+      if (dto.anycast !== undefined) region.anycast = normalizeAnycast(dto.anycast);
       checkRegion(region);
       const users = await m.createQueryBuilder(ServiceEntity, 's').where('s.regions @> :r::jsonb', { r: JSON.stringify([name]) }).getMany();
       for (const zone of new Set(users.map((s) => s.zoneName))) {
@@ -104,7 +79,7 @@ export class RegionsService {
       return m.save(region);
     });
     this.changed(name);
-    return this.view(saved);
+    return this.toResponse(saved);
   }
 
   async remove(name: string, em?: EntityManager): Promise<void> {
@@ -124,7 +99,7 @@ export class RegionsService {
     this.changed(name);
   }
 
-  view(r: RegionEntity): RegionView {
+  toResponse(r: RegionEntity): RegionResponse {
     return {
       name: r.name,
       countryCode: r.countryCode,
@@ -138,7 +113,7 @@ export class RegionsService {
       heartbeatTimeoutSeconds: r.heartbeatTimeoutSeconds,
       webhookSecretSet: r.webhookSecret !== null,
       anycast: r.anycast,
-      health: this.healthReader?.healthOf(r.name) ?? UNKNOWN_HEALTH,
+      health: this.health.healthOf(r.name),
       createdAt: r.createdAt.toISOString(),
       updatedAt: r.updatedAt.toISOString(),
     };
@@ -150,14 +125,38 @@ export class RegionsService {
   }
 
   private changed(name: string): void {
-    this.events.emit(REGISTRY_CHANGED, { kind: 'region', name } satisfies RegistryChangedEvent);
+    this.events.emit(REGISTRY_CHANGED, { kind: 'region', name });
   }
 }
 
-function applyEndpoints(region: RegionEntity, e: { ipv4?: string[]; ipv6?: string[]; baseUrl?: string }): void {
-  region.ipv4 = [...new Set((e.ipv4 ?? []).map(canonicalIp))];
-  region.ipv6 = [...new Set((e.ipv6 ?? []).map(canonicalIp))];
-  region.baseUrl = e.baseUrl ? e.baseUrl.replace(/\/+$/, '') : null;
+/** A region's stored fields (all but the timestamps). */
+export type RegionFields = Omit<RegionEntity, 'createdAt' | 'updatedAt'>;
+
+/** The region a create request makes, as stored: defaults filled, addresses canonical (checkRegion not yet applied). */
+export function regionFromRequest(dto: CreateRegionDto): RegionFields {
+  return {
+    name: dto.name,
+    countryCode: dto.countryCode,
+    latitude: dto.location.latitude,
+    longitude: dto.location.longitude,
+    ...normalizeEndpoints(dto.endpoints),
+    weight: dto.weight ?? REGION_DEFAULTS.weight,
+    drained: dto.drained ?? REGION_DEFAULTS.drained,
+    capacity: dto.capacity ?? null,
+    healthCheck: dto.healthCheck ? normalizeHealthCheck(dto.healthCheck) : null,
+    heartbeatTimeoutSeconds: dto.heartbeatTimeoutSeconds ?? null,
+    webhookSecret: dto.webhookSecret ?? null,
+    anycast: normalizeAnycast(dto.anycast),
+  };
+}
+
+/** Endpoints as stored: addresses canonical and unique, the base URL without trailing slashes. */
+export function normalizeEndpoints(e: EndpointsDto): Pick<RegionEntity, 'ipv4' | 'ipv6' | 'baseUrl'> {
+  return {
+    ipv4: [...new Set((e.ipv4 ?? []).map(canonicalIp))],
+    ipv6: [...new Set((e.ipv6 ?? []).map(canonicalIp))],
+    baseUrl: e.baseUrl ? e.baseUrl.replace(/\/+$/, '') : null,
+  };
 }
 
 /** Rules that span fields (class-validator checks each field alone). */
@@ -215,17 +214,23 @@ function checkRegion(r: RegionEntity): void {
   if (problems.length > 0) throw DomainError.validation(problems);
 }
 
+/** What a health check stores: defaults filled (HEALTH_CHECK_DEFAULTS). */
 export function normalizeHealthCheck(d: HealthCheckDto): HealthCheckSpec {
-  const intervalSeconds = d.intervalSeconds ?? 30;
+  const intervalSeconds = d.intervalSeconds ?? HEALTH_CHECK_DEFAULTS.intervalSeconds;
   return {
     type: d.type,
     target: d.target,
     intervalSeconds,
-    timeoutMs: d.timeoutMs ?? Math.min(5000, Math.floor((intervalSeconds * 1000) / 2)),
-    healthyThreshold: d.healthyThreshold ?? 3,
-    unhealthyThreshold: d.unhealthyThreshold ?? 3,
-    expectedStatus: d.expectedStatus ?? '200-399',
+    timeoutMs: d.timeoutMs ?? Math.min(HEALTH_CHECK_DEFAULTS.maxTimeoutMs, Math.floor((intervalSeconds * 1000) / 2)),
+    healthyThreshold: d.healthyThreshold ?? HEALTH_CHECK_DEFAULTS.healthyThreshold,
+    unhealthyThreshold: d.unhealthyThreshold ?? HEALTH_CHECK_DEFAULTS.unhealthyThreshold,
+    expectedStatus: d.expectedStatus ?? HEALTH_CHECK_DEFAULTS.expectedStatus,
     ...(d.bodyContains !== undefined ? { bodyContains: d.bodyContains } : {}),
     ...(d.insecureSkipVerify !== undefined ? { insecureSkipVerify: d.insecureSkipVerify } : {}),
   };
+}
+
+/** What an anycast setting stores (null: none): defaults filled (ANYCAST_DEFAULTS). */
+export function normalizeAnycast(d: AnycastDto | null | undefined): AnycastSpec | null {
+  return d ? { originAsn: d.originAsn, upstreams: d.upstreams, prepend: d.prepend ?? ANYCAST_DEFAULTS.prepend } : null;
 }

@@ -1,27 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { normalizeName } from '../common/dns-name';
 import { CONTINENT_CODES, isAssignedCountry } from '../common/countries';
-import { Page, PageRequest, toPage } from '../common/paging';
+import { Page, PageRequest, pageOrderedBy } from '../common/paging';
 import { RegionEntity } from './region.entity';
 import { RecordEntity } from './zone.entity';
 import { ReplicationConfig, ServiceEntity } from './service.entity';
-import { CreateServiceDto, ReplicationDto, ReplicationView, ServiceView, UpdateServiceDto } from './dto/service.dto';
-import { webhookSecretProblem } from '../health/webhook-verifier';
+import {
+  CreateServiceDto, ReplicationDto, ReplicationSettingsResponse, ServiceResponse, UpdateServiceDto, givenServiceSettings, serviceSettingsOf, withServiceDefaults,
+} from './dto/service.dto';
+import { webhookSecretProblem } from '../common/webhook-secret';
 import { DEFAULT_PROMOTION, DEFAULT_PROMOTION_DELAY_SECONDS } from '../routing/replication';
 import { ZonesService } from './zones.service';
-import { REGISTRY_CHANGED, RegistryChangedEvent } from './registry-events';
-
-export const SERVICE_DEFAULTS = {
-  policy: 'proximity',
-  ttl: 30,
-  residency: 'gdpr',
-  unknownLocation: 'route',
-  whenAllUnhealthy: 'fail-open',
-  answerCount: 1,
-} as const;
+import { EventBus, REGISTRY_CHANGED } from '../common/events';
 
 /** Routed services: names inside a zone whose A/AAAA answers come from the routing engine. */
 @Injectable()
@@ -29,10 +21,10 @@ export class ServicesService {
   constructor(
     private readonly ds: DataSource,
     private readonly zones: ZonesService,
-    private readonly events: EventEmitter2,
+    private readonly events: EventBus,
   ) {}
 
-  async create(dto: CreateServiceDto, em?: EntityManager): Promise<ServiceView> {
+  async create(dto: CreateServiceDto, em?: EntityManager): Promise<ServiceResponse> {
     const fqdn = normalizeName(dto.fqdn);
     const run = async (m: EntityManager) => {
       const zone = await this.zones.zoneFor(m, fqdn);
@@ -45,19 +37,7 @@ export class ServicesService {
       if (clash.length > 0) {
         throw DomainError.conflict(`${fqdn} already has static ${clash.map((r) => r.type).join(', ')} records; delete them before routing the name`);
       }
-      const service = m.create(ServiceEntity, {
-        fqdn,
-        zoneName: zone.name,
-        policy: dto.policy ?? SERVICE_DEFAULTS.policy,
-        regions: dto.regions,
-        geolocation: dto.geolocation ?? null,
-        ttl: dto.ttl ?? SERVICE_DEFAULTS.ttl,
-        residency: dto.residency ?? SERVICE_DEFAULTS.residency,
-        unknownLocation: dto.unknownLocation ?? SERVICE_DEFAULTS.unknownLocation,
-        whenAllUnhealthy: dto.whenAllUnhealthy ?? SERVICE_DEFAULTS.whenAllUnhealthy,
-        answerCount: dto.answerCount ?? SERVICE_DEFAULTS.answerCount,
-        replication: normalizeReplication(dto.replication, null),
-      });
+      const service = m.create(ServiceEntity, { ...serviceFromRequest(dto), zoneName: zone.name });
       await this.checkService(m, service, replicationDtoProblems(dto.replication));
       const saved = await m.save(service);
       await this.zones.bumpSerial(m, zone.name);
@@ -65,35 +45,26 @@ export class ServicesService {
     };
     const saved = em ? await run(em) : await this.ds.transaction(run);
     if (!em) this.changed(fqdn);
-    return toServiceView(saved);
+    return toServiceResponse(saved);
   }
 
-  async list(page: PageRequest): Promise<Page<ServiceView>> {
-    const qb = this.ds.getRepository(ServiceEntity).createQueryBuilder('s').orderBy('s.fqdn', 'ASC').limit(page.limit + 1);
-    if (page.after !== null) qb.where('s.fqdn > :after', { after: page.after });
-    return toPage(await qb.getMany(), page, (s) => s.fqdn, toServiceView);
+  async list(page: PageRequest): Promise<Page<ServiceResponse>> {
+    return pageOrderedBy(this.ds.getRepository(ServiceEntity), 'fqdn', page, toServiceResponse);
   }
 
-  async get(fqdnIn: string): Promise<ServiceView> {
+  async get(fqdnIn: string): Promise<ServiceResponse> {
     const fqdn = normalizeName(fqdnIn);
     const s = await this.ds.manager.findOneBy(ServiceEntity, { fqdn });
     if (!s) throw DomainError.notFound('service', fqdn);
-    return toServiceView(s);
+    return toServiceResponse(s);
   }
 
-  async update(fqdnIn: string, dto: UpdateServiceDto, em?: EntityManager): Promise<ServiceView> {
+  async update(fqdnIn: string, dto: UpdateServiceDto, em?: EntityManager): Promise<ServiceResponse> {
     const fqdn = normalizeName(fqdnIn);
     const saved = await this.inTx(em, async (m) => {
       const s = await m.createQueryBuilder(ServiceEntity, 's').setLock('pessimistic_write').where('s.fqdn = :fqdn', { fqdn }).getOne();
       if (!s) throw DomainError.notFound('service', fqdn);
-      if (dto.policy !== undefined) s.policy = dto.policy;
-      if (dto.regions !== undefined) s.regions = dto.regions;
-      if (dto.geolocation !== undefined) s.geolocation = dto.geolocation ?? null;
-      if (dto.ttl !== undefined) s.ttl = dto.ttl;
-      if (dto.residency !== undefined) s.residency = dto.residency;
-      if (dto.unknownLocation !== undefined) s.unknownLocation = dto.unknownLocation;
-      if (dto.whenAllUnhealthy !== undefined) s.whenAllUnhealthy = dto.whenAllUnhealthy;
-      if (dto.answerCount !== undefined) s.answerCount = dto.answerCount;
+      Object.assign(s, givenServiceSettings(dto));
       const problems: FieldProblem[] = [];
       if (dto.replication !== undefined) {
         problems.push(...replicationDtoProblems(dto.replication));
@@ -108,7 +79,7 @@ export class ServicesService {
       return out;
     });
     this.changed(fqdn);
-    return toServiceView(saved);
+    return toServiceResponse(saved);
   }
 
   async remove(fqdnIn: string, em?: EntityManager): Promise<void> {
@@ -208,23 +179,24 @@ export class ServicesService {
   }
 
   private changed(name: string): void {
-    this.events.emit(REGISTRY_CHANGED, { kind: 'service', name } satisfies RegistryChangedEvent);
+    this.events.emit(REGISTRY_CHANGED, { kind: 'service', name });
   }
 }
 
-export function toServiceView(s: ServiceEntity): ServiceView {
+/** A service's stored fields but its zone (found in the registry) and the timestamps. */
+export type ServiceFields = Omit<ServiceEntity, 'zoneName' | 'createdAt' | 'updatedAt'>;
+
+/** The service a create request makes, as stored: name normalised, defaults filled. */
+export function serviceFromRequest(dto: CreateServiceDto): ServiceFields {
+  return { fqdn: normalizeName(dto.fqdn), ...withServiceDefaults(dto), replication: normalizeReplication(dto.replication, null) };
+}
+
+export function toServiceResponse(s: ServiceEntity): ServiceResponse {
   return {
     fqdn: s.fqdn,
     zone: s.zoneName,
-    policy: s.policy,
-    regions: s.regions,
-    geolocation: s.geolocation,
-    ttl: s.ttl,
-    residency: s.residency,
-    unknownLocation: s.unknownLocation,
-    whenAllUnhealthy: s.whenAllUnhealthy,
-    answerCount: s.answerCount,
-    replication: toReplicationView(s.replication),
+    ...serviceSettingsOf(s),
+    replication: toReplicationSettingsResponse(s.replication),
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),
   };
@@ -275,17 +247,8 @@ function checkPrimaryChange(fqdn: string, before: ReplicationConfig | null, afte
   throw new DomainError(ErrorCode.Conflict, `replication.primary: ${message}`, [{ field: 'replication.primary', rule: 'promote', message }]);
 }
 
-export function toReplicationView(r: ReplicationConfig | null): ReplicationView {
+export function toReplicationSettingsResponse(r: ReplicationConfig | null): ReplicationSettingsResponse {
   if (r === null) return { mode: 'none' };
-  return {
-    mode: r.mode,
-    primary: r.primary,
-    maxStalenessMs: r.maxStalenessMs,
-    promotion: r.promotion,
-    promotionDelaySeconds: r.promotionDelaySeconds,
-    conflictResolution: r.conflictResolution,
-    writeFqdn: r.writeFqdn,
-    notifyUrl: r.notifyUrl,
-    notifySecretSet: r.notifySecret !== null,
-  };
+  const { mode, primary, maxStalenessMs, promotion, promotionDelaySeconds, conflictResolution, writeFqdn, notifyUrl } = r;
+  return { mode, primary, maxStalenessMs, promotion, promotionDelaySeconds, conflictResolution, writeFqdn, notifyUrl, notifySecretSet: r.notifySecret !== null };
 }

@@ -1,60 +1,45 @@
 import { Injectable } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/domain-error';
 import { isInZone, normalizeName, checkDomainName } from '../common/dns-name';
-import { Page, PageRequest, toPage } from '../common/paging';
+import { Page, PageRequest, pageOrderedBy, toPage } from '../common/paging';
 import { RecordEntity, ZoneEntity } from './zone.entity';
 import { ServiceEntity } from './service.entity';
-import { CreateRecordDto, CreateZoneDto, RecordView, UpdateZoneDto, ZoneView } from './dto/zone.dto';
+import { CreateRecordDto, CreateZoneDto, RECORD_DEFAULTS, RecordResponse, UpdateZoneDto, ZONE_DEFAULTS, ZoneResponse } from './dto/zone.dto';
 import { normalizeRecordValues } from './record-values';
-import { REGISTRY_CHANGED, RegistryChangedEvent } from './registry-events';
-
-export const ZONE_DEFAULTS = { ttl: 3600, refresh: 3600, retry: 600, expire: 604800, negativeTtl: 300 } as const;
+import { EventBus, REGISTRY_CHANGED, RegistryChangedEvent } from '../common/events';
 
 /** Zones and their static records. Every change in a zone increases its SOA serial in the same transaction. */
 @Injectable()
 export class ZonesService {
   constructor(
     private readonly ds: DataSource,
-    private readonly events: EventEmitter2,
+    private readonly events: EventBus,
   ) {}
 
-  async create(dto: CreateZoneDto, em?: EntityManager): Promise<ZoneView> {
+  async create(dto: CreateZoneDto, em?: EntityManager): Promise<ZoneResponse> {
     const name = normalizeName(dto.name);
     if (!name.includes('.')) throw DomainError.field('name', 'domain-name', 'must have at least two labels (e.g. example.com)');
     const run = async (m: EntityManager) => {
       if (await m.findOneBy(ZoneEntity, { name })) throw DomainError.conflict(`zone "${name}" already exists`);
-      const zone = m.create(ZoneEntity, {
-        name,
-        nameservers: dto.nameservers.map(normalizeName),
-        hostmaster: normalizeName(dto.hostmaster),
-        ttl: dto.ttl ?? ZONE_DEFAULTS.ttl,
-        refresh: dto.refresh ?? ZONE_DEFAULTS.refresh,
-        retry: dto.retry ?? ZONE_DEFAULTS.retry,
-        expire: dto.expire ?? ZONE_DEFAULTS.expire,
-        negativeTtl: dto.negativeTtl ?? ZONE_DEFAULTS.negativeTtl,
-        serial: 1,
-      });
+      const zone = m.create(ZoneEntity, { ...zoneFromRequest(dto), serial: 1 });
       return m.save(zone);
     };
     const saved = em ? await run(em) : await this.ds.transaction(run);
     if (!em) this.changed('zone', name);
-    return toZoneView(saved);
+    return toZoneResponse(saved);
   }
 
-  async list(page: PageRequest): Promise<Page<ZoneView>> {
-    const qb = this.ds.getRepository(ZoneEntity).createQueryBuilder('z').orderBy('z.name', 'ASC').limit(page.limit + 1);
-    if (page.after !== null) qb.where('z.name > :after', { after: page.after });
-    return toPage(await qb.getMany(), page, (z) => z.name, toZoneView);
+  async list(page: PageRequest): Promise<Page<ZoneResponse>> {
+    return pageOrderedBy(this.ds.getRepository(ZoneEntity), 'name', page, toZoneResponse);
   }
 
-  async get(name: string): Promise<ZoneView> {
-    return toZoneView(await this.mustFind(this.ds.manager, normalizeName(name)));
+  async get(name: string): Promise<ZoneResponse> {
+    return toZoneResponse(await this.mustFind(this.ds.manager, normalizeName(name)));
   }
 
-  async update(nameIn: string, dto: UpdateZoneDto, em?: EntityManager): Promise<ZoneView> {
+  async update(nameIn: string, dto: UpdateZoneDto, em?: EntityManager): Promise<ZoneResponse> {
     const name = normalizeName(nameIn);
     const saved = await this.inTx(em, async (m) => {
       const zone = await this.lockZone(m, name);
@@ -67,7 +52,7 @@ export class ZonesService {
       return m.save(zone);
     });
     this.changed('zone', name);
-    return toZoneView(saved);
+    return toZoneResponse(saved);
   }
 
   async remove(nameIn: string, em?: EntityManager): Promise<void> {
@@ -84,7 +69,7 @@ export class ZonesService {
     this.changed('zone', name);
   }
 
-  async addRecord(zoneNameIn: string, dto: CreateRecordDto, em?: EntityManager): Promise<RecordView> {
+  async addRecord(zoneNameIn: string, dto: CreateRecordDto, em?: EntityManager): Promise<RecordResponse> {
     const zoneName = normalizeName(zoneNameIn);
     const run = async (m: EntityManager) => {
       const zone = await this.lockZone(m, zoneName);
@@ -110,7 +95,7 @@ export class ZonesService {
         const writer: { fqdn: string }[] = await m.query(`SELECT fqdn FROM services WHERE replication->>'writeFqdn' = $1`, [fqdn]);
         if (writer.length > 0) throw DomainError.conflict(`${fqdn} is the write name of service ${writer[0].fqdn}; its answers come from the routing engine`);
       }
-      const rec = m.create(RecordEntity, { id: randomUUID(), zoneName, name: fqdn, type: dto.type, ttl: dto.ttl ?? 300, values });
+      const rec = m.create(RecordEntity, { id: randomUUID(), zoneName, name: fqdn, type: dto.type, ttl: dto.ttl ?? RECORD_DEFAULTS.ttl, values });
       const saved = await m.save(rec);
       zone.serial += 1;
       await m.save(zone);
@@ -118,10 +103,10 @@ export class ZonesService {
     };
     const saved = em ? await run(em) : await this.ds.transaction(run);
     if (!em) this.changed('record', zoneName);
-    return toRecordView(saved);
+    return toRecordResponse(saved);
   }
 
-  async listRecords(zoneNameIn: string, page: PageRequest): Promise<Page<RecordView>> {
+  async listRecords(zoneNameIn: string, page: PageRequest): Promise<Page<RecordResponse>> {
     const zoneName = normalizeName(zoneNameIn);
     await this.mustFind(this.ds.manager, zoneName);
     // Stable order: by owner name, then type, then id; the cursor carries all three.
@@ -137,7 +122,7 @@ export class ZonesService {
       const [n, t, id] = page.after.split('\u0000');
       qb.andWhere('(r.name, r.type, r.id) > (:n, :t, :id)', { n, t, id });
     }
-    return toPage(await qb.getMany(), page, (r) => `${r.name}\u0000${r.type}\u0000${r.id}`, toRecordView);
+    return toPage(await qb.getMany(), page, (r) => `${r.name}\u0000${r.type}\u0000${r.id}`, toRecordResponse);
   }
 
   async removeRecord(zoneNameIn: string, id: string, em?: EntityManager): Promise<void> {
@@ -184,8 +169,25 @@ export class ZonesService {
   }
 
   private changed(kind: RegistryChangedEvent['kind'], name: string): void {
-    this.events.emit(REGISTRY_CHANGED, { kind, name } satisfies RegistryChangedEvent);
+    this.events.emit(REGISTRY_CHANGED, { kind, name });
   }
+}
+
+/** A zone's stored fields (all but the serial and the timestamps). */
+export type ZoneFields = Omit<ZoneEntity, 'serial' | 'createdAt' | 'updatedAt'>;
+
+/** The zone a create request makes, as stored: names normalised, defaults filled. */
+export function zoneFromRequest(dto: CreateZoneDto): ZoneFields {
+  return {
+    name: normalizeName(dto.name),
+    nameservers: dto.nameservers.map(normalizeName),
+    hostmaster: normalizeName(dto.hostmaster),
+    ttl: dto.ttl ?? ZONE_DEFAULTS.ttl,
+    refresh: dto.refresh ?? ZONE_DEFAULTS.refresh,
+    retry: dto.retry ?? ZONE_DEFAULTS.retry,
+    expire: dto.expire ?? ZONE_DEFAULTS.expire,
+    negativeTtl: dto.negativeTtl ?? ZONE_DEFAULTS.negativeTtl,
+  };
 }
 
 /** "@" is the apex; a name ending in the zone (with or without the final dot) is fully qualified; else relative. */
@@ -206,22 +208,15 @@ export function relativeName(fqdn: string, zone: string): string {
   return fqdn === zone ? '@' : fqdn.slice(0, fqdn.length - zone.length - 1);
 }
 
-export function toZoneView(z: ZoneEntity): ZoneView {
-  return {
-    name: z.name,
-    nameservers: z.nameservers,
-    hostmaster: z.hostmaster,
-    ttl: z.ttl,
-    refresh: z.refresh,
-    retry: z.retry,
-    expire: z.expire,
-    negativeTtl: z.negativeTtl,
-    serial: z.serial,
-    createdAt: z.createdAt.toISOString(),
-    updatedAt: z.updatedAt.toISOString(),
-  };
+/** A zone's own fields (what a document and a response show of it). */
+export function zoneFieldsOf(z: ZoneFields): ZoneFields {
+  return { name: z.name, nameservers: z.nameservers, hostmaster: z.hostmaster, ttl: z.ttl, refresh: z.refresh, retry: z.retry, expire: z.expire, negativeTtl: z.negativeTtl };
 }
 
-export function toRecordView(r: RecordEntity): RecordView {
+export function toZoneResponse(z: ZoneEntity): ZoneResponse {
+  return { ...zoneFieldsOf(z), serial: z.serial, createdAt: z.createdAt.toISOString(), updatedAt: z.updatedAt.toISOString() };
+}
+
+export function toRecordResponse(r: RecordEntity): RecordResponse {
   return { id: r.id, zone: r.zoneName, name: relativeName(r.name, r.zoneName), fqdn: r.name, type: r.type, ttl: r.ttl, values: r.values };
 }

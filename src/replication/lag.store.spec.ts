@@ -1,11 +1,11 @@
-import type { DataSource } from 'typeorm';
-import type { EventEmitter2 } from '@nestjs/event-emitter';
 import type { AppConfig } from '../config/config';
 import { REGIONS, ZONE } from '../routing/fixtures';
 import { buildSnapshot, type ReplicaInput } from '../routing/snapshot';
 import type { RoutingSnapshot } from '../routing/types';
-import { REPLICATION_CHANGED, type SnapshotStore } from '../snapshot/snapshot.store';
+import { REPLICATION_CHANGED, type EventBus } from '../common/events';
+import type { SnapshotStore } from '../snapshot/snapshot.store';
 import { LAG_REFRESH_MS, ReplicationLagStore, differences } from './lag.store';
+import type { ReplicationRepository } from './replication.repository';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
 
@@ -24,49 +24,49 @@ function snapshotAt(now: number, members: ReplicaInput[], maxStalenessMs: number
   );
 }
 
-/** A lag store over fakes: a snapshot we set, events we record, a database that stores nothing. */
+/** A lag store over fakes: a snapshot we set, events we record, a repository that stores nothing. */
 function harness(initial: RoutingSnapshot) {
   let snapshot = initial;
   const emitted: unknown[] = [];
-  const queries: string[] = [];
+  const saved: unknown[] = [];
   const store = new ReplicationLagStore(
     { instanceId: 'test-1' } as AppConfig,
-    { query: async (sql: string) => (queries.push(sql), []) } as unknown as DataSource,
-    { emit: (name: string, payload: unknown) => (emitted.push([name, payload]), true) } as unknown as EventEmitter2,
+    { saveLags: async (region: string, lags: unknown) => void saved.push([region, lags]) } as unknown as ReplicationRepository,
+    { emit: (name: string, payload: unknown) => (emitted.push([name, payload]), true) } as unknown as EventBus,
     { current: () => snapshot, setReplicationSource: () => undefined } as unknown as SnapshotStore,
   );
-  return { store, emitted, queries, setSnapshot: (s: RoutingSnapshot) => (snapshot = s) };
+  return { store, emitted, saved, setSnapshot: (s: RoutingSnapshot) => (snapshot = s) };
 }
 
 describe('ReplicationLagStore', () => {
   it('records a number for every replicated service of the region, and asks for a rebuild when eligibility changes', async () => {
     const h = harness(snapshotAt(T0, []));
-    await h.store.report('eu-central-1', { replicationLagMs: 200 }, T0);
+    await h.store.report('eu-central-1', { kind: 'all', lagMs: 200 }, T0);
     expect(h.store.lagOf('app.example.com', 'eu-central-1')).toEqual({ lagMs: 200, reportedAtMs: T0 });
     expect(h.store.lagOf('cdn.example.com', 'eu-central-1')).toBeUndefined();
     expect(h.emitted).toEqual([[REPLICATION_CHANGED, { eligibility: true }]]);
-    expect(h.queries).toHaveLength(1);
+    expect(h.saved).toHaveLength(1);
     expect(h.store.reportsFor('app.example.com')).toEqual([{ region: 'eu-central-1', lagMs: 200, reportedAt: '2025-01-01T00:00:00.000Z' }]);
     expect(h.store.reportsOfRegion('eu-central-1')).toEqual([{ service: 'app.example.com', lagMs: 200, reportedAt: '2025-01-01T00:00:00.000Z' }]);
   });
 
   it('ignores per-service lags for services the region does not serve', async () => {
     const h = harness(snapshotAt(T0, []));
-    await h.store.report('us-east-1', { replicationLagMs: { 'app.example.com': 5, 'cdn.example.com': 5, 'nope.example.com': 5 } }, T0);
+    await h.store.report('us-east-1', { kind: 'per-service', lags: new Map([['app.example.com', 5], ['cdn.example.com', 5], ['nope.example.com', 5]]) }, T0);
     expect(h.store.reportsFor('app.example.com')).toEqual([]);
     expect(h.emitted).toEqual([]);
-    expect(h.queries).toEqual([]);
+    expect(h.saved).toEqual([]);
   });
 
   it('asks again when a report ages out, and for lag-only changes at most every LAG_REFRESH_MS', async () => {
     const h = harness(snapshotAt(T0, []));
-    await h.store.report('eu-central-1', { replicationLagMs: 200 }, T0);
+    await h.store.report('eu-central-1', { kind: 'all', lagMs: 200 }, T0);
     h.setSnapshot(snapshotAt(T0, h.store.reportsFor('app.example.com').map((r) => ({ ...r }))));
     h.emitted.length = 0;
     h.store.check(T0 + 100);
     expect(h.emitted).toEqual([]);
     // A new value within the bound: no eligibility change, and the last ask was moments ago.
-    await h.store.report('eu-central-1', { replicationLagMs: 300 }, T0 + 200);
+    await h.store.report('eu-central-1', { kind: 'all', lagMs: 300 }, T0 + 200);
     expect(h.emitted).toEqual([]);
     h.store.check(T0 + LAG_REFRESH_MS + 1);
     expect(h.emitted).toEqual([[REPLICATION_CHANGED, { eligibility: false }]]);

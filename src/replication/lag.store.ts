@@ -1,12 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import type { FieldProblem } from '../common/domain-error';
+import { EventBus, LagReport, LagReportedEvent, OnAppEvent, REPLICATION_CHANGED, REPLICATION_LAG_REPORTED } from '../common/events';
 import { replicaStaleness } from '../routing/replication';
 import type { RoutingSnapshot, ServiceSnap } from '../routing/types';
-import { REPLICATION_CHANGED, ReplicationLagSource, SnapshotStore } from '../snapshot/snapshot.store';
-import { parseReplicationLag } from './lag-format';
+import { ReplicationLagSource, SnapshotStore } from '../snapshot/snapshot.store';
+import { ReplicationRepository } from './replication.repository';
 
 /** How often the read eligibility of every replica is re-checked (reports age out with time). */
 export const LAG_TICK_MS = 250;
@@ -24,17 +22,11 @@ export interface StoredLag {
   readonly reportedAtMs: number;
 }
 
-interface LagRow {
-  service: string;
-  region: string;
-  lag_ms: number | string;
-  reported_at: Date | string;
-}
-
 /**
  * The last replication lag each region reported for each replicated service. Reports arrive in
- * health webhooks (WebhookService hands them over), are kept in memory for snapshot builds and
- * stored in replication_lag for the other instances (read back every LAG_SYNC_INTERVAL_MS).
+ * health webhooks (the webhook service emits replication.lag-reported for each accepted one), are
+ * kept in memory for snapshot builds and stored in replication_lag for the other instances (read
+ * back every LAG_SYNC_INTERVAL_MS).
  *
  * Eligibility is decided in the snapshot (the engine reads no clock): a ticker compares what the
  * current snapshot says about each replica with what the reports say now, and emits
@@ -54,15 +46,15 @@ export class ReplicationLagStore implements ReplicationLagSource, OnModuleInit, 
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly ds: DataSource,
-    private readonly events: EventEmitter2,
+    private readonly repository: ReplicationRepository,
+    private readonly events: EventBus,
     private readonly snapshots: SnapshotStore,
   ) {}
 
   async onModuleInit(): Promise<void> {
     this.snapshots.setReplicationSource(this);
     // Without the database (static stability) the periodic sync picks the reports up once it is back.
-    if (this.ds.isInitialized) await this.sync();
+    if (this.repository.connected) await this.sync();
     this.scheduleTick();
     this.scheduleSync();
   }
@@ -95,19 +87,17 @@ export class ReplicationLagStore implements ReplicationLagSource, OnModuleInit, 
     return this.lags.get(service)?.get(region);
   }
 
-  /** What is wrong with `metrics.replicationLagMs` of a webhook body (checked before anything is applied). */
-  problems(metrics: unknown): readonly FieldProblem[] {
-    return parseReplicationLag(metrics).problems;
+  @OnAppEvent(REPLICATION_LAG_REPORTED)
+  onLagReported(event: LagReportedEvent): Promise<void> {
+    return this.report(event.region, event.report, event.at);
   }
 
   /**
-   * Records the lag in an accepted webhook of `region` (metrics already checked by problems()).
-   * Never throws: a report that cannot be stored is logged, and the delivery stays accepted.
+   * Records a lag report from an accepted webhook of `region`, received at `now`. Never throws: a
+   * report that cannot be stored is logged, and the delivery stays accepted.
    */
-  async report(region: string, metrics: unknown, now = Date.now()): Promise<void> {
+  async report(region: string, report: LagReport, now = Date.now()): Promise<void> {
     try {
-      const { report } = parseReplicationLag(metrics);
-      if (report === null) return;
       const snapshot = this.snapshots.current();
       const rows: { service: string; lagMs: number }[] = [];
       if (report.kind === 'all') {
@@ -125,16 +115,7 @@ export class ReplicationLagStore implements ReplicationLagSource, OnModuleInit, 
       if (rows.length === 0) return;
       for (const row of rows) this.remember(row.service, region, { lagMs: row.lagMs, reportedAtMs: now });
       this.check(now, true);
-      await this.ds.query(
-        `INSERT INTO replication_lag (service, region, lag_ms, reported_at, instance)
-         SELECT r.service, $2, r.lag_ms, $3, $4
-           FROM unnest($1::text[], $5::float8[]) AS r(service, lag_ms)
-          WHERE EXISTS (SELECT 1 FROM services s WHERE s.fqdn = r.service) AND EXISTS (SELECT 1 FROM regions g WHERE g.name = $2)
-         ON CONFLICT (service, region) DO UPDATE
-           SET lag_ms = EXCLUDED.lag_ms, reported_at = EXCLUDED.reported_at, instance = EXCLUDED.instance
-           WHERE replication_lag.reported_at <= EXCLUDED.reported_at`,
-        [rows.map((r) => r.service), region, new Date(now), this.config.instanceId, rows.map((r) => r.lagMs)],
-      );
+      await this.repository.saveLags(region, rows, new Date(now), this.config.instanceId);
     } catch (err) {
       this.logger.error(`replication lag of region ${region} not stored: ${(err as Error).message}`);
     }
@@ -154,7 +135,7 @@ export class ReplicationLagStore implements ReplicationLagSource, OnModuleInit, 
     this.syncing = (async () => {
       const startedAt = Date.now();
       try {
-        const rows: LagRow[] = await this.ds.query('SELECT service, region, lag_ms, reported_at FROM replication_lag');
+        const rows = await this.repository.lags();
         const seen = new Set<string>();
         for (const row of rows) {
           seen.add(`${row.service} ${row.region}`);

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { signWebhook } from '../health/webhook-verifier';
-import type { PromotionEventView } from './promotion.types';
+import type { PromotionEventResponse } from './promotion.types';
+import { ReplicationRepository } from './replication.repository';
 
 /** Delays before each delivery attempt: at once, then after 1 s, 5 s and 30 s. */
 export const NOTIFY_ATTEMPT_DELAYS_MS: readonly number[] = [0, 1000, 5000, 30_000];
@@ -12,22 +12,10 @@ export const PROMOTION_EVENT_TYPE = 'replication.promoted';
 export interface PromotionNotification {
   type: typeof PROMOTION_EVENT_TYPE;
   timestamp: string;
-  data: {
-    id: number;
-    service: string;
-    from: string;
-    to: string;
-    trigger: 'automatic' | 'manual';
-    forced: boolean;
-    dataLossWindowMs: number | null;
-    reason: string;
-    at: string;
-    writeFqdn: string | null;
-    instance: string | null;
-  };
+  data: Omit<PromotionEventResponse, 'notification'> & { writeFqdn: string | null };
 }
 
-export function notificationOf(event: PromotionEventView, writeFqdn: string | null): PromotionNotification {
+export function notificationOf(event: PromotionEventResponse, writeFqdn: string | null): PromotionNotification {
   return {
     type: PROMOTION_EVENT_TYPE,
     timestamp: event.at,
@@ -60,7 +48,7 @@ export class PromotionNotifier implements OnApplicationShutdown {
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
 
-  constructor(private readonly ds: DataSource) {}
+  constructor(private readonly repository: ReplicationRepository) {}
 
   onApplicationShutdown(): void {
     this.stopped = true;
@@ -69,7 +57,7 @@ export class PromotionNotifier implements OnApplicationShutdown {
   }
 
   /** Starts delivery in the background; resolves when it succeeded or every attempt failed. */
-  send(event: PromotionEventView, url: string, secret: string, writeFqdn: string | null): Promise<boolean> {
+  send(event: PromotionEventResponse, url: string, secret: string, writeFqdn: string | null): Promise<boolean> {
     const body = JSON.stringify(notificationOf(event, writeFqdn));
     const webhookId = `promotion_${event.id}`;
     return this.attempt(event.id, url, secret, webhookId, body, 0);
@@ -122,10 +110,7 @@ export class PromotionNotifier implements OnApplicationShutdown {
 
   private async record(eventId: number, status: string, delivered: boolean): Promise<void> {
     try {
-      await this.ds.query(
-        `UPDATE replication_promotions SET notify_status = $2, notified_at = CASE WHEN $3 THEN now() ELSE notified_at END WHERE id = $1`,
-        [eventId, status.slice(0, 500), delivered],
-      );
+      await this.repository.recordNotification(eventId, status, delivered);
     } catch (err) {
       this.logger.warn(`cannot record the notification status of promotion ${eventId}: ${(err as Error).message}`);
     }

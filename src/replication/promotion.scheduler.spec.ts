@@ -3,9 +3,11 @@ import { REGIONS, ZONE } from '../routing/fixtures';
 import { buildSnapshot } from '../routing/snapshot';
 import type { HealthStatus, RoutingSnapshot } from '../routing/types';
 import type { SnapshotStore } from '../snapshot/snapshot.store';
-import type { StoredLag } from './lag.store';
+import type { ReplicationLagStore, StoredLag } from './lag.store';
+import { PromotionFacts } from './promotion-facts';
 import { PromotionScheduler } from './promotion.scheduler';
-import { PromotionService, type PromotionRequest } from './promotion.service';
+import { PromotionService } from './promotion.service';
+import type { PromotionRequest } from './promotion.types';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
 
@@ -33,7 +35,7 @@ function snapshot(promotion: 'automatic' | 'manual', residency: 'gdpr' | 'none' 
 function harness(snap: RoutingSnapshot, lags: Record<string, number>, primary: { status: HealthStatus; since: number }) {
   const promoted: PromotionRequest[] = [];
   let release: () => void = () => undefined;
-  const lagStore = { lagOf: (_service: string, region: string): StoredLag | undefined => (region in lags ? { lagMs: lags[region], reportedAtMs: T0 - 1000 } : undefined) };
+  const lagStore = { lagOf: (_service: string, region: string): StoredLag | undefined => (region in lags ? { lagMs: lags[region], reportedAtMs: T0 - 1000 } : undefined) } as ReplicationLagStore;
   const health = {
     summary: (region: string) =>
       region === 'eu-west-1'
@@ -42,13 +44,12 @@ function harness(snap: RoutingSnapshot, lags: Record<string, number>, primary: {
     statusOf: (region: string) => ({ status: region === 'eu-west-1' ? primary.status : ('healthy' as HealthStatus), reason: null }),
   } as unknown as HealthService;
   const promotions = Object.create(PromotionService.prototype) as PromotionService;
-  Object.assign(promotions, { lag: lagStore, health });
   promotions.promote = async (req: PromotionRequest) => {
     promoted.push(req);
     await new Promise<void>((r) => (release = r));
     return null;
   };
-  const scheduler = new PromotionScheduler({ current: () => snap } as unknown as SnapshotStore, health, promotions);
+  const scheduler = new PromotionScheduler({ current: () => snap } as unknown as SnapshotStore, health, new PromotionFacts(lagStore, health), promotions);
   return { scheduler, promoted, release: () => release() };
 }
 

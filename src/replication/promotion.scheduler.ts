@@ -3,6 +3,7 @@ import { HealthService } from '../health/health.service';
 import { choosePromotion, promotionDue } from '../routing/replication';
 import { SnapshotStore } from '../snapshot/snapshot.store';
 import { replicatedServices } from './lag.store';
+import { PromotionFacts } from './promotion-facts';
 import { PromotionService } from './promotion.service';
 
 /** How often automatic services are checked for a failed primary. */
@@ -32,6 +33,7 @@ export class PromotionScheduler implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly snapshots: SnapshotStore,
     private readonly health: HealthService,
+    private readonly facts: PromotionFacts,
     private readonly promotions: PromotionService,
   ) {}
 
@@ -66,7 +68,7 @@ export class PromotionScheduler implements OnModuleInit, OnApplicationShutdown {
         continue;
       }
       if (this.inFlight.has(service.fqdn) || (this.retryAt.get(service.fqdn) ?? 0) > now) continue;
-      const input = this.promotions.inputFromSnapshot(snapshot, service, now);
+      const input = this.facts.fromSnapshot(snapshot, service, now);
       if (input === null) continue;
       const choice = choosePromotion(input);
       if (choice.region === null) {

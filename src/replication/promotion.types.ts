@@ -1,8 +1,19 @@
 import type { HealthStatus, ReplicaRole, ReplicaStaleness } from '../routing/types';
-import type { ReplicationView } from '../registry/dto/service.dto';
+import type { ReplicationSettingsResponse } from '../registry/dto/service.dto';
+
+/** A primary change to make: automatic (the scheduler) or manual (POST /v1/services/{fqdn}/promote). */
+export interface PromotionRequest {
+  readonly fqdn: string;
+  readonly from: string;
+  readonly to: string;
+  readonly trigger: 'automatic' | 'manual';
+  readonly forced: boolean;
+  readonly dataLossWindowMs: number | null;
+  readonly reason: string;
+}
 
 /** One row of replication_promotions as the API shows it. */
-export interface PromotionEventView {
+export interface PromotionEventResponse {
   id: number;
   service: string;
   at: string;
@@ -18,7 +29,7 @@ export interface PromotionEventView {
 }
 
 /** GET /v1/services/{fqdn}/replication, one region. */
-export interface ReplicaStateView {
+export interface ReplicaStateResponse {
   region: string;
   jurisdiction: string;
   role: ReplicaRole | null;
@@ -35,9 +46,9 @@ export interface ReplicaStateView {
   staleBecause: ReplicaStaleness | null;
 }
 
-export type ServiceReplicationView = { fqdn: string } & ReplicationView & {
-  regions: ReplicaStateView[];
-  promotions: PromotionEventView[];
+export type ServiceReplicationResponse = { fqdn: string } & ReplicationSettingsResponse & {
+  regions: ReplicaStateResponse[];
+  promotions: PromotionEventResponse[];
 };
 
 export interface PromotionRow {
@@ -56,7 +67,7 @@ export interface PromotionRow {
   notify_status: string | null;
 }
 
-export function toPromotionView(r: PromotionRow): PromotionEventView {
+export function toPromotionResponse(r: PromotionRow): PromotionEventResponse {
   return {
     id: Number(r.id),
     service: r.service,

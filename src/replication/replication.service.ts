@@ -1,15 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In } from 'typeorm';
 import { DomainError } from '../common/domain-error';
 import { normalizeName } from '../common/dns-name';
-import { HealthService } from '../health/health.service';
-import { RegionEntity } from '../registry/region.entity';
-import { ServiceEntity } from '../registry/service.entity';
-import { toReplicationView } from '../registry/services.service';
-import { jurisdictionOf } from '../routing/jurisdiction';
-import { lagReportMaxAgeMs, replicaStaleness, roleOf } from '../routing/replication';
-import { ReplicationLagStore } from './lag.store';
-import { PromotionRow, ReplicaStateView, ServiceReplicationView, toPromotionView } from './promotion.types';
+import { toReplicationSettingsResponse } from '../registry/services.service';
+import { replicaStaleness, roleOf } from '../routing/replication';
+import { PromotionFacts, replicaRegionOfRow } from './promotion-facts';
+import { ReplicaStateResponse, ServiceReplicationResponse, toPromotionResponse } from './promotion.types';
+import { ReplicationRepository } from './replication.repository';
 
 const PROMOTIONS_SHOWN = 20;
 
@@ -17,44 +13,38 @@ const PROMOTIONS_SHOWN = 20;
 @Injectable()
 export class ReplicationService {
   constructor(
-    private readonly ds: DataSource,
-    private readonly health: HealthService,
-    private readonly lag: ReplicationLagStore,
+    private readonly repository: ReplicationRepository,
+    private readonly facts: PromotionFacts,
   ) {}
 
-  async view(fqdnIn: string, now = Date.now()): Promise<ServiceReplicationView> {
+  async view(fqdnIn: string, now = Date.now()): Promise<ServiceReplicationResponse> {
     const fqdn = normalizeName(fqdnIn);
-    const service = await this.ds.manager.findOneBy(ServiceEntity, { fqdn });
+    const service = await this.repository.findService(fqdn);
     if (!service) throw DomainError.notFound('service', fqdn);
     const r = service.replication;
-    const [rows, promotions] = await Promise.all([
-      this.ds.manager.find(RegionEntity, { where: { name: In(service.regions) } }),
-      this.ds.query('SELECT * FROM replication_promotions WHERE service = $1 ORDER BY id DESC LIMIT $2', [fqdn, PROMOTIONS_SHOWN]) as Promise<PromotionRow[]>,
-    ]);
+    const [rows, promotions] = await Promise.all([this.repository.regionsNamed(service.regions), this.repository.recentPromotions(fqdn, PROMOTIONS_SHOWN)]);
     const byName = new Map(rows.map((x) => [x.name, x]));
-    const regions: ReplicaStateView[] = service.regions.map((name) => {
-      const row = byName.get(name);
-      const lag = this.lag.lagOf(fqdn, name);
-      const role = r === null ? null : roleOf(r.mode, r.primary, name);
-      const maxReportAgeMs = lagReportMaxAgeMs(row?.heartbeatTimeoutSeconds);
+    const facts = this.facts.regions(fqdn, service.regions.map((name) => replicaRegionOfRow(name, byName.get(name))));
+    const regions: ReplicaStateResponse[] = facts.map((f) => {
+      const role = r === null ? null : roleOf(r.mode, r.primary, f.region);
       const staleBecause =
         r === null || role === null
           ? null
-          : replicaStaleness({ role, lagMs: lag?.lagMs ?? null, reportedAtMs: lag?.reportedAtMs ?? null, maxStalenessMs: r.maxStalenessMs, maxReportAgeMs, now });
+          : replicaStaleness({ role, lagMs: f.lagMs, reportedAtMs: f.reportedAtMs, maxStalenessMs: r.maxStalenessMs, maxReportAgeMs: f.maxReportAgeMs, now });
       return {
-        region: name,
-        jurisdiction: row ? jurisdictionOf(row.countryCode) : '',
+        region: f.region,
+        jurisdiction: f.jurisdiction,
         role,
-        health: this.health.statusOf(name)?.status ?? 'unknown',
-        drained: row?.drained ?? false,
-        lagMs: lag?.lagMs ?? null,
-        reportedAt: lag ? new Date(lag.reportedAtMs).toISOString() : null,
-        reportAgeMs: lag ? Math.max(0, now - lag.reportedAtMs) : null,
-        maxReportAgeMs,
+        health: f.health,
+        drained: f.drained,
+        lagMs: f.lagMs,
+        reportedAt: f.reportedAtMs === null ? null : new Date(f.reportedAtMs).toISOString(),
+        reportAgeMs: f.reportedAtMs === null ? null : Math.max(0, now - f.reportedAtMs),
+        maxReportAgeMs: f.maxReportAgeMs,
         readEligible: staleBecause === null,
         staleBecause,
       };
     });
-    return { fqdn, ...toReplicationView(r), regions, promotions: promotions.map(toPromotionView) };
+    return { fqdn, ...toReplicationSettingsResponse(r), regions, promotions: promotions.map(toPromotionResponse) };
   }
 }

@@ -1,20 +1,15 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
 import { DataSource, In } from 'typeorm';
 import { buildSnapshot, emptySnapshot, withRegionHealth, type RegionHealthUpdate, type ReplicationInput, type SnapshotInput } from '../routing/snapshot';
 import { lagReportMaxAgeMs } from '../routing/replication';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { readSnapshotFile, writeSnapshotFile, type SnapshotFile } from './snapshot-file';
 import type { HealthStatus, RoutingSnapshot } from '../routing/types';
-import { REGISTRY_CHANGED, type RegistryChangedEvent } from '../registry/registry-events';
+import { HEALTH_CHANGED, OnAppEvent, REGISTRY_CHANGED, REPLICATION_CHANGED, type RegistryChangedEvent } from '../common/events';
 import { ZoneEntity, RecordEntity } from '../registry/zone.entity';
 import { RegionEntity } from '../registry/region.entity';
 import { ServiceEntity } from '../registry/service.entity';
 import { MetricsService } from '../metrics/metrics.service';
-
-export const HEALTH_CHANGED = 'health.changed';
-/** Replication lag reports changed read eligibility (or the shown lag): rebuild without reloading the registry. */
-export const REPLICATION_CHANGED = 'replication.changed';
 
 /** Last replication lag report per region of a service, fed by the replication module. */
 export interface ReplicationLagSource {
@@ -110,7 +105,7 @@ export class SnapshotStore implements OnApplicationShutdown {
    * A committed registry change. A change to named services re-reads those service rows only
    * (with the small zone, record and region tables); anything else re-reads the registry.
    */
-  @OnEvent(REGISTRY_CHANGED)
+  @OnAppEvent(REGISTRY_CHANGED)
   onRegistryChange(event?: RegistryChangedEvent): void {
     if (event?.kind === 'service' && this.rows !== null && !this.registryDirty) this.dirtyServices.add(event.name);
     else this.registryDirty = true;
@@ -122,7 +117,7 @@ export class SnapshotStore implements OnApplicationShutdown {
    * no database round trip. While a rebuild is under way (or none happened yet) it rides along
    * with the rebuild instead, which reads health too.
    */
-  @OnEvent(HEALTH_CHANGED)
+  @OnAppEvent(HEALTH_CHANGED)
   onHealthChange(): void {
     if (this.building !== null || this.source_ === null || this.stopped) {
       void this.requestRebuild();
@@ -163,7 +158,7 @@ export class SnapshotStore implements OnApplicationShutdown {
   }
 
   /** Replication lag alone changed: like health, no database round trip. */
-  @OnEvent(REPLICATION_CHANGED)
+  @OnAppEvent(REPLICATION_CHANGED)
   onReplicationChange(): void {
     void this.requestRebuild();
   }

@@ -1,25 +1,18 @@
 import { Controller, Get, OnModuleDestroy, Req, Res } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { DomainError, ErrorCode } from '../common/domain-error';
-import { REGISTRY_CHANGED, RegistryChangedEvent } from '../registry/registry-events';
-import { HEALTH_CHANGED } from '../snapshot/snapshot.store';
+import { HEALTH_CHANGED, HealthChangedEvent, OnAppEvent, REGISTRY_CHANGED, RegistryChangedEvent } from '../common/events';
 
 /** At most this many open streams per instance; more get 503 (the dashboard then polls). */
 export const MAX_STREAMS = 100;
 const HEARTBEAT_MS = 15_000;
 
-interface HealthChangedEvent {
-  readonly region: string;
-  readonly from: string;
-  readonly to: string;
-}
-
 /**
  * Server-sent events for the dashboard: `health` ({ region, from, to }) on every health transition
- * and `registry` ({ kind, name }) on every committed registry change, plus a comment line every
- * 15 s so idle proxies keep the connection. It is a normal bearer-protected route: the page reads
+ * ({ region: "*" } when the verdicts were re-read from the database) and `registry` ({ kind, name })
+ * on every committed registry change, plus a comment line every 15 s so idle proxies keep the
+ * connection. It is a normal bearer-protected route: the page reads
  * it with fetch() (EventSource cannot send an Authorization header, and a token in the URL would
  * end up in logs). The events only say what changed; the page then re-reads the API.
  */
@@ -56,12 +49,12 @@ export class LiveController implements OnModuleDestroy {
     this.startHeartbeat();
   }
 
-  @OnEvent(HEALTH_CHANGED)
+  @OnAppEvent(HEALTH_CHANGED)
   onHealthChanged(event: HealthChangedEvent): void {
-    this.broadcast('health', { region: event.region, from: event.from, to: event.to });
+    this.broadcast('health', event.kind === 'transition' ? { region: event.region, from: event.from, to: event.to } : { region: '*' });
   }
 
-  @OnEvent(REGISTRY_CHANGED)
+  @OnAppEvent(REGISTRY_CHANGED)
   onRegistryChanged(event: RegistryChangedEvent): void {
     this.broadcast('registry', { kind: event.kind, name: event.name });
   }

@@ -14,7 +14,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { describeNetworkError, probeResult, type ProbeResult } from './probe-result';
+import { describeNetworkError, settleProbe, type ProbeResult } from './probe-result';
 import { DEFAULT_EXPECTED_STATUS, parseStatusRanges, statusInRanges, type StatusRange } from './status-range';
 
 export interface HttpProbeOptions {
@@ -38,29 +38,8 @@ export const BODY_MATCH_LIMIT_BYTES = 64 * 1024;
 const USER_AGENT = 'georoute-health-probe/1';
 
 export function probeHttp(options: HttpProbeOptions): Promise<ProbeResult> {
-  const startedAt = performance.now();
-  return new Promise<ProbeResult>((resolve) => {
-    let settled = false;
-    let request: http.ClientRequest | undefined;
-    let timer: NodeJS.Timeout | undefined = undefined;
-    const onAbort = () => finish(false, 'aborted');
-
-    function finish(ok: boolean, reason: string): void {
-      if (settled) return;
-      settled = true;
-      if (timer !== undefined) clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      request?.destroy();
-      resolve(probeResult(ok, startedAt, reason));
-    }
-
-    const prepared = prepare(options);
-    if (typeof prepared === 'string') return finish(false, prepared);
-    const { url, ranges, rangesText, needle } = prepared;
-    if (options.signal?.aborted) return finish(false, 'aborted');
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    timer = setTimeout(() => finish(false, `timeout after ${options.timeoutMs} ms`), options.timeoutMs);
-
+  return settleProbe(options, () => prepare(options), ({ url, ranges, rangesText, needle }, attempt) => {
+    const { finish } = attempt;
     const requestOptions: https.RequestOptions = {
       method: 'GET',
       agent: false,
@@ -68,29 +47,26 @@ export function probeHttp(options: HttpProbeOptions): Promise<ProbeResult> {
       ...(options.lookup ? { lookup: options.lookup } : {}),
       ...(url.protocol === 'https:' ? { rejectUnauthorized: options.insecureSkipVerify !== true } : {}),
     };
-    try {
-      request = (url.protocol === 'https:' ? https : http).request(url, requestOptions, (response) => {
-        // Destroying the request later makes the response emit 'error' (aborted): expected.
-        response.on('error', (error) => finish(false, describeNetworkError(error)));
-        const status = response.statusCode ?? 0;
-        if (!statusInRanges(status, ranges)) return finish(false, `status ${status} not in ${rangesText}`);
-        if (needle === null) return finish(true, `status ${status}`);
+    const request = (url.protocol === 'https:' ? https : http).request(url, requestOptions, (response) => {
+      // Destroying the request later makes the response emit 'error' (aborted): expected.
+      response.on('error', (error) => finish(false, describeNetworkError(error)));
+      const status = response.statusCode ?? 0;
+      if (!statusInRanges(status, ranges)) return finish(false, `status ${status} not in ${rangesText}`);
+      if (needle === null) return finish(true, `status ${status}`);
 
-        const notFound = `status ${status}, body does not contain ${JSON.stringify(options.bodyContains)} in the first ${BODY_MATCH_LIMIT_BYTES} bytes`;
-        let body = Buffer.alloc(0);
-        response.on('data', (chunk: Buffer) => {
-          if (settled) return;
-          body = Buffer.concat([body, chunk.subarray(0, BODY_MATCH_LIMIT_BYTES - body.length)]);
-          if (body.includes(needle)) finish(true, `status ${status}, body matched`);
-          else if (body.length >= BODY_MATCH_LIMIT_BYTES) finish(false, notFound);
-        });
-        response.on('end', () => finish(false, notFound));
+      const notFound = `status ${status}, body does not contain ${JSON.stringify(options.bodyContains)} in the first ${BODY_MATCH_LIMIT_BYTES} bytes`;
+      let body = Buffer.alloc(0);
+      response.on('data', (chunk: Buffer) => {
+        if (attempt.settled) return;
+        body = Buffer.concat([body, chunk.subarray(0, BODY_MATCH_LIMIT_BYTES - body.length)]);
+        if (body.includes(needle)) finish(true, `status ${status}, body matched`);
+        else if (body.length >= BODY_MATCH_LIMIT_BYTES) finish(false, notFound);
       });
-      request.on('error', (error) => finish(false, describeNetworkError(error)));
-      request.end();
-    } catch (error) {
-      finish(false, describeNetworkError(error));
-    }
+      response.on('end', () => finish(false, notFound));
+    });
+    attempt.hold(request);
+    request.on('error', (error) => finish(false, describeNetworkError(error)));
+    request.end();
   });
 }
 

@@ -8,6 +8,13 @@ import { IsCountryCode, IsEndpointIpv4, IsEndpointIpv6 } from '../../common/vali
 
 export const REGION_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/** A region's settings when the request leaves them out: the one place they are defined. */
+export const REGION_DEFAULTS = { weight: 100, drained: false } as const;
+/** A health check's settings when left out; timeoutMs defaults to half the interval, at most 5 s. */
+export const HEALTH_CHECK_DEFAULTS = { intervalSeconds: 30, healthyThreshold: 3, unhealthyThreshold: 3, expectedStatus: '200-399', maxTimeoutMs: 5000 } as const;
+/** An anycast site's AS-path prepending when left out. */
+export const ANYCAST_DEFAULTS = { prepend: 0 } as const;
+
 export class LocationDto {
   @ApiProperty({ example: 53.35, minimum: -90, maximum: 90 })
   @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(-90) @Max(90)
@@ -43,23 +50,23 @@ export class HealthCheckDto {
   @IsString() @MinLength(1) @MaxLength(2000)
   target!: string;
 
-  @ApiPropertyOptional({ default: 30, minimum: 1, maximum: 3600 })
+  @ApiPropertyOptional({ default: HEALTH_CHECK_DEFAULTS.intervalSeconds, minimum: 1, maximum: 3600 })
   @IsOptional() @IsInt() @Min(1) @Max(3600)
   intervalSeconds?: number;
 
-  @ApiPropertyOptional({ default: 5000, minimum: 100, maximum: 60000 })
+  @ApiPropertyOptional({ default: HEALTH_CHECK_DEFAULTS.maxTimeoutMs, minimum: 100, maximum: 60000 })
   @IsOptional() @IsInt() @Min(100) @Max(60000)
   timeoutMs?: number;
 
-  @ApiPropertyOptional({ default: 3, minimum: 1, maximum: 10 })
+  @ApiPropertyOptional({ default: HEALTH_CHECK_DEFAULTS.healthyThreshold, minimum: 1, maximum: 10 })
   @IsOptional() @IsInt() @Min(1) @Max(10)
   healthyThreshold?: number;
 
-  @ApiPropertyOptional({ default: 3, minimum: 1, maximum: 10 })
+  @ApiPropertyOptional({ default: HEALTH_CHECK_DEFAULTS.unhealthyThreshold, minimum: 1, maximum: 10 })
   @IsOptional() @IsInt() @Min(1) @Max(10)
   unhealthyThreshold?: number;
 
-  @ApiPropertyOptional({ default: '200-399', description: 'Status codes and ranges, e.g. "200-299,304"' })
+  @ApiPropertyOptional({ default: HEALTH_CHECK_DEFAULTS.expectedStatus, description: 'Status codes and ranges, e.g. "200-299,304"' })
   @IsOptional() @IsString() @Matches(/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/)
   expectedStatus?: string;
 
@@ -81,7 +88,7 @@ export class AnycastDto {
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(64) @IsInt({ each: true }) @Min(1, { each: true }) @Max(4294967295, { each: true })
   upstreams!: number[];
 
-  @ApiPropertyOptional({ default: 0, minimum: 0, maximum: 10 })
+  @ApiPropertyOptional({ default: ANYCAST_DEFAULTS.prepend, minimum: 0, maximum: 10 })
   @IsOptional() @IsInt() @Min(0) @Max(10)
   prepend?: number;
 }
@@ -103,11 +110,11 @@ export class CreateRegionDto {
   @IsObject() @ValidateNested() @Type(() => EndpointsDto)
   endpoints!: EndpointsDto;
 
-  @ApiPropertyOptional({ default: 100, minimum: 0, maximum: 1000 })
+  @ApiPropertyOptional({ default: REGION_DEFAULTS.weight, minimum: 0, maximum: 1000 })
   @IsOptional() @IsInt() @Min(0) @Max(1000)
   weight?: number;
 
-  @ApiPropertyOptional({ default: false })
+  @ApiPropertyOptional({ default: REGION_DEFAULTS.drained })
   @IsOptional() @IsBoolean()
   drained?: boolean;
 
@@ -134,7 +141,7 @@ export class CreateRegionDto {
 
 export class UpdateRegionDto extends PartialType(OmitType(CreateRegionDto, ['name'] as const)) {}
 
-export interface RegionView {
+export interface RegionResponse {
   name: string;
   countryCode: string;
   jurisdiction: string;

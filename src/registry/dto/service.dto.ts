@@ -10,9 +10,41 @@ import {
   REPLICATION_MODES,
 } from '../../routing/replication';
 import type { ConflictResolution, PromotionMode, ReplicationMode } from '../../routing/types';
+import type { ReplicationConfig, ServiceEntity } from '../service.entity';
 import { REGION_NAME } from './region.dto';
 
 export const POLICIES = ['proximity', 'failover', 'weighted', 'geolocation'] as const;
+
+/**
+ * A service's own settings: copied as given on create and PATCH, returned and exported as stored.
+ * Adding one takes a column in service.entity.ts (with its migration), a property of
+ * CreateServiceDto, its name here and, when it has one, its default in SERVICE_DEFAULTS.
+ */
+export const SERVICE_SETTINGS = [
+  'policy', 'regions', 'geolocation', 'ttl', 'residency', 'unknownLocation', 'whenAllUnhealthy', 'answerCount',
+] as const satisfies readonly (keyof CreateServiceDto & keyof ServiceEntity)[];
+export type ServiceSettings = Pick<ServiceEntity, (typeof SERVICE_SETTINGS)[number]>;
+
+/** A service's settings when the request leaves them out: the one place they are defined. */
+export const SERVICE_DEFAULTS = {
+  policy: 'proximity', geolocation: null, ttl: 30, residency: 'gdpr', unknownLocation: 'route', whenAllUnhealthy: 'fail-open', answerCount: 1,
+} as const satisfies Omit<ServiceSettings, 'regions'>;
+
+/** The settings of a new service: those `given` names, the defaults for the rest. */
+export function withServiceDefaults(given: { readonly [K in keyof ServiceSettings]?: ServiceSettings[K] | null }): ServiceSettings {
+  const defaults: Partial<ServiceSettings> = SERVICE_DEFAULTS;
+  return Object.fromEntries(SERVICE_SETTINGS.map((key) => [key, given[key] ?? defaults[key]])) as unknown as ServiceSettings;
+}
+
+/** The settings a PATCH names (undefined: left alone; null is a value). */
+export function givenServiceSettings(given: { readonly [K in keyof ServiceSettings]?: ServiceSettings[K] | null }): Partial<ServiceSettings> {
+  return Object.fromEntries(SERVICE_SETTINGS.filter((key) => given[key] !== undefined).map((key) => [key, given[key]]));
+}
+
+/** The stored settings of a service, in SERVICE_SETTINGS order. */
+export function serviceSettingsOf(s: ServiceSettings): ServiceSettings {
+  return Object.fromEntries(SERVICE_SETTINGS.map((key) => [key, s[key]])) as unknown as ServiceSettings;
+}
 
 /** How the service's data is replicated (README "Replication-aware routing"); the whole object is replaced on PATCH. */
 export class ReplicationDto {
@@ -60,7 +92,7 @@ export class CreateServiceDto {
   @IsString() @IsDomainName()
   fqdn!: string;
 
-  @ApiPropertyOptional({ enum: POLICIES, default: 'proximity' })
+  @ApiPropertyOptional({ enum: POLICIES, default: SERVICE_DEFAULTS.policy })
   @IsOptional() @IsIn(POLICIES as unknown as string[])
   policy?: (typeof POLICIES)[number];
 
@@ -75,23 +107,23 @@ export class CreateServiceDto {
   @IsOptional() @IsObject()
   geolocation?: Record<string, string[]> | null;
 
-  @ApiPropertyOptional({ default: 30, minimum: 1, maximum: 86400 })
+  @ApiPropertyOptional({ default: SERVICE_DEFAULTS.ttl, minimum: 1, maximum: 86400 })
   @IsOptional() @IsInt() @Min(1) @Max(86400)
   ttl?: number;
 
-  @ApiPropertyOptional({ enum: ['gdpr', 'none'], default: 'gdpr' })
+  @ApiPropertyOptional({ enum: ['gdpr', 'none'], default: SERVICE_DEFAULTS.residency })
   @IsOptional() @IsIn(['gdpr', 'none'])
   residency?: 'gdpr' | 'none';
 
-  @ApiPropertyOptional({ enum: ['route', 'treat-as-eu'], default: 'route' })
+  @ApiPropertyOptional({ enum: ['route', 'treat-as-eu'], default: SERVICE_DEFAULTS.unknownLocation })
   @IsOptional() @IsIn(['route', 'treat-as-eu'])
   unknownLocation?: 'route' | 'treat-as-eu';
 
-  @ApiPropertyOptional({ enum: ['fail-open', 'fail-closed'], default: 'fail-open' })
+  @ApiPropertyOptional({ enum: ['fail-open', 'fail-closed'], default: SERVICE_DEFAULTS.whenAllUnhealthy })
   @IsOptional() @IsIn(['fail-open', 'fail-closed'])
   whenAllUnhealthy?: 'fail-open' | 'fail-closed';
 
-  @ApiPropertyOptional({ default: 1, minimum: 1, maximum: 8 })
+  @ApiPropertyOptional({ default: SERVICE_DEFAULTS.answerCount, minimum: 1, maximum: 8 })
   @IsOptional() @IsInt() @Min(1) @Max(8)
   answerCount?: number;
 
@@ -102,33 +134,11 @@ export class CreateServiceDto {
 
 export class UpdateServiceDto extends PartialType(OmitType(CreateServiceDto, ['fqdn'] as const)) {}
 
-export interface ServiceView {
-  fqdn: string;
-  zone: string;
-  policy: string;
-  regions: string[];
-  geolocation: Record<string, string[]> | null;
-  ttl: number;
-  residency: string;
-  unknownLocation: string;
-  whenAllUnhealthy: string;
-  answerCount: number;
-  replication: ReplicationView;
+export type ServiceResponse = { fqdn: string; zone: string } & ServiceSettings & {
+  replication: ReplicationSettingsResponse;
   createdAt: string;
   updatedAt: string;
-}
+};
 
-/** A service's replication settings as returned (notifySecret is write-only). */
-export type ReplicationView =
-  | { mode: 'none' }
-  | {
-      mode: 'active-passive' | 'active-active';
-      primary: string | null;
-      maxStalenessMs: number | null;
-      promotion: PromotionMode;
-      promotionDelaySeconds: number;
-      conflictResolution: ConflictResolution | null;
-      writeFqdn: string | null;
-      notifyUrl: string | null;
-      notifySecretSet: boolean;
-    };
+/** A service's replication settings as returned (notifySecret is write-only: only whether it is set). */
+export type ReplicationSettingsResponse = { mode: 'none' } | (Omit<ReplicationConfig, 'notifySecret'> & { notifySecretSet: boolean });

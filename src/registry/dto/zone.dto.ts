@@ -4,6 +4,11 @@ import { IsDomainName } from '../../common/validation';
 
 export const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'TXT', 'MX', 'NS', 'CAA'] as const;
 
+/** A zone's SOA timers when the request leaves them out: the one place they are defined. */
+export const ZONE_DEFAULTS = { ttl: 3600, refresh: 3600, retry: 600, expire: 604800, negativeTtl: 300 } as const;
+/** A record's TTL when the request leaves it out. */
+export const RECORD_DEFAULTS = { ttl: 300 } as const;
+
 export class CreateZoneDto {
   @ApiProperty({ example: 'example.com' })
   @IsString()
@@ -22,23 +27,23 @@ export class CreateZoneDto {
   @IsDomainName()
   hostmaster!: string;
 
-  @ApiPropertyOptional({ default: 3600, minimum: 60, maximum: 86400 })
+  @ApiPropertyOptional({ default: ZONE_DEFAULTS.ttl, minimum: 60, maximum: 86400 })
   @IsOptional() @IsInt() @Min(60) @Max(86400)
   ttl?: number;
 
-  @ApiPropertyOptional({ default: 3600, minimum: 60, maximum: 86400 })
+  @ApiPropertyOptional({ default: ZONE_DEFAULTS.refresh, minimum: 60, maximum: 86400 })
   @IsOptional() @IsInt() @Min(60) @Max(86400)
   refresh?: number;
 
-  @ApiPropertyOptional({ default: 600, minimum: 60, maximum: 86400 })
+  @ApiPropertyOptional({ default: ZONE_DEFAULTS.retry, minimum: 60, maximum: 86400 })
   @IsOptional() @IsInt() @Min(60) @Max(86400)
   retry?: number;
 
-  @ApiPropertyOptional({ default: 604800, minimum: 3600, maximum: 2419200 })
+  @ApiPropertyOptional({ default: ZONE_DEFAULTS.expire, minimum: 3600, maximum: 2419200 })
   @IsOptional() @IsInt() @Min(3600) @Max(2419200)
   expire?: number;
 
-  @ApiPropertyOptional({ default: 300, minimum: 0, maximum: 86400, description: 'SOA MINIMUM: TTL of negative answers (RFC 2308)' })
+  @ApiPropertyOptional({ default: ZONE_DEFAULTS.negativeTtl, minimum: 0, maximum: 86400, description: 'SOA MINIMUM: TTL of negative answers (RFC 2308)' })
   @IsOptional() @IsInt() @Min(0) @Max(86400)
   negativeTtl?: number;
 }
@@ -55,7 +60,7 @@ export class CreateRecordDto {
   @IsIn(RECORD_TYPES as unknown as string[])
   type!: (typeof RECORD_TYPES)[number];
 
-  @ApiPropertyOptional({ default: 300, minimum: 1, maximum: 86400 })
+  @ApiPropertyOptional({ default: RECORD_DEFAULTS.ttl, minimum: 1, maximum: 86400 })
   @IsOptional() @IsInt() @Min(1) @Max(86400)
   ttl?: number;
 
@@ -68,7 +73,7 @@ export class CreateRecordDto {
   values!: string[];
 }
 
-export interface ZoneView {
+export interface ZoneResponse {
   name: string;
   nameservers: string[];
   hostmaster: string;
@@ -82,7 +87,7 @@ export interface ZoneView {
   updatedAt: string;
 }
 
-export interface RecordView {
+export interface RecordResponse {
   id: string;
   zone: string;
   name: string;

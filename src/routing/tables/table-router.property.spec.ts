@@ -116,7 +116,9 @@ const clientArb = fc.record({
   write: fc.boolean(),
 });
 
-function check(snapshot: RoutingSnapshot, fqdn: string, clients: readonly fc.RecordValue<typeof clientArb extends fc.Arbitrary<infer T> ? T : never>[]): void {
+type Client = typeof clientArb extends fc.Arbitrary<infer T> ? T : never;
+
+function check(snapshot: RoutingSnapshot, fqdn: string, clients: readonly Client[]): void {
   const classes = new LocationClassTable();
   const ranking = new RegionRanking(snapshot, classes);
   const router = new TableRouter();

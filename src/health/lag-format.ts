@@ -11,17 +11,12 @@
  * service is configured. Absent or null: no lag report.
  */
 import type { FieldProblem } from '../common/domain-error';
+import type { LagReport } from '../common/events';
 import { checkDomainName, normalizeName } from '../common/dns-name';
 import { MAX_REPORTED_LAG_MS } from '../routing/replication';
 
 export const LAG_FIELD = 'replicationLagMs';
 export const MAX_LAG_ENTRIES = 100;
-
-export type LagReport =
-  /** One lag for every replicated service of the region. */
-  | { readonly kind: 'all'; readonly lagMs: number }
-  /** Lags by service name (lower case, no trailing dot). */
-  | { readonly kind: 'per-service'; readonly lags: ReadonlyMap<string, number> };
 
 export interface ParsedLag {
   readonly report: LagReport | null;

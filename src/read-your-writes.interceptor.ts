@@ -1,12 +1,15 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import type { Request } from 'express';
 import { Observable, mergeMap } from 'rxjs';
-import { SnapshotStore } from '../snapshot/snapshot.store';
+import { SnapshotStore } from './snapshot/snapshot.store';
 
 /**
  * Read-your-writes for the admin API: a successful change (POST, PUT, PATCH, DELETE under /v1)
  * answers only once the routing snapshot that includes it is in place, so the next DNS query,
  * redirect or explain after the response already sees it.
+ *
+ * Registered for the whole application beside app.module.ts: it reads the snapshot store, which
+ * sits above common/ (where it used to be) in the import floors.
  */
 @Injectable()
 export class ReadYourWritesInterceptor implements NestInterceptor {
