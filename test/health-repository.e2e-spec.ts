@@ -82,4 +82,13 @@ describe('HealthRepository', () => {
     await repo.forgetWebhookIdsBefore(new Date(Date.now() + 60_000));
     expect(await repo.rememberWebhookId('msg_1', 'eu-west-1')).toBe(true);
   });
+
+  it('saveVerdict: an instance that lost the race, or a region that is gone, records nothing', async () => {
+    // eu-west-1 is healthy now (the paging test's last transition); i-2 still saw it unhealthy.
+    const before = (await repo.transitions({ region: 'eu-west-1', beforeId: null, limit: 100 })).length;
+    expect(await repo.saveVerdict('eu-west-1', state('unhealthy'), state('unknown', T0 + 5), transition('unhealthy', 'unknown', T0 + 5), 'i-2')).toBe(false);
+    expect(await repo.saveVerdict('gone-2', state('unknown'), state('healthy'), transition('unknown', 'healthy'), 'i-1')).toBe(false);
+    expect(await repo.transitions({ region: 'eu-west-1', beforeId: null, limit: 100 })).toHaveLength(before);
+    expect((await repo.transitions({ beforeId: null, limit: 100 })).some((e) => e.region === 'gone-2')).toBe(false);
+  });
 });

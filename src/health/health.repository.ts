@@ -79,12 +79,13 @@ export class HealthRepository {
         [region, JSON.stringify(state), t ? before.status : null],
       )) as [unknown, number];
       if (updated === 0) {
-        const [, inserted] = (await m.query(
+        // RETURNING: TypeORM hands back the rows of an INSERT, not a row count.
+        const inserted = (await m.query(
           `INSERT INTO region_health (region, state, updated_at) SELECT $1, $2::jsonb, now() WHERE EXISTS (SELECT 1 FROM regions WHERE name = $1)
-           ON CONFLICT (region) DO NOTHING`,
+           ON CONFLICT (region) DO NOTHING RETURNING region`,
           [region, JSON.stringify(state)],
-        )) as [unknown, number];
-        if (inserted === 0) return false;
+        )) as unknown;
+        if (!Array.isArray(inserted) || inserted.length === 0) return false;
       }
       if (t) {
         await m.query(
