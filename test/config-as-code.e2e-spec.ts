@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
+import { query } from './support/dns-client';
 import { createTestDatabase, dumpRegistry, startTestApp, TestApp, TestDatabase, TEST_TOKEN, REPO_ROOT } from './support/test-app';
 
 describe('configuration as code: georoute export / apply, and BIND zone export', () => {
@@ -85,6 +86,38 @@ describe('configuration as code: georoute export / apply, and BIND zone export',
     expect(res2.stderr).toContain('services[2].regions[1]');
     expect(res2.stderr).toContain('mars-1');
     expect(await dumpRegistry(app.ds)).toEqual(before);
+  });
+
+  it('applies many new services in one document, with the same rules as one at a time', async () => {
+    const doc = YAML.parse((await cli(['export'])).stdout);
+    const many = Array.from({ length: 600 }, (_, i) => ({ fqdn: `bulk${i}.example.com`, regions: ['eu-west-1', 'us-east-1'], residency: 'none' }));
+    const before = await dumpRegistry(app.ds);
+    // One of them names a missing region: refused with its place in the document, nothing written.
+    const broken = { ...doc, services: [...doc.services, ...many.slice(0, 300), { fqdn: 'bulkx.example.com', regions: ['nowhere-1'] }, ...many.slice(300)] };
+    const refused = await app.api('post', '/v1/config/apply', broken);
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain(`services[${doc.services.length + 300}].regions[0]`);
+    expect(await dumpRegistry(app.ds)).toEqual(before);
+    // A name that has static A records: 409, nothing written.
+    const clash = { ...doc, services: [...doc.services, ...many, { fqdn: 'ns1.example.com', regions: ['eu-west-1'] }] };
+    const conflict = await app.api('post', '/v1/config/apply', clash);
+    expect(conflict.status).toBe(409);
+    expect(JSON.stringify(conflict.body)).toContain('ns1.example.com');
+    expect(await dumpRegistry(app.ds)).toEqual(before);
+    // All of them: created, answered in DNS at once, and listed like any other service.
+    const ok = await app.api('post', '/v1/config/apply', { ...doc, services: [...doc.services, ...many] });
+    expect(ok.status).toBe(200);
+    expect(ok.body.changes).toHaveLength(600);
+    const answer = await query(app.dnsPort, 'bulk599.example.com', 'A', { subnet: '133.242.0.0/24' });
+    expect(answer.answers!.length).toBeGreaterThan(0);
+    const one = await app.api('get', '/v1/services/bulk599.example.com');
+    expect(one.body).toMatchObject({ fqdn: 'bulk599.example.com', zone: 'example.com', ttl: 30, policy: 'proximity', residency: 'none', answerCount: 1 });
+    // The round trip holds: exported again, nothing to change.
+    fs.writeFileSync(path.join(dir, 'bulk.yaml'), (await cli(['export'])).stdout);
+    expect((await cli(['apply', path.join(dir, 'bulk.yaml'), '--dry-run'])).stdout).toBe('no changes\n');
+    // Back to the document without them, for the tests after this one.
+    fs.writeFileSync(path.join(dir, 'unbulk.yaml'), YAML.stringify(doc));
+    expect((await cli(['apply', path.join(dir, 'unbulk.yaml'), '--prune'])).code).toBe(0);
   });
 
   it('prunes what the document does not name only with --prune', async () => {

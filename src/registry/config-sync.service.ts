@@ -51,7 +51,7 @@ export class ConfigSyncService {
     const desired = await this.validateDocument(input);
     const ops = await this.ds.transaction(async (m) => {
       const planned = planOperations(await this.read(m), desired, opts.prune);
-      if (!opts.dryRun) for (const op of planned) await this.execute(m, op);
+      if (!opts.dryRun) await this.executeAll(m, planned);
       return planned;
     });
     const applied = !opts.dryRun && ops.length > 0;
@@ -117,17 +117,34 @@ export class ConfigSyncService {
     return { zones, regions, services };
   }
 
+  /**
+   * Runs the planned operations in order in the transaction. Consecutive service creations go
+   * together (ServicesService.createMany: a few queries for all of them, with the same rules).
+   */
+  private async executeAll(m: EntityManager, ops: readonly Operation[]): Promise<void> {
+    let batch: { request: CreateServiceDto; at: string }[] = [];
+    const flush = async (): Promise<void> => {
+      if (batch.length > 0) await this.services.createMany(batch, m, placed);
+      batch = [];
+    };
+    for (const op of ops) {
+      if (op.kind === 'service' && op.action === 'create') {
+        batch.push({ request: op.request, at: op.at });
+        continue;
+      }
+      await flush();
+      await this.execute(m, op);
+    }
+    await flush();
+  }
+
   /** Runs one planned operation in the transaction; a refusal names the object's place in the document. */
   private async execute(m: EntityManager, op: Operation): Promise<void> {
     try {
       await this.run(m, op);
     } catch (err) {
-      if (!(err instanceof DomainError) || !('at' in op)) throw err;
-      if (err.fields.length > 0) {
-        const fields = err.fields.map((f) => ({ ...f, field: `${op.at}.${f.field}` }));
-        throw new DomainError(err.code, fields.map((f) => `${f.field}: ${f.message}`).join('; '), fields);
-      }
-      throw new DomainError(err.code, `${op.at}: ${err.message}`);
+      if (!('at' in op)) throw err;
+      throw placed(err, op.at);
     }
   }
 
@@ -161,4 +178,14 @@ async function applyTo<C, P>(writer: RegistryWriter<C, P>, op: NamedOperation<C,
   if (op.action === 'create') await writer.create(op.request, m);
   else if (op.action === 'update') await writer.update(op.name, op.patch, m);
   else await writer.remove(op.name, m);
+}
+
+/** A refusal of the object at `at` in the document ("services[12]"), its fields named from there. */
+function placed(err: unknown, at: string): unknown {
+  if (!(err instanceof DomainError)) return err;
+  if (err.fields.length > 0) {
+    const fields = err.fields.map((f) => ({ ...f, field: `${at}.${f.field}` }));
+    return new DomainError(err.code, fields.map((f) => `${f.field}: ${f.message}`).join('; '), fields);
+  }
+  return new DomainError(err.code, `${at}: ${err.message}`);
 }
