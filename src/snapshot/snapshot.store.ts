@@ -25,6 +25,12 @@ type Listener = (s: RoutingSnapshot) => void;
 
 /** How long a snapshot waits before it is written to DATA_DIR (later ones in that time replace it). */
 const PERSIST_DELAY_MS = 200;
+/**
+ * The same for a snapshot that changed health alone: serialising a large registry blocks the
+ * event loop for tens of milliseconds, health can flip many times a minute, and a snapshot read
+ * from disk at a start without the database only bridges until probes and webhooks speak again.
+ */
+const HEALTH_PERSIST_DELAY_MS = 5000;
 
 /** What a snapshot was built from: enough for another process to build the same one. */
 export interface SnapshotSource {
@@ -59,6 +65,8 @@ export class SnapshotStore implements OnApplicationShutdown {
   /** Where the snapshot in use came from: the database, or DATA_DIR while the database is unreachable. */
   source: 'database' | 'disk' | 'none' = 'none';
   private pendingWrite: SnapshotFile | null = null;
+  private writeTimer: NodeJS.Timeout | null = null;
+  private writeDelayMs = 0;
   private writing = false;
   lastError: string | null = null;
 
@@ -154,7 +162,7 @@ export class SnapshotStore implements OnApplicationShutdown {
     };
     this.install(next, this.source === 'disk' ? 'disk' : 'database', input);
     this.lastBuildMs = Date.now() - started;
-    this.persist(input, next);
+    this.persist(input, next, HEALTH_PERSIST_DELAY_MS);
   }
 
   /** Replication lag alone changed: like health, no database round trip. */
@@ -315,14 +323,27 @@ export class SnapshotStore implements OnApplicationShutdown {
    * Writes the input of the snapshot just built to DATA_DIR (atomically; never on the hot path).
    * One write at a time; while one runs, only the latest snapshot waits to be written.
    */
-  private persist(input: SnapshotInput, snap: RoutingSnapshot): void {
+  private persist(input: SnapshotInput, snap: RoutingSnapshot, delayMs = PERSIST_DELAY_MS): void {
     this.pendingWrite = { format: 1, version: snap.version, builtAt: snap.builtAt, input };
+    // A registry change waiting behind a health one's long pause is written at its own time.
+    if (delayMs < this.writeDelayMs && this.writeTimer !== null) {
+      clearTimeout(this.writeTimer);
+      this.writeTimer = null;
+      this.writing = false;
+    }
     if (this.writing) return;
     this.writing = true;
+    this.writeDelayMs = delayMs;
     void (async () => {
-      // A short pause first: a burst of changes becomes one write, and serialising a large
-      // registry does not run in the same turn as the change that DNS is about to answer with.
-      await new Promise((resolve) => setTimeout(resolve, PERSIST_DELAY_MS));
+      // A pause first: a burst of changes becomes one write, and serialising a large registry
+      // does not run in the same turn as the change that DNS is about to answer with.
+      await new Promise<void>((resolve) => {
+        this.writeTimer = setTimeout(() => {
+          this.writeTimer = null;
+          resolve();
+        }, delayMs);
+        this.writeTimer.unref(); // a write still waiting does not keep a stopping process alive
+      });
       while (this.pendingWrite) {
         const file = this.pendingWrite;
         this.pendingWrite = null;
