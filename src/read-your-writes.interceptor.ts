@@ -20,7 +20,10 @@ export class ReadYourWritesInterceptor implements NestInterceptor {
     if (req.method === 'GET' || req.method === 'HEAD' || !req.originalUrl?.startsWith('/v1/')) return next.handle();
     return next.handle().pipe(
       mergeMap(async (body) => {
-        await this.snapshots.requestRebuild();
+        // The write's event already started (or joined) the rebuild that includes it, or made the
+        // change directly (health); forcing another rebuild here cost a whole registry build per
+        // health webhook.
+        await this.snapshots.settled();
         return body;
       }),
     );

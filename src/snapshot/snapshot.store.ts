@@ -171,6 +171,15 @@ export class SnapshotStore implements OnApplicationShutdown {
     void this.requestRebuild();
   }
 
+  /**
+   * Resolves when no rebuild is pending: every change whose event was emitted before this call is
+   * in the snapshot then (a change event starts or joins a rebuild synchronously; a health change
+   * is applied at once).
+   */
+  settled(): Promise<void> {
+    return this.building ?? Promise.resolve();
+  }
+
   /** Schedules a rebuild (coalesced) and resolves when a rebuild that saw this request has finished. */
   requestRebuild(opts: { reload?: boolean } = {}): Promise<void> {
     if (opts.reload) this.registryDirty = true;
