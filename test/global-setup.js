@@ -9,7 +9,7 @@ const path = require('node:path');
 
 module.exports = async () => {
   const root = path.resolve(__dirname, '..');
-  const res = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, encoding: 'utf8' });
+  const res = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript-7/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, encoding: 'utf8' });
   if (res.error) throw res.error;
   if (res.status !== 0) process.stderr.write(`\n(tsc reported type errors; tests run on the emitted JavaScript)\n${res.stdout}${res.stderr}`);
 };
