@@ -34,7 +34,7 @@ function tokens(text) {
       // A slash after something that ends an expression divides; anywhere else it opens a regular expression.
       const prev = out[out.length - 1] ?? '';
       const endsExpression = /^([\w$)\]}'"`]|\d)/.test(prev) && !/^(return|typeof|case|do|else|in|of|new|delete|void|throw|instanceof|yield|await)$/.test(prev);
-      if (!endsExpression) kind = scanner.reScanSlashToken();
+      if (!endsExpression) scanner.reScanSlashToken();
     }
     out.push(scanner.getTokenText());
   }
