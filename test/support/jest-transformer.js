@@ -71,6 +71,12 @@ function isEsModule(file) {
   return dirIsModule(path.dirname(file));
 }
 
+// Where Jest loads a file as an ES module itself (it asks with supportsStaticESM, which it does
+// when Node lets it evaluate ES modules synchronously, 24.9+ with vm modules), it stays one.
+function convertsToCommonJs(sourcePath, options) {
+  return isEsModule(sourcePath) && !(options && options.supportsStaticESM);
+}
+
 function esmToCommonJs(sourceText, sourcePath) {
   swc ??= require('@swc/core');
   const out = swc.transformSync(sourceText, {
@@ -94,16 +100,16 @@ function hash(...parts) {
 module.exports = {
   canInstrument: false,
 
-  getCacheKey(sourceText, sourcePath) {
+  getCacheKey(sourceText, sourcePath, options) {
     if (sourcePath.endsWith('.ts')) {
       const { code, map } = emitted(sourcePath);
       return hash(VERSION, 'ts', sourcePath, code, map ? JSON.stringify(map) : '');
     }
-    const kind = isEsModule(sourcePath) ? `esm swc ${require('@swc/core/package.json').version}` : 'as-is';
+    const kind = convertsToCommonJs(sourcePath, options) ? `esm swc ${require('@swc/core/package.json').version}` : 'as-is';
     return hash(VERSION, kind, sourcePath, sourceText);
   },
 
-  process(sourceText, sourcePath) {
+  process(sourceText, sourcePath, options) {
     if (sourcePath.endsWith('.ts')) {
       const { code, map } = emitted(sourcePath);
       // Jest runs the code under the .ts file's own path, so the map's sources (written relative to
@@ -114,7 +120,7 @@ module.exports = {
       }
       return { code: code.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'), map };
     }
-    if (isEsModule(sourcePath)) return esmToCommonJs(sourceText, sourcePath);
+    if (convertsToCommonJs(sourcePath, options)) return esmToCommonJs(sourceText, sourcePath);
     return { code: sourceText };
   },
 };
