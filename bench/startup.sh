@@ -119,8 +119,9 @@ timed_start() {
   echo "$(elapsed "$t0" "$t1") $busy -"
 }
 
+# The version of the compiler the build script runs (node_modules/<package>/bin/tsc, else typescript).
 tsc_version() {
-  node -e 'try{console.log(require("typescript/package.json").version)}catch{console.log("?")}'
+  node -e 'const m=/node_modules\/([^ ]+)\/bin\/tsc/.exec(require("./package.json").scripts.build||"");const p=m?m[1]:"typescript";try{console.log(require(`${p}/package.json`).version+(p==="typescript"?"":` (package ${p})`))}catch{console.log("?")}'
 }
 
 declare -A SECS OTHERS CPU
