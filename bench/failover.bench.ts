@@ -501,7 +501,7 @@ async function main(): Promise<void> {
       await dns.until(IP_A, 5000, 10);
     } catch (err) {
       const why = await api(g.httpPort, 'GET', `/v1/route?fqdn=${FQDN}&client=127.0.0.1`).catch((e: Error) => e.message);
-      throw new Error(`${(err as Error).message}; GET /v1/route says: ${JSON.stringify(why)}`);
+      throw new Error(`${(err as Error).message}; GET /v1/route says: ${JSON.stringify(why)}`, { cause: err });
     }
     // One probe has passed: region A is healthy (not merely unknown) from here on.
     await endpoint.switchTo(false, 5000);

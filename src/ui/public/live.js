@@ -33,7 +33,7 @@ async function readEvents(body, onMessage, signal) {
         else if (field === 'data') data.push(text);
       }
       if (data.length > 0) {
-        let parsed = null;
+        let parsed;
         try {
           parsed = JSON.parse(data.join('\n'));
         } catch {
