@@ -93,6 +93,9 @@ export function describeNetworkError(error: unknown): string {
     case 'EAI_FAIL':
       return `name lookup failed (${code})`;
   }
-  if (typeof code === 'string' && TLS_CODES.test(code)) return `tls: ${text} (${code})`;
+  // Node.js 26 appends advice for the operator of the client ("...; if the root CA is installed
+  // locally, try running Node.js with --use-system-ca"): not about the region, and not the same
+  // text on every supported Node.js, so it is left out.
+  if (typeof code === 'string' && TLS_CODES.test(code)) return `tls: ${text.replace(/[;,.]?\s*[^;]*--use-system-ca\S*\s*$/, '')} (${code})`;
   return typeof code === 'string' ? `${text} (${code})` : text;
 }
