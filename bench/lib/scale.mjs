@@ -183,6 +183,10 @@ for (let t = 0; t < PATCHES; t++) {
 }
 log(`PATCH -> DNS: p50 ${percentile(patchMs, 0.5).toFixed(1)} ms, p99 ${percentile(patchMs, 0.99).toFixed(1)} ms`);
 socket.close();
+// Where the memory is: V8's heap (prom-client's default metrics) beside the resident set.
+const metrics = await (await fetch(`${HTTP}/metrics`)).text();
+const metric = (name) => Math.round(Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(metrics)?.[1] ?? NaN) / 1048576);
+const heapMb = { used: metric('georoute_nodejs_heap_size_used_bytes'), total: metric('georoute_nodejs_heap_size_total_bytes'), external: metric('georoute_nodejs_external_memory_bytes') };
 
 process.stdout.write(
   JSON.stringify({
@@ -193,5 +197,6 @@ process.stdout.write(
     webhook: { n: webhookMs.length, p50: +percentile(webhookMs, 0.5).toFixed(1), p99: +percentile(webhookMs, 0.99).toFixed(1), max: +Math.max(...webhookMs).toFixed(1) },
     patch: { n: patchMs.length, p50: +percentile(patchMs, 0.5).toFixed(1), p99: +percentile(patchMs, 0.99).toFixed(1), max: +Math.max(...patchMs).toFixed(1) },
     rssMb: { before: Math.round(rssBefore), afterApply: Math.round(rssAfterApply), end: Math.round(rss()) },
+    heapMb,
   }) + '\n',
 );

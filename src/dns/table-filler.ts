@@ -1,8 +1,8 @@
 /**
  * Fills the routing tables ahead of queries, off the hot path: every record of the geo database
  * mapped to its location class (GeoClassifier.fill), then every class's region ranking
- * (DnsResponder.fillRanking). Work runs in slices of about SLICE_MS between other events
- * (setImmediate), so DNS keeps answering meanwhile; whatever a query needs before the fill has
+ * (DnsResponder.fillRanking). Work runs in slices of about a millisecond with pauses between them,
+ * so DNS and the API keep answering meanwhile; whatever a query needs before the fill has
  * reached it is computed for that query (about a microsecond a row) and kept.
  *
  * `start()` after a snapshot or a database change: a new classifier restarts the database walk,
@@ -11,14 +11,17 @@
 import type { GeoClassifier } from '../geo/geo-classifier';
 import type { DnsResponder } from './responder';
 
-const SLICE_MS = 4;
+/** Work per slice, and the pause after it: a third of one core at most, and never more than about
+ * a millisecond added to anything else waiting (a webhook's database round trips wait for it). */
+const SLICE_MS = 1;
+const PAUSE_MS = 2;
 const CLASSIFIER_STEP = 256;
 const RANKING_STEP = 64;
 
 export class TableFiller {
   private running = false;
   private stopped = false;
-  private immediate: NodeJS.Immediate | null = null;
+  private timer: NodeJS.Timeout | null = null;
   /** Time of the last completed fill (ms since the epoch), for logs and tests. */
   completedAt: number | null = null;
 
@@ -33,7 +36,7 @@ export class TableFiller {
     this.running = true;
     const started = Date.now();
     const slice = (): void => {
-      this.immediate = null;
+      this.timer = null;
       if (this.stopped) return;
       const until = Date.now() + SLICE_MS;
       let done = false;
@@ -56,14 +59,14 @@ export class TableFiller {
         this.onDone?.(this.completedAt - started);
         return;
       }
-      this.immediate = setImmediate(slice);
+      this.timer = setTimeout(slice, PAUSE_MS);
     };
-    this.immediate = setImmediate(slice);
+    this.timer = setTimeout(slice, 0);
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.immediate !== null) clearImmediate(this.immediate);
-    this.immediate = null;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
   }
 }
