@@ -74,31 +74,7 @@ ls /usr/lib/*/pdns/libgeoipbackend.so >/dev/null 2>&1 || {
 }
 build_georoute "$REPO" "$OUT/build"
 
-# A port free for both UDP and TCP on 127.0.0.1.
-free_port() {
-  node -e '
-    const net = require("net"), dgram = require("dgram");
-    (function attempt(n) {
-      if (n === 0) process.exit(1);
-      const s = net.createServer().listen(0, "127.0.0.1", () => {
-        const port = s.address().port;
-        const u = dgram.createSocket("udp4");
-        u.once("error", () => s.close(() => attempt(n - 1)));
-        u.bind(port, "127.0.0.1", () => u.close(() => s.close(() => console.log(port))));
-      });
-    })(20);'
-}
 
-# wait_dns PORT PID NAME : until PORT answers app.example.test (60 s), the process still alive.
-wait_dns() {
-  local port=$1 pid=$2 name=$3 i
-  for i in $(seq 1 120); do
-    kill -0 "$pid" 2>/dev/null || die "$name exited during start-up (see $OUT/$name/$name.log)"
-    [ -n "$(dig +short +time=1 +tries=1 @127.0.0.1 -p "$port" app.example.test A 2>/dev/null)" ] && return 0
-    sleep 0.5
-  done
-  die "$name does not answer on port $port"
-}
 
 # ---- 2. the three servers --------------------------------------------------------------------
 GD_PORT=$(free_port)
@@ -129,12 +105,6 @@ PD_PID=$BG_PID
 wait_dns "$PD_PORT" "$PD_PID" pdns
 log "PowerDNS pid $PD_PID on 127.0.0.1:$PD_PORT"
 
-# worker_pids MAIN_PID : MAIN_PID and its DNS worker processes, comma-separated (CPU and RSS of all).
-worker_pids() {
-  local list=$1 p
-  for p in $(pgrep -P "$1" -f dns-worker.js || true); do list="$list,$p"; done
-  echo "$list"
-}
 
 if [ "$WORKERS" -gt 0 ]; then
   start_georoute "$OUT/build" "$OUT/georoute-1" GEOIP_DB="$TEST_DB" CONFIG_FILE="$REPO/bench/lib/georoute-example-test.yaml" DNS_WORKERS=0

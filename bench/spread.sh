@@ -82,33 +82,6 @@ node "$REPO/bench/lib/make-queries.mjs" --out "$OUT/v6-48.bin" --subnets "$DATA/
 node "$REPO/bench/lib/make-queries.mjs" --out "$OUT/v6-56.bin" --subnets "$DATA/spread6-56.tsv" --prefix 56 --queries app.example.test:A >/dev/null
 
 # ---- 3. servers --------------------------------------------------------------------------------
-free_port() {
-  node -e '
-    const net = require("net"), dgram = require("dgram");
-    (function attempt(n) {
-      if (n === 0) process.exit(1);
-      const s = net.createServer().listen(0, "127.0.0.1", () => {
-        const port = s.address().port;
-        const u = dgram.createSocket("udp4");
-        u.once("error", () => s.close(() => attempt(n - 1)));
-        u.bind(port, "127.0.0.1", () => u.close(() => s.close(() => console.log(port))));
-      });
-    })(20);'
-}
-wait_dns() {
-  local port=$1 pid=$2 name=$3 i
-  for i in $(seq 1 240); do
-    kill -0 "$pid" 2>/dev/null || die "$name exited during start-up"
-    [ -n "$(dig +short +time=1 +tries=1 @127.0.0.1 -p "$port" app.example.test A 2>/dev/null)" ] && return 0
-    sleep 0.5
-  done
-  die "$name does not answer on port $port"
-}
-worker_pids() {
-  local list=$1 p
-  for p in $(pgrep -P "$1" -f dns-worker.js || true); do list="$list,$p"; done
-  echo "$list"
-}
 
 GD_PORT=$(free_port)
 G=$OUT/gdnsd

@@ -109,6 +109,41 @@ start_georoute() {
   log "georoute pid $GR_PID: $GR_HTTP, DNS 127.0.0.1:$GR_DNS"
 }
 
+# ---- servers under test ----
+
+# A port free for both UDP and TCP on 127.0.0.1.
+free_port() {
+  node -e '
+    const net = require("net"), dgram = require("dgram");
+    (function attempt(n) {
+      if (n === 0) process.exit(1);
+      const s = net.createServer().listen(0, "127.0.0.1", () => {
+        const port = s.address().port;
+        const u = dgram.createSocket("udp4");
+        u.once("error", () => s.close(() => attempt(n - 1)));
+        u.bind(port, "127.0.0.1", () => u.close(() => s.close(() => console.log(port))));
+      });
+    })(20);'
+}
+
+# wait_dns PORT PID NAME : until PORT answers app.example.test (60 s), the process still alive.
+wait_dns() {
+  local port=$1 pid=$2 name=$3 i
+  for i in $(seq 1 120); do
+    kill -0 "$pid" 2>/dev/null || die "$name exited during start-up (see its log under $OUT)"
+    [ -n "$(dig +short +time=1 +tries=1 @127.0.0.1 -p "$port" app.example.test A 2>/dev/null)" ] && return 0
+    sleep 0.5
+  done
+  die "$name does not answer on port $port"
+}
+
+# worker_pids MAIN_PID : MAIN_PID and its DNS worker processes, comma-separated (CPU and RSS of all).
+worker_pids() {
+  local list=$1 p
+  for p in $(pgrep -P "$1" -f dns-worker.js || true); do list="$list,$p"; done
+  echo "$list"
+}
+
 # ---- measuring -------------------------------------------------------------------------------
 
 # CPU time (user + system, in clock ticks) of a process and its threads; several PIDs may be
