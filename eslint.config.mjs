@@ -86,13 +86,6 @@ export default tseslint.config(
     },
   },
   {
-    // ESLint 10 added these two to its recommended rules. Their findings in these folders (a
-    // needless initial value, errors rethrown without `cause`) are left to the branches reworking
-    // those folders now; here they warn, everywhere else they are errors.
-    files: ['src/dns/**', 'src/geo/**', 'src/registry/**'],
-    rules: { 'no-useless-assignment': 'warn', 'preserve-caught-error': 'warn' },
-  },
-  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     languageOptions: { globals: { ...globals.node } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

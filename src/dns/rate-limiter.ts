@@ -141,7 +141,7 @@ export class ResponseRateLimiter {
   private isExempt(address: string): boolean {
     const known = this.exemptCache.get(address);
     if (known !== undefined) return known;
-    let exempt = false;
+    let exempt: boolean;
     try {
       const addr = ipaddr.process(address);
       exempt = this.opts.exempt.some(([net, bits]) => net.kind() === addr.kind() && addr.match([net, bits] as never));

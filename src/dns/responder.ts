@@ -29,7 +29,7 @@ import { RegionRanking, geometryKeyOf } from '../routing/tables/region-ranking';
 import { TableRouter } from '../routing/tables/table-router';
 import { refusalDetail } from '../routing/select';
 import { clientHashKey } from '../routing/rendezvous';
-import type { Reason, RoutingSnapshot } from '../routing/types';
+import { REASONS, type Reason, type RoutingSnapshot } from '../routing/types';
 import { prepared, type PreparedAnswer } from './answer';
 import { ipv4Text, ipv6Text } from './wire/address-text';
 import {
@@ -511,25 +511,6 @@ export class DnsResponder {
   }
 }
 
-/** Every Reason, for the per-answer counters. */
-const REASONS: readonly Reason[] = [
-  'nearest-healthy',
-  'failover-primary',
-  'failover-next',
-  'weighted',
-  'geolocation-country',
-  'geolocation-continent',
-  'geolocation-default',
-  'geolocation-nearest',
-  'unknown-location',
-  'residency-eu-only',
-  'residency-no-eligible-region',
-  'all-unhealthy-fail-open',
-  'all-unhealthy-fail-closed',
-  'no-address',
-  'write-primary',
-  'residency-primary-outside-eu',
-];
 const REASON_INDEX = Object.fromEntries(REASONS.map((r, i) => [r, i])) as Record<Reason, number>;
 
 /** Same keys with the same (identical) values: a snapshot whose tables the view already has. */

@@ -266,7 +266,7 @@ async function readDatabase(file: string): Promise<[Reader<Response>, Buffer]> {
   try {
     buffer = await fs.readFile(file);
   } catch (error) {
-    throw new Error(`geo database ${file}: cannot read (${errorMessage(error)})`);
+    throw new Error(`geo database ${file}: cannot read (${errorMessage(error)})`, { cause: error });
   }
   if (buffer.subarray(0, 2).equals(GZIP_MAGIC)) {
     throw new Error(`geo database ${file}: gzip-compressed; decompress it to a .mmdb first`);
@@ -275,7 +275,7 @@ async function readDatabase(file: string): Promise<[Reader<Response>, Buffer]> {
   try {
     reader = new Reader<Response>(buffer, { cache: new RecordCache(RECORD_CACHE_SIZE) });
   } catch (error) {
-    throw new Error(`geo database ${file}: not a MaxMind DB (MMDB) file (${errorMessage(error)})`);
+    throw new Error(`geo database ${file}: not a MaxMind DB (MMDB) file (${errorMessage(error)})`, { cause: error });
   }
   const type = reader.metadata.databaseType ?? '';
   if (NON_LOCATION_TYPES.test(type) && !GEOIP2_TYPES.test(type)) {

@@ -30,7 +30,7 @@ const locatorProvider = {
       const which = options.geoipDb === null ? 'the bundled DB-IP database' : `GEOIP_DB=${options.geoipDb}`;
       const message = (error as { message?: unknown } | null)?.message;
       const cause = typeof message === 'string' ? message : String(error);
-      throw new Error(`Cannot open ${which}: ${cause}`);
+      throw new Error(`Cannot open ${which}: ${cause}`, { cause: error });
     }
   },
 };

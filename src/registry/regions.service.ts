@@ -178,7 +178,7 @@ function checkRegion(r: RegionEntity): void {
         problems.push({ field: 'healthCheck.target', rule: 'host-port', message: 'must be host:port for a tcp check (e.g. 192.0.2.10:443)' });
       }
     } else {
-      let url: URL | null = null;
+      let url: URL | null;
       try {
         url = new URL(hc.target);
       } catch {

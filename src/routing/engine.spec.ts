@@ -2,7 +2,7 @@ import { decide } from './engine';
 import { CLIENTS, REGIONS, UNKNOWN_LOCATION, located, query, service, snapshotOf } from './fixtures';
 import { clientHashKey, rendezvousOrder } from './rendezvous';
 import type { RegionInput, ReplicaInput, ReplicationInput, ServiceInput } from './snapshot';
-import type { Decision, ExclusionReason, GeoLocation, Reason, RoutingSnapshot } from './types';
+import { REASONS, type Decision, type ExclusionReason, type GeoLocation, type Reason, type RoutingSnapshot } from './types';
 
 interface Scenario {
   readonly name: string;
@@ -840,24 +840,7 @@ describe('decide', () => {
   });
 
   it('asserts every Reason in at least one scenario', () => {
-    const all: Reason[] = [
-      'nearest-healthy',
-      'failover-primary',
-      'failover-next',
-      'weighted',
-      'geolocation-country',
-      'geolocation-continent',
-      'geolocation-default',
-      'geolocation-nearest',
-      'unknown-location',
-      'residency-eu-only',
-      'residency-no-eligible-region',
-      'all-unhealthy-fail-open',
-      'all-unhealthy-fail-closed',
-      'no-address',
-      'write-primary',
-      'residency-primary-outside-eu',
-    ];
+    const all: readonly Reason[] = REASONS;
     expect(new Set(scenarios.map((s) => s.expect.reason))).toEqual(new Set(all));
   });
 

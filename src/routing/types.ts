@@ -238,6 +238,29 @@ export type Reason =
   | 'write-primary'
   | 'residency-primary-outside-eu';
 
+/** Every Reason, once (counters index by it; the engine spec checks each appears in a scenario). */
+export const REASONS = [
+  'nearest-healthy',
+  'failover-primary',
+  'failover-next',
+  'weighted',
+  'geolocation-country',
+  'geolocation-continent',
+  'geolocation-default',
+  'geolocation-nearest',
+  'unknown-location',
+  'residency-eu-only',
+  'residency-no-eligible-region',
+  'all-unhealthy-fail-open',
+  'all-unhealthy-fail-closed',
+  'no-address',
+  'write-primary',
+  'residency-primary-outside-eu',
+] as const satisfies readonly Reason[];
+
+/** Compile-time proof that REASONS lists every Reason: `true` only when none is missing. */
+export const REASONS_COMPLETE: [Exclude<Reason, (typeof REASONS)[number]>] extends [never] ? true : never = true;
+
 /**
  * Why an unchosen candidate could not be answered; the first that applies, in this order:
  * drained, residency, not-primary (a write to an active-passive service goes to the primary
