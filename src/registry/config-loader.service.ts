@@ -52,7 +52,8 @@ export class ConfigLoaderService {
     }
     const loaded = await this.ds.transaction(async (m) => {
       await m.query('SELECT pg_advisory_xact_lock($1)', [SEED_LOCK.toString()]);
-      const counts = await Promise.all([m.count(ZoneEntity), m.count(RegionEntity), m.count(ServiceEntity)]);
+      // One after another: a transaction is one connection, and pg refuses queries sent while one runs (pg 9).
+      const counts = [await m.count(ZoneEntity), await m.count(RegionEntity), await m.count(ServiceEntity)];
       if (counts.some((c) => c > 0)) return false;
       try {
         await this.apply(m, doc);

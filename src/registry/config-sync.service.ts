@@ -61,12 +61,11 @@ export class ConfigSyncService {
 
   /** The whole registry, in export order. */
   private async read(m: EntityManager): Promise<RegistryRows> {
-    const [zones, records, regions, services] = await Promise.all([
-      m.find(ZoneEntity, { order: { name: 'ASC' } }),
-      m.find(RecordEntity, { order: { name: 'ASC', type: 'ASC' } }),
-      m.find(RegionEntity, { order: { name: 'ASC' } }),
-      m.find(ServiceEntity, { order: { fqdn: 'ASC' } }),
-    ]);
+    // One after another: `m` may be a transaction, one connection, where pg refuses overlapping queries (pg 9).
+    const zones = await m.find(ZoneEntity, { order: { name: 'ASC' } });
+    const records = await m.find(RecordEntity, { order: { name: 'ASC', type: 'ASC' } });
+    const regions = await m.find(RegionEntity, { order: { name: 'ASC' } });
+    const services = await m.find(ServiceEntity, { order: { fqdn: 'ASC' } });
     return { zones, records, regions, services };
   }
 
