@@ -7,6 +7,7 @@ import {
 import { RegionEntity } from '../registry/region.entity';
 import { HEALTH_CHANGED, OnAppEvent, REGISTRY_CHANGED } from '../common/events';
 import { SnapshotStore } from '../snapshot/snapshot.store';
+import { AnycastRepository } from './anycast.repository';
 import { DatabaseStatus } from '../database/database-status';
 
 export interface SimulateRequest {
@@ -35,6 +36,7 @@ export class AnycastService implements OnModuleInit {
     private readonly ds: DataSource,
     private readonly snapshots: SnapshotStore,
     private readonly dbStatus: DatabaseStatus,
+    private readonly repository: AnycastRepository,
   ) {}
 
   onModuleInit(): void {
@@ -42,10 +44,10 @@ export class AnycastService implements OnModuleInit {
   }
 
   private async loadStored(): Promise<void> {
-    const rows: { format: string; source: string; uploaded_at: Date }[] = await this.ds.query('SELECT format, source, uploaded_at FROM anycast_topology WHERE id = 1');
-    if (rows.length === 0) return;
+    const stored = await this.repository.stored();
+    if (stored === null) return;
     try {
-      this.install(this.parse(rows[0].format, rows[0].source), rows[0].format, rows[0].uploaded_at);
+      this.install(this.parse(stored.format, stored.source), stored.format, stored.uploadedAt);
     } catch (err) {
       this.logger.error(`stored topology no longer parses, anycast starts empty: ${(err as Error).message}`);
     }
@@ -66,11 +68,7 @@ export class AnycastService implements OnModuleInit {
     const started = Date.now();
     const topology = this.parse(format, body);
     const uploadedAt = new Date();
-    await this.ds.query(
-      `INSERT INTO anycast_topology (id, format, source, summary, uploaded_at) VALUES (1, $1, $2, $3::jsonb, $4)
-       ON CONFLICT (id) DO UPDATE SET format = EXCLUDED.format, source = EXCLUDED.source, summary = EXCLUDED.summary, uploaded_at = EXCLUDED.uploaded_at`,
-      [format, body, JSON.stringify(topology.summary), uploadedAt],
-    );
+    await this.repository.store(format, body, topology.summary, uploadedAt);
     this.install(topology, format, uploadedAt);
     this.logger.log(`topology loaded: ${topology.summary.ases} ASes, ${topology.summary.links} links (${Date.now() - started} ms)`);
     return this.describe();

@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DatabaseStatus } from '../database/database-status';
+import { ClusterRepository } from './cluster.repository';
 import { CLUSTER_CHANGED, EventBus, REGISTRY_CHANGED } from '../common/events';
 
 /**
@@ -33,6 +34,7 @@ export class ChangeFeedService implements OnModuleInit, OnApplicationShutdown {
     private readonly ds: DataSource,
     private readonly dbStatus: DatabaseStatus,
     private readonly events: EventBus,
+    private readonly repository: ClusterRepository,
   ) {}
 
   onModuleInit(): void {
@@ -53,9 +55,8 @@ export class ChangeFeedService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** [registry version, health version]. */
-  private async readVersions(): Promise<[number, number]> {
-    const rows: { version: string; health_version: string }[] = await this.ds.query('SELECT version, health_version FROM registry_version WHERE id = 1');
-    return rows.length ? [Number(rows[0].version), Number(rows[0].health_version)] : [0, 0];
+  private readVersions(): Promise<[number, number]> {
+    return this.repository.versions();
   }
 
   /**

@@ -4,6 +4,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { DatabaseStatus } from '../database/database-status';
 import { SnapshotStore } from '../snapshot/snapshot.store';
 import { ChangeFeedService } from './change-feed.service';
+import { ClusterRepository } from './cluster.repository';
 
 const HEARTBEAT_MS = 2000;
 
@@ -32,6 +33,7 @@ export class InstancesService implements OnModuleInit, OnApplicationShutdown {
     private readonly dbStatus: DatabaseStatus,
     private readonly snapshots: SnapshotStore,
     private readonly feed: ChangeFeedService,
+    private readonly repository: ClusterRepository,
   ) {}
 
   onModuleInit(): void {
@@ -53,31 +55,21 @@ export class InstancesService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async list(): Promise<{ items: InstanceResponse[] }> {
-    const rows: Record<string, unknown>[] = await this.ds.query('SELECT *, now() - last_seen < interval \'10 seconds\' AS live FROM instances ORDER BY instance_id');
-    return {
-      items: rows.map((r) => ({
-        instanceId: String(r.instance_id),
-        startedAt: new Date(r.started_at as string).toISOString(),
-        lastSeen: new Date(r.last_seen as string).toISOString(),
-        live: Boolean(r.live),
-        snapshotVersion: Number(r.snapshot_version),
-        registryVersion: Number(r.registry_version),
-        httpPort: r.http_port === null ? null : Number(r.http_port),
-        dnsPort: r.dns_port === null ? null : Number(r.dns_port),
-      })),
-    };
+    const rows = await this.repository.instances();
+    return { items: rows.map((r) => ({ ...r, startedAt: r.startedAt.toISOString(), lastSeen: r.lastSeen.toISOString() })) };
   }
 
   private async beat(): Promise<void> {
     if (this.stopped) return;
     try {
-      await this.ds.query(
-        `INSERT INTO instances (instance_id, started_at, last_seen, snapshot_version, registry_version, http_port, dns_port)
-         VALUES ($1, $2, now(), $3, $4, $5, $6)
-         ON CONFLICT (instance_id) DO UPDATE SET last_seen = now(), started_at = EXCLUDED.started_at, snapshot_version = EXCLUDED.snapshot_version,
-           registry_version = EXCLUDED.registry_version, http_port = EXCLUDED.http_port, dns_port = EXCLUDED.dns_port`,
-        [this.config.instanceId, this.startedAt, this.snapshots.current().version, Math.max(this.feed.seenVersion, 0), this.ports.http, this.ports.dns],
-      );
+      await this.repository.heartbeat({
+        instanceId: this.config.instanceId,
+        startedAt: this.startedAt,
+        snapshotVersion: this.snapshots.current().version,
+        registryVersion: Math.max(this.feed.seenVersion, 0),
+        httpPort: this.ports.http,
+        dnsPort: this.ports.dns,
+      });
     } catch {
       // Unreachable database: try again on the next beat.
     }
