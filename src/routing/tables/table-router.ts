@@ -176,6 +176,20 @@ export class TableRouter {
     return count;
   }
 
+  /** Appends the positions of a geolocation entry not yet taken; returns the new length. */
+  private addTier(positions: readonly number[] | null | undefined, n: number, count: number): number {
+    if (!positions) return count;
+    const order = this.order;
+    const taken = this.taken;
+    for (const position of positions) {
+      if (position < n && taken[position] === 0) {
+        taken[position] = 1;
+        order[count++] = position;
+      }
+    }
+    return count;
+  }
+
   /** Country entry, continent entry, "*", then the rest by distance (service order when unlocated). */
   private geolocationOrder(plan: ServicePlan, classes: LocationClassTable, ranking: RegionRanking, classId: number, located: boolean): void {
     const n = plan.regions.length;
@@ -183,24 +197,15 @@ export class TableRouter {
     const taken = this.taken;
     taken.fill(0, 0, n);
     let count = 0;
-    const addTier = (positions: readonly number[] | null | undefined): void => {
-      if (!positions) return;
-      for (const position of positions) {
-        if (position < n && taken[position] === 0) {
-          taken[position] = 1;
-          order[count++] = position;
-        }
-      }
-    };
     const country = classes.country(classId);
-    if (country !== null) addTier(plan.byCountry.get(country));
+    if (country !== null) count = this.addTier(plan.byCountry.get(country), n, count);
     this.countryEnd = count;
     const continent = classes.continent(classId);
-    if (continent !== null) addTier(plan.byContinent.get(continent));
+    if (continent !== null) count = this.addTier(plan.byContinent.get(continent), n, count);
     this.continentEnd = count;
-    addTier(plan.byDefault);
+    count = this.addTier(plan.byDefault, n, count);
     this.defaultEnd = count;
-    if (located) count = this.byDistance(plan, ranking, classId, count);
+    if (located) this.byDistance(plan, ranking, classId, count);
     else for (let i = 0; i < n; i++) if (taken[i] === 0) order[count++] = i;
     taken.fill(0, 0, n);
   }
