@@ -68,6 +68,8 @@ export const QTYPE_METRIC_NAMES: Readonly<Record<number, string>> = {
 };
 
 export const CLASS_IN = 1;
+/** The CHAOS class: server identity queries (RFC 4892). */
+export const CLASS_CH = 3;
 
 export const OPCODE_QUERY = 0;
 
@@ -81,6 +83,8 @@ export const FLAG = {
 } as const;
 
 export const EDNS_OPTION = {
+  /** RFC 5001 name server identifier. */
+  NSID: 3,
   CLIENT_SUBNET: 8,
   EXTENDED_ERROR: 15,
 } as const;
