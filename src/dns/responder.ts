@@ -303,7 +303,7 @@ export class DnsResponder {
     const node = view.find(q.qname);
     let answer: PreparedAnswer;
     if (node !== undefined) {
-      if (node.cut !== null) answer = node.other;
+      if (node.cut !== null) answer = node.cut === node && qtype === TYPE.DS ? node.answers.get(TYPE.DS) ?? node.other : node.other;
       else if (qtype === TYPE.ANY) answer = node.any;
       else if ((qtype === TYPE.A || qtype === TYPE.AAAA) && node.dynamic !== null) {
         answer = this.dynamicAnswer(view, node, q, peer, transport);
