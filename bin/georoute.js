@@ -3,6 +3,7 @@
 //   georoute export                      > georoute.yaml   (zones, regions, services; demo file format)
 //   georoute apply FILE [--dry-run] [--prune]              (one transaction, all or nothing)
 //   georoute webhook REGION healthy|unhealthy [REASON]     (a signed health report, as a region sends it)
+//   georoute import FILE --zone NAME [--dry-run] [--skip-invalid]   (a BIND master file into a zone)
 // Server: GEOROUTE_URL (default http://127.0.0.1:8080). Token: GEOROUTE_TOKEN, else ADMIN_TOKEN,
 // else the file DATA_DIR/admin-token (default ./data/admin-token) that `npm start` writes.
 'use strict';
@@ -13,6 +14,7 @@ const YAML = require('yaml');
 const USAGE = `usage: georoute export
        georoute apply FILE [--dry-run] [--prune]
        georoute webhook REGION healthy|unhealthy [REASON]
+       georoute import FILE --zone NAME [--dry-run] [--skip-invalid]
 environment: GEOROUTE_URL (default http://127.0.0.1:8080), GEOROUTE_TOKEN or ADMIN_TOKEN (default: DATA_DIR/admin-token),
              GEOROUTE_WEBHOOK_SECRET (webhook: the region's webhookSecret or the server's WEBHOOK_SECRET)`;
 
@@ -32,14 +34,14 @@ function token() {
   }
 }
 
-async function call(method, route, body) {
+async function call(method, route, body, contentType = 'application/json') {
   const base = (process.env.GEOROUTE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
   let res;
   try {
     res = await fetch(base + route, {
       method,
-      headers: { authorization: `Bearer ${token()}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
+      headers: { authorization: `Bearer ${token()}`, ...(body !== undefined ? { 'content-type': contentType } : {}) },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
   } catch (err) {
     return fail(`cannot reach ${base}: ${err.cause?.code || err.message}`, 1);
@@ -52,7 +54,7 @@ async function call(method, route, body) {
     json = { detail: text };
   }
   if (!res.ok) {
-    const errors = Array.isArray(json.errors) ? json.errors.map((e) => `\n  ${e.field}: ${e.message}`).join('') : '';
+    const errors = Array.isArray(json.errors) ? json.errors.map((e) => `\n  ${e.field}: ${e.message} [${e.rule}]`).join('') : '';
     return fail(`${res.status} ${json.title || ''}: ${json.detail || text}${errors}`, 1);
   }
   return json;
@@ -94,6 +96,28 @@ async function main(argv) {
     }
     process.stdout.write(result.changes.map(describe).join('\n') + '\n');
     process.stdout.write(dryRun ? `${result.changes.length} change(s) would be made (dry run)\n` : `${result.changes.length} change(s) applied in one transaction\n`);
+    return;
+  }
+  if (command === 'import') {
+    const zoneAt = rest.indexOf('--zone');
+    const zone = zoneAt >= 0 ? rest[zoneAt + 1] : undefined;
+    const others = rest.filter((a, i) => i !== zoneAt && i !== zoneAt + 1);
+    const files = others.filter((a) => !a.startsWith('--'));
+    const unknown = others.filter((a) => a.startsWith('--') && a !== '--dry-run' && a !== '--skip-invalid');
+    if (!zone || zone.startsWith('--') || files.length !== 1 || unknown.length > 0) fail(USAGE);
+    let text;
+    try {
+      text = fs.readFileSync(files[0] === '-' ? 0 : files[0], 'utf8');
+    } catch (err) {
+      fail(`cannot read ${files[0]}: ${err.message}`);
+    }
+    const dryRun = rest.includes('--dry-run');
+    const skipInvalid = rest.includes('--skip-invalid');
+    const r = await call('POST', `/v1/zones/${encodeURIComponent(zone)}/import?dryRun=${dryRun}&skipInvalid=${skipInvalid}`, text, 'text/dns');
+    for (const s of r.skipped) process.stdout.write(`skipped line ${s.line}: ${s.message} [${s.rule}]\n`);
+    const c = r.records;
+    const what = `zone ${r.zone}${r.zoneCreated ? ' (new)' : r.zoneChanged ? ' (SOA/NS changed)' : ''}: ${c.created} record set(s) created, ${c.updated} updated, ${c.deleted} deleted, ${c.unchanged} unchanged`;
+    process.stdout.write(dryRun ? `${what} (dry run, nothing written)\n` : `${what}; serial ${r.serial}\n`);
     return;
   }
   if (command === 'webhook') {
