@@ -151,12 +151,15 @@ export class DnsResponder {
   private responsesDropped = 0;
   private handlerErrors = 0;
   private readonly identity: IdentityAnswers;
-  /** NSID payload for replies to queries that carry the option; null = off. */
-  private readonly nsid: Buffer | null;
+  /** The whole NSID option (code, length, payload) for replies to queries that carry it; null = off. */
+  private readonly nsidOption: Buffer | null;
+  private readonly nsidLength: number;
 
   constructor(private readonly deps: DnsResponderDeps) {
     this.identity = new IdentityAnswers(deps.identity ?? { id: null, version: null });
-    this.nsid = this.identity.nsid;
+    const nsid = this.identity.nsid;
+    this.nsidOption = nsid === null ? null : Buffer.concat([Buffer.from([0, EDNS_OPTION.NSID, nsid.length >>> 8, nsid.length & 0xff]), nsid]);
+    this.nsidLength = this.nsidOption?.length ?? 0;
   }
 
   /**
@@ -420,8 +423,7 @@ export class DnsResponder {
     const ecsLength = hasOpt && q.hasEcs ? 8 + q.ecsAddressLength : 0;
     const edeText = a.edeText;
     const edeLength = hasOpt && a.edeCode >= 0 ? 6 + (edeText === null ? 0 : edeText.length) : 0;
-    const nsid = hasOpt && q.wantsNsid ? this.nsid : null;
-    const nsidLength = nsid === null ? 0 : 4 + nsid.length;
+    const nsidLength = hasOpt && q.wantsNsid ? this.nsidLength : 0;
     const optLength = hasOpt ? 11 + ecsLength + edeLength + nsidLength : 0;
     const limit =
       transport === 'tcp' ? TCP_MESSAGE_LIMIT : hasOpt ? (q.udpSize < OUR_UDP_SIZE ? q.udpSize : OUR_UDP_SIZE) : CLASSIC_UDP_LIMIT;
@@ -510,15 +512,8 @@ export class DnsResponder {
         out[o + 4] = a.edeCode >>> 8;
         out[o + 5] = a.edeCode & 0xff;
         if (edeText !== null) out.set(edeText, o + 6);
-        o += edeLength;
       }
-      if (nsid !== null) {
-        out[o] = 0;
-        out[o + 1] = EDNS_OPTION.NSID;
-        out[o + 2] = nsid.length >>> 8;
-        out[o + 3] = nsid.length & 0xff;
-        out.set(nsid, o + 4);
-      }
+      if (nsidLength > 0) out.set(this.nsidOption!, o + edeLength);
     }
     (transport === 'udp' ? this.udpReplies : this.tcpReplies)[rcode <= 16 ? rcode : 16]++;
     this.scope = -1;
