@@ -470,6 +470,7 @@ describe('service names through the routing tables', () => {
     expect(send(h, { name: 'example.com', qtype: TYPE.SOA }).msg.answers![0].data.serial).toBe(serial);
     expect(send(h, { name: 'www.example.com', qtype: TYPE.TXT }).msg.authorities![0].data.serial).toBe(serial);
     expect(send(h, { name: 'nope.example.com' }).msg.authorities![0].data.serial).toBe(serial);
+    expect(send(h, { name: 'sub.example.com', qtype: TYPE.DS }).msg).toMatchObject({ flag_aa: true, answers: [], authorities: [expect.objectContaining({ type: 'SOA', data: expect.objectContaining({ serial }) })] });
     expect(send(h, { name: 'app.example.com', qtype: TYPE.AAAA, edns: { options: [ecsIpv4('81.2.69.160', 27)] } }).msg.answers![0].data).toBe('2001:db8::30');
     // A service added: a new name, so the view is built again.
     const added = [...services, { fqdn: 'new.example.com', policy: 'failover' as const, regions: ['us-east-1'], ttl: 30, residency: 'none' as const }];

@@ -344,6 +344,7 @@ export class ZoneView {
         if (node.otherIsNegative) node.other = node.zone.negative(RCODE.NOERROR, node.wireLength);
         node.routed = null; // NODATA replies carry the SOA
         if (node === node.zone.apex) this.rebuildApex(node);
+        if (node.cut === node) this.buildDelegationDs(node); // its NODATA carries the SOA
       }
     }
     this.snapshot = snapshot;
