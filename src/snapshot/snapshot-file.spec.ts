@@ -1,13 +1,27 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fixtureInput } from '../dns/test-fixtures';
 import type { SnapshotInput } from '../routing/snapshot';
 import { readSnapshotFile, SnapshotFile, snapshotFileJson, writeSnapshotFile } from './snapshot-file';
 
 describe('snapshot file', () => {
   const file = (input: SnapshotInput, version = 7): SnapshotFile => ({ format: 1, version, builtAt: '2026-12-06T00:00:00.000Z', input });
-  const base = fixtureInput();
+  const base: SnapshotInput = {
+    zones: [
+      {
+        name: 'example.com', serial: 7, nameservers: ['ns1.example.com'], hostmaster: 'hostmaster@example.com', ttl: 3600, refresh: 7200, retry: 900, expire: 1209600, negativeTtl: 300,
+        records: [{ id: 'r1', name: 'www.example.com', type: 'TXT', ttl: 300, values: ['v=spf1 -all', 'a "quoted" \\ value'] }],
+      },
+    ],
+    regions: [
+      { name: 'eu-west-1', countryCode: 'IE', latitude: 53.35, longitude: -6.26, ipv4: ['192.0.2.10'], ipv6: ['2001:db8::10'], health: 'healthy', healthReason: null },
+      { name: 'us-east-1', countryCode: 'US', latitude: 39.04, longitude: -77.49, ipv4: ['198.51.100.10'], ipv6: [], drained: true },
+    ],
+    services: [
+      { fqdn: 'app.example.com', policy: 'proximity', regions: ['us-east-1', 'eu-west-1'], ttl: 30, residency: 'none' },
+      { fqdn: 'geo.example.com', zone: 'example.com', policy: 'geolocation', regions: ['eu-west-1'], geolocation: { DE: ['eu-west-1'], '*': ['eu-west-1'] }, ttl: 60, residency: 'gdpr', answerCount: 1 },
+    ],
+  };
   const cases: { name: string; input: SnapshotInput }[] = [
     { name: 'the fixture registry', input: base },
     { name: 'an empty registry', input: { zones: [], regions: [], services: [] } },
