@@ -23,7 +23,8 @@
 #    node, georoute /healthz, georoute GET /v1/services/www.web.test (bearer token). Then georoute
 #    /r/ paced at half of its measured maximum (wrk's per-connection delay), for the p99 there.
 # 6. DNS: dnsperf at 2,000 q/s (www.web.test A, ECS per query) against georoute, idle and while
-#    wrk saturates /r/; p50/p99 from dnsperf -v.
+#    wrk saturates /r/; p50/p99 from dnsperf -v. Twice: the one-process georoute above, and a
+#    second georoute with DNS_WORKERS=1 (UDP in a worker process, HTTP in the main one).
 # --profile: georoute runs with bench/lib/profile-hook.cjs and the first georoute /r/ run is
 # profiled (bench/out/redirect/redirect.cpuprofile, summarised by bench/lib/profile-summary.mjs).
 # Medians and ratios go to bench/RESULTS.md (unless --no-results).
@@ -133,6 +134,10 @@ CPU_PROFILE_OUT=$OUT/redirect.cpuprofile start_georoute "$OUT/build" "$OUT/georo
   DNS_WORKERS=0 RRL_RESPONSES_PER_SECOND=0 TRUSTED_PROXIES=127.0.0.1/32
 GR_PID_=$GR_PID GR_URL=$GR_HTTP GR_DNS_PORT=$GR_DNS GR_TOKEN=$(cat "$GR_TOKEN_FILE")
 unset NODE_ARGS
+# The same with DNS_WORKERS=1: UDP answered by a worker process, HTTP by the main one.
+start_georoute "$OUT/build" "$OUT/georoute-w" GEOIP_DB="$CONVERTED" CONFIG_FILE="$CFG" \
+  DNS_WORKERS=1 RRL_RESPONSES_PER_SECOND=0 TRUSTED_PROXIES=127.0.0.1/32
+GW_PID=$GR_PID GW_URL=$GR_HTTP GW_DNS_PORT=$GR_DNS
 
 for i in $(seq 1 40); do
   curl -s -o /dev/null "http://127.0.0.1:$NG_PORT/" && curl -s -o /dev/null "http://127.0.0.1:$BARE_PORT/" && break
@@ -146,9 +151,9 @@ AGREE=$(node "$REPO/bench/lib/redirect-agree.mjs" --a "http://127.0.0.1:$NG_PORT
 log "agreement nginx / georoute on 500 clients: $AGREE"
 
 # ---- 5. load -----------------------------------------------------------------------------------
-declare -A URL_OF=([nginx]="http://127.0.0.1:$NG_PORT/r/www.web.test/login" [georoute]="$GR_URL/r/www.web.test/login"
+declare -A URL_OF=([nginx]="http://127.0.0.1:$NG_PORT/r/www.web.test/login" [georoute]="$GR_URL/r/www.web.test/login" [workers]="$GW_URL/r/www.web.test/login"
   [bare]="http://127.0.0.1:$BARE_PORT/r/www.web.test/login" [healthz]="$GR_URL/healthz" [admin]="$GR_URL/v1/services/www.web.test")
-declare -A PID_OF=([nginx]=$NG_PID [georoute]=$GR_PID_ [bare]=$BARE_PID [healthz]=$GR_PID_ [admin]=$GR_PID_)
+declare -A PID_OF=([nginx]=$NG_PID [georoute]=$GR_PID_ [bare]=$BARE_PID [healthz]=$GR_PID_ [admin]=$GR_PID_ [workers]=$(worker_pids "$GW_PID"))
 for p in $(pgrep -P "$NG_PID" || true); do PID_OF[nginx]="${PID_OF[nginx]},$p"; done
 
 # run_wrk LABEL SERVER [EXTRA ENV...]: one wrk run; writes $OUT/LABEL.out and LABEL.stats
@@ -230,20 +235,31 @@ wait_quiet
 run_wrk "half" georoute DELAY_MS="$DELAY_MS"
 
 # ---- 6. DNS while /r/ is saturated -------------------------------------------------------------
+# dns_run LABEL PORT: 5 s of 2,000 q/s, one ECS subnet per query; p50/p99 from dnsperf -v.
 dns_run() {
-  local label=$1
-  dnsperf -B -d "$OUT/dns.bin" -s 127.0.0.1 -p "$GR_DNS_PORT" -l 5 -Q 2000 -c 1 -q 100 -v >"$OUT/$label.dnsperf" 2>&1 || die "dnsperf failed"
+  local label=$1 port=$2
+  dnsperf -B -d "$OUT/dns.bin" -s 127.0.0.1 -p "$port" -l 5 -Q 2000 -c 1 -q 100 -v >"$OUT/$label.dnsperf" 2>&1 || die "dnsperf failed"
   latency_percentiles "$OUT/$label.dnsperf" >"$OUT/$label.lat" 2>"$OUT/$label.timeouts"
   log "$label: $(cat "$OUT/$label.lat") $(cat "$OUT/$label.timeouts")"
 }
-wait_quiet
-dns_run dns-idle
-DURATION=9 run_wrk dns-load georoute &
-WRK_BG=$!
-sleep 2
-dns_run dns-busy
-wait "$WRK_BG"
+# dns_pair NAME SERVER PORT: idle, then while wrk saturates SERVER's /r/ (wrk starts 2 s earlier).
+dns_pair() {
+  local name=$1 server=$2 port=$3
+  wait_quiet
+  dns_run "$name-idle" "$port"
+  DURATION=9 run_wrk "$name-load" "$server" &
+  local wrk_bg=$!
+  sleep 2
+  dns_run "$name-busy" "$port"
+  wait "$wrk_bg"
+}
+dns_pair dns georoute "$GR_DNS_PORT"
+dns_pair dnsw workers "$GW_DNS_PORT"
 lat_of() { tr ' ' '\n' <"$OUT/$1.lat" | awk -F= -v k="$2" '$1 == k {print $2}'; }
+dns_line() {
+  local name=$1
+  echo "idle p50 $(lat_of "$name-idle" p50) ms, p99 $(lat_of "$name-idle" p99) ms; while wrk saturates /r/ (georoute at $(stat_of "$OUT/$name-load.stats" rps) req/s): p50 $(lat_of "$name-busy" p50) ms, p99 $(lat_of "$name-busy" p99) ms = $(awk -v a="$(lat_of "$name-busy" p99)" -v b="$(lat_of "$name-idle" p99)" 'BEGIN { printf "%.2f", a / b }') x idle"
+}
 
 PROFILE_NOTE=""
 if [ "$PROFILE" -eq 1 ]; then
@@ -262,9 +278,8 @@ SUMMARY="| server (wrk $WRK_LOAD, ${DURATION} s, median of $RUNS) | requests/s |
 | georoute \`GET /v1/services/www.web.test\` (admin read, bearer token) | $AD | $(med admin p50_ms) | $(med admin p99_ms) | $(med admin server_cpu) | |
 | georoute /r/ paced at half its maximum (~$HALF/s asked) | $(stat_of "$OUT/half.stats" rps) | $(stat_of "$OUT/half.stats" p50_ms) | $(stat_of "$OUT/half.stats" p99_ms) | $(stat_of "$OUT/half.stats" server_cpu) | |
 
-UDP DNS (dnsperf -Q 2000, www.web.test A with ECS, 5 s): idle p50 $(lat_of dns-idle p50) ms, p99 $(lat_of dns-idle p99) ms;
-while wrk saturates /r/ (georoute at $(stat_of "$OUT/dns-load.stats" rps) req/s): p50 $(lat_of dns-busy p50) ms, p99 $(lat_of dns-busy p99) ms
-($(awk -v a="$(lat_of dns-busy p99)" -v b="$(lat_of dns-idle p99)" 'BEGIN { printf "%.2f", a / b }') x idle).
+UDP DNS (dnsperf -Q 2000, www.web.test A with ECS, 5 s). One process (the default): $(dns_line dns).
+DNS_WORKERS=1 (UDP in a worker process): $(dns_line dnsw).
 Agreement nginx / georoute (status and Location for 500 clients): \`$AGREE\`.
 Errors (non-3xx answers, socket errors) in the recorded runs: $(cat "$OUT"/{nginx,georoute,bare,healthz,admin}-*.stats "$OUT/half.stats" | tr ' ' '\n' | awk -F= '$1 == "errors" { s += $2 } END { print s + 0 }').
 Machine load: other processes took $(med georoute others_cpu) cores (median, georoute runs); load1 at the start $(stat_of "$OUT/nginx-1.stats" load1).
