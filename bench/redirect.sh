@@ -222,11 +222,12 @@ med() {
   median "${v[@]}"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
-NG=$(med nginx rps)
-GR=$(med georoute rps)
-BR=$(med bare rps)
-HZ=$(med healthz rps)
-AD=$(med admin rps)
+whole() { printf '%.0f' "$1"; }
+NG=$(whole "$(med nginx rps)")
+GR=$(whole "$(med georoute rps)")
+BR=$(whole "$(med bare rps)")
+HZ=$(whole "$(med healthz rps)")
+AD=$(whole "$(med admin rps)")
 
 # Paced at half of georoute's maximum: 50 connections, each waiting DELAY_MS between requests.
 HALF=$(awk -v r="$GR" 'BEGIN { printf "%.0f", r / 2 }')
