@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import { Writable } from 'node:stream';
 import { PinoLogger } from '../src/common/pino-logger';
+import { GeoLocator } from '../src/geo/geo-locator';
 import { RedirectFastPath } from '../src/redirect/fast-path';
 import { createTestDatabase, startTestApp, TestApp, TestDatabase } from './support/test-app';
 
@@ -130,6 +131,29 @@ describe('redirect fast path: the same answers as the Nest path', () => {
       expect((await app.api('patch', '/v1/regions/eu-central-1', { drained: false })).status).toBe(200);
     }
     expect((await ask('GET', '/r/failover.example.com/', '8.8.8.8')).headers['x-georoute-region']).toBe('eu-central-1');
+  });
+
+  it('follows a region moved (a new region ranking) and a geo database reload (a new classifier)', async () => {
+    expect((await app.api('post', '/v1/services', { fqdn: 'near.example.com', policy: 'proximity', regions: ['us-east-1', 'eu-west-1', 'ap-northeast-1'], residency: 'none' })).status).toBe(201);
+    const brazil = '200.160.2.3';
+    // Ranking rows for these clients exist before the move (made on first use).
+    for (const client of CLIENTS) await compare('/r/near.example.com/', client);
+    expect((await ask('GET', '/r/near.example.com/', brazil)).headers['x-georoute-region']).toBe('us-east-1');
+    const region = (await app.api('get', '/v1/regions/us-east-1')).body;
+    // us-east-1 "moves" to Sydney: Ireland is now nearer to Brazil than it is.
+    expect((await app.api('patch', '/v1/regions/us-east-1', { location: { latitude: -33.87, longitude: 151.21 } })).status).toBe(200);
+    try {
+      for (const client of CLIENTS) await compare('/r/near.example.com/', client);
+      expect((await ask('GET', '/r/near.example.com/', brazil)).headers['x-georoute-region']).toBe('eu-west-1');
+    } finally {
+      expect((await app.api('patch', '/v1/regions/us-east-1', { location: region.location })).status).toBe(200);
+    }
+    const locator = app.running.app.get(GeoLocator);
+    const before = locator.classifier;
+    await locator.reload();
+    for (const client of CLIENTS.slice(0, 12)) await compare('/r/geo.example.com/x', client);
+    expect(locator.classifier).not.toBe(before);
+    expect((fast as unknown as { classifier: unknown }).classifier).toBe(locator.classifier);
   });
 
   it('hands what it does not answer to Nest: unknown names, hostile paths, other methods, no trusted client', async () => {
