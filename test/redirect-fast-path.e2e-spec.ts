@@ -171,6 +171,27 @@ describe('redirect fast path: the same answers as the Nest path', () => {
     expect(fast.answered).toBe(before);
   });
 
+  it('a failure inside the fast path is logged and Nest answers; the server lives on', async () => {
+    // Fault injection: the real fast path with its table look-up made to throw (as a bug would).
+    const target = fast as unknown as { tables: () => never };
+    const tables = target.tables;
+    target.tables = () => {
+      throw new Error('injected');
+    };
+    try {
+      const failures = fast.failures;
+      const answered = fast.answered;
+      const res = await ask('GET', '/r/cdn.example.com/x', '133.242.0.3');
+      expect([res.status, res.headers['x-georoute-region'], res.headers.location]).toEqual([307, 'ap-northeast-1', 'https://ap-northeast-1.app.example.com/x']);
+      expect([fast.failures - failures, fast.answered - answered]).toEqual([1, 0]);
+    } finally {
+      target.tables = tables;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(lines.join('')).toMatch(/fast path failed on GET \/r\/cdn\.example\.com\/x, handed to Nest: injected/);
+    expect((await ask('GET', '/r/cdn.example.com/x', '133.242.0.3')).status).toBe(307);
+  });
+
   it('HEAD: the same headers, no body', async () => {
     const head = await ask('HEAD', '/r/cdn.example.com/x?y=1', '133.242.0.3');
     const get = await ask('GET', '/r/cdn.example.com/x?y=1', '133.242.0.3');

@@ -40,6 +40,7 @@ const HEALTHZ_BODY = Buffer.from(JSON.stringify({ status: 'ok' }));
  */
 @Injectable()
 export class RedirectFastPath {
+  private readonly logger = new Logger('redirect');
   private readonly httpLogger = new Logger('http');
   private readonly router = new TableRouter();
   private ranking: RegionRanking | null = null;
@@ -52,8 +53,9 @@ export class RedirectFastPath {
   private keyIp = '';
   private keyFamily: 4 | 6 = 4;
   private readonly clientKey = (): string => clientHashKey(this.keyIp, this.keyFamily);
-  /** How many requests this path answered (for tests and diagnostics). */
+  /** How many requests this path answered, and how many threw and went to Nest (for tests and diagnostics). */
   answered = 0;
+  failures = 0;
   /** The access log's lines are debug lines: timed and written only when LOG_LEVEL lets them out. */
   private readonly accessLog: boolean;
 
@@ -76,7 +78,20 @@ export class RedirectFastPath {
     const index = listeners.indexOf(app);
     if (index < 0) throw new Error('redirect fast path: the HTTP server does not call the given application');
     const front: RequestListener = (req, res) => {
-      if (!this.handle(req, res)) app(req, res);
+      let answered = false;
+      try {
+        answered = this.handle(req, res);
+      } catch (err) {
+        // A throw in a 'request' listener would end the process: log it and let Nest answer
+        // (with decide()), or drop the connection if the fast path had already begun a reply.
+        this.failures++;
+        this.logger.error(`fast path failed on ${req.method} ${(req.url ?? '').split('?')[0].slice(0, 200)}, handed to Nest: ${(err as Error)?.message ?? String(err)}`);
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+      }
+      if (!answered) app(req, res);
     };
     server.removeAllListeners('request');
     for (let i = 0; i < listeners.length; i++) server.on('request', (i === index ? front : listeners[i]) as RequestListener);
