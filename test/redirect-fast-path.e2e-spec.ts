@@ -227,6 +227,38 @@ describe('redirect fast path: the same answers as the Nest path', () => {
     }
   });
 
+  it('attach: server-wide listeners added after the application still run before the fast path', async () => {
+    // A server as Nest leaves it (the application as 'request' listener), then a hardening module
+    // that appends its own listener, then attach(): the fast path must run last.
+    const nestLike: http.RequestListener = (_req, res) => {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('not here\n');
+    };
+    const stamp: http.RequestListener = (_req, res) => res.setHeader('X-Frame-Options', 'DENY');
+    const server = http.createServer(nestLike);
+    server.on('request', stamp);
+    fast.attach(server, nestLike);
+    expect(server.listeners('request')[0]).toBe(stamp);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const get = (path: string) =>
+        new Promise<Answer>((resolve, reject) => {
+          http.get({ host: '127.0.0.1', port, path, headers: { 'X-Forwarded-For': '133.242.0.3' } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: '' }));
+          }).on('error', reject);
+        });
+      const redirect = await get('/r/cdn.example.com/x');
+      expect([redirect.status, redirect.headers['x-frame-options'], redirect.headers['x-georoute-region']]).toEqual([307, 'DENY', 'ap-northeast-1']);
+      const other = await get('/elsewhere');
+      expect([other.status, other.headers['x-frame-options']]).toEqual([404, 'DENY']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(() => fast.attach(http.createServer(), nestLike)).toThrow(/does not call the given application/);
+  });
+
   it('counts its redirects in georoute_decisions_total and the decision histogram, and writes the access log line', async () => {
     const scrape = async () => (await ask('GET', '/metrics')).body;
     const value = (text: string) => Number(/georoute_decisions_total\{service="geo.example.com",region="sa-east-1",reason="geolocation-country",path="redirect"\} (\d+)/.exec(text)?.[1] ?? 0);

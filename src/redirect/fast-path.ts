@@ -35,8 +35,8 @@ const HEALTHZ_BODY = Buffer.from(JSON.stringify({ status: 'ok' }));
  * path and decide() agree on outcome, reason and regions (routing/tables property test), and
  * test/redirect-fast-path.e2e-spec.ts compares the two over HTTP.
  *
- * Headers: the fast path writes with res.writeHead, which keeps every header already set on the
- * response by an earlier 'request' listener of the server (server-wide security headers).
+ * Headers: the fast path is the server's last 'request' listener and writes with res.writeHead,
+ * which keeps every header the listeners before it set (server-wide security headers).
  */
 @Injectable()
 export class RedirectFastPath {
@@ -71,12 +71,14 @@ export class RedirectFastPath {
 
   /**
    * Puts the fast path in front of `app` (the Express application the server's 'request' event
-   * calls): requests it does not answer go to `app` as before. Other 'request' listeners stay.
+   * calls): requests it does not answer go to `app` as before. The pair becomes the last
+   * 'request' listener, so server-wide listeners (security headers) run first whether they were
+   * added before or after the application; one added after attach() must use prependListener,
+   * since the fast path sends its headers at once.
    */
   attach(server: Server, app: RequestListener): void {
     const listeners = server.listeners('request');
-    const index = listeners.indexOf(app);
-    if (index < 0) throw new Error('redirect fast path: the HTTP server does not call the given application');
+    if (!listeners.includes(app)) throw new Error('redirect fast path: the HTTP server does not call the given application');
     const front: RequestListener = (req, res) => {
       let answered = false;
       try {
@@ -94,7 +96,8 @@ export class RedirectFastPath {
       if (!answered) app(req, res);
     };
     server.removeAllListeners('request');
-    for (let i = 0; i < listeners.length; i++) server.on('request', (i === index ? front : listeners[i]) as RequestListener);
+    for (const listener of listeners) if (listener !== app) server.on('request', listener as RequestListener);
+    server.on('request', front);
   }
 
   /** Answers `req` and returns true, or returns false (and touches nothing) for Express to answer. */
