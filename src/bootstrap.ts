@@ -17,6 +17,7 @@ import { DnsService } from './dns/dns.service';
 import { DataSource } from 'typeorm';
 import { DatabaseStatus } from './database/database-status';
 import { InstancesService } from './cluster/instances.service';
+import { RedirectFastPath } from './redirect/fast-path';
 
 export interface RunningGeoroute {
   readonly app: NestExpressApplication;
@@ -60,6 +61,8 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
     app.enableShutdownHooks();
     setUpOpenApi(app);
     await app.init();
+    // GET/HEAD /r/ and /healthz in front of Express's router (src/redirect/fast-path.ts).
+    app.get(RedirectFastPath).attach(app.getHttpServer(), app.getHttpAdapter().getInstance());
 
     const ds = app.get(DataSource);
     const dbStatus = app.get(DatabaseStatus);
