@@ -12,12 +12,14 @@ import { ReadYourWritesInterceptor } from './read-your-writes.interceptor';
 import { dataSourceOptions, runMigrationsLocked } from './database/data-source';
 import { DatabaseStatus } from './database/database-status';
 import { isDatabaseUnavailable } from './database/db-errors';
+import { connectWithin } from './database/connect';
 import { hasSnapshotOnDisk } from './snapshot/snapshot-file';
 import { RegistryModule } from './registry/registry.module';
 import { RegionHealthReader } from './registry/regions.service';
 import { SnapshotModule } from './snapshot/snapshot.module';
 import { OpsModule } from './ops/ops.module';
 import { GeoModule } from './geo/geo.module';
+import type { GeoLocator } from './geo/geo-locator';
 import { DnsModule } from './dns/dns.module';
 import { RouteModule } from './route/route.module';
 import { HealthModule } from './health/health.module';
@@ -35,6 +37,8 @@ export interface AppModuleOptions {
   /** The PostgreSQL URL to use (DATABASE_URL, or the embedded server's). */
   databaseUrl: string;
   embedded: boolean;
+  /** The geolocation database, when start-up opened it already (preflight). */
+  geoLocator?: GeoLocator | null;
 }
 
 @Module({})
@@ -50,14 +54,17 @@ export class AppModule {
         TypeOrmModule.forRootAsync({
           useFactory: () => ({
             ...dataSourceOptions(opts.databaseUrl, opts.embedded, `georoute:${opts.config.instanceId}`),
+            // Retries are connectWithin's (a clear message naming DATABASE_URL), not the module's stack traces.
             retryAttempts: 1,
-            retryDelay: 1000,
+            toRetry: () => false,
             manualInitialization: true,
           }),
           dataSourceFactory: async (options) => {
             const ds = new DataSource(options!);
             try {
-              await ds.initialize();
+              // With a last good snapshot on disk, one attempt: serving from it beats waiting (static stability).
+              const waitMs = opts.embedded || hasSnapshotOnDisk(opts.config.dataDir) ? 0 : opts.config.databaseConnectTimeoutMs;
+              await connectWithin(ds, opts.databaseUrl, opts.embedded ? 'the embedded database' : 'DATABASE_URL', waitMs);
               await runMigrationsLocked(ds, opts.databaseUrl);
             } catch (err) {
               // Static stability: with a last good snapshot on disk, start without the database.
@@ -72,7 +79,7 @@ export class AppModule {
         MetricsModule,
         SnapshotModule,
         RegistryModule,
-        { ...GeoModule.forRoot({ geoipDb: opts.config.geoipDb }), global: true },
+        { ...GeoModule.forRoot({ geoipDb: opts.config.geoipDb, opened: opts.geoLocator }), global: true },
         DnsModule,
         RouteModule,
         HealthModule,

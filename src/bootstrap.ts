@@ -18,6 +18,7 @@ import { DataSource } from 'typeorm';
 import { DatabaseStatus } from './database/database-status';
 import { InstancesService } from './cluster/instances.service';
 import { RedirectFastPath } from './redirect/fast-path';
+import type { GeoLocator } from './geo/geo-locator';
 
 export interface RunningGeoroute {
   readonly app: NestExpressApplication;
@@ -34,7 +35,12 @@ export interface RunningGeoroute {
 /** The body limit of POST /v1/config/apply (every other JSON route: 256 KiB). */
 export const CONFIG_APPLY_BODY_LIMIT = '32mb';
 
-export async function startGeoroute(config: AppConfig, logger: LoggerService | false): Promise<RunningGeoroute> {
+export interface StartOptions {
+  /** The geolocation database, already opened and checked (main.ts's preflight). */
+  readonly geoLocator?: GeoLocator | null;
+}
+
+export async function startGeoroute(config: AppConfig, logger: LoggerService | false, options: StartOptions = {}): Promise<RunningGeoroute> {
   Logger.overrideLogger(logger === false ? false : logger);
   fs.mkdirSync(config.dataDir, { recursive: true });
   if (config.adminTokenGenerated) {
@@ -43,9 +49,13 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
   const embedded = config.databaseUrl === null ? new EmbeddedPostgres(config.dataDir) : null;
   let app: NestExpressApplication | null = null;
   try {
+    if (embedded !== null) {
+      const first = !fs.existsSync(path.join(config.dataDir, 'pglite'));
+      new Logger('database').log(first ? `initialising the embedded database in ${config.dataDir}/pglite (first start only: a few seconds)` : 'starting the embedded database');
+    }
     const databaseUrl = config.databaseUrl ?? (await embedded!.start());
     app = await NestFactory.create<NestExpressApplication>(
-      AppModule.forRoot({ config, databaseUrl, embedded: embedded !== null }),
+      AppModule.forRoot({ config, databaseUrl, embedded: embedded !== null, geoLocator: options.geoLocator }),
       { logger: logger === false ? false : logger, rawBody: true, bodyParser: true, abortOnError: false },
     );
     app.use(accessLog);

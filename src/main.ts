@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config/config';
 import { PinoLogger } from './common/pino-logger';
 import { startGeoroute } from './bootstrap';
+import { preflight } from './preflight';
 
 async function main(): Promise<void> {
   let config;
@@ -16,8 +17,15 @@ async function main(): Promise<void> {
   }
   const logger = new PinoLogger(config.logLevel, config.instanceId);
   const started = Date.now();
+  // Everything that needs no database is checked before it starts, and reported in one message.
+  const checked = await preflight(config);
+  if (checked.problems.length > 0) {
+    process.stderr.write(`georoute: cannot start: ${checked.problems.join('; ')}\n`);
+    process.exit(2);
+  }
+  logger.log(`preflight passed in ${Date.now() - started} ms (geolocation database, ports, configuration file)`, 'main');
   try {
-    const running = await startGeoroute(config, logger);
+    const running = await startGeoroute(config, logger, { geoLocator: checked.locator });
     logger.log(
       `georoute ${config.instanceId} ready in ${Date.now() - started} ms: HTTP http://${config.httpHost}:${running.httpPort} ` +
         `DNS ${config.dnsHost}:${running.dnsPort} (udp+tcp)` +

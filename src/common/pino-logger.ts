@@ -5,6 +5,9 @@ import pino, { Logger as Pino } from 'pino';
  * Nest's logger interface over pino: one JSON object per line on stdout. Callers never log full
  * client addresses (see common/ip.ts truncateIp).
  */
+/** Nest's own start-up chatter (one line per module and per route): debug, not info. */
+const FRAMEWORK_CONTEXTS = new Set(['RoutesResolver', 'RouterExplorer', 'InstanceLoader', 'NestFactory', 'NestApplication']);
+
 export class PinoLogger implements LoggerService {
   readonly pino: Pino;
 
@@ -13,7 +16,8 @@ export class PinoLogger implements LoggerService {
   }
 
   log(message: unknown, context?: string): void {
-    this.pino.info({ context }, String(message));
+    if (context !== undefined && FRAMEWORK_CONTEXTS.has(context)) this.pino.debug({ context }, String(message));
+    else this.pino.info({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string): void {
     this.pino.error({ context, trace }, String(message));

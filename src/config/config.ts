@@ -21,6 +21,8 @@ export interface AppConfig {
   readonly dnsTablesPreload: boolean;
   /** null = start the embedded database (PGlite) under dataDir. */
   readonly databaseUrl: string | null;
+  /** How long start-up keeps retrying DATABASE_URL (with backoff) before giving up; 0 = one attempt. */
+  readonly databaseConnectTimeoutMs: number;
   readonly dataDir: string;
   /** null = the bundled DB-IP Lite city database. */
   readonly geoipDb: string | null;
@@ -203,6 +205,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   if (!['on', 'off'].includes(preloadRaw)) problems.push(`DNS_TABLES_PRELOAD="${preloadRaw}" must be on or off`);
   const dnsTablesPreload = preloadRaw !== 'off';
   const changePollIntervalMs = wholeNumber('CHANGE_POLL_INTERVAL_MS', 2000, 100, 600000, 'of milliseconds ');
+  const databaseConnectTimeoutMs = wholeNumber('DATABASE_CONNECT_TIMEOUT_SECONDS', 30, 0, 3600, 'of seconds ') * 1000;
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -226,6 +229,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     dnsIdentity,
     logLevel: logLevelRaw as AppConfig['logLevel'],
     changePollIntervalMs,
+    databaseConnectTimeoutMs,
     rateLimit,
   });
 }

@@ -11,6 +11,8 @@ export interface GeoipOptions {
    * DB-IP schema). null = the bundled DB-IP Lite city pair.
    */
   readonly geoipDb: string | null;
+  /** The database already opened (start-up's preflight opened it to check it): used as it is. */
+  readonly opened?: GeoLocator | null;
 }
 
 export interface GeoModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -23,6 +25,7 @@ const locatorProvider = {
   provide: GeoLocator,
   inject: [GEOIP_OPTIONS],
   useFactory: async (options: GeoipOptions): Promise<GeoLocator> => {
+    if (options.opened) return options.opened;
     const source = options.geoipDb ?? GeoLocator.bundledFiles();
     try {
       return await GeoLocator.open(source);
