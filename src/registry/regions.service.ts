@@ -78,7 +78,7 @@ export class RegionsService {
       }
       return m.save(region);
     });
-    this.changed(name);
+    if (!em) this.changed(name);
     return this.toResponse(saved);
   }
 
@@ -96,7 +96,7 @@ export class RegionsService {
       }
       await m.delete(RegionEntity, { name });
     });
-    this.changed(name);
+    if (!em) this.changed(name);
   }
 
   toResponse(r: RegionEntity): RegionResponse {

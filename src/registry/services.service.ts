@@ -78,7 +78,7 @@ export class ServicesService {
       await this.zones.bumpSerial(m, s.zoneName);
       return out;
     });
-    this.changed(fqdn);
+    if (!em) this.changed(fqdn);
     return toServiceResponse(saved);
   }
 
@@ -90,7 +90,7 @@ export class ServicesService {
       await m.delete(ServiceEntity, { fqdn });
       await this.zones.bumpSerial(m, s.zoneName);
     });
-    this.changed(fqdn);
+    if (!em) this.changed(fqdn);
   }
 
   /** Cross-field and cross-entity rules; regions are share-locked so they cannot vanish before commit. */

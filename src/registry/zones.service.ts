@@ -51,7 +51,7 @@ export class ZonesService {
       zone.serial = zone.serial + 1;
       return m.save(zone);
     });
-    this.changed('zone', name);
+    if (!em) this.changed('zone', name);
     return toZoneResponse(saved);
   }
 
@@ -66,7 +66,7 @@ export class ZonesService {
       await m.delete(RecordEntity, { zoneName: name });
       await m.delete(ZoneEntity, { name });
     });
-    this.changed('zone', name);
+    if (!em) this.changed('zone', name);
   }
 
   async addRecord(zoneNameIn: string, dto: CreateRecordDto, em?: EntityManager): Promise<RecordResponse> {
@@ -135,7 +135,7 @@ export class ZonesService {
       zone.serial += 1;
       await m.save(zone);
     });
-    this.changed('record', zoneName);
+    if (!em) this.changed('record', zoneName);
   }
 
   /** The zone a name belongs to: the longest zone name that is a suffix of it. */
