@@ -2,10 +2,12 @@ import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '../common/domain-error';
 import { ApplyOptions, ConfigSyncService } from './config-sync.service';
+import { RequireScope } from '../common/scopes';
 
 /** Configuration as code (used by `npx georoute export` and `npx georoute apply`). */
 @ApiTags('config')
 @ApiBearerAuth()
+@RequireScope('read')
 @Controller('v1/config')
 export class ConfigController {
   constructor(private readonly sync: ConfigSyncService) {}
@@ -13,6 +15,7 @@ export class ConfigController {
   @Get('export')
   export() { return this.sync.exportDocument(); }
 
+  @RequireScope('write')
   @Post('apply') @HttpCode(200)
   @ApiQuery({ name: 'dryRun', required: false, enum: ['true', 'false'] })
   @ApiQuery({ name: 'prune', required: false, enum: ['true', 'false'], description: 'also delete what the document does not name' })
