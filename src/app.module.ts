@@ -29,6 +29,9 @@ import { ReplicationModule } from './replication/replication.module';
 import { UiModule } from './ui/ui.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ClusterModule } from './cluster/cluster.module';
+import { TokenVerifier } from './common/scopes';
+import { TokensModule } from './tokens/tokens.module';
+import { TokensService } from './tokens/tokens.service';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -82,6 +85,7 @@ export class AppModule {
         ReplicationModule,
         ClusterModule,
         UiModule,
+        TokensModule,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: opts.config },
@@ -89,6 +93,7 @@ export class AppModule {
         EventBus,
         // Ports that lower floors declare and higher ones implement, bound here (not by setters).
         { provide: RegionHealthReader, useExisting: HealthService },
+        { provide: TokenVerifier, useExisting: TokensService },
         { provide: APP_GUARD, useClass: AdminAuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
