@@ -11,6 +11,7 @@ import { AppModule } from './app.module';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 import { strictValidationPipe } from './common/validation';
 import { accessLog } from './common/access-log';
+import { withRequestContext } from './common/audit';
 import { ConfigLoaderService } from './registry/config-loader.service';
 import { SnapshotStore } from './snapshot/snapshot.store';
 import { DnsService } from './dns/dns.service';
@@ -53,6 +54,9 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
     // A whole registry as code may be one document (10,000 services are ~1.5 MiB of JSON).
     app.use('/v1/config/apply', express.json({ limit: CONFIG_APPLY_BODY_LIMIT }));
     app.useBodyParser('json', { limit: '256kb' });
+    // After the body parsers: the request's context (who changed what, for the audit trail) then reaches the handlers.
+    const auditLog = new Logger('audit');
+    app.use(withRequestContext((line) => auditLog.log(line)));
     app.useGlobalPipes(strictValidationPipe());
     app.enableShutdownHooks();
     setUpOpenApi(app);
