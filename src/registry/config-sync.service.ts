@@ -5,6 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { normalizeName } from '../common/dns-name';
 import { EventBus, REGISTRY_CHANGED } from '../common/events';
+import { AuditTrail } from '../common/audit';
 import { flattenValidationErrors } from '../common/validation';
 import { ExportedDocument, recordDocument, regionDocument, serviceDocument, zoneDocument } from './config-document';
 import { Change, DesiredRegistry, Operation, RegistryRows, changeOf, destructiveReason, planOperations } from './config-plan';
@@ -36,6 +37,7 @@ export class ConfigSyncService {
     private readonly regions: RegionsService,
     private readonly services: ServicesService,
     private readonly events: EventBus,
+    private readonly audit: AuditTrail,
   ) {}
 
   async exportDocument(m: EntityManager = this.ds.manager): Promise<ExportedDocument> {
@@ -69,6 +71,7 @@ export class ConfigSyncService {
       });
     } catch (err) {
       if (!(err instanceof DryRunRollback)) throw err;
+      this.audit.discardPending(); // rolled back: no log lines for changes that were not made
       ops = err.ops;
     }
     const applied = !opts.dryRun && ops.length > 0;

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { AuditTrail } from '../common/audit';
 import { DomainError } from '../common/domain-error';
 import { Page, PageRequest, toPage } from '../common/paging';
 import { Principal, TokenVerifier } from '../common/scopes';
@@ -29,14 +31,22 @@ export class TokensService implements TokenVerifier {
   /** First checks under way, so parallel requests with a new token run scrypt once. */
   private readonly pending = new Map<string, Promise<Principal | null>>();
 
-  constructor(private readonly repository: TokensRepository) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly repository: TokensRepository,
+    private readonly audit: AuditTrail,
+  ) {}
 
   async create(dto: CreateTokenDto, by: Principal): Promise<CreatedTokenResponse> {
     const expiresAt = dto.expiresAt === undefined ? null : new Date(dto.expiresAt);
     if (expiresAt !== null && expiresAt.getTime() <= Date.now()) throw DomainError.field('expiresAt', 'future', 'must be in the future');
     const fresh = await newToken();
-    const row = await this.repository.insert({ id: fresh.id, name: dto.name, scopes: dto.scopes, secretHash: fresh.secretHash, createdBy: by.name, expiresAt });
-    if (!row) throw DomainError.conflict(`a token named "${dto.name}" already exists; revoke it first or choose another name`);
+    const row = await this.ds.transaction(async (m) => {
+      const made = await this.repository.insert({ id: fresh.id, name: dto.name, scopes: dto.scopes, secretHash: fresh.secretHash, createdBy: by.name, expiresAt }, m);
+      if (!made) throw DomainError.conflict(`a token named "${dto.name}" already exists; revoke it first or choose another name`);
+      await this.audit.record(m, [{ action: 'create', kind: 'token', name: made.name, before: null, after: toTokenResponse(made) }]);
+      return made;
+    });
     return { ...toTokenResponse(row), token: fresh.token };
   }
 
@@ -51,8 +61,13 @@ export class TokensService implements TokenVerifier {
   }
 
   async revoke(id: string): Promise<void> {
-    const row = await this.repository.revoke(id);
-    if (!row) throw DomainError.notFound('token', id);
+    await this.ds.transaction(async (m) => {
+      const old = await this.repository.find(id, m);
+      if (!old) throw DomainError.notFound('token', id);
+      if (old.revokedAt !== null) return;
+      const row = await this.repository.revoke(id, m);
+      await this.audit.record(m, [{ action: 'revoke', kind: 'token', name: old.name, before: toTokenResponse(old), after: row && toTokenResponse(row) }]);
+    });
     for (const [key, c] of this.checked) if (c.principal.tokenId === id) this.checked.delete(key);
   }
 
