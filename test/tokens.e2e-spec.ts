@@ -1,49 +1,7 @@
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
-import { PUBLIC_ROUTE } from '../src/common/auth.guard';
-import { REQUIRED_SCOPE, SCOPES, type Scope } from '../src/common/scopes';
+import { SCOPES, type Scope } from '../src/common/scopes';
+import { READ_ONLY_POSTS, Route, routeTable } from './support/routes';
 import { waitFor } from './support/dns-client';
 import { createTestDatabase, dumpRegistry, startTestApp, TestApp, TestDatabase, TEST_TOKEN } from './support/test-app';
-
-/** POSTs that change nothing (computations over a body): `read` is enough for them. */
-const READ_ONLY_POSTS = new Set(['POST /v1/residency/replication-check', 'POST /v1/anycast/simulate']);
-
-interface Route {
-  readonly method: string;
-  readonly path: string;
-  readonly scope: Scope | undefined;
-  readonly isPublic: boolean;
-}
-
-/** Every route of the running application, from Nest's controller metadata (what the router registered). */
-function routeTable(app: TestApp): Route[] {
-  const reflector = new Reflector();
-  const scanner = new MetadataScanner();
-  const routes: Route[] = [];
-  for (const module of app.running.app.get(ModulesContainer).values()) {
-    for (const wrapper of module.controllers.values()) {
-      const cls = wrapper.metatype as new (...args: never[]) => object;
-      if (!cls?.prototype) continue;
-      const base = [].concat(Reflect.getMetadata(PATH_METADATA, cls) ?? '')[0] as string;
-      for (const name of scanner.getAllMethodNames(cls.prototype)) {
-        const handler = (cls.prototype as Record<string, (...a: unknown[]) => unknown>)[name];
-        const paths = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
-        if (paths === undefined) continue;
-        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
-        for (const p of ([] as string[]).concat(paths)) {
-          routes.push({
-            method,
-            path: `/${[base, p].filter((s) => s !== '' && s !== '/').join('/')}`.replace(/\/+/g, '/'),
-            scope: reflector.getAllAndOverride<Scope>(REQUIRED_SCOPE, [handler, cls]),
-            isPublic: reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [handler, cls]) ?? false,
-          });
-        }
-      }
-    }
-  }
-  return routes;
-}
 
 /** A scope that does not grant `needed`: the token the route must refuse. */
 const LACKING: Record<Scope, Scope[]> = { read: ['health:report'], write: ['read', 'health:report'], 'health:report': ['write'], admin: ['write', 'health:report'] };
