@@ -15,7 +15,7 @@ export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
   @Get()
-  @ApiQuery({ name: 'kind', required: false, description: 'zone, record, region, service, token, anycast-topology, region-health' })
+  @ApiQuery({ name: 'kind', required: false, description: 'zone, record, region, service, token, anycast-topology, region-health, notification-endpoint' })
   @ApiQuery({ name: 'name', required: false, description: 'the object: a name, or "<owner> <type> in <zone>" for records' })
   @ApiQuery({ name: 'token', required: false, description: 'the token name (admin: ADMIN_TOKEN; system: no request)' })
   @ApiQuery({ name: 'since', required: false, description: 'ISO 8601, inclusive' })

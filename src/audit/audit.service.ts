@@ -4,6 +4,7 @@ import { AuditChange, AuditTrail, requestContext, withoutSecrets } from '../comm
 import { DomainError } from '../common/domain-error';
 import { truncateIp } from '../common/ip';
 import { Page, PageRequest, toPage } from '../common/paging';
+import { NotificationOutbox } from '../notifications/notification-outbox';
 import { AuditFilter, AuditRepository, AuditRow } from './audit.repository';
 
 export interface AuditEntryResponse {
@@ -25,13 +26,17 @@ export interface AuditEntryResponse {
  * not at all. Who, from where and which route come from the request (common/audit.ts
  * requestContext, the principal the bearer guard set); without a request (probes, automatic
  * promotions, the start-up seed) the actor is `system`. One info log line per change, written
- * once the request succeeded (at once for changes without a request).
+ * once the request succeeded (at once for changes without a request). The changes then go to
+ * the notification outbox, in the same transaction.
  */
 @Injectable()
 export class AuditService implements AuditTrail {
   private readonly logger = new Logger('audit');
 
-  constructor(private readonly repository: AuditRepository) {}
+  constructor(
+    private readonly repository: AuditRepository,
+    private readonly outbox: NotificationOutbox,
+  ) {}
 
   async record(m: EntityManager, changes: readonly AuditChange[]): Promise<void> {
     if (changes.length === 0) return;
@@ -45,6 +50,7 @@ export class AuditService implements AuditTrail {
       route: req ? `${req.method} ${routeOf(req)}` : null,
     };
     await this.repository.insert(m, changes.map((c) => ({ ...who, action: c.action, kind: c.kind, name: c.name, before: withoutSecrets(c.before ?? null), after: withoutSecrets(c.after ?? null) })));
+    await this.outbox.enqueueFor(m, changes);
     for (const c of changes) {
       const line = `${c.action} ${c.kind} ${c.name} by ${who.actor}${who.address ? ` from ${who.address}` : ''}${who.route ? ` (${who.route})` : ''}`;
       if (ctx && !ctx.req.res?.writableFinished) ctx.pendingLogs.push(line);
