@@ -6,6 +6,7 @@ import { mutatingRoutes } from './support/routes';
 import { createTestDatabase, startTestApp, TestApp, TestDatabase } from './support/test-app';
 
 const WEBHOOK_SECRET = 'audit-webhook-secret-0123456789abcdef';
+const NOTIFY_SECRET = 'audit-notify-secret-0123456789abcdef';
 const TOPOLOGY = { ases: [{ asn: 1, latitude: 40.7, longitude: -74 }, { asn: 2, latitude: 50.1, longitude: 8.7 }], links: [{ a: 1, b: 2, relation: 'peer' }] };
 
 interface Entry {
@@ -64,6 +65,7 @@ describe('audit trail', () => {
   it('every mutating route records who changed what, before and after, secrets hidden, with one log line each', async () => {
     const covered = new Set<string>(['POST /v1/tokens']);
     let recordId = '';
+    let endpointId = '';
     const steps: [string, () => Promise<{ status: number }>, { action: string; kind: string; name: string }[]][] = [
       ['POST /v1/zones', () => as('post', '/v1/zones', { name: 'audit.example', nameservers: ['ns1.example.com'], hostmaster: 'hostmaster.example.com' }), [{ action: 'create', kind: 'zone', name: 'audit.example' }]],
       ['PATCH /v1/zones/:name', () => as('patch', '/v1/zones/audit.example', { ttl: 600 }), [{ action: 'update', kind: 'zone', name: 'audit.example' }]],
@@ -89,11 +91,19 @@ describe('audit trail', () => {
       ['DELETE /v1/regions/:name', () => as('delete', '/v1/regions/eu-north-1'), [{ action: 'delete', kind: 'region', name: 'eu-north-1' }]],
       ['POST /v1/config/apply', () => as('post', '/v1/config/apply', { zones: [{ name: 'audit.example', nameservers: ['ns1.example.com'], hostmaster: 'hostmaster.example.com', ttl: 600, records: [{ name: 'mail', type: 'MX', values: ['10 mx.example.net'] }] }] }), [{ action: 'create', kind: 'record', name: 'mail MX in audit.example' }]],
       ['DELETE /v1/zones/:name', () => as('delete', '/v1/zones/audit.example'), [{ action: 'delete', kind: 'zone', name: 'audit.example' }, { action: 'delete', kind: 'record', name: 'mail MX in audit.example' }]],
+      ['POST /v1/notifications', async () => {
+        const res = await as('post', '/v1/notifications', { url: 'https://ops.example.net/hooks/georoute', secret: NOTIFY_SECRET, events: ['region.unhealthy'] });
+        endpointId = res.body.id;
+        return res;
+      }, [{ action: 'create', kind: 'notification-endpoint', name: '(endpoint)' }]],
+      ['POST /v1/notifications/:id/test', () => as('post', `/v1/notifications/${endpointId}/test`), [{ action: 'test', kind: 'notification-endpoint', name: '(endpoint)' }]],
+      ['DELETE /v1/notifications/:id', () => as('delete', `/v1/notifications/${endpointId}`), [{ action: 'delete', kind: 'notification-endpoint', name: '(endpoint)' }]],
       ['DELETE /v1/tokens/:id', () => app.api('delete', `/v1/tokens/${tokenId}`), [{ action: 'revoke', kind: 'token', name: 'oncall-alice' }]],
     ];
-    for (const [route, run, expected] of steps) {
+    for (const [route, run, expectedAs] of steps) {
       const logsBefore = auditLogs().length;
       const res = await run();
+      const expected = expectedAs.map((x) => ({ ...x, name: x.name === '(endpoint)' ? endpointId : x.name }));
       expect({ route, status: res.status < 300 }).toEqual({ route, status: true });
       const entries = await newest(expected.length);
       expect({ route, entries: entries.map((e) => ({ action: e.action, kind: e.kind, name: e.name })) }).toEqual({ route, entries: expected });
@@ -114,7 +124,7 @@ describe('audit trail', () => {
     expect(one('transition', 'region-health', 'eu-north-1')).toMatchObject({ after: { status: 'unhealthy', source: 'webhook' } });
     expect(one('delete', 'region', 'eu-north-1')).toMatchObject({ before: { name: 'eu-north-1', countryCode: 'SE' }, after: null });
     const dump = JSON.stringify(all);
-    for (const secret of [WEBHOOK_SECRET, 'notify-secret-0123456789abcdef', token.split('_')[2]]) expect(dump).not.toContain(secret);
+    for (const secret of [WEBHOOK_SECRET, NOTIFY_SECRET, 'notify-secret-0123456789abcdef', token.split('_')[2]]) expect(dump).not.toContain(secret);
   });
 
   it('a refused request and a dry run record nothing and log nothing', async () => {
