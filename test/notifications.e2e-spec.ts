@@ -27,7 +27,7 @@ describe('alerts: notification endpoints with signed Standard Webhooks', () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      let verified = false;
+      let verified: boolean;
       try {
         // The receiver checks the signature with the Standard Webhooks library itself.
         new Webhook(secret).verify(body, req.headers as Record<string, string>);
