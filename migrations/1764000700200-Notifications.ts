@@ -3,7 +3,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Alerts: the operator's notification endpoints and an outbox of deliveries. A delivery row is
  * written in the transaction of the change it reports (a health transition, a promotion), so
- * there is one per event however many instances run; instances claim due rows with
+ * there is one per event however many instances run (events that every instance observes for
+ * itself carry a dedupe_key, unique per endpoint); instances claim due rows with
  * FOR UPDATE SKIP LOCKED and a lease (locked_until), so one sends each attempt.
  */
 export class Notifications1764000700200 implements MigrationInterface {
@@ -25,6 +26,7 @@ export class Notifications1764000700200 implements MigrationInterface {
         id bigserial PRIMARY KEY,
         endpoint_id text NOT NULL REFERENCES notification_endpoints (id) ON DELETE CASCADE,
         event_type text NOT NULL,
+        dedupe_key text,
         payload jsonb NOT NULL,
         status text NOT NULL DEFAULT 'pending',
         attempts integer NOT NULL DEFAULT 0,
@@ -36,6 +38,8 @@ export class Notifications1764000700200 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX notification_deliveries_due ON notification_deliveries (next_attempt_at) WHERE status = 'pending'`);
     await q.query(`CREATE INDEX notification_deliveries_endpoint ON notification_deliveries (endpoint_id, id)`);
+    // Events every instance observes (a replica going stale) carry a key: one delivery per endpoint and key.
+    await q.query(`CREATE UNIQUE INDEX notification_deliveries_dedupe ON notification_deliveries (endpoint_id, dedupe_key) WHERE dedupe_key IS NOT NULL`);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -43,8 +43,8 @@ describe('alerts: notification endpoints with signed Standard Webhooks', () => {
     });
   });
   let url = '';
-  const healthWebhook = async (region: string, status: 'healthy' | 'unhealthy') => {
-    const raw = JSON.stringify({ region, status, reason: 'notification test' });
+  const healthWebhook = async (region: string, status: 'healthy' | 'unhealthy', metrics?: object) => {
+    const raw = JSON.stringify({ region, status, reason: 'notification test', ...(metrics ? { metrics } : {}) });
     const id = `msg_${randomUUID()}`;
     const ts = Math.floor(Date.now() / 1000);
     const res = await app.http.post('/v1/health/webhook').set({ 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signWebhook(REGION_SECRET, id, ts, raw) }).send(raw);
@@ -139,6 +139,25 @@ describe('alerts: notification endpoints with signed Standard Webhooks', () => {
     expect(promoted).toMatchObject({ verified: true, json: { data: { service: 'app.example.com', from: 'eu-west-1', to: 'eu-central-1', forced: true } } });
   });
 
+  it('tells when a replica goes stale and when it is fresh again, once per report', async () => {
+    // After the promotion eu-central-1 is the primary; eu-west-1 is a replica that has not reported since.
+    // A bound on staleness makes every replica without a report stale: that happens before the endpoint exists.
+    expect((await app.api('patch', '/v1/services/app.example.com', { replication: { mode: 'active-passive', primary: 'eu-central-1', maxStalenessMs: 1000 } })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    const created = await app.api('post', '/v1/notifications', { url, secret, events: ['replica.stale', 'replica.fresh'] });
+    expect(created.status).toBe(201);
+    const about = (type: string) => ofType(type).filter((r) => r.json.data.region === 'eu-west-1');
+    await healthWebhook('eu-west-1', 'healthy', { replicationLagMs: 120 });
+    const fresh = await waitFor('replica.fresh', async () => about('replica.fresh')[0], 5000, 20);
+    expect(fresh).toMatchObject({ verified: true, json: { data: { service: 'app.example.com', region: 'eu-west-1', staleBecause: null, lagMs: 120 } } });
+    await healthWebhook('eu-west-1', 'healthy', { replicationLagMs: 4000 });
+    const stale = await waitFor('replica.stale', async () => about('replica.stale')[0], 5000, 20);
+    expect(stale).toMatchObject({ verified: true, json: { data: { service: 'app.example.com', region: 'eu-west-1', staleBecause: 'lag-exceeds-bound', lagMs: 4000 } } });
+    await new Promise((r) => setTimeout(r, 700)); // later snapshots of the same state raise nothing more
+    expect(ofType('replica.fresh').concat(ofType('replica.stale')).map((r) => `${r.json.type} ${r.json.data.region}`)).toEqual(['replica.fresh eu-west-1', 'replica.stale eu-west-1']);
+    expect((await app.api('delete', `/v1/notifications/${created.body.id}`)).status).toBe(204);
+  });
+
   // Two instances need a server: PGlite is one backend in one process (CI runs this with DATABASE_URL).
   if (process.env.DATABASE_URL) {
     it('sends each event once however many instances run', async () => {
@@ -154,6 +173,15 @@ describe('alerts: notification endpoints with signed Standard Webhooks', () => {
         const ids = received.slice(before).map((r) => r.id);
         expect(ids).toHaveLength(6);
         expect(new Set(ids).size).toBe(6);
+        // A replica flip is seen by both instances (lag reports are shared through the database): still one delivery each.
+        const replicas = await app.api('post', '/v1/notifications', { url, secret, events: ['replica.stale', 'replica.fresh'] });
+        const mark = received.length;
+        await healthWebhook('eu-west-1', 'healthy', { replicationLagMs: 100 });
+        await new Promise((r) => setTimeout(r, 3000)); // the other instance syncs lag reports every 2 s
+        await healthWebhook('eu-west-1', 'healthy', { replicationLagMs: 4000 });
+        await new Promise((r) => setTimeout(r, 3000));
+        expect(received.slice(mark).map((r) => `${r.json.type} ${r.json.data.region}`)).toEqual(['replica.fresh eu-west-1', 'replica.stale eu-west-1']);
+        expect((await app.api('delete', `/v1/notifications/${replicas.body.id}`)).status).toBe(204);
       } finally {
         await other.stop();
       }

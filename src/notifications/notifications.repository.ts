@@ -80,6 +80,20 @@ export class NotificationsRepository {
   }
 
   /**
+   * Queues an event every instance observes for itself (a replica going stale), once per
+   * subscribed endpoint and `key`: the instances after the first add nothing.
+   */
+  async enqueueOnce(eventType: string, key: string, payload: unknown): Promise<number> {
+    const rows: unknown[] = await this.ds.query(
+      `INSERT INTO notification_deliveries (endpoint_id, event_type, dedupe_key, payload)
+       SELECT id, $1, $2, $3::jsonb FROM notification_endpoints WHERE $1 = ANY(events)
+       ON CONFLICT (endpoint_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING id`,
+      [eventType, key, JSON.stringify(payload)],
+    );
+    return rows.length;
+  }
+
+  /**
    * Claims up to `limit` due deliveries for one attempt: counts the attempt and leases the rows
    * for `leaseSeconds` (SKIP LOCKED: instances claiming at once take different rows; an instance
    * that dies mid-attempt leaves a lease that runs out).
