@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
 import { Writable } from 'node:stream';
 import { PinoLogger } from '../src/common/pino-logger';
 import { signWebhook } from '../src/health/webhook-verifier';
+import { waitFor } from './support/dns-client';
 import { mutatingRoutes } from './support/routes';
 import { createTestDatabase, startTestApp, TestApp, TestDatabase } from './support/test-app';
 
@@ -142,6 +144,22 @@ describe('audit trail', () => {
     expect([dry.status, dry.body.changes.length]).toEqual([200, 1]);
     await new Promise((r) => setTimeout(r, 20));
     expect([await count(), auditLogs().length]).toEqual([entries, logs]);
+  });
+
+  it('a probe a request scheduled is not that request: its transition is the system\'s', async () => {
+    const down = http.createServer((_req, res) => res.writeHead(503).end());
+    await new Promise<void>((r) => down.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (down.address() as { port: number }).port;
+      const patched = await app.api('patch', '/v1/regions/us-west-2', { healthCheck: { type: 'http', target: `http://127.0.0.1:${port}/health`, intervalSeconds: 1, timeoutMs: 500, unhealthyThreshold: 1 } });
+      expect(patched.status).toBe(200);
+      const entry = await waitFor('the probe transition', async () => ((await app.api('get', '/v1/audit?kind=region-health&name=us-west-2')).body.items as Entry[])[0], 8000, 100);
+      expect(entry).toMatchObject({ actor: 'system', tokenId: null, address: null, route: null, action: 'transition', after: { status: 'unhealthy', source: 'probe' } });
+      expect(auditLogs()).toContain('transition region-health us-west-2 by system');
+      expect((await app.api('patch', '/v1/regions/us-west-2', { healthCheck: null })).status).toBe(200);
+    } finally {
+      down.close();
+    }
   });
 
   it('pages newest first and filters by object, token and time', async () => {

@@ -24,10 +24,10 @@ export interface AuditEntryResponse {
 /**
  * The audit trail. `record` runs in the transaction of the change: the entry commits with it or
  * not at all. Who, from where and which route come from the request (common/audit.ts
- * requestContext, the principal the bearer guard set); without a request (probes, automatic
- * promotions, the start-up seed) the actor is `system`. One info log line per change, written
- * once the request succeeded (at once for changes without a request). The changes then go to
- * the notification outbox, in the same transaction.
+ * requestContext, the principal the bearer guard set); without a request in flight (probes,
+ * automatic promotions, the start-up seed, timers a request left behind) the actor is `system`.
+ * One info log line per change, written once the request succeeded (at once for changes without
+ * a request). The changes then go to the notification outbox, in the same transaction.
  */
 @Injectable()
 export class AuditService implements AuditTrail {
@@ -40,7 +40,8 @@ export class AuditService implements AuditTrail {
 
   async record(m: EntityManager, changes: readonly AuditChange[]): Promise<void> {
     if (changes.length === 0) return;
-    const ctx = requestContext.getStore();
+    const store = requestContext.getStore();
+    const ctx = store && !store.over ? store : undefined;
     const req = ctx?.req;
     const who = {
       // No principal in a request: the signed health webhook (the only public route that changes anything).
@@ -53,7 +54,7 @@ export class AuditService implements AuditTrail {
     await this.outbox.enqueueFor(m, changes);
     for (const c of changes) {
       const line = `${c.action} ${c.kind} ${c.name} by ${who.actor}${who.address ? ` from ${who.address}` : ''}${who.route ? ` (${who.route})` : ''}`;
-      if (ctx && !ctx.req.res?.writableFinished) ctx.pendingLogs.push(line);
+      if (ctx) ctx.pendingLogs.push(line);
       else this.logger.log(line);
     }
   }

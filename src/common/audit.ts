@@ -29,6 +29,12 @@ export abstract class AuditTrail {
 export interface RequestContext {
   readonly req: Request & { principal?: Principal };
   readonly pendingLogs: string[];
+  /**
+   * The response has gone. Work the request started in the background (a probe scheduled by a
+   * PATCH, a timer) inherits this context through AsyncLocalStorage; once the request is over,
+   * what that work changes is no longer the request's doing.
+   */
+  over: boolean;
 }
 
 export const requestContext = new AsyncLocalStorage<RequestContext>();
@@ -40,9 +46,13 @@ export const requestContext = new AsyncLocalStorage<RequestContext>();
  */
 export function withRequestContext(log: (line: string) => void) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const ctx: RequestContext = { req, pendingLogs: [] };
+    const ctx: RequestContext = { req, pendingLogs: [], over: false };
     res.on('finish', () => {
+      ctx.over = true;
       if (res.statusCode < 400) for (const line of ctx.pendingLogs) log(line);
+    });
+    res.on('close', () => {
+      ctx.over = true;
     });
     requestContext.run(ctx, next);
   };
