@@ -118,6 +118,8 @@ describe('scoped API tokens', () => {
     ['an expiry that is not a date', { name: 'x5', scopes: ['read'], expiresAt: 'tomorrow' }, 400, 'expiresAt'],
     ['an unknown field', { name: 'x6', scopes: ['read'], secret: 'mine' }, 400, 'secret'],
     ['the name of a live token', { name: 'dashboard', scopes: ['read'] }, 409, 'dashboard'],
+    ['a name the audit trail uses for ADMIN_TOKEN', { name: 'admin', scopes: ['read'] }, 400, 'reserved'],
+    ['a name the audit trail uses for background work', { name: 'system', scopes: ['read'] }, 400, 'reserved'],
   ])('refuses %s', async (_name, body, status, text) => {
     const before = await app.ds.query('SELECT count(*)::int AS n FROM api_tokens');
     const res = await app.api('post', '/v1/tokens', body);

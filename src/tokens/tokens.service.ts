@@ -16,6 +16,8 @@ import { TokenRow, TokensRepository } from './tokens.repository';
  */
 export const RECHECK_MS = 500;
 const MAX_CACHED = 10_000;
+/** Actors the audit trail names without a token (ADMIN_TOKEN, the signed webhook, background work): no token may take them. */
+const RESERVED_NAMES = ['admin', 'system', 'signed-webhook'];
 
 interface Checked {
   readonly principal: Principal;
@@ -38,6 +40,7 @@ export class TokensService implements TokenVerifier {
   ) {}
 
   async create(dto: CreateTokenDto, by: Principal): Promise<CreatedTokenResponse> {
+    if (RESERVED_NAMES.includes(dto.name)) throw DomainError.field('name', 'reserved', `"${dto.name}" names ${RESERVED_NAMES.join(', ')} in the audit trail; choose another name`);
     const expiresAt = dto.expiresAt === undefined ? null : new Date(dto.expiresAt);
     if (expiresAt !== null && expiresAt.getTime() <= Date.now()) throw DomainError.field('expiresAt', 'future', 'must be in the future');
     const fresh = await newToken();
