@@ -5,6 +5,8 @@
 //                                                          (one transaction, all or nothing; a dry run is the
 //                                                          apply rolled back, so it fails exactly as the apply would)
 //   georoute webhook REGION healthy|unhealthy [REASON]     (a signed health report, as a region sends it)
+//   georoute import FILE --zone NAME [--dry-run] [--skip-invalid]   (a BIND master file into a zone)
+//   georoute query NAME [--type T] [--client IP] [--server HOST:PORT]  (the DNS answer beside the explain API's)
 // Server: GEOROUTE_URL (default http://127.0.0.1:8080). Token: GEOROUTE_TOKEN, else ADMIN_TOKEN,
 // else the file DATA_DIR/admin-token (default ./data/admin-token) that `npm start` writes.
 'use strict';
@@ -15,8 +17,10 @@ const YAML = require('yaml');
 const USAGE = `usage: georoute export
        georoute apply FILE [--dry-run] [--prune [--allow-destroy]] [--output json|text]
        georoute webhook REGION healthy|unhealthy [REASON]
+       georoute import FILE --zone NAME [--dry-run] [--skip-invalid]
+       georoute query NAME [--type A|AAAA|...] [--client IP] [--server HOST:PORT]
 exit codes: 0 done (or would be done), 1 refused by the server or unreachable, 2 bad usage
-environment: GEOROUTE_URL (default http://127.0.0.1:8080), GEOROUTE_TOKEN or ADMIN_TOKEN (default: DATA_DIR/admin-token),
+environment: GEOROUTE_DNS (query: default server, 127.0.0.1:5300), GEOROUTE_URL (default http://127.0.0.1:8080), GEOROUTE_TOKEN or ADMIN_TOKEN (default: DATA_DIR/admin-token),
              GEOROUTE_WEBHOOK_SECRET (webhook: the region's webhookSecret or the server's WEBHOOK_SECRET)`;
 
 function fail(message, code = 2) {
@@ -36,14 +40,14 @@ function token() {
 }
 
 /** `json`: a refusal is printed to stdout as the server's problem document (for CI), not to stderr as text. */
-async function call(method, route, body, json = false) {
+async function call(method, route, body, contentType = 'application/json', json = false) {
   const base = (process.env.GEOROUTE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
   let res;
   try {
     res = await fetch(base + route, {
       method,
-      headers: { authorization: `Bearer ${token()}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
+      headers: { authorization: `Bearer ${token()}`, ...(body !== undefined ? { 'content-type': contentType } : {}) },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
   } catch (err) {
     return fail(`cannot reach ${base}: ${err.cause?.code || err.message}`, 1);
@@ -60,7 +64,7 @@ async function call(method, route, body, json = false) {
       process.stdout.write(JSON.stringify({ status: res.status, ...parsed }, null, 2) + '\n');
       process.exit(1);
     }
-    const errors = Array.isArray(parsed.errors) ? parsed.errors.map((e) => `\n  ${e.field}: ${e.message}`).join('') : '';
+    const errors = Array.isArray(parsed.errors) ? parsed.errors.map((e) => `\n  ${e.field}: ${e.message} [${e.rule}]`).join('') : '';
     return fail(`${res.status} ${parsed.title || ''}: ${parsed.detail || text}${errors}`, 1);
   }
   return parsed;
@@ -108,7 +112,7 @@ async function main(argv) {
     const dryRun = flags.includes('--dry-run');
     const prune = flags.includes('--prune');
     const allowDestroy = flags.includes('--allow-destroy');
-    const result = await call('POST', `/v1/config/apply?dryRun=${dryRun}&prune=${prune}&allowDestroy=${allowDestroy}`, doc, output === 'json');
+    const result = await call('POST', `/v1/config/apply?dryRun=${dryRun}&prune=${prune}&allowDestroy=${allowDestroy}`, doc, 'application/json', output === 'json');
     if (output === 'json') {
       process.stdout.write(JSON.stringify(result, null, 2) + '\n');
       return;
@@ -121,6 +125,29 @@ async function main(argv) {
     process.stdout.write(dryRun ? `${result.changes.length} change(s) would be made (dry run)\n` : `${result.changes.length} change(s) applied in one transaction\n`);
     return;
   }
+  if (command === 'import') {
+    const zoneAt = rest.indexOf('--zone');
+    const zone = zoneAt >= 0 ? rest[zoneAt + 1] : undefined;
+    const others = rest.filter((a, i) => i !== zoneAt && i !== zoneAt + 1);
+    const files = others.filter((a) => !a.startsWith('--'));
+    const unknown = others.filter((a) => a.startsWith('--') && a !== '--dry-run' && a !== '--skip-invalid');
+    if (!zone || zone.startsWith('--') || files.length !== 1 || unknown.length > 0) fail(USAGE);
+    let text;
+    try {
+      text = fs.readFileSync(files[0] === '-' ? 0 : files[0], 'utf8');
+    } catch (err) {
+      fail(`cannot read ${files[0]}: ${err.message}`);
+    }
+    const dryRun = rest.includes('--dry-run');
+    const skipInvalid = rest.includes('--skip-invalid');
+    const r = await call('POST', `/v1/zones/${encodeURIComponent(zone)}/import?dryRun=${dryRun}&skipInvalid=${skipInvalid}`, text, 'text/dns');
+    for (const s of r.skipped) process.stdout.write(`skipped line ${s.line}: ${s.message} [${s.rule}]\n`);
+    const c = r.records;
+    const what = `zone ${r.zone}${r.zoneCreated ? ' (new)' : r.zoneChanged ? ' (SOA/NS changed)' : ''}: ${c.created} record set(s) created, ${c.updated} updated, ${c.deleted} deleted, ${c.unchanged} unchanged`;
+    process.stdout.write(dryRun ? `${what} (dry run, nothing written)\n` : `${what}; serial ${r.serial}\n`);
+    return;
+  }
+  if (command === 'query') return query(rest);
   if (command === 'webhook') {
     const [region, status, ...reason] = rest;
     if (!region || (status !== 'healthy' && status !== 'unhealthy')) fail(USAGE);
@@ -145,6 +172,124 @@ async function main(argv) {
     return;
   }
   fail(USAGE);
+}
+
+/** Options of the form --name value; the rest are positional. */
+function options(args, names) {
+  const out = { positional: [] };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('--')) out.positional.push(a);
+    else if (names.includes(a.slice(2)) && i + 1 < args.length && !args[i + 1].startsWith('--')) out[a.slice(2)] = args[++i];
+    else fail(USAGE);
+  }
+  return out;
+}
+
+/** One question to a georoute DNS server through dns2, with ECS for the client: the reply, parsed by dns2. */
+function askDns(server, name, type, clientIp) {
+  const dgram = require('node:dgram');
+  const net = require('node:net');
+  const { Packet } = require('dns2');
+  const at = server.lastIndexOf(':');
+  const host = server.slice(0, at).replace(/^\[|\]$/g, '');
+  const port = Number(server.slice(at + 1));
+  if (at < 0 || !host || !Number.isInteger(port) || port < 1 || port > 65535) fail(`--server must be HOST:PORT (got ${server})`);
+  if (!(type in Packet.TYPE)) fail(`--type ${type} is not a type dns2 can ask (${Object.keys(Packet.TYPE).join(', ')})`);
+  const family = net.isIP(clientIp);
+  const query = new Packet();
+  query.header.id = require('node:crypto').randomInt(0x10000);
+  query.header.rd = 0;
+  query.questions.push({ name, type: Packet.TYPE[type], class: Packet.CLASS.IN });
+  // The whole address as the subnet (/32, /128): the DNS server and the explain API see the same client.
+  const ecs = { ednsCode: Packet.EDNS_OPTION_CODE.ECS, family: family === 6 ? 2 : 1, sourcePrefixLength: family === 6 ? 128 : 32, scopePrefixLength: 0, ip: clientIp };
+  query.additionals.push(Packet.Resource.EDNS([ecs]));
+  const message = query.toBuffer();
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error(`no reply from ${server} within 3 s`));
+    }, 3000);
+    socket.on('message', (reply) => {
+      clearTimeout(timer);
+      socket.close();
+      try {
+        resolve(Packet.parse(reply));
+      } catch (err) {
+        reject(err);
+      }
+    });
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      socket.close();
+      reject(err);
+    });
+    socket.send(message, port, host);
+  });
+}
+
+const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
+
+function recordText(r) {
+  const { Packet } = require('dns2');
+  const type = Object.keys(Packet.TYPE).find((k) => Packet.TYPE[k] === r.type) || `TYPE${r.type}`;
+  const data = r.address ?? r.domain ?? (r.exchange !== undefined ? `${r.priority} ${r.exchange}` : undefined) ?? (r.target !== undefined ? `${r.priority} ${r.weight} ${r.port} ${r.target}` : undefined) ?? r.data ?? JSON.stringify(r);
+  return { type, line: `${r.name}.\t${r.ttl}\t${type}\t${Array.isArray(data) ? data.join('') : data}` };
+}
+
+/** georoute query: "a dig that says why". Exit 0 when DNS and explain agree (or explain does not apply), 3 when they disagree. */
+async function query(args) {
+  const o = options(args, ['type', 'client', 'server']);
+  if (o.positional.length !== 1) fail(USAGE);
+  const name = o.positional[0].replace(/\.$/, '').toLowerCase();
+  const type = (o.type || 'A').toUpperCase();
+  const client = o.client || '127.0.0.1';
+  if (require('node:net').isIP(client) === 0) fail(`--client must be an IP address (got ${client})`);
+  const server = o.server || process.env.GEOROUTE_DNS || '127.0.0.1:5300';
+  let reply;
+  try {
+    reply = await askDns(server, name, type, client);
+  } catch (err) {
+    return fail(`DNS ${server}: ${err.message}`, 1);
+  }
+  const rcode = RCODES[reply.header.rcode] || `RCODE${reply.header.rcode}`;
+  const opt = (reply.additionals || []).find((r) => r.type === 41);
+  const ecs = opt && Array.isArray(opt.rdata) ? opt.rdata.find((x) => x.ednsCode === 8) : undefined;
+  const out = [`;; ${name} ${type} for client ${client}, asked at ${server} over UDP (dns2)`];
+  out.push(`DNS:     ${rcode}${reply.header.aa ? ' aa' : ''}${ecs ? `, ECS scope /${ecs.scopePrefixLength}` : ''}`);
+  const answers = reply.answers.map(recordText);
+  for (const a of answers) out.push(`  ${a.line}`);
+  const dnsAddresses = answers.filter((a) => a.type === type).map((a) => a.line.split('\t').pop()).sort();
+  let agree = true;
+  if (type === 'A' || type === 'AAAA') {
+    // Follow a CNAME the server answered with: the routing decision is the target's.
+    const cname = answers.find((a) => a.type === 'CNAME');
+    const fqdn = cname ? cname.line.split('\t').pop().replace(/\.$/, '') : name;
+    const base = (process.env.GEOROUTE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
+    const res = await fetch(`${base}/v1/route?fqdn=${encodeURIComponent(fqdn)}&client=${encodeURIComponent(client)}&type=${type}`, { headers: { authorization: `Bearer ${token()}` } }).catch((err) =>
+      fail(`cannot reach ${base}: ${err.cause?.code || err.message}`, 1),
+    );
+    const body = await res.json().catch(() => ({}));
+    if (res.status === 404) {
+      out.push(`explain: ${fqdn} is not a routed service (static data); nothing to compare`);
+    } else if (!res.ok) {
+      return fail(`explain: ${res.status} ${body.detail || ''}`, 1);
+    } else {
+      const e = body.answer;
+      out.push(`explain: ${e.rcode}, ${e.region ? `region ${e.region}` : 'no region'} (${body.reason}): ${e.addresses.join(', ') || 'no addresses'}, ttl ${e.ttl}, scope /${e.ecsScope}`);
+      out.push(`         client ${body.client.ip}: ${body.client.country || 'unknown country'}${body.client.jurisdiction ? ` (${body.client.jurisdiction})` : ''}; ${body.detail}`);
+      const explained = [...e.addresses].sort();
+      const problems = [];
+      if (e.rcode !== rcode) problems.push(`rcode ${rcode} in DNS, ${e.rcode} in explain`);
+      if (explained.join() !== dnsAddresses.join()) problems.push(`addresses ${dnsAddresses.join(', ') || '(none)'} in DNS, ${explained.join(', ') || '(none)'} in explain`);
+      if (ecs && e.rcode === 'NOERROR' && explained.length > 0 && ecs.scopePrefixLength !== e.ecsScope) problems.push(`ECS scope /${ecs.scopePrefixLength} in DNS, /${e.ecsScope} in explain`);
+      agree = problems.length === 0;
+      out.push(agree ? 'agree:   yes' : `DISAGREE: ${problems.join('; ')}`);
+    }
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  if (!agree) process.exit(3);
 }
 
 main(process.argv.slice(2)).catch((err) => fail(err.stack || String(err), 1));

@@ -18,6 +18,7 @@ import { DnsService } from './dns/dns.service';
 import { DataSource } from 'typeorm';
 import { DatabaseStatus } from './database/database-status';
 import { InstancesService } from './cluster/instances.service';
+import { RedirectFastPath } from './redirect/fast-path';
 
 export interface RunningGeoroute {
   readonly app: NestExpressApplication;
@@ -53,6 +54,9 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
     app.use('/v1/anycast/topology', express.text({ type: ['text/plain', 'application/json'], limit: '64mb' }));
     // A whole registry as code may be one document (10,000 services are ~1.5 MiB of JSON).
     app.use('/v1/config/apply', express.json({ limit: CONFIG_APPLY_BODY_LIMIT }));
+    // Zone import: a BIND master file as text (a 100,000-record zone is ~5 MiB).
+    const zoneFile = express.text({ type: ['text/dns', 'text/plain'], limit: '16mb' });
+    app.use('/v1/zones', (req: express.Request, res: express.Response, next: express.NextFunction) => (/^\/[^/]+\/import$/.test(req.path) ? zoneFile(req, res, next) : next()));
     app.useBodyParser('json', { limit: '256kb' });
     // After the body parsers: the request's context (who changed what, for the audit trail) then reaches the handlers.
     const auditLog = new Logger('audit');
@@ -61,6 +65,8 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
     app.enableShutdownHooks();
     setUpOpenApi(app);
     await app.init();
+    // GET/HEAD /r/ and /healthz in front of Express's router (src/redirect/fast-path.ts).
+    app.get(RedirectFastPath).attach(app.getHttpServer(), app.getHttpAdapter().getInstance());
 
     const ds = app.get(DataSource);
     const dbStatus = app.get(DatabaseStatus);

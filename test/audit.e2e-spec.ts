@@ -9,6 +9,8 @@ import { createTestDatabase, startTestApp, TestApp, TestDatabase } from './suppo
 
 const WEBHOOK_SECRET = 'audit-webhook-secret-0123456789abcdef';
 const NOTIFY_SECRET = 'audit-notify-secret-0123456789abcdef';
+/** The zone as the config apply step leaves it, with ftp instead of mail. */
+const ZONE_FILE = ['$ORIGIN audit.example.', '$TTL 600', '@ 600 IN SOA ns1.example.com. hostmaster.example.com. ( 1 3600 600 604800 300 )', '@ 600 IN NS ns1.example.com.', 'ftp 300 IN A 192.0.2.81', ''].join('\n');
 const TOPOLOGY = { ases: [{ asn: 1, latitude: 40.7, longitude: -74 }, { asn: 2, latitude: 50.1, longitude: 8.7 }], links: [{ a: 1, b: 2, relation: 'peer' }] };
 
 interface Entry {
@@ -92,7 +94,9 @@ describe('audit trail', () => {
       ['DELETE /v1/services/:fqdn', () => as('delete', '/v1/services/app.audit.example'), [{ action: 'delete', kind: 'service', name: 'app.audit.example' }]],
       ['DELETE /v1/regions/:name', () => as('delete', '/v1/regions/eu-north-1'), [{ action: 'delete', kind: 'region', name: 'eu-north-1' }]],
       ['POST /v1/config/apply', () => as('post', '/v1/config/apply', { zones: [{ name: 'audit.example', nameservers: ['ns1.example.com'], hostmaster: 'hostmaster.example.com', ttl: 600, records: [{ name: 'mail', type: 'MX', values: ['10 mx.example.net'] }] }] }), [{ action: 'create', kind: 'record', name: 'mail MX in audit.example' }]],
-      ['DELETE /v1/zones/:name', () => as('delete', '/v1/zones/audit.example'), [{ action: 'delete', kind: 'zone', name: 'audit.example' }, { action: 'delete', kind: 'record', name: 'mail MX in audit.example' }]],
+      ['POST /v1/zones/:name/import', () => app.http.post('/v1/zones/audit.example/import').set('Authorization', `Bearer ${token}`).set('Content-Type', 'text/dns').send(ZONE_FILE),
+        [{ action: 'create', kind: 'record', name: 'ftp A in audit.example' }, { action: 'delete', kind: 'record', name: 'mail MX in audit.example' }]],
+      ['DELETE /v1/zones/:name', () => as('delete', '/v1/zones/audit.example'), [{ action: 'delete', kind: 'zone', name: 'audit.example' }, { action: 'delete', kind: 'record', name: 'ftp A in audit.example' }]],
       ['POST /v1/notifications', async () => {
         const res = await as('post', '/v1/notifications', { url: 'https://ops.example.net/hooks/georoute', secret: NOTIFY_SECRET, events: ['region.unhealthy'] });
         endpointId = res.body.id;

@@ -7,7 +7,7 @@ import { DnsWorkerPool } from '../src/dns/workers/worker-pool';
 import { SnapshotStore } from '../src/snapshot/snapshot.store';
 import * as path from 'node:path';
 import { createTestDatabase, startTestApp, SHARED, TestApp, TestDatabase } from './support/test-app';
-import { addresses, query, waitFor } from './support/dns-client';
+import { addresses, dig, query, waitFor } from './support/dns-client';
 
 /**
  * DNS_WORKERS=2 against the real server: UDP answered by two cluster workers sharing the socket,
@@ -33,7 +33,7 @@ describe('DNS_WORKERS: UDP answered by worker processes', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    app = await startTestApp(db, { CONFIG_FILE: '', GEOIP_DB: MAXMIND_TEST_DB, DNS_WORKERS: '2', DNS_TABLES_PRELOAD: 'on' });
+    app = await startTestApp(db, { CONFIG_FILE: '', GEOIP_DB: MAXMIND_TEST_DB, DNS_WORKERS: '2', DNS_TABLES_PRELOAD: 'on', INSTANCE_ID: 'workers-e2e-1', DNS_VERSION: 'georoute-e2e' });
   });
   afterAll(async () => {
     await app?.stop();
@@ -49,6 +49,14 @@ describe('DNS_WORKERS: UDP answered by worker processes', () => {
     expect(addresses(udp).length).toBeGreaterThan(0);
     const ready = await app.http.get('/readyz');
     expect(ready.body.checks.find((c: { name: string }) => c.name === 'dns').detail).toMatch(/2 of 2 UDP workers answering/);
+  });
+
+  it('workers answer NSID and CHAOS TXT as this instance (dig over UDP; TCP from the main process)', async () => {
+    expect(await dig(app.dnsPort, ['www.example.com', '+nsid'])).toContain('("workers-e2e-1")');
+    for (const tcp of [[], ['+tcp']]) {
+      expect(await dig(app.dnsPort, [...tcp, '+short', 'CH', 'TXT', 'id.server'])).toBe('"workers-e2e-1"\n');
+      expect(await dig(app.dnsPort, [...tcp, '+short', 'CH', 'TXT', 'version.bind'])).toBe('"georoute-e2e"\n');
+    }
   });
 
   it('sends every new snapshot to the workers: a drained region leaves the UDP answers at once', async () => {

@@ -8,11 +8,20 @@ describe('GeoDNS with the demo configuration and the bundled database', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    app = await startTestApp(db, { CONFIG_FILE: '' });
+    app = await startTestApp(db, { CONFIG_FILE: '', INSTANCE_ID: 'geodns-e2e-1' });
   });
   afterAll(async () => {
     await app?.stop();
     await db?.drop();
+  });
+
+  it('says which instance answered: NSID (INSTANCE_ID by default), CHAOS id.server; version.bind hidden', async () => {
+    const out = await dig(app.dnsPort, ['app.example.com', '+subnet=81.2.69.0/24', '+nsid']);
+    expect(out).toContain('("geodns-e2e-1")');
+    expect(out).toMatch(/CLIENT-SUBNET: 81\.2\.69\.0\/24\/\d+/);
+    expect(await dig(app.dnsPort, ['+short', 'CH', 'TXT', 'id.server'])).toBe('"geodns-e2e-1"\n');
+    expect(await dig(app.dnsPort, ['+short', 'CH', 'TXT', 'hostname.bind'])).toBe('"geodns-e2e-1"\n');
+    expect(await dig(app.dnsPort, ['CH', 'TXT', 'version.bind'])).toMatch(/status: REFUSED/);
   });
 
   it('sends a London subnet to eu-west-1 with AA, TTL 30 and the ECS option echoed with a scope (dig)', async () => {

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DatabaseStatus } from '../database/database-status';
 import { ClusterRepository } from './cluster.repository';
 import { CLUSTER_CHANGED, EventBus, REGISTRY_CHANGED } from '../common/events';
+import { OwnVersions } from './own-versions';
 
 /**
  * How changes made through one instance reach every other: each committed change bumps
@@ -12,7 +13,11 @@ import { CLUSTER_CHANGED, EventBus, REGISTRY_CHANGED } from '../common/events';
  * LISTENs on a dedicated connection (reconnecting with backoff, and re-reading the version after
  * each reconnect, since notifications sent while disconnected are lost), and also polls the
  * version every CHANGE_POLL_INTERVAL_MS — the fallback for lost notifications and for
- * PostgreSQL-compatible databases without LISTEN. A new version triggers a full rebuild.
+ * PostgreSQL-compatible databases without LISTEN. A new version triggers a full rebuild, unless
+ * every version since the last one seen was produced by this instance's own transactions: each
+ * of those emitted REGISTRY_CHANGED when it committed and is in the snapshot already (every
+ * writer of the registry tables does; see OwnCommits below), so re-reading the whole registry
+ * for it would only stall this instance (10,000 services of rows for one PATCH).
  */
 @Injectable()
 export class ChangeFeedService implements OnModuleInit, OnApplicationShutdown {
@@ -28,6 +33,12 @@ export class ChangeFeedService implements OnModuleInit, OnApplicationShutdown {
   /** The health version (health transitions) last read (-1: not read yet). */
   seenHealthVersion = -1;
   listening = false;
+  /** Versions this instance's own transactions committed, not yet passed by the feed. */
+  readonly own = new OwnVersions();
+  /** Own full reloads skipped (metrics and tests). */
+  skipped = 0;
+
+  private readonly commits = new OwnCommits(this.own);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -39,6 +50,7 @@ export class ChangeFeedService implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.dbStatus.whenConnected(this.ds, async () => {
+      if (!this.ds.subscribers.includes(this.commits)) this.ds.subscribers.push(this.commits);
       [this.seenVersion, this.seenHealthVersion] = await this.readVersions();
       this.schedulePoll();
       if (this.config.databaseUrl !== null) void this.listen();
@@ -68,7 +80,15 @@ export class ChangeFeedService implements OnModuleInit, OnApplicationShutdown {
     this.polling = true;
     try {
       const [version, healthVersion] = await this.readVersions();
-      if (version !== this.seenVersion) {
+      if (version !== this.seenVersion && this.own.onlyOwnBetween(this.seenVersion, version)) {
+        this.seenVersion = version;
+        this.skipped++;
+        this.logger.debug(`registry version ${version} (${why}): this instance's own change, already applied`);
+        if (healthVersion !== this.seenHealthVersion) {
+          this.seenHealthVersion = healthVersion;
+          this.events.emit(CLUSTER_CHANGED, { version });
+        }
+      } else if (version !== this.seenVersion) {
         this.seenVersion = version;
         this.seenHealthVersion = healthVersion;
         this.logger.debug(`registry version ${version} (${why}): rebuilding`);
@@ -125,5 +145,31 @@ export class ChangeFeedService implements OnModuleInit, OnApplicationShutdown {
     }, this.backoffMs);
     this.reconnectTimer.unref();
     this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
+  }
+}
+
+/**
+ * Notes the registry version each of this instance's committed transactions produced: read on the
+ * transaction's own connection just before COMMIT, recorded once COMMIT succeeded (a rolled-back
+ * transaction's version was never produced, and another writer will reuse the number).
+ */
+class OwnCommits implements EntitySubscriberInterface {
+  private readonly pending = new WeakMap<QueryRunner, number>();
+
+  constructor(private readonly own: OwnVersions) {}
+
+  async beforeTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+    // Never in the way of the commit: without the version the feed merely reloads, as it would for another writer.
+    const version = await ClusterRepository.versionOfThisTransaction(event.queryRunner).catch(() => null);
+    if (version === null) this.pending.delete(event.queryRunner);
+    else this.pending.set(event.queryRunner, version);
+  }
+
+  afterTransactionCommit(event: TransactionCommitEvent): void {
+    // A savepoint released inside an outer transaction is not a commit yet.
+    if (event.queryRunner.isTransactionActive) return;
+    const version = this.pending.get(event.queryRunner);
+    this.pending.delete(event.queryRunner);
+    if (version !== undefined) this.own.add(version);
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
 
 /** One instance's heartbeat row (table `instances`). */
 export interface InstanceRow {
@@ -23,6 +23,18 @@ export class ClusterRepository {
   async versions(): Promise<[number, number]> {
     const rows: { version: string; health_version: string }[] = await this.ds.query('SELECT version, health_version FROM registry_version WHERE id = 1');
     return rows.length ? [Number(rows[0].version), Number(rows[0].health_version)] : [0, 0];
+  }
+
+  /**
+   * The registry version the transaction open on `runner` produced, or null when it changed no
+   * registry table (migration VersionPerTransaction: one version per transaction, marked with
+   * its transaction id). Called just before the commit.
+   */
+  static async versionOfThisTransaction(runner: QueryRunner): Promise<number | null> {
+    const rows: { version: string }[] = await runner.query(
+      'SELECT version FROM registry_version WHERE id = 1 AND version_tx = txid_current_if_assigned()',
+    );
+    return rows.length ? Number(rows[0].version) : null;
   }
 
   async instances(): Promise<InstanceRow[]> {

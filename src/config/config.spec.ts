@@ -35,6 +35,13 @@ describe('loadConfig', () => {
     expect(c.trustedProxiesText).toEqual(['10.0.0.0/8', '::1']);
   });
 
+  it('DNS identity: NSID and id.server default to the instance id, DNS_NSID=off hides them, version.bind hidden unless set', () => {
+    expect(loadConfig({ DATA_DIR: tmp, INSTANCE_ID: 'fra-2' }, tmp).dnsIdentity).toEqual({ id: 'fra-2', version: null });
+    expect(loadConfig({ DATA_DIR: tmp, DNS_NSID: 'ns1.fra', DNS_VERSION: 'georoute 0.1' }, tmp).dnsIdentity).toEqual({ id: 'ns1.fra', version: 'georoute 0.1' });
+    expect(loadConfig({ DATA_DIR: tmp, DNS_NSID: 'OFF' }, tmp).dnsIdentity).toEqual({ id: null, version: null });
+    expect(() => loadConfig({ DATA_DIR: tmp, DNS_NSID: 'caf\u00e9', DNS_VERSION: 'x'.repeat(256) }, tmp)).toThrow(/DNS_NSID.*DNS_VERSION/);
+  });
+
   it('names every bad variable in one error', () => {
     let error: unknown;
     try {

@@ -33,6 +33,11 @@ export interface AppConfig {
   /** YAML applied on an empty database; defaults to config/demo.yaml. */
   readonly configFile: string | null;
   readonly instanceId: string;
+  /**
+   * Who answered, in DNS (src/dns/identity.ts): `id` is the NSID payload and the CHAOS TXT of
+   * id.server / hostname.bind (null = off); `version` the CHAOS TXT of version.bind (null = hidden).
+   */
+  readonly dnsIdentity: { readonly id: string | null; readonly version: string | null };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** UDP response rate limiting (src/dns/rate-limiter.ts); responsesPerSecond 0 = off. */
   readonly rateLimit: {
@@ -175,6 +180,19 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     problems.push('INSTANCE_ID must be 1-64 characters of letters, digits, ".", "_" or "-"');
   }
 
+  // NSID and id.server: the instance id unless set; "off" hides both. version.bind: hidden unless set.
+  const identityText = (name: string): string | null => {
+    const v = str(name);
+    if (v === undefined) return null;
+    if (v.length > 255 || !/^[\x20-\x7e]+$/.test(v)) problems.push(`${name} must be 1-255 printable ASCII characters`);
+    return v;
+  };
+  const nsidRaw = identityText('DNS_NSID');
+  const dnsIdentity = Object.freeze({
+    id: nsidRaw === null ? instanceId : nsidRaw.toLowerCase() === 'off' ? null : nsidRaw,
+    version: identityText('DNS_VERSION'),
+  });
+
   const logLevelRaw = (str('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevelRaw)) {
     problems.push(`LOG_LEVEL="${logLevelRaw}" must be one of ${LOG_LEVELS.join(', ')}`);
@@ -205,6 +223,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     trustedProxiesText: Object.freeze(trustedProxiesText),
     configFile,
     instanceId,
+    dnsIdentity,
     logLevel: logLevelRaw as AppConfig['logLevel'],
     changePollIntervalMs,
     rateLimit,

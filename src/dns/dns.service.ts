@@ -39,6 +39,7 @@ export class DnsService implements OnApplicationShutdown {
     this.responder = new DnsResponder({
       classifier: () => locator.classifier,
       onError: (err) => this.logger.error(`query failed, answered SERVFAIL: ${(err as Error)?.message ?? String(err)}`),
+      identity: config.dnsIdentity,
     });
     this.filler = new TableFiller(() => locator.classifier, this.responder);
     metrics.onCollect(() => {
@@ -137,6 +138,7 @@ export class DnsService implements OnApplicationShutdown {
           port,
           geoipDb: this.config.geoipDb,
           preload: this.config.dnsTablesPreload,
+          identity: this.config.dnsIdentity,
           rateLimit: { responsesPerSecond: share(rrl.responsesPerSecond), errorsPerSecond: share(rrl.errorsPerSecond), slip: rrl.slip, exempt: rrl.exemptText },
         },
         log: (level, message) => this.logger[level](message),

@@ -251,6 +251,14 @@ describe('EDNS', () => {
     }
   });
 
+  test('FORMERR for two ECS options (the first sound) carries the OPT without either ECS option', () => {
+    for (const transport of ['udp', 'tcp'] as const) {
+      const { msg } = send(h, { name: 'app.example.com', edns: { options: [ecsIpv4('81.2.69.0', 24), ecsIpv4('81.2.69.0', 24)] } }, transport);
+      expect(msg.rcode).toBe('FORMERR');
+      expect(optOf(msg)!.options).toEqual([]);
+    }
+  });
+
   test('ECS: the ECS address is the client; echoed with the decision scope; socket peer not used', () => {
     // London (81.2.69.160/27 in the test database) -> eu-west-1; the peer (Tokyo) is not used.
     const { msg } = send(h, { name: 'app.example.com', edns: { options: [ecsIpv4('81.2.69.160', 27)] } }, 'udp', { address: '175.16.199.5', family: 4 });
@@ -462,6 +470,7 @@ describe('service names through the routing tables', () => {
     expect(send(h, { name: 'example.com', qtype: TYPE.SOA }).msg.answers![0].data.serial).toBe(serial);
     expect(send(h, { name: 'www.example.com', qtype: TYPE.TXT }).msg.authorities![0].data.serial).toBe(serial);
     expect(send(h, { name: 'nope.example.com' }).msg.authorities![0].data.serial).toBe(serial);
+    expect(send(h, { name: 'sub.example.com', qtype: TYPE.DS }).msg).toMatchObject({ flag_aa: true, answers: [], authorities: [expect.objectContaining({ type: 'SOA', data: expect.objectContaining({ serial }) })] });
     expect(send(h, { name: 'app.example.com', qtype: TYPE.AAAA, edns: { options: [ecsIpv4('81.2.69.160', 27)] } }).msg.answers![0].data).toBe('2001:db8::30');
     // A service added: a new name, so the view is built again.
     const added = [...services, { fqdn: 'new.example.com', policy: 'failover' as const, regions: ['us-east-1'], ttl: 30, residency: 'none' as const }];
@@ -513,5 +522,57 @@ describe('stats', () => {
     const stats = h.responder.stats();
     expect(stats.replies.udp).toMatchObject({ NOERROR: 1, BADVERS: 1, NXDOMAIN: 0 });
     expect(stats.replies.tcp).toMatchObject({ NXDOMAIN: 1 });
+  });
+});
+
+describe('identity: NSID and CHAOS (RFC 5001, RFC 4892)', () => {
+  const withIdentity = (identity: { id: string | null; version: string | null }): Harness => {
+    const responder = new DnsResponder({ classifier: () => locator.classifier, identity });
+    responder.setSnapshot(fixtureSnapshot());
+    return { responder, errors: [] };
+  };
+  const NSID = { code: 3, data: Buffer.alloc(0) };
+  const txtOf = (msg: DecodedReply): string[] => msg.answers.map((a) => Buffer.concat(a.data as unknown as Buffer[]).toString('latin1'));
+
+  test('NSID only in replies to queries asking for it, beside ECS, on every RCODE', () => {
+    const h = withIdentity({ id: 'fra-2', version: null });
+    const asked = send(h, { name: 'app.example.com', edns: { options: [ecsIpv4('81.2.69.160', 27), NSID] } });
+    expect(asked.msg.answers.map((a) => a.data)).toEqual(['192.0.2.10', '192.0.2.11']);
+    expect(optOf(asked.msg)!.options).toEqual([
+      expect.objectContaining({ code: 8, sourcePrefixLength: 27, scopePrefixLength: 27 }),
+      expect.objectContaining({ code: 3, data: Buffer.from('fra-2') }),
+    ]);
+    expect(optOf(send(h, { name: 'app.example.com', edns: {} }).msg)!.options).toEqual([]);
+    for (const o of [{ name: 'nope.example.com' }, { name: 'example.org' }, { name: 'example.com', opcode: 2 }]) {
+      expect(optOf(send(h, { ...o, edns: { options: [NSID] } }).msg)!.options).toEqual([expect.objectContaining({ code: 3, data: Buffer.from('fra-2') })]);
+    }
+  });
+
+  test('NSID off: the option is not answered', () => {
+    const h = withIdentity({ id: null, version: null });
+    expect(optOf(send(h, { name: 'www.example.com', edns: { options: [NSID] } }).msg)!.options).toEqual([]);
+  });
+
+  test('CHAOS TXT id.server, hostname.bind (any case) answer the id, AA, TTL 0, class CH', () => {
+    const h = withIdentity({ id: 'fra-2', version: 'georoute 0.1' });
+    for (const name of ['id.server', 'HOSTNAME.bind', 'version.bind', 'version.server']) {
+      const { msg } = send(h, { name, qtype: TYPE.TXT, qclass: 3 });
+      expect(msg).toMatchObject({ rcode: 'NOERROR', flag_aa: true });
+      expect(msg.answers).toEqual([expect.objectContaining({ name, type: 'TXT', class: 'CH', ttl: 0 })]);
+      expect(txtOf(msg)).toEqual([name.startsWith('version') ? 'georoute 0.1' : 'fra-2']);
+    }
+    expect(send(h, { name: 'id.server', qtype: TYPE.A, qclass: 3 }).msg).toMatchObject({ rcode: 'NOERROR', answers: [] });
+    expect(send(h, { name: 'id.server', qtype: TYPE.TXT }).msg.rcode).toBe('REFUSED'); // class IN: not a zone of ours
+    expect(send(h, { name: 'authors.bind', qtype: TYPE.TXT, qclass: 3 }).msg.rcode).toBe('REFUSED');
+  });
+
+  test('version.bind hidden by default and identity off: REFUSED like any other CHAOS name', () => {
+    expect(send(withIdentity({ id: 'fra-2', version: null }), { name: 'version.bind', qtype: TYPE.TXT, qclass: 3 }).msg.rcode).toBe('REFUSED');
+    const off = withIdentity({ id: null, version: null });
+    for (const name of ['id.server', 'hostname.bind']) expect(send(off, { name, qtype: TYPE.TXT, qclass: 3 }).msg.rcode).toBe('REFUSED');
+  });
+
+  test('an identity that is not printable ASCII is refused at construction', () => {
+    expect(() => withIdentity({ id: 'caf\u00e9', version: null })).toThrow(/printable ASCII/);
   });
 });

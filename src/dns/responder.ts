@@ -17,7 +17,9 @@
  * version 0, DO clear, ECS echoed with the decision's scope. A reply that does not fit the UDP
  * limit (min(max(client, 512), 1232) with EDNS, 512 without) drops its glue first, then is sent
  * as TC=1 with the question (and OPT) only. Any exception while answering is reported through
- * `onError` and answered SERVFAIL, for that query only.
+ * `onError` and answered SERVFAIL, for that query only. With an identity (identity.ts), a query
+ * carrying NSID gets the NSID option back, and CHAOS TXT `id.server.` / `hostname.bind.` /
+ * `version.bind.` are answered before any zone look-up (others in class CH stay REFUSED).
  *
  * Hot path: decode into a reused DecodedQuery, one map look-up of the lower-case name, then either
  * a pre-encoded reply by QTYPE or (service names) one look-up in that name's per-client cache of
@@ -31,8 +33,10 @@ import { refusalDetail } from '../routing/select';
 import { clientHashKey } from '../routing/rendezvous';
 import { REASONS, type Reason, type RoutingSnapshot } from '../routing/types';
 import { prepared, type PreparedAnswer } from './answer';
+import { IdentityAnswers, type DnsIdentity } from './identity';
 import { ipv4Text, ipv6Text } from './wire/address-text';
 import {
+  CLASS_CH,
   CLASS_IN,
   CLASSIC_UDP_LIMIT,
   EDNS_OPTION,
@@ -83,6 +87,8 @@ export interface DnsResponderDeps {
    */
   readonly classifier: () => Classifier;
   readonly onError?: (err: unknown, ctx: ResponderErrorContext) => void;
+  /** NSID and CHAOS identity (identity.ts); left out: NSID off, every CHAOS name REFUSED. */
+  readonly identity?: DnsIdentity;
 }
 
 /** Answers counted per service name and region (or refusal), read at scrape time. */
@@ -144,8 +150,17 @@ export class DnsResponder {
   private malformedDropped = 0;
   private responsesDropped = 0;
   private handlerErrors = 0;
+  private readonly identity: IdentityAnswers;
+  /** The whole NSID option (code, length, payload) for replies to queries that carry it; null = off. */
+  private readonly nsidOption: Buffer | null;
+  private readonly nsidLength: number;
 
-  constructor(private readonly deps: DnsResponderDeps) {}
+  constructor(private readonly deps: DnsResponderDeps) {
+    this.identity = new IdentityAnswers(deps.identity ?? { id: null, version: null });
+    const nsid = this.identity.nsid;
+    this.nsidOption = nsid === null ? null : Buffer.concat([Buffer.from([0, EDNS_OPTION.NSID, nsid.length >>> 8, nsid.length & 0xff]), nsid]);
+    this.nsidLength = this.nsidOption?.length ?? 0;
+  }
 
   /**
    * Takes `snapshot` into service. The DNS view (names, pre-encoded replies) is rebuilt only when
@@ -276,7 +291,11 @@ export class DnsResponder {
     }
     const qtype = q.qtype;
     (transport === 'udp' ? this.udpTypes : this.tcpTypes)[qtype <= 257 ? qtype : 0]++;
-    if (q.qclass !== CLASS_IN) return this.reply(msg, q, REFUSED, transport);
+    if (q.qclass !== CLASS_IN) {
+      // RFC 4892 identity names, before any zone: a map look-up, only for QCLASS CH.
+      const chaos = q.qclass === CLASS_CH ? this.identity.chaosAnswer(q.qname, qtype) : null;
+      return this.reply(msg, q, chaos ?? REFUSED, transport);
+    }
     if (qtype === TYPE.AXFR || qtype === TYPE.IXFR) return this.reply(msg, q, REFUSED, transport);
     if (qtype === 0 || qtype === TYPE.OPT || qtype === TYPE.TKEY || qtype === TYPE.TSIG) {
       return this.reply(msg, q, FORMERR, transport);
@@ -287,7 +306,7 @@ export class DnsResponder {
     const node = view.find(q.qname);
     let answer: PreparedAnswer;
     if (node !== undefined) {
-      if (node.cut !== null) answer = node.other;
+      if (node.cut !== null) answer = node.cut === node && qtype === TYPE.DS ? node.answers.get(TYPE.DS) ?? node.other : node.other;
       else if (qtype === TYPE.ANY) answer = node.any;
       else if ((qtype === TYPE.A || qtype === TYPE.AAAA) && node.dynamic !== null) {
         answer = this.dynamicAnswer(view, node, q, peer, transport);
@@ -404,7 +423,8 @@ export class DnsResponder {
     const ecsLength = hasOpt && q.hasEcs ? 8 + q.ecsAddressLength : 0;
     const edeText = a.edeText;
     const edeLength = hasOpt && a.edeCode >= 0 ? 6 + (edeText === null ? 0 : edeText.length) : 0;
-    const optLength = hasOpt ? 11 + ecsLength + edeLength : 0;
+    const nsidLength = hasOpt && q.wantsNsid ? this.nsidLength : 0;
+    const optLength = hasOpt ? 11 + ecsLength + edeLength + nsidLength : 0;
     const limit =
       transport === 'tcp' ? TCP_MESSAGE_LIMIT : hasOpt ? (q.udpSize < OUR_UDP_SIZE ? q.udpSize : OUR_UDP_SIZE) : CLASSIC_UDP_LIMIT;
     const head = HEADER_LENGTH + questionLength;
@@ -462,7 +482,7 @@ export class DnsResponder {
       out[o + 6] = 0; // VERSION
       out[o + 7] = 0; // DO and Z clear
       out[o + 8] = 0;
-      const rdlength = ecsLength + edeLength;
+      const rdlength = ecsLength + edeLength + nsidLength;
       out[o + 9] = rdlength >>> 8;
       out[o + 10] = rdlength & 0xff;
       o += 11;
@@ -493,6 +513,7 @@ export class DnsResponder {
         out[o + 5] = a.edeCode & 0xff;
         if (edeText !== null) out.set(edeText, o + 6);
       }
+      if (nsidLength > 0) out.set(this.nsidOption!, o + edeLength);
     }
     (transport === 'udp' ? this.udpReplies : this.tcpReplies)[rcode <= 16 ? rcode : 16]++;
     this.scope = -1;

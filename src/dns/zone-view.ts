@@ -39,7 +39,9 @@ import {
   parseTarget,
   rdataKey,
   writeRdata,
+  MODERN_TYPE_BY_CODE,
 } from './wire/encoder';
+import { modernAdditionalTarget } from '../common/modern-records';
 
 const TYPE_BY_NAME: Readonly<Record<string, number>> = {
   A: TYPE.A,
@@ -49,10 +51,20 @@ const TYPE_BY_NAME: Readonly<Record<string, number>> = {
   MX: TYPE.MX,
   NS: TYPE.NS,
   CAA: TYPE.CAA,
+  SRV: TYPE.SRV,
+  HTTPS: TYPE.HTTPS,
+  SVCB: TYPE.SVCB,
+  TLSA: TYPE.TLSA,
+  PTR: TYPE.PTR,
+  NAPTR: TYPE.NAPTR,
+  DS: TYPE.DS,
 };
 
+/** Types whose targets' A/AAAA go into the additional section: NS, MX (RFC 1035), SRV (RFC 2782), SVCB/HTTPS (RFC 9460 §4.2). */
+const GLUE_TYPES: ReadonlySet<number> = new Set([TYPE.NS, TYPE.MX, TYPE.SRV, TYPE.SVCB, TYPE.HTTPS]);
+
 /** The RRset an ANY query is answered with, first present wins (RFC 8482 §4.1: one RRset). */
-const ANY_PREFERENCE = [TYPE.SOA, TYPE.A, TYPE.AAAA, TYPE.MX, TYPE.TXT, TYPE.CAA, TYPE.NS];
+const ANY_PREFERENCE = [TYPE.SOA, TYPE.A, TYPE.AAAA, TYPE.MX, TYPE.TXT, TYPE.CAA, TYPE.NS, TYPE.HTTPS, TYPE.SVCB, TYPE.SRV, TYPE.PTR, TYPE.NAPTR, TYPE.TLSA];
 
 /** Question name at offset 12, then QTYPE and QCLASS. */
 const QUESTION_POINTER = HEADER_LENGTH;
@@ -332,6 +344,7 @@ export class ZoneView {
         if (node.otherIsNegative) node.other = node.zone.negative(RCODE.NOERROR, node.wireLength);
         node.routed = null; // NODATA replies carry the SOA
         if (node === node.zone.apex) this.rebuildApex(node);
+        if (node.cut === node) this.buildDelegationDs(node); // its NODATA carries the SOA
       }
     }
     this.snapshot = snapshot;
@@ -639,6 +652,7 @@ export class ZoneView {
       const referral = node.cut.referral(node.wireLength);
       node.other = referral;
       node.any = referral;
+      if (node.cut === node) this.buildDelegationDs(node);
       return;
     }
     try {
@@ -667,7 +681,7 @@ export class ZoneView {
       this.writeRRset(w, node.name, rrset);
       const ancount = w.records;
       const bodyEnd = w.size;
-      if (rrset.type === TYPE.NS || rrset.type === TYPE.MX) this.writeGlue(w, rrset);
+      if (GLUE_TYPES.has(rrset.type)) this.writeGlue(w, rrset, node.name);
       node.answers.set(
         rrset.type,
         prepared(RCODE.NOERROR, true, { ancount, body: w.slice(0, bodyEnd), arcount: w.records - ancount, additional: w.slice(bodyEnd) }),
@@ -715,6 +729,21 @@ export class ZoneView {
     }
   }
 
+  /**
+   * DS at a delegation point is the parent's data (RFC 4035 §2.4, RFC 4034 §5): answered with
+   * AA from this zone, NODATA + SOA when there is none, never a referral.
+   */
+  private buildDelegationDs(node: NameNode): void {
+    const ds = node.rrsets.get(TYPE.DS);
+    if (ds === undefined) {
+      node.answers.set(TYPE.DS, node.zone.negative(RCODE.NOERROR, node.wireLength));
+      return;
+    }
+    const w = this.nodeWriter(node);
+    this.writeRRset(w, node.name, ds);
+    node.answers.set(TYPE.DS, prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes() }));
+  }
+
   /** Replies for a "*" node that fit any question name: owner 0xC00C, names in rdata uncompressed. */
   private buildWild(node: NameNode): void {
     const answers = new Map<number, PreparedAnswer>();
@@ -758,16 +787,20 @@ export class ZoneView {
     for (const value of rrset.values) w.record(owner, rrset.type, rrset.ttl, (x) => writeRdata(x, rrset.type, value));
   }
 
-  /** Additional-section A/AAAA for NS and MX targets we hold static addresses for. */
-  private writeGlue(w: RecordWriter, rrset: RRset): void {
+  /**
+   * Additional-section A/AAAA for NS, MX, SRV and SVCB/HTTPS targets we hold static addresses for
+   * (a service name's addresses depend on the client: the resolver asks for them itself).
+   */
+  private writeGlue(w: RecordWriter, rrset: RRset, owner: string): void {
     const seen = new Set<string>();
     for (const value of rrset.values) {
-      let target: string;
+      let target: string | null;
       try {
-        target = rrset.type === TYPE.MX ? parseMx(value).exchange : parseTarget(value);
+        target = glueTarget(rrset.type, value, owner);
       } catch {
         continue;
       }
+      if (target === null) continue;
       if (seen.has(target)) continue;
       seen.add(target);
       const node = this.nodes.get(target);
@@ -787,7 +820,7 @@ export class ZoneView {
     this.writeRRset(w, cut.name, ns);
     const nscount = w.records;
     const bodyEnd = w.size;
-    this.writeGlue(w, ns);
+    this.writeGlue(w, ns, cut.name);
     return prepared(RCODE.NOERROR, false, {
       nscount,
       body: w.slice(0, bodyEnd),
@@ -795,6 +828,14 @@ export class ZoneView {
       additional: w.slice(bodyEnd),
     });
   }
+}
+
+/** The name whose addresses follow a record in the additional section, or null. */
+function glueTarget(type: number, value: string, owner: string): string | null {
+  if (type === TYPE.MX) return parseMx(value).exchange || null;
+  if (type === TYPE.NS) return parseTarget(value);
+  const modern = MODERN_TYPE_BY_CODE.get(type);
+  return modern === undefined ? null : modernAdditionalTarget(modern, value, owner);
 }
 
 function writeSoa(w: RecordWriter, zone: ZoneData, ttl: number): void {

@@ -49,6 +49,20 @@ function toProbeSpec(hc: NonNullable<RegionEntity['healthCheck']>, instance: str
     const host = hc.target.slice(0, idx).replace(/^\[|\]$/g, '');
     return { type: 'tcp', host, port: Number(hc.target.slice(idx + 1)), timeoutMs: hc.timeoutMs };
   }
+  if (hc.type === 'dns') {
+    const idx = hc.target.lastIndexOf(':');
+    return {
+      type: 'dns',
+      host: hc.target.slice(0, idx).replace(/^\[|\]$/g, ''),
+      port: Number(hc.target.slice(idx + 1)),
+      queryName: hc.queryName ?? '',
+      queryType: hc.queryType ?? 'A',
+      transport: hc.transport ?? 'udp',
+      expectRcode: hc.expectRcode ?? 'NOERROR',
+      ...(hc.answerPattern !== undefined ? { answerPattern: hc.answerPattern } : {}),
+      timeoutMs: hc.timeoutMs,
+    };
+  }
   return {
     type: 'http',
     url: hc.target,

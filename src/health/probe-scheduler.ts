@@ -17,11 +17,13 @@
 import { probeHttp, type HttpProbeOptions } from './probes/http.probe';
 import type { ProbeResult } from './probes/probe-result';
 import { probeTcp, type TcpProbeOptions } from './probes/tcp.probe';
+import { probeDns, type DnsProbeOptions } from './probes/dns.probe';
 
 export type HttpProbeSpec = { readonly type: 'http' } & Omit<HttpProbeOptions, 'signal'>;
 export type TcpProbeSpec = { readonly type: 'tcp' } & Omit<TcpProbeOptions, 'signal'>;
+export type DnsProbeSpec = { readonly type: 'dns' } & Omit<DnsProbeOptions, 'signal'>;
 /** What to probe; `http` covers https:// URLs too. */
-export type ProbeSpec = HttpProbeSpec | TcpProbeSpec;
+export type ProbeSpec = HttpProbeSpec | TcpProbeSpec | DnsProbeSpec;
 
 /**
  * Where timeouts are registered. The scheduler creates and clears the timers itself; the adapter
@@ -225,6 +227,10 @@ function defaultRunProbe(spec: ProbeSpec, signal: AbortSignal): Promise<ProbeRes
   if (spec.type === 'tcp') {
     const { type: _type, ...options } = spec;
     return probeTcp({ ...options, signal });
+  }
+  if (spec.type === 'dns') {
+    const { type: _type, ...options } = spec;
+    return probeDns({ ...options, signal });
   }
   const { type: _type, ...options } = spec;
   return probeHttp({ ...options, signal });

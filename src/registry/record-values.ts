@@ -1,6 +1,8 @@
 import { checkDomainName, normalizeName } from '../common/dns-name';
 import { checkEndpointIpv4, checkEndpointIpv6, canonicalIp } from '../common/ip';
 import { FieldProblem } from '../common/domain-error';
+import { isModernRecordType } from '../common/modern-records';
+import { normalizeModernValue } from './modern-record-values';
 
 /**
  * Checks and normalises the values of one static record set, by type. Returns the normalised
@@ -51,8 +53,15 @@ export function normalizeRecordValues(type: string, values: string[]): { values:
         else out.push(`${Number(m[1])} ${m[2].toLowerCase()} "${m[3]}"`);
         break;
       }
-      default:
-        bad(i, 'type', `unsupported record type ${type}`);
+      default: {
+        if (!isModernRecordType(type)) {
+          bad(i, 'type', `unsupported record type ${type}`);
+          break;
+        }
+        const r = normalizeModernValue(type, raw);
+        if ('problem' in r) bad(i, r.problem.rule, r.problem.message);
+        else out.push(r.value);
+      }
     }
   });
   if (type === 'CNAME' && values.length > 1) {

@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 export interface HealthCheckSpec {
-  type: 'http' | 'https' | 'tcp';
+  type: 'http' | 'https' | 'tcp' | 'dns';
   target: string;
   intervalSeconds: number;
   timeoutMs: number;
@@ -10,6 +10,12 @@ export interface HealthCheckSpec {
   expectedStatus: string;
   bodyContains?: string;
   insecureSkipVerify?: boolean;
+  /** dns checks: the question, its transport, the expected RCODE and an optional answer pattern. */
+  queryName?: string;
+  queryType?: 'A' | 'AAAA' | 'CNAME' | 'MX' | 'NS' | 'SOA' | 'TXT' | 'SRV' | 'PTR' | 'CAA';
+  transport?: 'udp' | 'tcp';
+  expectRcode?: 'NOERROR' | 'FORMERR' | 'SERVFAIL' | 'NXDOMAIN' | 'NOTIMP' | 'REFUSED';
+  answerPattern?: string;
 }
 
 export interface AnycastSpec {

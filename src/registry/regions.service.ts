@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, FieldProblem } from '../common/domain-error';
 import { canonicalIp } from '../common/ip';
+import { checkDomainName, normalizeName } from '../common/dns-name';
 import { Page, PageRequest, pageOrderedBy } from '../common/paging';
 import { jurisdictionOf } from '../routing/jurisdiction';
 import { AnycastSpec, HealthCheckSpec, RegionEntity } from './region.entity';
@@ -167,6 +168,22 @@ export function normalizeEndpoints(e: EndpointsDto): Pick<RegionEntity, 'ipv4' |
   };
 }
 
+/** A dns check names a valid question and pattern; the dns fields belong to dns checks only. */
+function dnsCheckProblems(hc: NonNullable<RegionEntity['healthCheck']>): FieldProblem[] {
+  if (hc.type !== 'dns') return [];
+  const problems: FieldProblem[] = [];
+  const nameProblem = hc.queryName === undefined ? 'is required for a dns check' : checkDomainName(hc.queryName, { allowUnderscore: true });
+  if (nameProblem !== null) problems.push({ field: 'healthCheck.queryName', rule: 'domain-name', message: nameProblem });
+  if (hc.answerPattern !== undefined) {
+    try {
+      new RegExp(hc.answerPattern);
+    } catch (error) {
+      problems.push({ field: 'healthCheck.answerPattern', rule: 'regexp', message: `is not a regular expression: ${(error as Error).message}` });
+    }
+  }
+  return problems;
+}
+
 /** Rules that span fields (class-validator checks each field alone). */
 function checkRegion(r: RegionEntity): void {
   const problems: FieldProblem[] = [];
@@ -181,10 +198,11 @@ function checkRegion(r: RegionEntity): void {
   }
   const hc = r.healthCheck;
   if (hc) {
-    if (hc.type === 'tcp') {
+    if (hc.type === 'tcp' || hc.type === 'dns') {
       if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(hc.target) || Number(hc.target.split(':').pop()) > 65535) {
-        problems.push({ field: 'healthCheck.target', rule: 'host-port', message: 'must be host:port for a tcp check (e.g. 192.0.2.10:443)' });
+        problems.push({ field: 'healthCheck.target', rule: 'host-port', message: `must be host:port for a ${hc.type} check (e.g. 192.0.2.10:${hc.type === 'dns' ? 53 : 443})` });
       }
+      problems.push(...dnsCheckProblems(hc));
     } else {
       let url: URL | null;
       try {
@@ -224,6 +242,10 @@ function checkRegion(r: RegionEntity): void {
 
 /** What a health check stores: defaults filled (HEALTH_CHECK_DEFAULTS). */
 export function normalizeHealthCheck(d: HealthCheckDto): HealthCheckSpec {
+  if (d.type !== 'dns') {
+    const stray = (['queryName', 'queryType', 'transport', 'expectRcode', 'answerPattern'] as const).find((k) => d[k] !== undefined);
+    if (stray !== undefined) throw DomainError.field(`healthCheck.${stray}`, 'dns-only', 'only applies to dns checks');
+  }
   const intervalSeconds = d.intervalSeconds ?? HEALTH_CHECK_DEFAULTS.intervalSeconds;
   return {
     type: d.type,
@@ -235,6 +257,15 @@ export function normalizeHealthCheck(d: HealthCheckDto): HealthCheckSpec {
     expectedStatus: d.expectedStatus ?? HEALTH_CHECK_DEFAULTS.expectedStatus,
     ...(d.bodyContains !== undefined ? { bodyContains: d.bodyContains } : {}),
     ...(d.insecureSkipVerify !== undefined ? { insecureSkipVerify: d.insecureSkipVerify } : {}),
+    ...(d.type === 'dns'
+      ? {
+          queryName: d.queryName === undefined ? undefined : normalizeName(d.queryName),
+          queryType: d.queryType ?? 'A',
+          transport: d.transport ?? 'udp',
+          expectRcode: d.expectRcode ?? 'NOERROR',
+          ...(d.answerPattern !== undefined ? { answerPattern: d.answerPattern } : {}),
+        }
+      : {}),
   };
 }
 

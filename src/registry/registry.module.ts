@@ -8,11 +8,13 @@ import { ServicesService } from './services.service';
 import { ConfigLoaderService } from './config-loader.service';
 import { ConfigSyncService } from './config-sync.service';
 import { ConfigController } from './config.controller';
+import { ZoneImportController } from './zone-import.controller';
+import { ZoneImportService } from './zone-import.service';
 
 /** Zones (with static records), regions and services: the operator's registry, stored in PostgreSQL. */
 @Module({
-  controllers: [ZonesController, RegionsController, ServicesController, ConfigController],
-  providers: [ZonesService, RegionsService, ServicesService, ConfigLoaderService, ConfigSyncService],
+  controllers: [ZonesController, RegionsController, ServicesController, ConfigController, ZoneImportController],
+  providers: [ZonesService, RegionsService, ServicesService, ConfigLoaderService, ConfigSyncService, ZoneImportService],
   exports: [ZonesService, RegionsService, ServicesService, ConfigLoaderService],
 })
 export class RegistryModule {}

@@ -8,6 +8,7 @@ import { RecordEntity, ZoneEntity } from './zone.entity';
 import { ServiceEntity } from './service.entity';
 import { CreateRecordDto, CreateZoneDto, RECORD_DEFAULTS, RecordResponse, UpdateZoneDto, ZONE_DEFAULTS, ZoneResponse } from './dto/zone.dto';
 import { normalizeRecordValues } from './record-values';
+import { placementProblem } from './modern-record-values';
 import { EventBus, REGISTRY_CHANGED, RegistryChangedEvent } from '../common/events';
 import { AuditTrail, withoutSecrets } from '../common/audit';
 
@@ -96,6 +97,8 @@ export class ZonesService {
       } else if (atName.some((r) => r.type === 'CNAME')) {
         throw DomainError.field('type', 'cname-exclusive', `${fqdn} has a CNAME; no other data may stand beside it (RFC 2181 §10.1)`);
       }
+      const placement = placementProblem(dto.type, fqdn, zoneName, atName.map((r) => r.type));
+      if (placement !== null) throw DomainError.validation([placement]);
       if (atName.some((r) => r.type === dto.type)) {
         throw DomainError.conflict(`${fqdn} already has a ${dto.type} record set; delete it first to replace it`);
       }

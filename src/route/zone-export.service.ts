@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error';
 import { normalizeName } from '../common/dns-name';
+import { isModernRecordType, masterFileModernValue } from '../common/modern-records';
 import type { RoutingSnapshot, StaticRecordSnap } from '../routing/types';
 import { SnapshotStore } from '../snapshot/snapshot.store';
 import { RouteService } from './route.service';
@@ -53,6 +54,7 @@ export class ZoneExportService {
 }
 
 function rdata(r: StaticRecordSnap, value: string): string {
+  if (isModernRecordType(r.type)) return masterFileModernValue(r.type, value); // SRV, HTTPS, SVCB, TLSA, PTR, NAPTR, DS
   switch (r.type) {
     case 'CNAME':
     case 'NS':

@@ -168,7 +168,7 @@ const RESIDENCIES: readonly Residency[] = ['gdpr', 'none'];
 const UNKNOWN_LOCATIONS: readonly UnknownLocation[] = ['route', 'treat-as-eu'];
 const WHEN_ALL_UNHEALTHY: readonly WhenAllUnhealthy[] = ['fail-open', 'fail-closed'];
 const HEALTH_STATUSES: readonly HealthStatus[] = ['healthy', 'unhealthy', 'unknown'];
-const RECORD_TYPES: readonly RecordType[] = ['A', 'AAAA', 'CNAME', 'TXT', 'MX', 'NS', 'CAA'];
+const RECORD_TYPES: readonly RecordType[] = ['A', 'AAAA', 'CNAME', 'TXT', 'MX', 'NS', 'CAA', 'SRV', 'HTTPS', 'SVCB', 'TLSA', 'PTR', 'NAPTR', 'DS'];
 const CONTINENTS: readonly string[] = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'];
 /** Static record types that would compete with a service's engine-made A/AAAA answers. */
 const TYPES_OWNED_BY_SERVICES: readonly RecordType[] = ['A', 'AAAA', 'CNAME'];

@@ -36,7 +36,7 @@ export type Policy = 'proximity' | 'failover' | 'weighted' | 'geolocation';
 export type Residency = 'gdpr' | 'none';
 export type UnknownLocation = 'route' | 'treat-as-eu';
 export type WhenAllUnhealthy = 'fail-open' | 'fail-closed';
-export type RecordType = 'A' | 'AAAA' | 'CNAME' | 'TXT' | 'MX' | 'NS' | 'CAA';
+export type RecordType = 'A' | 'AAAA' | 'CNAME' | 'TXT' | 'MX' | 'NS' | 'CAA' | 'SRV' | 'HTTPS' | 'SVCB' | 'TLSA' | 'PTR' | 'NAPTR' | 'DS';
 
 /** How a service's data is replicated between its regions (DESIGN §9b). */
 export type ReplicationMode = 'none' | 'active-passive' | 'active-active';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
-import { buildSnapshot, emptySnapshot, withRegionHealth, type RegionHealthUpdate, type ReplicationInput, type SnapshotInput } from '../routing/snapshot';
+import { buildSnapshot, emptySnapshot, withRegionHealth, type RegionHealthUpdate, type ReplicationInput, type ServiceInput, type SnapshotInput } from '../routing/snapshot';
 import { lagReportMaxAgeMs } from '../routing/replication';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { readSnapshotFile, writeSnapshotFile, type SnapshotFile } from './snapshot-file';
@@ -58,6 +58,7 @@ export class SnapshotStore implements OnApplicationShutdown {
   private health: HealthSource | null = null;
   private replication: ReplicationLagSource | null = null;
   private registryDirty = true;
+  private readonly serviceInputs = new WeakMap<ServiceEntity, ServiceInput>();
   /** Services to re-read before the next build (when the rest of the registry need not be). */
   private readonly dirtyServices = new Set<string>();
   private rows: { zones: ZoneEntity[]; records: RecordEntity[]; regions: RegionEntity[]; services: ServiceEntity[] } | null = null;
@@ -263,19 +264,7 @@ export class SnapshotStore implements OnApplicationShutdown {
               healthReason: h?.reason ?? null,
             };
           }),
-          services: services.map((s) => ({
-            fqdn: s.fqdn,
-            zone: s.zoneName,
-            policy: s.policy,
-            regions: s.regions,
-            geolocation: s.geolocation,
-            ttl: s.ttl,
-            residency: s.residency,
-            unknownLocation: s.unknownLocation,
-            whenAllUnhealthy: s.whenAllUnhealthy,
-            answerCount: s.answerCount,
-            replication: replicationInput(s, this.replication, regions),
-          })),
+          services: services.map((s) => this.serviceInput(s, regions)),
       };
       // The snapshot in service lets unchanged zones, services and plans be reused.
       const next = buildSnapshot(input, this.version + 1, new Date(), this.snapshot);
@@ -287,6 +276,31 @@ export class SnapshotStore implements OnApplicationShutdown {
       this.lastError = (err as Error).message;
       this.logger.error(`snapshot rebuild failed, keeping version ${this.version}: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * A service row as snapshot input. Rows not re-read keep their object, and so does their input:
+   * the snapshot build compares it with the last one and the snapshot file reuses its JSON. A
+   * replicated service's input carries the replicas' lag, read anew each time.
+   */
+  private serviceInput(s: ServiceEntity, regions: readonly RegionEntity[]): ServiceInput {
+    const cached = s.replication ? undefined : this.serviceInputs.get(s);
+    if (cached !== undefined) return cached;
+    const input: ServiceInput = {
+      fqdn: s.fqdn,
+      zone: s.zoneName,
+      policy: s.policy,
+      regions: s.regions,
+      geolocation: s.geolocation,
+      ttl: s.ttl,
+      residency: s.residency,
+      unknownLocation: s.unknownLocation,
+      whenAllUnhealthy: s.whenAllUnhealthy,
+      answerCount: s.answerCount,
+      replication: replicationInput(s, this.replication, regions),
+    };
+    if (!s.replication) this.serviceInputs.set(s, input);
+    return input;
   }
 
   onApplicationShutdown(): void {

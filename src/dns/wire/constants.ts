@@ -29,11 +29,18 @@ export const TYPE = {
   NS: 2,
   CNAME: 5,
   SOA: 6,
+  PTR: 12,
   HINFO: 13,
   MX: 15,
   TXT: 16,
   AAAA: 28,
+  SRV: 33,
+  NAPTR: 35,
   OPT: 41,
+  DS: 43,
+  TLSA: 52,
+  SVCB: 64,
+  HTTPS: 65,
   TKEY: 249,
   TSIG: 250,
   IXFR: 251,
@@ -68,6 +75,8 @@ export const QTYPE_METRIC_NAMES: Readonly<Record<number, string>> = {
 };
 
 export const CLASS_IN = 1;
+/** The CHAOS class: server identity queries (RFC 4892). */
+export const CLASS_CH = 3;
 
 export const OPCODE_QUERY = 0;
 
@@ -81,6 +90,8 @@ export const FLAG = {
 } as const;
 
 export const EDNS_OPTION = {
+  /** RFC 5001 name server identifier. */
+  NSID: 3,
   CLIENT_SUBNET: 8,
   EXTENDED_ERROR: 15,
 } as const;

@@ -267,6 +267,25 @@ describe('decodeQuery: fields', () => {
     expect(decode(encodeQuery({ edns: {}, additionalRecords: [encodeOpt({})] })).hasOpt).toBe(false);
   });
 
+  test('FORMERR never keeps an ECS option for the reply, even when the first of two was sound', () => {
+    const q = decode(encodeQuery({ edns: { options: [ecsIpv4('81.2.69.0', 24), ecsIpv4('81.2.69.0', 24)] } }));
+    expect([q.status, q.problem, q.hasOpt, q.hasEcs]).toEqual([DecodeStatus.FORMERR, 'ecs-duplicate', true, false]);
+    const opt = encodeOpt({ options: [ecsIpv4('81.2.69.0', 24), { code: 65001, data: Buffer.from([1, 2, 3, 4]) }] });
+    opt.writeUInt16BE(20, 11 + 11 + 2); // the option after the (sound) ECS claims 20 octets, 4 present
+    const afterBad = decode(encodeQuery({ additionalRecords: [opt] }));
+    expect([afterBad.status, afterBad.problem, afterBad.hasOpt, afterBad.hasEcs]).toEqual([DecodeStatus.FORMERR, 'option-truncated', true, false]);
+  });
+
+  test('an NSID option (RFC 5001) is noted, with or without payload; absent otherwise', () => {
+    expect(decode(encodeQuery({ edns: { options: [{ code: 3, data: Buffer.alloc(0) }] } })).wantsNsid).toBe(true);
+    expect(decode(encodeQuery({ edns: { options: [ecsIpv4('81.2.69.0', 24), { code: 3, data: Buffer.from('x') }] } })).wantsNsid).toBe(true);
+    expect(decode(encodeQuery({ edns: { options: [ecsIpv4('81.2.69.0', 24)] } })).wantsNsid).toBe(false);
+    const q = new DecodedQuery();
+    decodeQuery(encodeQuery({ edns: { options: [{ code: 3, data: Buffer.alloc(0) }] } }), q);
+    decodeQuery(encodeQuery({ edns: {} }), q);
+    expect(q.wantsNsid).toBe(false);
+  });
+
   test('NOTIMP keeps the question for the echo; QDCOUNT 2 does not', () => {
     const notimp = decode(encodeQuery({ opcode: 15, name: 'example.com' }));
     expect(notimp.questionEnd).toBeGreaterThan(12);

@@ -12,11 +12,12 @@
  *   NOTIMP   a readable message with an OPCODE other than QUERY;
  *   BADVERS  a well-formed query whose OPT has VERSION > 0;
  *   QUERY    a well-formed query: `qname` (lower case, presentation form), `qtype`, `qclass`,
- *            EDNS and ECS fields are valid.
+ *            EDNS, ECS and NSID fields are valid.
  * - `questionEnd` > 12 only when the question was read completely: the reply echoes
  *   `msg[12, questionEnd)` byte for byte (original letter case, RFC 4343 §3).
  * - `hasOpt` is true only when the query carried exactly one well-formed OPT in the additional
- *   section; the reply then carries an OPT (also on FORMERR caused by a bad ECS option).
+ *   section; the reply then carries an OPT (also on FORMERR caused by a bad ECS option, but then
+ *   `hasEcs` is false: a FORMERR reply carries no ECS option).
  *
  * Choices (documented in README.md):
  * - compression pointers in the question name are rejected (FORMERR): the only octets before the
@@ -91,6 +92,8 @@ export class DecodedQuery {
   udpSize = CLASSIC_UDP_LIMIT;
   dnssecOk = false;
   hasEcs = false;
+  /** The OPT carried an NSID option (RFC 5001): the reply names this server. */
+  wantsNsid = false;
   /** 1 = IPv4, 2 = IPv6. */
   ecsFamily = 0;
   ecsSourcePrefix = 0;
@@ -122,6 +125,7 @@ export function decodeQuery(msg: Buffer, out: DecodedQuery): DecodedQuery {
   out.udpSize = CLASSIC_UDP_LIMIT;
   out.dnssecOk = false;
   out.hasEcs = false;
+  out.wantsNsid = false;
   out.ecsFamily = 0;
   out.ecsSourcePrefix = 0;
   out.ecsAddressLength = 0;
@@ -147,6 +151,7 @@ export function decodeQuery(msg: Buffer, out: DecodedQuery): DecodedQuery {
     if (qdcount > 1) return finish(out, notImp ? DecodeStatus.NOTIMP : DecodeStatus.FORMERR, 'qdcount');
     const problem = readSections(msg, off, ancount, nscount, arcount, out);
     if (problem !== '' && !optSurvives(problem)) out.hasOpt = false;
+    out.hasEcs = false; // a FORMERR reply carries no ECS option
     return finish(out, notImp ? DecodeStatus.NOTIMP : DecodeStatus.FORMERR, problem === '' ? 'qdcount' : problem);
   }
 
@@ -161,6 +166,7 @@ export function decodeQuery(msg: Buffer, out: DecodedQuery): DecodedQuery {
   const problem = readSections(msg, off, ancount, nscount, arcount, out);
   if (problem !== '') {
     if (!optSurvives(problem)) out.hasOpt = false;
+    out.hasEcs = false; // a FORMERR reply carries no ECS option (the first of two ECS options was read)
     return finish(out, notImp ? DecodeStatus.NOTIMP : DecodeStatus.FORMERR, problem);
   }
   if (notImp) return finish(out, DecodeStatus.NOTIMP, '');
@@ -321,6 +327,8 @@ function readOptions(msg: Buffer, start: number, end: number, out: DecodedQuery)
     if (code === EDNS_OPTION.CLIENT_SUBNET) {
       const problem = readClientSubnet(msg, dataStart, length, out);
       if (problem !== '') return problem;
+    } else if (code === EDNS_OPTION.NSID) {
+      out.wantsNsid = true; // RFC 5001 §2.3: the request's payload is empty; any content is ignored
     }
     o = dataStart + length;
   }

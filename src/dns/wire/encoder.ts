@@ -9,6 +9,7 @@
  * stay valid.
  */
 import ipaddr from 'ipaddr.js';
+import { MODERN_TYPE_CODES, modernRdata, type ModernRecordType } from '../../common/modern-records';
 import { MAX_LABEL_LENGTH, MAX_NAME_WIRE_LENGTH, TYPE } from './constants';
 
 /** Labels of a presentation name without the trailing dot ('' = root = no labels). */
@@ -286,10 +287,18 @@ export function writeRdata(w: RecordWriter, type: number, value: string): void {
       w.raw(caa.value);
       return;
     }
-    default:
-      throw new Error(`unsupported record type ${type}`);
+    default: {
+      const modern = MODERN_TYPE_BY_CODE.get(type);
+      if (modern === undefined) throw new Error(`unsupported record type ${type}`);
+      w.raw(modernRdata(modern, value)); // names uncompressed (RFC 2782, 3403, 9460)
+    }
   }
 }
+
+/** SRV, HTTPS, SVCB, TLSA, PTR, NAPTR, DS by type code (common/modern-records.ts encodes them). */
+export const MODERN_TYPE_BY_CODE: ReadonlyMap<number, ModernRecordType> = new Map(
+  Object.entries(MODERN_TYPE_CODES).map(([name, code]) => [code, name as ModernRecordType]),
+);
 
 /** Canonical bytes of a value (uncompressed rdata): used to drop duplicate RRs (RFC 2181 §5). */
 export function rdataKey(type: number, value: string): string {

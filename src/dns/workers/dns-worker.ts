@@ -63,6 +63,7 @@ async function onStart(m: WorkerStart): Promise<void> {
   responder = new DnsResponder({
     classifier: () => geo.classifier,
     onError: (err) => log('error', `query failed, answered SERVFAIL: ${(err as Error)?.message ?? String(err)}`),
+    identity: m.identity,
   });
   if (m.preload) filler = new TableFiller(() => geo.classifier, responder);
   const r = m.rateLimit;

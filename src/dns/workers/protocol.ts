@@ -15,6 +15,8 @@ export interface WorkerStart {
   readonly geoipDb: string | null;
   /** Fill the routing tables ahead of queries (DNS_TABLES_PRELOAD). */
   readonly preload: boolean;
+  /** NSID and CHAOS identity (DNS_NSID, DNS_VERSION): every worker answers as this instance. */
+  readonly identity: { readonly id: string | null; readonly version: string | null };
   readonly rateLimit: {
     readonly responsesPerSecond: number;
     readonly errorsPerSecond: number;

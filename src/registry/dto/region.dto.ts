@@ -41,12 +41,16 @@ export class EndpointsDto {
   baseUrl?: string;
 }
 
-export class HealthCheckDto {
-  @ApiProperty({ enum: ['http', 'https', 'tcp'] })
-  @IsIn(['http', 'https', 'tcp'])
-  type!: 'http' | 'https' | 'tcp';
+/** What a dns health check may ask and expect (the types dns2 encodes). */
+export const DNS_CHECK_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'SOA', 'TXT', 'SRV', 'PTR', 'CAA'] as const;
+export const DNS_CHECK_RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'] as const;
 
-  @ApiProperty({ example: 'https://eu-west-1.app.example.com/healthz', description: 'A URL for http/https, host:port for tcp' })
+export class HealthCheckDto {
+  @ApiProperty({ enum: ['http', 'https', 'tcp', 'dns'] })
+  @IsIn(['http', 'https', 'tcp', 'dns'])
+  type!: 'http' | 'https' | 'tcp' | 'dns';
+
+  @ApiProperty({ example: 'https://eu-west-1.app.example.com/healthz', description: 'A URL for http/https, host:port for tcp and dns (the DNS endpoint to ask)' })
   @IsString() @MinLength(1) @MaxLength(2000)
   target!: string;
 
@@ -77,6 +81,26 @@ export class HealthCheckDto {
   @ApiPropertyOptional({ default: false, description: 'https only: skip certificate validation' })
   @IsOptional() @IsBoolean()
   insecureSkipVerify?: boolean;
+
+  @ApiPropertyOptional({ example: 'app.example.com', description: 'dns only (required there): the name to ask' })
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(253)
+  queryName?: string;
+
+  @ApiPropertyOptional({ enum: DNS_CHECK_TYPES, default: 'A', description: 'dns only' })
+  @IsOptional() @IsIn(DNS_CHECK_TYPES)
+  queryType?: (typeof DNS_CHECK_TYPES)[number];
+
+  @ApiPropertyOptional({ enum: ['udp', 'tcp'], default: 'udp', description: 'dns only' })
+  @IsOptional() @IsIn(['udp', 'tcp'])
+  transport?: 'udp' | 'tcp';
+
+  @ApiPropertyOptional({ enum: DNS_CHECK_RCODES, default: 'NOERROR', description: 'dns only: the RCODE a healthy endpoint answers' })
+  @IsOptional() @IsIn(DNS_CHECK_RCODES)
+  expectRcode?: (typeof DNS_CHECK_RCODES)[number];
+
+  @ApiPropertyOptional({ example: '^198\\.51\\.100\\.', description: 'dns only: a regular expression one answer record\'s data must match' })
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(200)
+  answerPattern?: string;
 }
 
 export class AnycastDto {

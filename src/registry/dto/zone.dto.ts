@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { IsDomainName } from '../../common/validation';
 
-export const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'TXT', 'MX', 'NS', 'CAA'] as const;
+export const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'TXT', 'MX', 'NS', 'CAA', 'SRV', 'HTTPS', 'SVCB', 'TLSA', 'PTR', 'NAPTR', 'DS'] as const;
 
 /** A zone's SOA timers when the request leaves them out: the one place they are defined. */
 export const ZONE_DEFAULTS = { ttl: 3600, refresh: 3600, retry: 600, expire: 604800, negativeTtl: 300 } as const;
