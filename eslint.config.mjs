@@ -19,7 +19,7 @@ export const FLOORS = [
   ['registry'], // the operator's zones, regions and services
   ['database', 'metrics', 'geo'], // infrastructure: connection and migrations, metrics, GeoIP
   ['snapshot'], // the one RoutingSnapshot, built from the registry and health
-  ['health', 'cluster', 'ops', 'anycast', 'residency', 'route', 'ui'],
+  ['health', 'cluster', 'ops', 'anycast', 'residency', 'route', 'ui', 'tokens', 'audit', 'notifications'],
   ['replication', 'dns', 'redirect'],
 ];
 /** The imports allowed to run up, each with its reason. */

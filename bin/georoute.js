@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // georoute command line: configuration as code over the REST admin API.
 //   georoute export                      > georoute.yaml   (zones, regions, services; demo file format)
-//   georoute apply FILE [--dry-run] [--prune]              (one transaction, all or nothing)
+//   georoute apply FILE [--dry-run] [--prune [--allow-destroy]] [--output json]
+//                                                          (one transaction, all or nothing; a dry run is the
+//                                                          apply rolled back, so it fails exactly as the apply would)
 //   georoute webhook REGION healthy|unhealthy [REASON]     (a signed health report, as a region sends it)
 //   georoute import FILE --zone NAME [--dry-run] [--skip-invalid]   (a BIND master file into a zone)
 //   georoute query NAME [--type T] [--client IP] [--server HOST:PORT]  (the DNS answer beside the explain API's)
@@ -13,10 +15,11 @@ const path = require('node:path');
 const YAML = require('yaml');
 
 const USAGE = `usage: georoute export
-       georoute apply FILE [--dry-run] [--prune]
+       georoute apply FILE [--dry-run] [--prune [--allow-destroy]] [--output json|text]
        georoute webhook REGION healthy|unhealthy [REASON]
        georoute import FILE --zone NAME [--dry-run] [--skip-invalid]
        georoute query NAME [--type A|AAAA|...] [--client IP] [--server HOST:PORT]
+exit codes: 0 done (or would be done), 1 refused by the server or unreachable, 2 bad usage
 environment: GEOROUTE_DNS (query: default server, 127.0.0.1:5300), GEOROUTE_URL (default http://127.0.0.1:8080), GEOROUTE_TOKEN or ADMIN_TOKEN (default: DATA_DIR/admin-token),
              GEOROUTE_WEBHOOK_SECRET (webhook: the region's webhookSecret or the server's WEBHOOK_SECRET)`;
 
@@ -36,7 +39,8 @@ function token() {
   }
 }
 
-async function call(method, route, body, contentType = 'application/json') {
+/** `json`: a refusal is printed to stdout as the server's problem document (for CI), not to stderr as text. */
+async function call(method, route, body, contentType = 'application/json', json = false) {
   const base = (process.env.GEOROUTE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
   let res;
   try {
@@ -49,24 +53,32 @@ async function call(method, route, body, contentType = 'application/json') {
     return fail(`cannot reach ${base}: ${err.cause?.code || err.message}`, 1);
   }
   const text = await res.text();
-  let json;
+  let parsed;
   try {
-    json = JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
-    json = { detail: text };
+    parsed = { detail: text };
   }
   if (!res.ok) {
-    const errors = Array.isArray(json.errors) ? json.errors.map((e) => `\n  ${e.field}: ${e.message} [${e.rule}]`).join('') : '';
-    return fail(`${res.status} ${json.title || ''}: ${json.detail || text}${errors}`, 1);
+    if (json) {
+      process.stdout.write(JSON.stringify({ status: res.status, ...parsed }, null, 2) + '\n');
+      process.exit(1);
+    }
+    const errors = Array.isArray(parsed.errors) ? parsed.errors.map((e) => `\n  ${e.field}: ${e.message} [${e.rule}]`).join('') : '';
+    return fail(`${res.status} ${parsed.title || ''}: ${parsed.detail || text}${errors}`, 1);
   }
-  return json;
+  return parsed;
 }
 
+/** One change, then one line per field: before -> after ((none) for a create's before, a delete's after). */
 function describe(change) {
   const sign = { create: '+', update: '~', delete: '-' }[change.action];
   const head = `${sign} ${change.kind} ${change.name}`;
-  const fields = (change.fields || []).map((f) => `\n    ${f.field}: ${JSON.stringify(f.from)} -> ${JSON.stringify(f.to)}`).join('');
-  return head + fields;
+  const show = (v) => (v === undefined ? '(none)' : JSON.stringify(v));
+  const fields = change.fields
+    || Object.entries(change.after || {}).map(([field, to]) => ({ field, from: undefined, to }))
+      .concat(Object.entries(change.before || {}).map(([field, from]) => ({ field, from, to: undefined })));
+  return head + fields.map((f) => `\n    ${f.field}: ${show(f.from)} -> ${show(f.to)}`).join('');
 }
 
 async function main(argv) {
@@ -79,9 +91,17 @@ async function main(argv) {
     return;
   }
   if (command === 'apply') {
-    const flags = rest.filter((a) => a.startsWith('--'));
-    const files = rest.filter((a) => !a.startsWith('--'));
-    const unknown = flags.filter((f) => f !== '--dry-run' && f !== '--prune');
+    const args = [...rest];
+    let output = 'text';
+    const at = args.indexOf('--output');
+    if (at >= 0) {
+      output = args[at + 1];
+      args.splice(at, 2);
+      if (output !== 'json' && output !== 'text') fail(USAGE);
+    }
+    const flags = args.filter((a) => a.startsWith('--'));
+    const files = args.filter((a) => !a.startsWith('--'));
+    const unknown = flags.filter((f) => !['--dry-run', '--prune', '--allow-destroy'].includes(f));
     if (files.length !== 1 || unknown.length > 0) fail(USAGE);
     let doc;
     try {
@@ -91,7 +111,12 @@ async function main(argv) {
     }
     const dryRun = flags.includes('--dry-run');
     const prune = flags.includes('--prune');
-    const result = await call('POST', `/v1/config/apply?dryRun=${dryRun}&prune=${prune}`, doc);
+    const allowDestroy = flags.includes('--allow-destroy');
+    const result = await call('POST', `/v1/config/apply?dryRun=${dryRun}&prune=${prune}&allowDestroy=${allowDestroy}`, doc, 'application/json', output === 'json');
+    if (output === 'json') {
+      process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      return;
+    }
     if (result.changes.length === 0) {
       process.stdout.write('no changes\n');
       return;

@@ -31,6 +31,12 @@ import { ReplicationModule } from './replication/replication.module';
 import { UiModule } from './ui/ui.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ClusterModule } from './cluster/cluster.module';
+import { TokenVerifier } from './common/scopes';
+import { AuditTrail } from './common/audit';
+import { AuditModule } from './audit/audit.module';
+import { AuditService } from './audit/audit.service';
+import { TokensModule } from './tokens/tokens.module';
+import { TokensService } from './tokens/tokens.service';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -89,6 +95,8 @@ export class AppModule {
         ReplicationModule,
         ClusterModule,
         UiModule,
+        TokensModule,
+        AuditModule,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: opts.config },
@@ -96,11 +104,13 @@ export class AppModule {
         EventBus,
         // Ports that lower floors declare and higher ones implement, bound here (not by setters).
         { provide: RegionHealthReader, useExisting: HealthService },
+        { provide: TokenVerifier, useExisting: TokensService },
+        { provide: AuditTrail, useExisting: AuditService },
         { provide: APP_GUARD, useClass: AdminAuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
       ],
-      exports: [APP_CONFIG, DatabaseStatus, EventBus, RegionHealthReader],
+      exports: [APP_CONFIG, DatabaseStatus, EventBus, RegionHealthReader, AuditTrail],
     };
   }
 }

@@ -11,6 +11,7 @@ import { AppModule } from './app.module';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 import { strictValidationPipe } from './common/validation';
 import { accessLog } from './common/access-log';
+import { withRequestContext } from './common/audit';
 import { ConfigLoaderService } from './registry/config-loader.service';
 import { SnapshotStore } from './snapshot/snapshot.store';
 import { DnsService } from './dns/dns.service';
@@ -67,6 +68,9 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
     const zoneFile = express.text({ type: ['text/dns', 'text/plain'], limit: '16mb' });
     app.use('/v1/zones', (req: express.Request, res: express.Response, next: express.NextFunction) => (/^\/[^/]+\/import$/.test(req.path) ? zoneFile(req, res, next) : next()));
     app.useBodyParser('json', { limit: '256kb' });
+    // After the body parsers: the request's context (who changed what, for the audit trail) then reaches the handlers.
+    const auditLog = new Logger('audit');
+    app.use(withRequestContext((line) => auditLog.log(line)));
     app.useGlobalPipes(strictValidationPipe());
     app.enableShutdownHooks();
     setUpOpenApi(app);

@@ -117,7 +117,7 @@ describe('configuration as code: georoute export / apply, and BIND zone export',
     expect((await cli(['apply', path.join(dir, 'bulk.yaml'), '--dry-run'])).stdout).toBe('no changes\n');
     // Back to the document without them, for the tests after this one.
     fs.writeFileSync(path.join(dir, 'unbulk.yaml'), YAML.stringify(doc));
-    expect((await cli(['apply', path.join(dir, 'unbulk.yaml'), '--prune'])).code).toBe(0);
+    expect((await cli(['apply', path.join(dir, 'unbulk.yaml'), '--prune', '--allow-destroy'])).code).toBe(0);
   });
 
   it('prunes what the document does not name only with --prune', async () => {
@@ -156,5 +156,75 @@ describe('configuration as code: georoute export / apply, and BIND zone export',
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('401');
     expect((await cli(['webhook', 'eu-central-1', 'healthy'], { GEOROUTE_WEBHOOK_SECRET: secret })).code).toBe(0);
+  });
+
+  it('a dry run refuses everything the apply refuses, with the same status and body', async () => {
+    const base = YAML.parse((await cli(['export'])).stdout);
+    const withService = (s: object) => ({ ...base, services: [...base.services, s] });
+    const cases: [string, object, string, number, string][] = [
+      ['a field the schema refuses', { ...base, regions: [{ ...base.regions[0], weight: -1 }, ...base.regions.slice(1)] }, '', 400, 'regions[0].weight'],
+      ['a service naming a region that does not exist', withService({ fqdn: 'new.example.com', regions: ['mars-1'] }), '', 400, 'mars-1'],
+      ['a service outside every zone', withService({ fqdn: 'app.example.org', regions: ['eu-west-1'] }), '', 400, 'is not inside any zone'],
+      ['a service on a name with static records', withService({ fqdn: 'ns1.example.com', regions: ['eu-west-1'] }), '', 409, 'static A records'],
+      ['a record on a routed service name', { ...base, zones: [{ ...base.zones[0], records: [...base.zones[0].records, { name: 'app', type: 'CNAME', values: ['x.example.net'] }] }] }, '', 409, 'app.example.com'],
+      ['a prune of a region a service still uses', { ...base, regions: base.regions.filter((r: { name: string }) => r.name !== base.services[0].regions[0]) }, '&prune=true', 409, 'still used by services'],
+      ['a prune deleting the zone', {}, '&prune=true', 409, 'allowDestroy'],
+      ['a prune deleting most services', { ...base, services: [] }, '&prune=true', 409, 'deletes 1 of 1 services'],
+    ];
+    const before = await dumpRegistry(app.ds);
+    for (const [name, doc, flags, status, text] of cases) {
+      const dry = await app.api('post', `/v1/config/apply?dryRun=true${flags}`, doc);
+      const real = await app.api('post', `/v1/config/apply?dryRun=false${flags}`, doc);
+      expect({ name, status: dry.status }).toEqual({ name, status });
+      expect({ name, body: dry.body }).toEqual({ name, body: real.body });
+      expect(JSON.stringify(dry.body)).toContain(text);
+      // The CLI fails the same way, as text on stderr and as the problem document with --output json.
+      fs.writeFileSync(path.join(dir, 'refused.yaml'), YAML.stringify(doc));
+      const cliArgs = ['apply', path.join(dir, 'refused.yaml'), '--dry-run', ...(flags ? ['--prune'] : [])];
+      const text1 = await cli(cliArgs);
+      expect({ name, code: text1.code }).toEqual({ name, code: 1 });
+      expect(text1.stderr).toContain(String(status));
+      const json = await cli([...cliArgs, '--output', 'json']);
+      expect({ name, code: json.code }).toEqual({ name, code: 1 });
+      expect(JSON.parse(json.stdout)).toEqual({ status, ...real.body });
+    }
+    expect(await dumpRegistry(app.ds)).toEqual(before);
+    // Explicitly allowed, the destructive prune is planned (dry run: nothing deleted)...
+    const allowed = await app.api('post', '/v1/config/apply?dryRun=true&prune=true&allowDestroy=true', { ...base, services: [] });
+    expect(allowed.status).toBe(200);
+    expect(allowed.body.changes.map((c: { action: string; name: string }) => `${c.action} ${c.name}`)).toEqual(['delete app.example.com']);
+    // ...but the zone still cannot go while services use it: the same 409 dry or not.
+    const zone = await app.api('post', '/v1/config/apply?dryRun=true&prune=true&allowDestroy=true', { regions: base.regions, services: base.services });
+    expect(zone.status).toBe(409);
+    expect(zone.body.detail).toContain('still used by services');
+    expect(await dumpRegistry(app.ds)).toEqual(before);
+  });
+
+  it('plans each change as before -> after, as text and as JSON for CI', async () => {
+    const doc = YAML.parse((await cli(['export'])).stdout);
+    doc.regions.push({ name: 'me-south-1', countryCode: 'BH', location: { latitude: 26.07, longitude: 50.56 }, endpoints: { ipv4: ['198.51.100.40'] } });
+    doc.services[0].ttl = 45;
+    doc.zones[0].records = doc.zones[0].records.filter((r: { name: string }) => r.name !== 'www');
+    fs.writeFileSync(path.join(dir, 'plan.yaml'), YAML.stringify(doc));
+    const before = await dumpRegistry(app.ds);
+    const text = await cli(['apply', path.join(dir, 'plan.yaml'), '--dry-run', '--prune']);
+    expect(text).toMatchObject({ code: 0, stderr: '' });
+    expect(text.stdout).toContain('+ region me-south-1\n    name: (none) -> "me-south-1"\n    countryCode: (none) -> "BH"');
+    expect(text.stdout).toContain('- record www CNAME in example.com\n    name: "www" -> (none)\n    type: "CNAME" -> (none)');
+    expect(text.stdout).toMatch(/~ service app\.example\.com\n {4}ttl: \d+ -> 45/);
+    const json = await cli(['apply', path.join(dir, 'plan.yaml'), '--dry-run', '--prune', '--output', 'json']);
+    expect(json.code).toBe(0);
+    const plan = JSON.parse(json.stdout);
+    expect(plan).toMatchObject({ dryRun: true, applied: false });
+    expect(plan.changes).toEqual([
+      { action: 'delete', kind: 'record', name: 'www CNAME in example.com', before: { name: 'www', type: 'CNAME', ttl: 300, values: ['app.example.com'] } },
+      { action: 'create', kind: 'region', name: 'me-south-1', after: expect.objectContaining({ countryCode: 'BH', endpoints: { ipv4: ['198.51.100.40'], ipv6: [] } }) },
+      { action: 'update', kind: 'service', name: 'app.example.com', fields: [{ field: 'ttl', from: expect.any(Number), to: 45 }] },
+    ]);
+    expect(await dumpRegistry(app.ds)).toEqual(before);
+    // The real apply does what the plan said.
+    const real = await cli(['apply', path.join(dir, 'plan.yaml'), '--prune', '--output', 'json']);
+    expect(JSON.parse(real.stdout)).toEqual({ ...plan, dryRun: false, applied: true });
+    expect((await cli(['apply', path.join(dir, 'plan.yaml'), '--dry-run', '--prune'])).stdout).toBe('no changes\n');
   });
 });

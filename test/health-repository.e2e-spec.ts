@@ -1,6 +1,10 @@
 import { RegionEntity } from '../src/registry/region.entity';
 import { initialHealthState, type HealthTransition, type RegionHealthState } from '../src/health/health-state';
 import { HealthRepository } from '../src/health/health.repository';
+import { AuditRepository } from '../src/audit/audit.repository';
+import { AuditService } from '../src/audit/audit.service';
+import { NotificationOutbox } from '../src/notifications/notification-outbox';
+import { NotificationsRepository } from '../src/notifications/notifications.repository';
 import { openMigratedDatabase, type MigratedDatabase } from './support/migrated-database';
 
 /** The health module's queries against a real database (DATABASE_URL's PostgreSQL, else embedded PGlite). */
@@ -20,7 +24,7 @@ describe('HealthRepository', () => {
 
   beforeAll(async () => {
     db = await openMigratedDatabase();
-    repo = new HealthRepository(db.ds, db.status);
+    repo = new HealthRepository(db.ds, db.status, new AuditService(new AuditRepository(db.ds), new NotificationOutbox(new NotificationsRepository(db.ds))));
     await db.ds.getRepository(RegionEntity).save([region('eu-west-1'), region('us-east-1')]);
   });
   afterAll(async () => {

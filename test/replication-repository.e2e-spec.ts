@@ -2,6 +2,10 @@ import { RegionEntity } from '../src/registry/region.entity';
 import { ServiceEntity } from '../src/registry/service.entity';
 import { ZoneEntity } from '../src/registry/zone.entity';
 import { ReplicationRepository } from '../src/replication/replication.repository';
+import { AuditRepository } from '../src/audit/audit.repository';
+import { AuditService } from '../src/audit/audit.service';
+import { NotificationOutbox } from '../src/notifications/notification-outbox';
+import { NotificationsRepository } from '../src/notifications/notifications.repository';
 import type { PromotionRequest } from '../src/replication/promotion.types';
 import { openMigratedDatabase, type MigratedDatabase } from './support/migrated-database';
 
@@ -22,7 +26,7 @@ describe('ReplicationRepository', () => {
 
   beforeAll(async () => {
     db = await openMigratedDatabase();
-    repo = new ReplicationRepository(db.ds);
+    repo = new ReplicationRepository(db.ds, new AuditService(new AuditRepository(db.ds), new NotificationOutbox(new NotificationsRepository(db.ds))));
     await db.ds.getRepository(ZoneEntity).save({
       name: 'example.com', nameservers: ['ns1.example.com'], hostmaster: 'hostmaster.example.com', ttl: 3600, refresh: 3600, retry: 600, expire: 604800, negativeTtl: 300, serial: 1,
     });

@@ -240,9 +240,32 @@ describe('dashboard at /ui in headless Chromium', () => {
     await page.locator('#login').waitFor({ state: 'visible' });
   });
 
+  it('works with a read-only API token (scope read): every panel loads, nothing is refused', async () => {
+    // A token without read (a health reporter's) is turned back at the door, saying why.
+    const reporter = await app!.api('post', '/v1/tokens', { name: 'region-reporter', scopes: ['health:report'] });
+    await page.getByLabel('Token', { exact: true }).fill(reporter.body.token);
+    await page.getByRole('button', { name: 'Open dashboard' }).click();
+    await expectText(page, '[data-testid="login-error"]', /lacks the scope read \(403 Forbidden\)/);
+    expect(await page.locator('#dashboard').isHidden()).toBe(true);
+    const created = await app!.api('post', '/v1/tokens', { name: 'dashboard-viewer', scopes: ['read'] });
+    expect(created.status).toBe(201);
+    await page.getByLabel('Token', { exact: true }).fill(created.body.token);
+    await page.getByRole('button', { name: 'Open dashboard' }).click();
+    await page.locator('#dashboard').waitFor({ state: 'visible' });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="map-region"]').length === 6);
+    const services = await page.locator('[data-testid="service-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-fqdn')));
+    expect(services).toEqual(['app.example.com', 'cdn.example.com']);
+    await expectText(page, '[data-testid="events"]', /eu-west-1.*webhook/s);
+    await page.waitForSelector('[data-testid="live-status"][data-mode="stream"]');
+    // The anycast simulation is a POST that only computes: a read token gets it.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="catchment"]').length === 3, undefined, { timeout: 5000 });
+    await page.getByRole('button', { name: 'Forget token' }).click();
+    await page.locator('#login').waitFor({ state: 'visible' });
+  });
+
   it('logged no script errors or CSP violations in the browser', () => {
-    // Expected: the browser noting the refused token (401) and the refused client address (400).
-    const unexpected = consoleErrors.filter((text) => !/^Failed to load resource: the server responded with a status of (400|401)\b/.test(text));
+    // Expected: the browser noting the refused tokens (401, 403) and the refused client address (400).
+    const unexpected = consoleErrors.filter((text) => !/^Failed to load resource: the server responded with a status of (400|401|403)\b/.test(text));
     expect(unexpected).toEqual([]);
   });
 });

@@ -2,13 +2,16 @@ import { Body, Controller, Get, Headers, HttpCode, Post, Put, Query } from '@nes
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import { DomainError, FieldProblem } from '../common/domain-error';
 import { AnycastService } from './anycast.service';
+import { RequireScope } from '../common/scopes';
 
 @ApiTags('anycast')
 @ApiBearerAuth()
+@RequireScope('read')
 @Controller('v1/anycast')
 export class AnycastController {
   constructor(private readonly anycast: AnycastService) {}
 
+  @RequireScope('write')
   @Put('topology')
   @ApiConsumes('text/plain', 'application/json')
   @ApiBody({ description: 'CAIDA as-relationship text (a|b|-1, a|b|0) or JSON { ases: [...], links: [...] }' })

@@ -8,6 +8,7 @@ export enum ErrorCode {
   Conflict = 'conflict',
   InUse = 'in-use',
   Unauthorized = 'unauthorized',
+  Forbidden = 'forbidden',
   PayloadTooLarge = 'payload-too-large',
   Unavailable = 'unavailable',
   ResidencyRefused = 'residency-refused',

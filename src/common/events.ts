@@ -10,6 +10,7 @@
  * | replication.changed | replication lag store | whether a replica's read eligibility changed | snapshot store |
  * | replication.lag-reported | health webhook (accepted deliveries only) | the region's parsed lag report | replication lag store |
  * | cluster.changed | cluster change feed | the shared registry version | health |
+ * | auth.refused | bearer guard | why a request was refused (401 or 403) | metrics |
  *
  * Delivery is synchronous and in-process (EventEmitter2); a listener's error is logged by the
  * event module and never reaches the emitter. `emitAndWait` also waits for async listeners.
@@ -23,6 +24,7 @@ export const HEALTH_CHANGED = 'health.changed';
 export const REPLICATION_CHANGED = 'replication.changed';
 export const REPLICATION_LAG_REPORTED = 'replication.lag-reported';
 export const CLUSTER_CHANGED = 'cluster.changed';
+export const AUTH_REFUSED = 'auth.refused';
 
 /** A committed registry change; `import` covers whole documents and changes made by other instances. */
 export interface RegistryChangedEvent {
@@ -59,12 +61,18 @@ export interface ClusterChangedEvent {
   readonly version: number;
 }
 
+/** A request the bearer guard refused: no token, a token that is wrong, revoked or expired (401), or one without the route's scope (403). */
+export interface AuthRefusedEvent {
+  readonly reason: 'no-token' | 'bad-token' | 'missing-scope';
+}
+
 export interface EventPayloads {
   [REGISTRY_CHANGED]: RegistryChangedEvent;
   [HEALTH_CHANGED]: HealthChangedEvent;
   [REPLICATION_CHANGED]: ReplicationChangedEvent;
   [REPLICATION_LAG_REPORTED]: LagReportedEvent;
   [CLUSTER_CHANGED]: ClusterChangedEvent;
+  [AUTH_REFUSED]: AuthRefusedEvent;
 }
 
 export type EventName = keyof EventPayloads;

@@ -3,9 +3,11 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '../common/domain-error';
 import { parsePageQuery } from '../common/paging';
 import { HealthService } from './health.service';
+import { RequireScope } from '../common/scopes';
 
 @ApiTags('health')
 @ApiBearerAuth()
+@RequireScope('read')
 @Controller('v1')
 export class HealthController {
   constructor(private readonly health: HealthService) {}

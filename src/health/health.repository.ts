@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AuditTrail } from '../common/audit';
 import { DatabaseStatus } from '../database/database-status';
 import { RegionEntity } from '../registry/region.entity';
 import type { HealthStatus } from '../routing/types';
@@ -45,6 +46,7 @@ export class HealthRepository {
   constructor(
     private readonly ds: DataSource,
     private readonly dbStatus: DatabaseStatus,
+    private readonly audit: AuditTrail,
   ) {}
 
   /** Whether the database is connected now (it may not be at start: static stability). */
@@ -92,6 +94,7 @@ export class HealthRepository {
           'INSERT INTO health_events (region, at, from_status, to_status, source, reason, instance) VALUES ($1, $2, $3, $4, $5, $6, $7)',
           [region, new Date(t.at), t.from, t.to, t.source, t.reason, t.instance ?? instance],
         );
+        await this.audit.record(m, [{ action: 'transition', kind: 'region-health', name: region, before: { status: t.from }, after: { status: t.to, source: t.source, reason: t.reason, instance: t.instance ?? instance } }]);
       }
       return true;
     });

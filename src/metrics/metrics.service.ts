@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AUTH_REFUSED, AuthRefusedEvent, OnAppEvent } from '../common/events';
 
 /**
  * The one Prometheus registry. Hot-path figures (DNS replies by rcode and transport, cache hits)
@@ -25,10 +26,16 @@ export class MetricsService {
   readonly rateLimited = new Gauge({ name: 'georoute_dns_rate_limited_total', help: 'UDP responses limited by response rate limiting, by action', labelNames: ['action'], registers: [this.registry] });
   readonly snapshotVersion = new Gauge({ name: 'georoute_snapshot_version', help: 'Version of the routing snapshot in use', registers: [this.registry] });
   readonly snapshotAge = new Gauge({ name: 'georoute_snapshot_age_seconds', help: 'Seconds since the snapshot in use was built', registers: [this.registry] });
+  readonly authRefused = new Counter({ name: 'georoute_auth_refused_total', help: 'API requests refused by the bearer guard: no-token and bad-token (401, failed logins), missing-scope (403)', labelNames: ['reason'], registers: [this.registry] });
   readonly snapshotBuild = new Gauge({ name: 'georoute_snapshot_build_seconds', help: 'Time the last snapshot rebuild took', registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'georoute_' });
+  }
+
+  @OnAppEvent(AUTH_REFUSED)
+  onAuthRefused(event: AuthRefusedEvent): void {
+    this.authRefused.inc({ reason: event.reason });
   }
 
   /** Registers a function that refreshes gauges right before each scrape. */

@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { changeOf, planOperations, type DesiredRegistry, type Operation, type RegistryRows } from './config-plan';
+import { changeOf, destructiveReason, planOperations, type DesiredRegistry, type Operation, type RegistryRows } from './config-plan';
 import { CreateRegionDto } from './dto/region.dto';
 import { CreateServiceDto } from './dto/service.dto';
 import { CreateRecordDto, CreateZoneDto } from './dto/zone.dto';
@@ -119,5 +119,45 @@ describe('planOperations: what a document changes, as typed operations', () => {
     expect(changeOf(op).fields?.map((f) => f.field)).toEqual(['replication', 'replication.notifySecret']);
     expect(JSON.stringify(changeOf(op))).not.toContain('notify-secret');
     expect(op).toMatchObject({ patch: { replication: { mode: 'active-passive', primary: 'eu-west-1', promotion: 'manual', promotionDelaySeconds: 30, notifySecret: replication.notifySecret } } });
+  });
+
+  it('a create shows the object after, a delete the object before, secrets left out', () => {
+    const created = planOperations(EMPTY, desired({ regions: [{ ...REGION_BODY, webhookSecret: 'region-secret-0123456789abcdef' }] }), false).map(changeOf);
+    expect(created).toEqual([{ action: 'create', kind: 'region', name: 'eu-west-1', after: { name: 'eu-west-1', countryCode: 'IE', location: { latitude: 53.35, longitude: -6.26 }, endpoints: { ipv4: ['198.51.100.10'], ipv6: [] }, weight: 100, drained: false } }]);
+    const deleted = planOperations(STORED, desired({}), true).map(changeOf);
+    expect(deleted.map((c) => [c.name, c.before !== undefined, c.after])).toEqual([['app.example.com', true, undefined], ['eu-west-1', true, undefined], ['example.com', true, undefined]]);
+    expect(deleted[1].before).toMatchObject({ name: 'eu-west-1', countryCode: 'IE' });
+    expect(JSON.stringify(deleted)).not.toContain('region-secret');
+  });
+});
+
+/** STORED with `n` regions and `n` services (region-0.., svc-0..). */
+function registryOf(n: number): RegistryRows {
+  const regions = Array.from({ length: n }, (_, i) => ({ ...STORED.regions[0], name: `region-${i}` }) as RegionEntity);
+  const services = Array.from({ length: n }, (_, i) => ({ ...STORED.services[0], fqdn: `svc-${i}.example.com`, regions: [`region-${i}`] }) as ServiceEntity);
+  return { ...STORED, regions, services };
+}
+
+/** A document keeping the zone, the first `regions` regions and the first `services` services of registryOf(n). */
+function keeping(regions: number, services: number, zone = true): DesiredRegistry {
+  return desired({
+    zones: zone ? [{ zone: ZONE_BODY, records: RECORD_BODIES }] : [],
+    regions: Array.from({ length: regions }, (_, i) => ({ ...REGION_BODY, name: `region-${i}` })),
+    services: Array.from({ length: services }, (_, i) => ({ fqdn: `svc-${i}.example.com`, regions: [`region-${i}`] })),
+  });
+}
+
+describe('destructiveReason: which prunes need allowDestroy', () => {
+  it.each<[string, RegistryRows, DesiredRegistry, string | null]>([
+    ['nothing deleted', registryOf(4), keeping(4, 4), null],
+    ['half of the regions and services', registryOf(4), keeping(4, 2), null],
+    ['half of the regions (their services first)', registryOf(4), keeping(2, 2), null],
+    ['more than half of the services', registryOf(4), keeping(4, 1), 'it deletes 3 of 4 services'],
+    ['more than half of the regions', registryOf(4), keeping(1, 1), 'it deletes 3 of 4 regions'],
+    ['the only service', registryOf(1), keeping(1, 0), 'it deletes 1 of 1 services'],
+    ['a zone', registryOf(2), keeping(2, 2, false), 'it deletes the zone example.com'],
+    ['an empty document', registryOf(4), desired({}), 'it deletes the zone example.com'],
+  ])('%s', (_name, current, doc, reason) => {
+    expect(destructiveReason(current, planOperations(current, doc, true))).toBe(reason);
   });
 });

@@ -49,23 +49,23 @@ export interface FieldChange {
 
 /** `at`: where in the document the object is ('zones[0].records[2]'), for error messages. */
 export type Operation =
-  | { readonly kind: 'zone'; readonly action: 'create'; readonly name: string; readonly at: string; readonly request: CreateZoneDto }
+  | { readonly kind: 'zone'; readonly action: 'create'; readonly name: string; readonly at: string; readonly request: CreateZoneDto; readonly after: object }
   | { readonly kind: 'zone'; readonly action: 'update'; readonly name: string; readonly at: string; readonly patch: UpdateZoneDto; readonly fields: FieldChange[] }
-  | { readonly kind: 'zone'; readonly action: 'delete'; readonly name: string }
-  | { readonly kind: 'record'; readonly action: 'create'; readonly zone: string; readonly rrset: string; readonly at: string; readonly request: CreateRecordDto }
+  | { readonly kind: 'zone'; readonly action: 'delete'; readonly name: string; readonly before: object }
+  | { readonly kind: 'record'; readonly action: 'create'; readonly zone: string; readonly rrset: string; readonly at: string; readonly request: CreateRecordDto; readonly after: object }
   | {
       readonly kind: 'record'; readonly action: 'update'; readonly zone: string; readonly rrset: string; readonly at: string; readonly request: CreateRecordDto;
       /** The id of the record set it replaces. */
       readonly replaces: string;
       readonly fields: FieldChange[];
     }
-  | { readonly kind: 'record'; readonly action: 'delete'; readonly zone: string; readonly rrset: string; readonly id: string }
-  | { readonly kind: 'region'; readonly action: 'create'; readonly name: string; readonly at: string; readonly request: CreateRegionDto }
+  | { readonly kind: 'record'; readonly action: 'delete'; readonly zone: string; readonly rrset: string; readonly id: string; readonly before: object }
+  | { readonly kind: 'region'; readonly action: 'create'; readonly name: string; readonly at: string; readonly request: CreateRegionDto; readonly after: object }
   | { readonly kind: 'region'; readonly action: 'update'; readonly name: string; readonly at: string; readonly patch: UpdateRegionDto; readonly fields: FieldChange[] }
-  | { readonly kind: 'region'; readonly action: 'delete'; readonly name: string }
-  | { readonly kind: 'service'; readonly action: 'create'; readonly name: string; readonly at: string; readonly request: CreateServiceDto }
+  | { readonly kind: 'region'; readonly action: 'delete'; readonly name: string; readonly before: object }
+  | { readonly kind: 'service'; readonly action: 'create'; readonly name: string; readonly at: string; readonly request: CreateServiceDto; readonly after: object }
   | { readonly kind: 'service'; readonly action: 'update'; readonly name: string; readonly at: string; readonly patch: UpdateServiceDto; readonly fields: FieldChange[] }
-  | { readonly kind: 'service'; readonly action: 'delete'; readonly name: string };
+  | { readonly kind: 'service'; readonly action: 'delete'; readonly name: string; readonly before: object };
 
 /** One line of the plan as the API returns it. */
 export interface Change {
@@ -75,6 +75,10 @@ export interface Change {
   name: string;
   /** Updates: the fields that differ, with their current and desired values. */
   fields?: FieldChange[];
+  /** Deletes: the object as it is (export form, secrets left out). */
+  before?: object;
+  /** Creates: the object as it will be (export form, secrets left out). */
+  after?: object;
 }
 
 const HIDDEN = '(hidden)';
@@ -97,13 +101,13 @@ export function planOperations(current: RegistryRows, desired: DesiredRegistry, 
       const rrset = rrsetOf(want);
       const old = haveRecords.get(rrset);
       const where = { zone: name, rrset, at: `${at}.records[${j}]`, request: record };
-      if (!old) ops.push({ kind: 'record', action: 'create', ...where });
+      if (!old) ops.push({ kind: 'record', action: 'create', ...where, after: want });
       else if (!isDeepStrictEqual(recordDocument(old), want)) {
         ops.push({ kind: 'record', action: 'update', ...where, replaces: old.id, fields: [{ field: 'rrset', from: recordDocument(old), to: want }] });
       }
       haveRecords.delete(rrset);
     }
-    if (have && prune) for (const [rrset, old] of haveRecords) ops.push({ kind: 'record', action: 'delete', zone: name, rrset, id: old.id });
+    if (have && prune) for (const [rrset, old] of haveRecords) ops.push({ kind: 'record', action: 'delete', zone: name, rrset, id: old.id, before: recordDocument(old) });
   }
 
   const regions = new Map(current.regions.map((r) => [r.name, r]));
@@ -133,9 +137,9 @@ export function planOperations(current: RegistryRows, desired: DesiredRegistry, 
   }
 
   if (prune) {
-    for (const name of services.keys()) if (!wantedServices.has(name)) ops.push({ kind: 'service', action: 'delete', name });
-    for (const name of regions.keys()) if (!wantedRegions.has(name)) ops.push({ kind: 'region', action: 'delete', name });
-    for (const name of zones.keys()) if (!wantedZones.has(name)) ops.push({ kind: 'zone', action: 'delete', name });
+    for (const [name, s] of services) if (!wantedServices.has(name)) ops.push({ kind: 'service', action: 'delete', name, before: serviceDocument(s) });
+    for (const [name, r] of regions) if (!wantedRegions.has(name)) ops.push({ kind: 'region', action: 'delete', name, before: regionDocument(r) });
+    for (const [name, z] of zones) if (!wantedZones.has(name)) ops.push({ kind: 'zone', action: 'delete', name, before: zoneDocument(z) });
   }
   return ops;
 }
@@ -143,7 +147,9 @@ export function planOperations(current: RegistryRows, desired: DesiredRegistry, 
 /** The operation as the API reports it. */
 export function changeOf(op: Operation): Change {
   const name = op.kind === 'record' ? `${op.rrset} in ${op.zone}` : op.name;
-  return op.action === 'update' ? { action: op.action, kind: op.kind, name, fields: op.fields } : { action: op.action, kind: op.kind, name };
+  if (op.action === 'update') return { action: op.action, kind: op.kind, name, fields: op.fields };
+  if (op.action === 'create') return { action: op.action, kind: op.kind, name, after: op.after };
+  return { action: op.action, kind: op.kind, name, before: op.before };
 }
 
 /** A region update: the document's fields, null for the optional ones it leaves out, the secret when it names one. */
@@ -168,8 +174,8 @@ function createOrUpdate<C, P>(
   hidden: string | null,
   request: C,
   patch: () => P,
-): { action: 'create'; request: C } | { action: 'update'; patch: P; fields: FieldChange[] } | null {
-  if (have === undefined) return { action: 'create', request };
+): { action: 'create'; request: C; after: object } | { action: 'update'; patch: P; fields: FieldChange[] } | null {
+  if (have === undefined) return { action: 'create', request, after: want };
   const fields = differences(have, want);
   if (hidden !== null) fields.push({ field: hidden, from: HIDDEN, to: HIDDEN });
   return fields.length > 0 ? { action: 'update', patch: patch(), fields } : null;
@@ -186,4 +192,21 @@ function differences(from: object, to: object): FieldChange[] {
   const b = to as Record<string, unknown>;
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
   return keys.filter((k) => !isDeepStrictEqual(a[k], b[k])).map((k) => ({ field: k, from: a[k] ?? null, to: b[k] ?? null }));
+}
+
+/**
+ * Why a pruning plan is destructive enough to need `allowDestroy`, or null: it deletes a zone
+ * (and with it every record and service answered in it), or more than half of the registry's
+ * regions, or more than half of its services. A document cut short, or `{}` by mistake, plans
+ * exactly such deletions.
+ */
+export function destructiveReason(current: Pick<RegistryRows, 'regions' | 'services'>, ops: readonly Operation[]): string | null {
+  const deleted = (kind: Operation['kind']) => ops.filter((op) => op.kind === kind && op.action === 'delete').map((op) => changeOf(op).name);
+  const zones = deleted('zone');
+  if (zones.length > 0) return `it deletes the zone${zones.length > 1 ? 's' : ''} ${zones.join(', ')}`;
+  const regions = deleted('region');
+  if (regions.length * 2 > current.regions.length) return `it deletes ${regions.length} of ${current.regions.length} regions`;
+  const services = deleted('service');
+  if (services.length * 2 > current.services.length) return `it deletes ${services.length} of ${current.services.length} services`;
+  return null;
 }

@@ -2,12 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { DataSource, EntityManager } from 'typeorm';
-import { DomainError, FieldProblem } from '../common/domain-error';
+import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { normalizeName } from '../common/dns-name';
 import { EventBus, REGISTRY_CHANGED } from '../common/events';
+import { AuditTrail } from '../common/audit';
 import { flattenValidationErrors } from '../common/validation';
 import { ExportedDocument, recordDocument, regionDocument, serviceDocument, zoneDocument } from './config-document';
-import { Change, DesiredRegistry, Operation, RegistryRows, changeOf, planOperations } from './config-plan';
+import { Change, DesiredRegistry, Operation, RegistryRows, changeOf, destructiveReason, planOperations } from './config-plan';
 import { CreateRegionDto } from './dto/region.dto';
 import { CreateServiceDto } from './dto/service.dto';
 import { CreateRecordDto, CreateZoneDto } from './dto/zone.dto';
@@ -36,6 +37,7 @@ export class ConfigSyncService {
     private readonly regions: RegionsService,
     private readonly services: ServicesService,
     private readonly events: EventBus,
+    private readonly audit: AuditTrail,
   ) {}
 
   async exportDocument(m: EntityManager = this.ds.manager): Promise<ExportedDocument> {
@@ -47,13 +49,31 @@ export class ConfigSyncService {
     };
   }
 
-  async apply(input: unknown, opts: { dryRun: boolean; prune: boolean }): Promise<{ dryRun: boolean; applied: boolean; changes: Change[] }> {
+  /**
+   * A dry run is the apply itself, rolled back: the same plan, the same statements and rules in
+   * the same transaction, so it refuses exactly what the apply would (400, 404, 409, with the
+   * same body) and reports the same changes; then the transaction is rolled back.
+   */
+  async apply(input: unknown, opts: ApplyOptions): Promise<{ dryRun: boolean; applied: boolean; changes: Change[] }> {
     const desired = await this.validateDocument(input);
-    const ops = await this.ds.transaction(async (m) => {
-      const planned = planOperations(await this.read(m), desired, opts.prune);
-      if (!opts.dryRun) await this.executeAll(m, planned);
-      return planned;
-    });
+    let ops: Operation[];
+    try {
+      ops = await this.ds.transaction(async (m) => {
+        const current = await this.read(m);
+        const planned = planOperations(current, desired, opts.prune);
+        const destructive = opts.prune && !opts.allowDestroy ? destructiveReason(current, planned) : null;
+        if (destructive !== null) {
+          throw new DomainError(ErrorCode.Conflict, `the prune is refused because ${destructive}; repeat with allowDestroy=true (georoute apply --allow-destroy) if that is meant`, [], { reason: 'destroy-not-allowed' });
+        }
+        await this.executeAll(m, planned);
+        if (opts.dryRun) throw new DryRunRollback(planned);
+        return planned;
+      });
+    } catch (err) {
+      if (!(err instanceof DryRunRollback)) throw err;
+      this.audit.discardPending(); // rolled back: no log lines for changes that were not made
+      ops = err.ops;
+    }
     const applied = !opts.dryRun && ops.length > 0;
     if (applied) this.events.emit(REGISTRY_CHANGED, { kind: 'import', name: 'config apply' });
     return { dryRun: opts.dryRun, applied, changes: ops.map(changeOf) };
@@ -161,6 +181,22 @@ export class ConfigSyncService {
         await this.zones.addRecord(op.zone, op.request, m);
         return;
     }
+  }
+}
+
+export interface ApplyOptions {
+  /** Run everything, then roll back. */
+  readonly dryRun: boolean;
+  /** Also delete what the document leaves out. */
+  readonly prune: boolean;
+  /** Let a prune delete a zone, or more than half of the regions or services (`destructiveReason`). */
+  readonly allowDestroy: boolean;
+}
+
+/** Thrown out of a dry run's transaction to roll it back, carrying the plan it ran. */
+class DryRunRollback extends Error {
+  constructor(readonly ops: Operation[]) {
+    super('dry run: rolled back');
   }
 }
 

@@ -12,6 +12,7 @@ import {
 } from './dto/region.dto';
 import { EventBus, REGISTRY_CHANGED } from '../common/events';
 import { webhookSecretProblem } from '../common/webhook-secret';
+import { AuditTrail, withoutSecrets } from '../common/audit';
 
 /**
  * Reads a region's current health for API responses (unknown until it reports). Implemented by
@@ -27,6 +28,7 @@ export class RegionsService {
     private readonly ds: DataSource,
     private readonly events: EventBus,
     private readonly health: RegionHealthReader,
+    private readonly audit: AuditTrail,
   ) {}
 
   async create(dto: CreateRegionDto, em?: EntityManager): Promise<RegionResponse> {
@@ -34,7 +36,9 @@ export class RegionsService {
       if (await m.findOneBy(RegionEntity, { name: dto.name })) throw DomainError.conflict(`region "${dto.name}" already exists`);
       const region = m.create(RegionEntity, regionFromRequest(dto));
       checkRegion(region);
-      return m.save(region);
+      const saved = await m.save(region);
+      await this.audit.record(m, [{ action: 'create', kind: 'region', name: saved.name, before: null, after: saved }]);
+      return saved;
     };
     const saved = em ? await run(em) : await this.ds.transaction(run);
     if (!em) this.changed(saved.name);
@@ -59,6 +63,7 @@ export class RegionsService {
     const saved = await this.inTx(em, async (m) => {
       const region = await m.createQueryBuilder(RegionEntity, 'r').setLock('pessimistic_write').where('r.name = :name', { name }).getOne();
       if (!region) throw DomainError.notFound('region', name);
+      const before = withoutSecrets(region);
       if (dto.countryCode !== undefined) region.countryCode = dto.countryCode;
       if (dto.location !== undefined) {
         region.latitude = dto.location.latitude;
@@ -77,9 +82,11 @@ export class RegionsService {
       for (const zone of new Set(users.map((s) => s.zoneName))) {
         await m.query('UPDATE zones SET serial = serial + 1, updated_at = now() WHERE name = $1', [zone]);
       }
-      return m.save(region);
+      const saved = await m.save(region);
+      await this.audit.record(m, [{ action: 'update', kind: 'region', name, before, after: saved }]);
+      return saved;
     });
-    this.changed(name);
+    if (!em) this.changed(name);
     return this.toResponse(saved);
   }
 
@@ -96,8 +103,9 @@ export class RegionsService {
         throw DomainError.inUse(`region "${name}" is still used by services: ${users.map((s) => s.fqdn).join(', ')}; remove it from them first`);
       }
       await m.delete(RegionEntity, { name });
+      await this.audit.record(m, [{ action: 'delete', kind: 'region', name, before: region, after: null }]);
     });
-    this.changed(name);
+    if (!em) this.changed(name);
   }
 
   toResponse(r: RegionEntity): RegionResponse {

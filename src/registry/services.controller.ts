@@ -3,13 +3,16 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { parsePageQuery } from '../common/paging';
 import { CreateServiceDto, UpdateServiceDto } from './dto/service.dto';
 import { ServicesService } from './services.service';
+import { RequireScope } from '../common/scopes';
 
 @ApiTags('services')
 @ApiBearerAuth()
+@RequireScope('read')
 @Controller('v1/services')
 export class ServicesController {
   constructor(private readonly services: ServicesService) {}
 
+  @RequireScope('write')
   @Post() @HttpCode(201)
   create(@Body() dto: CreateServiceDto) { return this.services.create(dto); }
 
@@ -19,9 +22,11 @@ export class ServicesController {
   @Get(':fqdn')
   get(@Param('fqdn') fqdn: string) { return this.services.get(fqdn); }
 
+  @RequireScope('write')
   @Patch(':fqdn')
   update(@Param('fqdn') fqdn: string, @Body() dto: UpdateServiceDto) { return this.services.update(fqdn, dto); }
 
+  @RequireScope('write')
   @Delete(':fqdn') @HttpCode(204)
   remove(@Param('fqdn') fqdn: string) { return this.services.remove(fqdn); }
 }

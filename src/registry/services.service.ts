@@ -14,6 +14,7 @@ import { webhookSecretProblem } from '../common/webhook-secret';
 import { DEFAULT_PROMOTION, DEFAULT_PROMOTION_DELAY_SECONDS } from '../routing/replication';
 import { ZonesService } from './zones.service';
 import { EventBus, REGISTRY_CHANGED } from '../common/events';
+import { AuditTrail, withoutSecrets } from '../common/audit';
 
 /** Routed services: names inside a zone whose A/AAAA answers come from the routing engine. */
 @Injectable()
@@ -22,6 +23,7 @@ export class ServicesService {
     private readonly ds: DataSource,
     private readonly zones: ZonesService,
     private readonly events: EventBus,
+    private readonly audit: AuditTrail,
   ) {}
 
   async create(dto: CreateServiceDto, em?: EntityManager): Promise<ServiceResponse> {
@@ -41,6 +43,7 @@ export class ServicesService {
       await this.checkService(m, service, replicationDtoProblems(dto.replication));
       const saved = await m.save(service);
       await this.zones.bumpSerial(m, zone.name);
+      await this.audit.record(m, [{ action: 'create', kind: 'service', name: fqdn, before: null, after: saved }]);
       return saved;
     };
     const saved = em ? await run(em) : await this.ds.transaction(run);
@@ -64,6 +67,7 @@ export class ServicesService {
     const saved = await this.inTx(em, async (m) => {
       const s = await m.createQueryBuilder(ServiceEntity, 's').setLock('pessimistic_write').where('s.fqdn = :fqdn', { fqdn }).getOne();
       if (!s) throw DomainError.notFound('service', fqdn);
+      const before = withoutSecrets(s);
       Object.assign(s, givenServiceSettings(dto));
       const problems: FieldProblem[] = [];
       if (dto.replication !== undefined) {
@@ -76,9 +80,10 @@ export class ServicesService {
       await this.checkService(m, s, problems);
       const out = await m.save(s);
       await this.zones.bumpSerial(m, s.zoneName);
+      await this.audit.record(m, [{ action: 'update', kind: 'service', name: fqdn, before, after: out }]);
       return out;
     });
-    this.changed(fqdn);
+    if (!em) this.changed(fqdn);
     return toServiceResponse(saved);
   }
 
@@ -89,8 +94,9 @@ export class ServicesService {
       if (!s) throw DomainError.notFound('service', fqdn);
       await m.delete(ServiceEntity, { fqdn });
       await this.zones.bumpSerial(m, s.zoneName);
+      await this.audit.record(m, [{ action: 'delete', kind: 'service', name: fqdn, before: s, after: null }]);
     });
-    this.changed(fqdn);
+    if (!em) this.changed(fqdn);
   }
 
   /** Cross-field and cross-entity rules; regions are share-locked so they cannot vanish before commit. */
@@ -167,6 +173,7 @@ export class ServicesService {
     }
     for (let i = 0; i < entities.length; i += CHUNK) await m.insert(ServiceEntity, entities.slice(i, i + CHUNK));
     for (const zone of new Set(zoneOfService)) if (zone !== null) await this.zones.bumpSerial(m, zone);
+    await this.audit.record(m, entities.map((s) => ({ action: 'create' as const, kind: 'service' as const, name: s.fqdn, before: null, after: s })));
   }
 
   /** Rules of a stored replication object that depend on the service and the registry. */

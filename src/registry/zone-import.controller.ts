@@ -2,10 +2,12 @@ import { Body, Controller, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '../common/domain-error';
 import { ZoneImportService } from './zone-import.service';
+import { RequireScope } from '../common/scopes';
 
 /** A BIND master file into a zone (used by `npx georoute import FILE --zone NAME`). */
 @ApiTags('zones')
 @ApiBearerAuth()
+@RequireScope('write')
 @Controller('v1/zones')
 export class ZoneImportController {
   constructor(private readonly importer: ZoneImportService) {}

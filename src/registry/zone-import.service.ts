@@ -4,6 +4,8 @@ import { DataSource, EntityManager } from 'typeorm';
 import { checkDomainName, normalizeName } from '../common/dns-name';
 import { DomainError } from '../common/domain-error';
 import { EventBus, REGISTRY_CHANGED } from '../common/events';
+import { AuditChange, AuditTrail, withoutSecrets } from '../common/audit';
+import { relativeName } from './zones.service';
 import { ServiceEntity } from './service.entity';
 import { RecordEntity, ZoneEntity } from './zone.entity';
 import { planZoneImport, type ImportedZoneFields, type ZoneImportPlan } from './zone-import';
@@ -42,6 +44,7 @@ export class ZoneImportService {
   constructor(
     private readonly ds: DataSource,
     private readonly events: EventBus,
+    private readonly audit: AuditTrail,
   ) {}
 
   async import(nameIn: string, text: string, opts: ZoneImportOptions): Promise<ZoneImportResult> {
@@ -85,6 +88,7 @@ export class ZoneImportService {
     const byKey = new Map(current.map((r) => [`${r.name}\u0000${r.type}`, r]));
     const counts = { created: 0, updated: 0, deleted: 0, unchanged: 0 };
     const writes: RecordEntity[] = [];
+    const replaced = new Map<string, RecordEntity>();
     for (const set of plan.records) {
       const key = `${set.name}\u0000${set.type}`;
       const stored = byKey.get(key);
@@ -95,13 +99,16 @@ export class ZoneImportService {
       }
       if (stored !== undefined) counts.updated++;
       else counts.created++;
-      writes.push(m.create(RecordEntity, { id: stored?.id ?? randomUUID(), zoneName: name, name: set.name, type: set.type, ttl: set.ttl, values: set.values }));
+      const write = m.create(RecordEntity, { id: stored?.id ?? randomUUID(), zoneName: name, name: set.name, type: set.type, ttl: set.ttl, values: set.values });
+      if (stored !== undefined) replaced.set(write.id, stored);
+      writes.push(write);
     }
     const removed = [...byKey.values()];
     counts.deleted = removed.length;
     const changed = zoneCreated || zoneChanged || writes.length > 0 || removed.length > 0;
     let serial = zone?.serial ?? null;
     if (!opts.dryRun && changed) {
+      const zoneBefore = zone === null ? null : withoutSecrets(zone);
       if (zone === null) {
         zone = m.create(ZoneEntity, { name, ...fields!, serial: 0 });
       } else if (fields !== null) {
@@ -112,6 +119,12 @@ export class ZoneImportService {
       if (removed.length > 0) await m.remove(removed);
       if (writes.length > 0) await m.save(writes);
       serial = zone.serial;
+      const recordName = (r: RecordEntity) => `${relativeName(r.name, name)} ${r.type} in ${name}`;
+      const changes: AuditChange[] = [];
+      if (zoneCreated || zoneChanged) changes.push({ action: zoneCreated ? 'create' : 'update', kind: 'zone', name, before: zoneBefore, after: zone });
+      for (const r of removed) changes.push({ action: 'delete', kind: 'record', name: recordName(r), before: r, after: null });
+      for (const w of writes) changes.push({ action: replaced.has(w.id) ? 'update' : 'create', kind: 'record', name: recordName(w), before: replaced.get(w.id) ?? null, after: w });
+      await this.audit.record(m, changes);
     }
     return { zone: name, dryRun: opts.dryRun, zoneCreated, zoneChanged, records: counts, skipped: opts.skipInvalid ? plan.problems : [], serial };
   }

@@ -10,6 +10,7 @@ import { CreateRecordDto, CreateZoneDto, RECORD_DEFAULTS, RecordResponse, Update
 import { normalizeRecordValues } from './record-values';
 import { placementProblem } from './modern-record-values';
 import { EventBus, REGISTRY_CHANGED, RegistryChangedEvent } from '../common/events';
+import { AuditTrail, withoutSecrets } from '../common/audit';
 
 /** Zones and their static records. Every change in a zone increases its SOA serial in the same transaction. */
 @Injectable()
@@ -17,6 +18,7 @@ export class ZonesService {
   constructor(
     private readonly ds: DataSource,
     private readonly events: EventBus,
+    private readonly audit: AuditTrail,
   ) {}
 
   async create(dto: CreateZoneDto, em?: EntityManager): Promise<ZoneResponse> {
@@ -24,8 +26,9 @@ export class ZonesService {
     if (!name.includes('.')) throw DomainError.field('name', 'domain-name', 'must have at least two labels (e.g. example.com)');
     const run = async (m: EntityManager) => {
       if (await m.findOneBy(ZoneEntity, { name })) throw DomainError.conflict(`zone "${name}" already exists`);
-      const zone = m.create(ZoneEntity, { ...zoneFromRequest(dto), serial: 1 });
-      return m.save(zone);
+      const zone = await m.save(m.create(ZoneEntity, { ...zoneFromRequest(dto), serial: 1 }));
+      await this.audit.record(m, [{ action: 'create', kind: 'zone', name, before: null, after: zone }]);
+      return zone;
     };
     const saved = em ? await run(em) : await this.ds.transaction(run);
     if (!em) this.changed('zone', name);
@@ -44,30 +47,38 @@ export class ZonesService {
     const name = normalizeName(nameIn);
     const saved = await this.inTx(em, async (m) => {
       const zone = await this.lockZone(m, name);
+      const before = withoutSecrets(zone);
       if (dto.nameservers !== undefined) zone.nameservers = dto.nameservers.map(normalizeName);
       if (dto.hostmaster !== undefined) zone.hostmaster = normalizeName(dto.hostmaster);
       for (const k of ['ttl', 'refresh', 'retry', 'expire', 'negativeTtl'] as const) {
         if (dto[k] !== undefined && dto[k] !== null) zone[k] = dto[k] as number;
       }
       zone.serial = zone.serial + 1;
-      return m.save(zone);
+      const saved = await m.save(zone);
+      await this.audit.record(m, [{ action: 'update', kind: 'zone', name, before, after: saved }]);
+      return saved;
     });
-    this.changed('zone', name);
+    if (!em) this.changed('zone', name);
     return toZoneResponse(saved);
   }
 
   async remove(nameIn: string, em?: EntityManager): Promise<void> {
     const name = normalizeName(nameIn);
     await this.inTx(em, async (m) => {
-      await this.lockZone(m, name);
+      const zone = await this.lockZone(m, name);
       const services = await m.find(ServiceEntity, { where: { zoneName: name }, order: { fqdn: 'ASC' }, take: 10 });
       if (services.length > 0) {
         throw DomainError.inUse(`zone "${name}" is still used by services: ${services.map((s) => s.fqdn).join(', ')}; delete them first`);
       }
+      const records = await m.find(RecordEntity, { where: { zoneName: name }, order: { name: 'ASC', type: 'ASC' } });
       await m.delete(RecordEntity, { zoneName: name });
       await m.delete(ZoneEntity, { name });
+      await this.audit.record(m, [
+        ...records.map((r) => ({ action: 'delete' as const, kind: 'record' as const, name: recordName(r), before: r, after: null })),
+        { action: 'delete', kind: 'zone', name, before: zone, after: null },
+      ]);
     });
-    this.changed('zone', name);
+    if (!em) this.changed('zone', name);
   }
 
   async addRecord(zoneNameIn: string, dto: CreateRecordDto, em?: EntityManager): Promise<RecordResponse> {
@@ -102,6 +113,7 @@ export class ZonesService {
       const saved = await m.save(rec);
       zone.serial += 1;
       await m.save(zone);
+      await this.audit.record(m, [{ action: 'create', kind: 'record', name: recordName(saved), before: null, after: saved }]);
       return saved;
     };
     const saved = em ? await run(em) : await this.ds.transaction(run);
@@ -133,12 +145,14 @@ export class ZonesService {
     if (!/^[0-9a-f-]{36}$/i.test(id)) throw DomainError.notFound('record', id);
     await this.inTx(em, async (m) => {
       const zone = await this.lockZone(m, zoneName);
-      const res = await m.delete(RecordEntity, { id, zoneName });
-      if (!res.affected) throw DomainError.notFound('record', id);
+      const old = await m.findOneBy(RecordEntity, { id, zoneName });
+      if (!old) throw DomainError.notFound('record', id);
+      await m.delete(RecordEntity, { id, zoneName });
       zone.serial += 1;
       await m.save(zone);
+      await this.audit.record(m, [{ action: 'delete', kind: 'record', name: recordName(old), before: old, after: null }]);
     });
-    this.changed('record', zoneName);
+    if (!em) this.changed('record', zoneName);
   }
 
   /** The zone a name belongs to: the longest zone name that is a suffix of it. */
@@ -205,6 +219,11 @@ export function resolveRecordName(nameIn: string, zone: string): string {
   if (problem) throw DomainError.field('name', 'domain-name', problem);
   if (!isInZone(fqdn, zone)) throw DomainError.field('name', 'in-zone', `${fqdn} is outside the zone ${zone}`);
   return fqdn;
+}
+
+/** A record set as the audit trail and plans name it: "<owner> <type> in <zone>". */
+function recordName(r: RecordEntity): string {
+  return `${relativeName(r.name, r.zoneName)} ${r.type} in ${r.zoneName}`;
 }
 
 export function relativeName(fqdn: string, zone: string): string {

@@ -3,9 +3,11 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { PromoteDto } from './promote.dto';
 import { PromotionService } from './promotion.service';
 import { ReplicationService } from './replication.service';
+import { RequireScope } from '../common/scopes';
 
 @ApiTags('replication')
 @ApiBearerAuth()
+@RequireScope('read')
 @Controller('v1/services')
 export class ReplicationController {
   constructor(
@@ -18,6 +20,7 @@ export class ReplicationController {
   get(@Param('fqdn') fqdn: string) { return this.replication.view(fqdn); }
 
   /** Makes a replica the primary (409 with the reason when unsafe, unless force). */
+  @RequireScope('write')
   @Post(':fqdn/promote') @HttpCode(200)
   promote(@Param('fqdn') fqdn: string, @Body() dto: PromoteDto) { return this.promotions.promoteManually(fqdn, dto.region, dto.force ?? false); }
 }

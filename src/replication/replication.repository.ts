@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
+import { AuditTrail } from '../common/audit';
 import { RegionEntity } from '../registry/region.entity';
 import { ServiceEntity } from '../registry/service.entity';
 import type { PromotionRequest, PromotionRow } from './promotion.types';
@@ -28,7 +29,10 @@ export interface PromotionNotice {
  */
 @Injectable()
 export class ReplicationRepository {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly audit: AuditTrail,
+  ) {}
 
   /** Whether the database is connected now (it may not be at start: static stability). */
   get connected(): boolean {
@@ -77,6 +81,11 @@ export class ReplicationRepository {
           [change.fqdn, change.from, change.to, change.trigger, change.forced, change.dataLossWindowMs, change.reason.slice(0, 2000), instance, notice.notify_url],
         ),
       );
+      await this.audit.record(m, [{
+        action: 'promote', kind: 'service', name: change.fqdn,
+        before: { primary: change.from },
+        after: { primary: change.to, trigger: change.trigger, forced: change.forced, dataLossWindowMs: change.dataLossWindowMs, reason: change.reason },
+      }]);
       return { row, notice };
     });
   }

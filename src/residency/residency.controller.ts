@@ -1,9 +1,11 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { ResidencyService } from './residency.service';
+import { RequireScope } from '../common/scopes';
 
 @ApiTags('residency')
 @ApiBearerAuth()
+@RequireScope('read')
 @Controller('v1/residency')
 export class ResidencyController {
   constructor(private readonly residency: ResidencyService) {}

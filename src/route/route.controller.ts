@@ -1,9 +1,11 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { RouteService } from './route.service';
+import { RequireScope } from '../common/scopes';
 
 @ApiTags('route')
 @ApiBearerAuth()
+@RequireScope('read')
 @Controller('v1/route')
 export class RouteController {
   constructor(private readonly route: RouteService) {}

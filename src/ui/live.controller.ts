@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagg
 import type { Request, Response } from 'express';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { HEALTH_CHANGED, HealthChangedEvent, OnAppEvent, REGISTRY_CHANGED, RegistryChangedEvent } from '../common/events';
+import { RequireScope } from '../common/scopes';
 
 /** At most this many open streams per instance; more get 503 (the dashboard then polls). */
 export const MAX_STREAMS = 100;
@@ -18,6 +19,7 @@ const HEARTBEAT_MS = 15_000;
  */
 @ApiTags('events')
 @ApiBearerAuth()
+@RequireScope('read')
 @Controller('v1/events')
 export class LiveController implements OnModuleDestroy {
   private readonly streams = new Set<Response>();

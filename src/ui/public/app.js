@@ -28,7 +28,7 @@ function showLogin(message = '') {
 
 function unauthorized() {
   token.clear();
-  showLogin('The server refused this token (401 Unauthorized). Enter the admin token (ADMIN_TOKEN, or data/admin-token) again.');
+  showLogin('The server refused this token (401 Unauthorized). Enter an API token with the scope read, or the admin token (ADMIN_TOKEN, or data/admin-token), again.');
 }
 
 function showBanner(message) {
@@ -56,7 +56,10 @@ async function signIn(value) {
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
       token.clear();
-      showLogin('This token was refused (401 Unauthorized). Check ADMIN_TOKEN, or data/admin-token when it was generated.');
+      showLogin('This token was refused (401 Unauthorized): unknown, revoked or expired. Use an API token with the scope read, or ADMIN_TOKEN (data/admin-token when it was generated).');
+    } else if (err instanceof ApiError && err.status === 403) {
+      token.clear();
+      showLogin('This token lacks the scope read (403 Forbidden), which the dashboard needs.');
     } else {
       showLogin(`Cannot check the token: ${err.message}`);
       token.clear();

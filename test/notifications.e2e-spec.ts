@@ -1,0 +1,199 @@
+import * as http from 'node:http';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { signWebhook } from '../src/health/webhook-verifier';
+import { waitFor } from './support/dns-client';
+import { createTestDatabase, startTestApp, TestApp, TestDatabase } from './support/test-app';
+
+const REGION_SECRET = 'notify-test-region-secret-0123456789';
+
+interface Received {
+  id: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  json: { type: string; timestamp: string; data: Record<string, unknown> };
+  verified: boolean;
+}
+
+describe('alerts: notification endpoints with signed Standard Webhooks', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+  const secret = `whsec_${randomBytes(32).toString('base64')}`;
+  const received: Received[] = [];
+  /** Answers 500 to this many requests before answering 204. */
+  let failNext = 0;
+  const receiver = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      let verified: boolean;
+      try {
+        // The receiver checks the signature with the Standard Webhooks library itself.
+        new Webhook(secret).verify(body, req.headers as Record<string, string>);
+        verified = true;
+      } catch {
+        verified = false;
+      }
+      received.push({ id: String(req.headers['webhook-id']), headers: req.headers, body, json: JSON.parse(body), verified });
+      if (failNext > 0) {
+        failNext--;
+        res.writeHead(500).end();
+      } else res.writeHead(204).end();
+    });
+  });
+  let url = '';
+  const healthWebhook = async (region: string, status: 'healthy' | 'unhealthy', metrics?: object) => {
+    const raw = JSON.stringify({ region, status, reason: 'notification test', ...(metrics ? { metrics } : {}) });
+    const id = `msg_${randomUUID()}`;
+    const ts = Math.floor(Date.now() / 1000);
+    const res = await app.http.post('/v1/health/webhook').set({ 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signWebhook(REGION_SECRET, id, ts, raw) }).send(raw);
+    expect(res.status).toBe(202);
+  };
+  const ofType = (type: string) => received.filter((r) => r.json.type === type);
+
+  beforeAll(async () => {
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks/georoute`;
+    db = await createTestDatabase();
+    app = await startTestApp(db, { CONFIG_FILE: '' });
+    for (const r of ['eu-west-1', 'eu-central-1']) expect((await app.api('patch', `/v1/regions/${r}`, { webhookSecret: REGION_SECRET })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await db?.drop();
+    receiver.close();
+  });
+
+  it.each<[string, object, string]>([
+    ['a URL that is not http(s)', { url: 'ftp://ops.example.net/x', secret: 'whsec_' + 'A'.repeat(44), events: ['region.unhealthy'] }, 'url'],
+    ['a short secret', { url: 'https://ops.example.net/x', secret: 'short', events: ['region.unhealthy'] }, 'secret'],
+    ['an unknown event', { url: 'https://ops.example.net/x', secret: 'whsec_' + 'A'.repeat(44), events: ['region.sad'] }, 'events'],
+    ['no events', { url: 'https://ops.example.net/x', secret: 'whsec_' + 'A'.repeat(44), events: [] }, 'events'],
+  ])('refuses %s (400, nothing stored)', async (_name, body, field) => {
+    const res = await app.api('post', '/v1/notifications', body);
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+    expect((await app.api('get', '/v1/notifications')).body.items).toEqual([]);
+  });
+
+  let endpointId = '';
+
+  it('registers an endpoint (secret write-only) and sends a signed sample on request', async () => {
+    const created = await app.api('post', '/v1/notifications', { url, secret, events: ['region.unhealthy', 'region.healthy', 'replication.promoted'], description: 'sre pager' });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ url, events: ['region.unhealthy', 'region.healthy', 'replication.promoted'], secretSet: true, createdBy: 'admin' });
+    expect(JSON.stringify(created.body)).not.toContain(secret);
+    endpointId = created.body.id;
+    expect((await app.api('get', `/v1/notifications/${endpointId}`)).body).toEqual(created.body);
+
+    const test = await app.api('post', `/v1/notifications/${endpointId}/test`);
+    expect([test.status, test.body.eventType]).toEqual([202, 'notification.test']);
+    const sample = await waitFor('the sample', async () => ofType('notification.test')[0], 5000, 20);
+    expect(sample).toMatchObject({ id: `msg_${test.body.deliveryId}`, verified: true, json: { type: 'notification.test', data: { endpoint: endpointId } } });
+    expect(sample.headers['user-agent']).toBe('georoute-notifications');
+    const status = await waitFor('the delivery status', async () => {
+      const items = (await app.api('get', `/v1/notifications/${endpointId}/deliveries`)).body.items;
+      return items[0]?.status === 'delivered' ? items : undefined;
+    }, 3000, 20);
+    expect(status[0]).toMatchObject({ id: test.body.deliveryId, eventType: 'notification.test', status: 'delivered', attempts: 1, lastStatus: 'HTTP 204 (attempt 1)', nextAttemptAt: null });
+    expect((await app.api('post', '/v1/notifications/0000000000000000/test')).status).toBe(404);
+  });
+
+  it('tells the endpoint when a region goes unhealthy and when it recovers, signed', async () => {
+    await healthWebhook('eu-west-1', 'unhealthy');
+    const down = await waitFor('region.unhealthy', async () => ofType('region.unhealthy')[0], 5000, 20);
+    expect(down).toMatchObject({ verified: true, json: { type: 'region.unhealthy', data: { region: 'eu-west-1', to: 'unhealthy', source: 'webhook' } } });
+    await healthWebhook('eu-west-1', 'healthy');
+    const up = await waitFor('region.healthy', async () => ofType('region.healthy')[0], 5000, 20);
+    expect(up).toMatchObject({ verified: true, json: { type: 'region.healthy', data: { region: 'eu-west-1', from: 'unhealthy', to: 'healthy' } } });
+    // A signature made with another secret does not verify: the receiver's check is real.
+    expect(() => new Webhook(`whsec_${randomBytes(32).toString('base64')}`).verify(up.body, up.headers as Record<string, string>)).toThrow();
+  });
+
+  it('retries with backoff until the endpoint answers 2xx, with the same webhook-id', async () => {
+    failNext = 2;
+    const before = received.length;
+    await healthWebhook('eu-central-1', 'unhealthy');
+    const attempts = await waitFor('three attempts', async () => {
+      const got = received.slice(before).filter((r) => r.json.type === 'region.unhealthy');
+      return got.length >= 3 ? got : undefined;
+    }, 8000, 50);
+    expect(new Set(attempts.map((a) => a.id)).size).toBe(1);
+    expect(attempts.every((a) => a.verified)).toBe(true);
+    const t = attempts.map((a) => Number(a.headers['webhook-timestamp']));
+    expect(t[2] - t[0]).toBeGreaterThanOrEqual(2); // 1 s, then 2 s
+    const delivery = await waitFor('delivered after 3 attempts', async () => {
+      const items = (await app.api('get', `/v1/notifications/${endpointId}/deliveries`)).body.items;
+      const d = items.find((i: { id: string }) => `msg_${i.id}` === attempts[0].id);
+      return d?.status === 'delivered' ? d : undefined;
+    }, 3000, 20);
+    expect(delivery).toMatchObject({ attempts: 3, lastStatus: 'HTTP 204 (attempt 3)' });
+    await healthWebhook('eu-central-1', 'healthy');
+  });
+
+  it('reports a promotion', async () => {
+    expect((await app.api('patch', '/v1/services/app.example.com', { replication: { mode: 'active-passive', primary: 'eu-west-1' } })).status).toBe(200);
+    expect((await app.api('post', '/v1/services/app.example.com/promote', { region: 'eu-central-1', force: true })).status).toBe(200);
+    const promoted = await waitFor('replication.promoted', async () => ofType('replication.promoted')[0], 5000, 20);
+    expect(promoted).toMatchObject({ verified: true, json: { data: { service: 'app.example.com', from: 'eu-west-1', to: 'eu-central-1', forced: true } } });
+  });
+
+  it('tells when a replica goes stale and when it is fresh again, once per report', async () => {
+    // After the promotion eu-central-1 is the primary; eu-west-1 is a replica that has not reported since.
+    // A bound on staleness makes every replica without a report stale: that happens before the endpoint exists.
+    expect((await app.api('patch', '/v1/services/app.example.com', { replication: { mode: 'active-passive', primary: 'eu-central-1', maxStalenessMs: 1000 } })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    const created = await app.api('post', '/v1/notifications', { url, secret, events: ['replica.stale', 'replica.fresh'] });
+    expect(created.status).toBe(201);
+    const about = (type: string) => ofType(type).filter((r) => r.json.data.region === 'eu-west-1');
+    await healthWebhook('eu-west-1', 'healthy', { replicationLagMs: 120 });
+    const fresh = await waitFor('replica.fresh', async () => about('replica.fresh')[0], 5000, 20);
+    expect(fresh).toMatchObject({ verified: true, json: { data: { service: 'app.example.com', region: 'eu-west-1', staleBecause: null, lagMs: 120 } } });
+    await healthWebhook('eu-west-1', 'healthy', { replicationLagMs: 4000 });
+    const stale = await waitFor('replica.stale', async () => about('replica.stale')[0], 5000, 20);
+    expect(stale).toMatchObject({ verified: true, json: { data: { service: 'app.example.com', region: 'eu-west-1', staleBecause: 'lag-exceeds-bound', lagMs: 4000 } } });
+    await new Promise((r) => setTimeout(r, 700)); // later snapshots of the same state raise nothing more
+    expect(ofType('replica.fresh').concat(ofType('replica.stale')).map((r) => `${r.json.type} ${r.json.data.region}`)).toEqual(['replica.fresh eu-west-1', 'replica.stale eu-west-1']);
+    expect((await app.api('delete', `/v1/notifications/${created.body.id}`)).status).toBe(204);
+  });
+
+  // Two instances need a server: PGlite is one backend in one process (CI runs this with DATABASE_URL).
+  if (process.env.DATABASE_URL) {
+    it('sends each event once however many instances run', async () => {
+      const other = await startTestApp(db, { CONFIG_FILE: 'none' });
+      try {
+        const before = received.length;
+        for (let i = 0; i < 3; i++) {
+          await healthWebhook('eu-west-1', 'unhealthy');
+          await healthWebhook('eu-west-1', 'healthy');
+        }
+        await waitFor('six notifications', async () => received.length - before >= 6, 5000, 20);
+        await new Promise((r) => setTimeout(r, 1500)); // any duplicate would arrive by now
+        const ids = received.slice(before).map((r) => r.id);
+        expect(ids).toHaveLength(6);
+        expect(new Set(ids).size).toBe(6);
+        // A replica flip is seen by both instances (lag reports are shared through the database): still one delivery each.
+        const replicas = await app.api('post', '/v1/notifications', { url, secret, events: ['replica.stale', 'replica.fresh'] });
+        const mark = received.length;
+        await healthWebhook('eu-west-1', 'healthy', { replicationLagMs: 100 });
+        await new Promise((r) => setTimeout(r, 3000)); // the other instance syncs lag reports every 2 s
+        await healthWebhook('eu-west-1', 'healthy', { replicationLagMs: 4000 });
+        await new Promise((r) => setTimeout(r, 3000));
+        expect(received.slice(mark).map((r) => `${r.json.type} ${r.json.data.region}`)).toEqual(['replica.fresh eu-west-1', 'replica.stale eu-west-1']);
+        expect((await app.api('delete', `/v1/notifications/${replicas.body.id}`)).status).toBe(204);
+      } finally {
+        await other.stop();
+      }
+    });
+  }
+
+  it('deleting the endpoint stops its notifications', async () => {
+    expect((await app.api('delete', `/v1/notifications/${endpointId}`)).status).toBe(204);
+    expect((await app.api('get', `/v1/notifications/${endpointId}`)).status).toBe(404);
+    const before = received.length;
+    await healthWebhook('eu-west-1', 'unhealthy');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(received.length).toBe(before);
+  });
+});
