@@ -19,7 +19,7 @@ const USAGE = `usage: georoute export
        georoute webhook REGION healthy|unhealthy [REASON]
        georoute import FILE --zone NAME [--dry-run] [--skip-invalid]
        georoute query NAME [--type A|AAAA|...] [--client IP] [--server HOST:PORT]
-exit codes: 0 done (or would be done), 1 refused by the server or unreachable, 2 bad usage
+exit codes: 0 done (or would be done), 1 refused by the server or unreachable, 2 bad usage, 3 query: DNS and explain disagree
 environment: GEOROUTE_DNS (query: default server, 127.0.0.1:5300), GEOROUTE_URL (default http://127.0.0.1:8080), GEOROUTE_TOKEN or ADMIN_TOKEN (default: DATA_DIR/admin-token),
              GEOROUTE_WEBHOOK_SECRET (webhook: the region's webhookSecret or the server's WEBHOOK_SECRET)`;
 
@@ -81,10 +81,43 @@ function describe(change) {
   return head + fields.map((f) => `\n    ${f.field}: ${show(f.from)} -> ${show(f.to)}`).join('');
 }
 
+/** Bad usage: what is wrong, then the usage, on stderr; exit 2. */
+function usageError(problem) {
+  return fail(`${problem}\n${USAGE}`);
+}
+
+/** Names the options a command does not take (every one of them), or returns. */
+function refuseUnknown(flags, known) {
+  const unknown = flags.filter((f) => !known.includes(f));
+  if (unknown.length > 0) usageError(`unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`);
+}
+
+/** A YAML file's text as a document; a syntax error is reported as the YAML parser words it, with the file's name. */
+function readYaml(file) {
+  let text;
+  try {
+    text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    return fail(`cannot read ${file}: ${err.message}`);
+  }
+  const doc = YAML.parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) return fail(`${file} is not valid YAML:\n${doc.errors.map((e) => `  ${e.message.split('\n')[0]}`).join('\n')}`);
+  return doc.toJS() ?? {};
+}
+
+const COMMANDS = ['export', 'apply', 'webhook', 'import', 'query'];
+
 async function main(argv) {
   const [command, ...rest] = argv;
+  if (command === undefined) usageError('no command given');
+  if (command === '--help' || command === '-h' || command === 'help' || rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  if (!COMMANDS.includes(command)) usageError(`unknown command "${command}" (commands: ${COMMANDS.join(', ')})`);
   if (command === 'export') {
-    if (rest.length > 0) fail(USAGE);
+    refuseUnknown(rest.filter((a) => a.startsWith('-')), []);
+    if (rest.length > 0) usageError(`export takes no arguments (got ${rest.join(' ')})`);
     const doc = await call('GET', '/v1/config/export');
     process.stdout.write(`# georoute configuration, exported ${new Date().toISOString()}\n# Region webhook secrets are write-only and never exported.\n`);
     process.stdout.write(YAML.stringify(doc, { lineWidth: 0 }));
@@ -97,18 +130,13 @@ async function main(argv) {
     if (at >= 0) {
       output = args[at + 1];
       args.splice(at, 2);
-      if (output !== 'json' && output !== 'text') fail(USAGE);
+      if (output !== 'json' && output !== 'text') usageError(`--output must be json or text (got ${output === undefined ? 'nothing' : output})`);
     }
-    const flags = args.filter((a) => a.startsWith('--'));
-    const files = args.filter((a) => !a.startsWith('--'));
-    const unknown = flags.filter((f) => !['--dry-run', '--prune', '--allow-destroy'].includes(f));
-    if (files.length !== 1 || unknown.length > 0) fail(USAGE);
-    let doc;
-    try {
-      doc = YAML.parse(fs.readFileSync(files[0] === '-' ? 0 : files[0], 'utf8')) ?? {};
-    } catch (err) {
-      fail(`cannot read ${files[0]}: ${err.message}`);
-    }
+    const flags = args.filter((a) => a.startsWith('-') && a !== '-');
+    const files = args.filter((a) => !a.startsWith('-') || a === '-');
+    refuseUnknown(flags, ['--dry-run', '--prune', '--allow-destroy']);
+    if (files.length !== 1) usageError(`apply takes one FILE (or - for stdin), got ${files.length}`);
+    const doc = readYaml(files[0]);
     const dryRun = flags.includes('--dry-run');
     const prune = flags.includes('--prune');
     const allowDestroy = flags.includes('--allow-destroy');
@@ -130,8 +158,9 @@ async function main(argv) {
     const zone = zoneAt >= 0 ? rest[zoneAt + 1] : undefined;
     const others = rest.filter((a, i) => i !== zoneAt && i !== zoneAt + 1);
     const files = others.filter((a) => !a.startsWith('--'));
-    const unknown = others.filter((a) => a.startsWith('--') && a !== '--dry-run' && a !== '--skip-invalid');
-    if (!zone || zone.startsWith('--') || files.length !== 1 || unknown.length > 0) fail(USAGE);
+    refuseUnknown(others.filter((a) => a.startsWith('--')), ['--dry-run', '--skip-invalid']);
+    if (!zone || zone.startsWith('--')) usageError('import needs --zone NAME');
+    if (files.length !== 1) usageError(`import takes one FILE (or - for stdin), got ${files.length}`);
     let text;
     try {
       text = fs.readFileSync(files[0] === '-' ? 0 : files[0], 'utf8');
@@ -149,8 +178,9 @@ async function main(argv) {
   }
   if (command === 'query') return query(rest);
   if (command === 'webhook') {
+    refuseUnknown(rest.filter((a) => a.startsWith('--')), []);
     const [region, status, ...reason] = rest;
-    if (!region || (status !== 'healthy' && status !== 'unhealthy')) fail(USAGE);
+    if (!region || (status !== 'healthy' && status !== 'unhealthy')) usageError('webhook needs REGION and healthy or unhealthy');
     const secret = process.env.GEOROUTE_WEBHOOK_SECRET;
     if (!secret) fail('set GEOROUTE_WEBHOOK_SECRET to the region webhookSecret (whsec_<base64> or a raw secret)');
     const { Webhook } = require('standardwebhooks');
@@ -171,7 +201,6 @@ async function main(argv) {
     process.stdout.write(`${json.region}: ${json.status} (${json.reason || 'no reason'})\n`);
     return;
   }
-  fail(USAGE);
 }
 
 /** Options of the form --name value; the rest are positional. */
@@ -180,8 +209,9 @@ function options(args, names) {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (!a.startsWith('--')) out.positional.push(a);
-    else if (names.includes(a.slice(2)) && i + 1 < args.length && !args[i + 1].startsWith('--')) out[a.slice(2)] = args[++i];
-    else fail(USAGE);
+    else if (!names.includes(a.slice(2))) usageError(`unknown option ${a}`);
+    else if (i + 1 < args.length && !args[i + 1].startsWith('--')) out[a.slice(2)] = args[++i];
+    else usageError(`${a} needs a value`);
   }
   return out;
 }
@@ -241,7 +271,7 @@ function recordText(r) {
 /** georoute query: "a dig that says why". Exit 0 when DNS and explain agree (or explain does not apply), 3 when they disagree. */
 async function query(args) {
   const o = options(args, ['type', 'client', 'server']);
-  if (o.positional.length !== 1) fail(USAGE);
+  if (o.positional.length !== 1) usageError(`query takes one NAME, got ${o.positional.length}`);
   const name = o.positional[0].replace(/\.$/, '').toLowerCase();
   const type = (o.type || 'A').toUpperCase();
   const client = o.client || '127.0.0.1';

@@ -29,6 +29,44 @@ describe('configuration as code: georoute export / apply, and BIND zone export',
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('CLI usage: --help on stdout with exit 0; unknown commands and options named, exit 2, nothing sent', async () => {
+    const before = await dumpRegistry(app.ds);
+    for (const args of [['--help'], ['help'], ['apply', '--help'], ['query', '-h']]) {
+      const res = await cli(args);
+      expect(res.code).toBe(0);
+      expect(res.stdout).toContain('usage: georoute export');
+      expect(res.stdout).toContain('GEOROUTE_URL');
+      expect(res.stderr).toBe('');
+    }
+    const cases: { args: string[]; says: string }[] = [
+      { args: [], says: 'no command given' },
+      { args: ['frob'], says: 'unknown command "frob"' },
+      { args: ['apply', 'x.yaml', '--dryrun', '--force'], says: 'unknown options --dryrun, --force' },
+      { args: ['apply', 'x.yaml', '--output', 'xml'], says: '--output must be json or text (got xml)' },
+      { args: ['import', 'z.zone', '--zone', 'example.com', '--all'], says: 'unknown option --all' },
+      { args: ['import', 'z.zone'], says: 'import needs --zone NAME' },
+      { args: ['query', 'app.example.com', '--klient', '1.2.3.4'], says: 'unknown option --klient' },
+      { args: ['webhook', 'eu-west-1', 'sick'], says: 'webhook needs REGION and healthy or unhealthy' },
+      { args: ['export', 'extra'], says: 'export takes no arguments' },
+    ];
+    for (const { args, says } of cases) {
+      const res = await cli(args);
+      expect({ args, code: res.code }).toEqual({ args, code: 2 });
+      expect(res.stderr).toContain(says);
+      expect(res.stderr).toContain('usage: georoute');
+    }
+    expect(await dumpRegistry(app.ds)).toEqual(before);
+  });
+
+  it('CLI: a YAML syntax error is reported as YAML, with the file and the line', async () => {
+    const file = path.join(dir, 'broken.yaml');
+    fs.writeFileSync(file, 'zones:\n  - name: example.com\n    nameservers: [ns1.example.com\n');
+    const res = await cli(['apply', file, '--dry-run']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(`${file} is not valid YAML`);
+    expect(res.stderr).toMatch(/line \d+, column \d+/);
+  });
+
   it('export | apply --dry-run round-trips to an empty diff', async () => {
     const exported = await cli(['export']);
     expect(exported.code).toBe(0);
