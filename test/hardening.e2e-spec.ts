@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as net from 'node:net';
 import * as path from 'node:path';
-import { createTestDatabase, dumpRegistry, startTestApp, TestApp, TestDatabase } from './support/test-app';
+import { launchChromium } from './support/browser';
+import { createTestDatabase, dumpRegistry, REPO_ROOT, startTestApp, TestApp, TestDatabase } from './support/test-app';
 
 /** Hardening (issue 16): what an attacker holding a token, or none, could do before. */
 describe('hardening: zone export and records', () => {
@@ -82,3 +84,135 @@ function unescapeCharacterStrings(text: string): Buffer {
   }
   return Buffer.from(out);
 }
+
+describe('hardening: request shapes, error documents, headers, bad tokens', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await startTestApp(db);
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await db?.drop();
+  });
+  const isProblem = (res: { status: number; headers: Record<string, string>; body: unknown }, status: number) => {
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status, title: expect.any(String), detail: expect.any(String) });
+  };
+
+  it('refuses JSON nested 10,000 deep with a 400 problem document (was a 500), and 400 deep passes the shape check', async () => {
+    const deep = '['.repeat(10_000) + ']'.repeat(10_000);
+    const res = await app.api('post', '/v1/regions').set('content-type', 'application/json').send(`{"name":"deep-1","countryCode":"US","tags":${deep}}`);
+    isProblem(res, 400);
+    expect(res.body.errors).toEqual([{ field: 'body', rule: 'depth', message: 'is nested more than 400 levels deep' }]);
+    const webhook = await app.http.post('/v1/health/webhook').set('content-type', 'application/json').send(`{"region":"x","metrics":${deep}}`);
+    isProblem(webhook, 400);
+    // At the limit: the shape check lets it through, validation answers about the field.
+    const atLimit = '['.repeat(398) + ']'.repeat(398);
+    const ok = await app.api('post', '/v1/regions').set('content-type', 'application/json').send(`{"name":"deep-1","tags":${atLimit}}`);
+    isProblem(ok, 400);
+    expect(ok.body.errors.some((e: { rule: string }) => e.rule === 'depth')).toBe(false);
+  });
+
+  it('refuses __proto__, constructor and prototype keys like unknown fields, and creates nothing', async () => {
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      const body = `{"name":"example.org","nameservers":["ns1.example.org"],"hostmaster":"hostmaster.example.org","${key}":{"serial":7}}`;
+      const res = await app.api('post', '/v1/zones').set('content-type', 'application/json').send(body);
+      isProblem(res, 400);
+      expect(res.body.errors).toEqual([{ field: key, rule: 'unknown-field', message: 'is not a known field' }]);
+    }
+    const nested = await app.api('post', '/v1/zones').set('content-type', 'application/json').send('{"name":"example.org","nameservers":["ns1.example.org"],"hostmaster":"hostmaster.example.org","soa":{"__proto__":{"x":1}}}');
+    isProblem(nested, 400);
+    expect(nested.body.errors).toEqual([{ field: 'soa.__proto__', rule: 'unknown-field', message: 'is not a known field' }]);
+    expect((await app.api('get', '/v1/zones/example.org')).status).toBe(404);
+  });
+
+  it('answers 413, 414 and 431 with problem documents', async () => {
+    isProblem(await app.api('post', '/v1/zones').set('content-type', 'application/json').send(`{"name":"${'a'.repeat(300 * 1024)}"}`), 413);
+    isProblem(await app.api('get', `/v1/zones?cursor=${'a'.repeat(9000)}`), 414);
+    const raw = await rawHttp(app.httpPort, `GET /v1/zones HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`);
+    expect(raw.head).toMatch(/^HTTP\/1\.1 431 /);
+    expect(raw.head).toMatch(/content-type: application\/problem\+json/i);
+    expect(JSON.parse(raw.body)).toMatchObject({ status: 431, title: 'Request Header Fields Too Large' });
+    const garbage = await rawHttp(app.httpPort, 'NOT HTTP AT ALL\r\n\r\n');
+    expect(garbage.head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(garbage.body)).toMatchObject({ status: 400 });
+  });
+
+  it('sends security headers and no X-Powered-By on every kind of response', async () => {
+    for (const [path, auth] of [['/docs', false], ['/docs/swagger-ui-init.js', false], ['/openapi.json', false], ['/ui', false], ['/healthz', false], ['/v1/zones', true], ['/v1/nope', true], ['/metrics', false]] as const) {
+      const res = await (auth ? app.api('get', path) : app.http.get(path));
+      expect([path, res.headers['x-powered-by']]).toEqual([path, undefined]);
+      expect([path, res.headers['x-content-type-options']]).toEqual([path, 'nosniff']);
+      expect([path, res.headers['content-security-policy']]).toEqual([path, expect.stringMatching(/default-src 'self'/)]);
+      expect([path, res.headers['referrer-policy']]).toEqual([path, expect.any(String)]);
+      expect([path, res.headers['x-frame-options']]).toEqual([path, expect.stringMatching(/^(SAMEORIGIN|DENY)$/)]);
+    }
+  });
+
+  it('/docs still renders in Chromium under the new Content-Security-Policy', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') errors.push(msg.text());
+      });
+      await page.goto(`http://127.0.0.1:${app.httpPort}/docs`);
+      await page.waitForSelector('.swagger-ui .info .title', { timeout: 15_000 });
+      expect(await page.textContent('.swagger-ui .info .title')).toContain('georoute admin API');
+      expect(errors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('slows down repeated bad tokens from one source: 429 with Retry-After, even for the right token, until the wait ends', async () => {
+    for (let i = 0; i < 11; i++) expect((await app.http.get('/v1/zones').set('Authorization', `Bearer wrong-token-${i}-0123456789`)).status).toBe(401);
+    const blocked = await app.http.get('/v1/zones').set('Authorization', 'Bearer wrong-token-x-0123456789');
+    isProblem(blocked, 429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    isProblem(await app.api('get', '/v1/zones'), 429);
+    // Requests without a token are not guesses: still 401.
+    isProblem(await app.http.get('/v1/zones'), 401);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await app.api('get', '/v1/zones')).status).toBe(200);
+    // The right token cleared the source: the next bad one is a plain 401 again.
+    expect((await app.http.get('/v1/zones').set('Authorization', 'Bearer wrong-again-0123456789')).status).toBe(401);
+  });
+});
+
+/** Writes raw bytes to the HTTP port and reads the answer until the server closes. */
+function rawHttp(port: number, text: string): Promise<{ head: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(text));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const all = Buffer.concat(chunks).toString('utf8');
+      const at = all.indexOf('\r\n\r\n');
+      resolve({ head: all.slice(0, at), body: all.slice(at + 4) });
+    });
+  });
+}
+
+describe('hardening: no install-time telemetry', () => {
+  const read = (file: string) => fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
+  it('package.json, CI and both Docker stages turn @scarf/scarf off before npm ci', () => {
+    expect(JSON.parse(read('package.json')).scarfSettings).toEqual({ enabled: false });
+    const ci = read('.ci/run');
+    expect(ci.indexOf('export SCARF_ANALYTICS=false')).toBeGreaterThan(-1);
+    expect(ci.indexOf('export SCARF_ANALYTICS=false')).toBeLessThan(ci.indexOf('npm ci --no-audit'));
+    // Every stage sets it (ENV) before its npm ci.
+    const stages = read('Dockerfile').split(/^FROM /m).slice(1);
+    expect(stages).toHaveLength(2);
+    for (const stage of stages) {
+      const env = stage.search(/^ENV .*\bSCARF_ANALYTICS=false\b/m);
+      expect(env).toBeGreaterThan(-1);
+      expect(env).toBeLessThan(stage.indexOf('npm ci'));
+    }
+  });
+});

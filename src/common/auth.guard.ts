@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DomainError, ErrorCode } from './domain-error';
+import { TokenBackoff } from './token-backoff';
 
 export const PUBLIC_ROUTE = 'georoute:public';
 /** Marks a route that needs no bearer token (ops endpoints, the signed webhook). */
@@ -16,12 +17,14 @@ export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC
 @Injectable()
 export class AdminAuthGuard implements CanActivate {
   private readonly expected: Buffer;
+  private readonly backoff: TokenBackoff;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly reflector: Reflector,
   ) {
     this.expected = createHash('sha256').update(config.adminToken).digest();
+    this.backoff = new TokenBackoff(config.trustedProxies);
   }
 
   canActivate(context: ExecutionContext): boolean {
@@ -31,7 +34,9 @@ export class AdminAuthGuard implements CanActivate {
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const given = createHash('sha256').update(m ? m[1] : '').digest();
-    if (!m || !timingSafeEqual(given, this.expected)) {
+    const valid = m !== null && timingSafeEqual(given, this.expected);
+    this.backoff.settle(req, header !== '', valid);
+    if (!valid) {
       throw new DomainError(ErrorCode.Unauthorized, 'a valid admin bearer token is required (Authorization: Bearer <ADMIN_TOKEN>)');
     }
     return true;

@@ -12,6 +12,7 @@ const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.PayloadTooLarge]: HttpStatus.PAYLOAD_TOO_LARGE,
   [ErrorCode.Unavailable]: HttpStatus.SERVICE_UNAVAILABLE,
   [ErrorCode.ResidencyRefused]: HttpStatus.SERVICE_UNAVAILABLE,
+  [ErrorCode.TooManyRequests]: HttpStatus.TOO_MANY_REQUESTS,
 };
 
 const TITLE: Record<number, string> = {
@@ -20,10 +21,13 @@ const TITLE: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
