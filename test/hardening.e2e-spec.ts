@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { launchChromium } from './support/browser';
+import { waitFor } from './support/dns-client';
 import { createTestDatabase, dumpRegistry, REPO_ROOT, startTestApp, TestApp, TestDatabase } from './support/test-app';
 
 /** Hardening (issue 16): what an attacker holding a token, or none, could do before. */
@@ -214,5 +216,79 @@ describe('hardening: no install-time telemetry', () => {
       expect(env).toBeGreaterThan(-1);
       expect(env).toBeLessThan(stage.indexOf('npm ci'));
     }
+  });
+});
+
+describe('hardening: outbound policy for probes and notifications (OUTBOUND_ALLOW unset)', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+  let hits = 0;
+  const target = http.createServer((_req, res) => {
+    hits++;
+    res.end('internal-only content');
+  });
+  let port = 0;
+  beforeAll(async () => {
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', () => r()));
+    port = (target.address() as net.AddressInfo).port;
+    db = await createTestDatabase();
+    // The test apps allow loopback by default; this one runs with the shipped default.
+    app = await startTestApp(db, { OUTBOUND_ALLOW: '' });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await db?.drop();
+    target.close();
+  });
+
+  it('never probes loopback (by address or by name), link-local, metadata or unspecified targets, and says why without detail', async () => {
+    const checks: [string, Record<string, unknown>, RegExp][] = [
+      ['p-loop-1', { type: 'http', target: `http://127.0.0.1:${port}/`, bodyContains: 'internal-only' }, /refused by the outbound policy: 127\.0\.0\.1: the address is loopback; allow it with OUTBOUND_ALLOW/],
+      ['p-name-1', { type: 'http', target: `http://localhost:${port}/` }, /refused by the outbound policy: localhost: the address is loopback/],
+      ['p-creds-1', { type: 'http', target: `http://probe:hunter2@[::1]:${port}/` }, /refused by the outbound policy: \[::1\]: the address is loopback/],
+      ['p-meta-1', { type: 'tcp', target: '169.254.169.254:80' }, /cloud metadata address, never allowed/],
+      ['p-zero-1', { type: 'tcp', target: `0.0.0.0:${port}` }, /unspecified, never allowed/],
+    ];
+    for (const [name, healthCheck] of checks) {
+      const res = await app.api('post', '/v1/regions', {
+        name, countryCode: 'US', location: { latitude: 40, longitude: -100 }, endpoints: { ipv4: ['192.0.2.1'] },
+        healthCheck: { ...healthCheck, intervalSeconds: 1, timeoutMs: 500, healthyThreshold: 1, unhealthyThreshold: 1 },
+      });
+      expect([name, res.status]).toEqual([name, 201]);
+    }
+    for (const [name, , reason] of checks) {
+      await waitFor(`${name} probed`, async () => (await app.api('get', `/v1/regions/${name}/health`)).body.sources?.probe?.last !== undefined, 8000, 50);
+      const h = (await app.api('get', `/v1/regions/${name}/health`)).body;
+      expect([name, h.sources.probe.last.ok, h.sources.probe.last.reason]).toEqual([name, false, expect.stringMatching(reason)]);
+    }
+    expect(hits).toBe(0);
+    // Credentials in a target are never shown.
+    const region = (await app.api('get', '/v1/regions/p-creds-1')).body;
+    expect(region.healthCheck.target).toBe(`http://***:***@[::1]:${port}/`);
+    expect(JSON.stringify(region)).not.toContain('hunter2');
+  });
+
+  it('refuses a promotion notification to loopback, says so on the event, and never shows the URL credentials', async () => {
+    for (const name of ['n-primary-1', 'n-replica-1']) {
+      expect((await app.api('post', '/v1/regions', { name, countryCode: 'DE', location: { latitude: 50, longitude: 8 }, endpoints: { ipv4: ['192.0.2.7'] } })).status).toBe(201);
+    }
+    expect((await app.api('post', '/v1/zones', { name: 'example.net', nameservers: ['ns1.example.net'], hostmaster: 'hostmaster.example.net' })).status).toBe(201);
+    const created = await app.api('post', '/v1/services', {
+      fqdn: 'db.example.net', policy: 'proximity', regions: ['n-primary-1', 'n-replica-1'], residency: 'none',
+      replication: { mode: 'active-passive', primary: 'n-primary-1', maxStalenessMs: 1000, promotion: 'manual', notifyUrl: `http://ops:s3cret-pw@localhost:${port}/hook`, notifySecret: 'notify-secret-0123456789abcdef' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.replication.notifyUrl).toBe(`http://***:***@localhost:${port}/hook`);
+    const promoted = await app.api('post', '/v1/services/db.example.net/promote', { region: 'n-replica-1', force: true });
+    expect(promoted.status).toBeLessThan(300);
+    const status = await waitFor('the first attempt recorded', async () => {
+      const r = (await app.api('get', '/v1/services/db.example.net/replication')).body;
+      return r.promotions?.[0]?.notification?.status ?? false;
+    }, 5000, 50);
+    expect(status).toMatch(/^failed \(refused by the outbound policy: localhost: the address is loopback/);
+    const r = (await app.api('get', '/v1/services/db.example.net/replication')).body;
+    expect(r.promotions[0].notification.url).toBe(`http://***:***@localhost:${port}/hook`);
+    expect(JSON.stringify(r)).not.toContain('s3cret-pw');
+    expect(hits).toBe(0);
   });
 });

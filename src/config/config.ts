@@ -47,6 +47,9 @@ export interface AppConfig {
   readonly changePollIntervalMs: number;
   /** Connection caps and timeouts of the HTTP server (common/http-limits.ts). */
   readonly httpLimits: HttpLimits;
+  /** Loopback/private/special ranges probes and notifications may reach (common/outbound-policy.ts). */
+  readonly outboundAllow: readonly (readonly [ipaddr.IPv4 | ipaddr.IPv6, number])[];
+  readonly outboundAllowText: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -203,6 +206,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     problems.push('HTTP_REQUEST_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS');
   }
 
+  const outbound = cidrs('OUTBOUND_ALLOW', '10.0.0.0/8,127.0.0.1');
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -226,6 +231,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     changePollIntervalMs,
     rateLimit,
     httpLimits,
+    outboundAllow: Object.freeze(outbound.nets),
+    outboundAllowText: Object.freeze(outbound.text),
   });
 }
 

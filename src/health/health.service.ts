@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DomainError } from '../common/domain-error';
+import { OutboundPolicy } from '../common/outbound-policy';
 import { CLUSTER_CHANGED, EventBus, HEALTH_CHANGED, OnAppEvent, REGISTRY_CHANGED } from '../common/events';
 import { Page, toPage } from '../common/paging';
 import { MetricsService } from '../metrics/metrics.service';
@@ -66,6 +67,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
       },
       onError: (region, err) => this.logger.error(`probe of ${region} failed to record: ${(err as Error)?.message ?? String(err)}`),
       timers: { add: (n, t) => schedulerRegistry.addTimeout(n, t), delete: (n) => schedulerRegistry.deleteTimeout(n) },
+      outbound: new OutboundPolicy(config.outboundAllow),
     });
   }
 
