@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { launchChromium } from './support/browser';
-import { waitFor } from './support/dns-client';
+import { addresses, query, waitFor } from './support/dns-client';
 import { createTestDatabase, dumpRegistry, REPO_ROOT, startTestApp, TestApp, TestDatabase } from './support/test-app';
 
 /** Hardening (issue 16): what an attacker holding a token, or none, could do before. */
@@ -290,5 +290,78 @@ describe('hardening: outbound policy for probes and notifications (OUTBOUND_ALLO
     expect(r.promotions[0].notification.url).toBe(`http://***:***@localhost:${port}/hook`);
     expect(JSON.stringify(r)).not.toContain('s3cret-pw');
     expect(hits).toBe(0);
+  });
+});
+
+describe('hardening: HTTP connection caps and timeouts', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+  const warnings: string[] = [];
+  const logger = { log: () => undefined, error: () => undefined, debug: () => undefined, verbose: () => undefined, warn: (m: unknown) => void warnings.push(String(m)) };
+  const sockets: net.Socket[] = [];
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await startTestApp(db, { HTTP_MAX_CONNECTIONS: '40', HTTP_MAX_CONNECTIONS_PER_SOURCE: '20', HTTP_HEADERS_TIMEOUT_MS: '1500', HTTP_REQUEST_TIMEOUT_MS: '3000', LOG_LEVEL: 'warn' }, logger);
+    expect((await app.api('post', '/v1/zones', { name: 'example.com', nameservers: ['ns1.example.com'], hostmaster: 'hostmaster.example.com' })).status).toBe(201);
+    expect((await app.api('post', '/v1/zones/example.com/records', { name: 'www', type: 'A', values: ['192.0.2.80'] })).status).toBe(201);
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await app?.stop();
+    await db?.drop();
+  });
+
+  /** A connection that sends half a request head and then nothing; resolves once connected, reports when closed. */
+  const halfSent = (localAddress: string) =>
+    new Promise<{ socket: net.Socket; closed: Promise<string> }>((resolve) => {
+      const socket = net.connect({ port: app.httpPort, host: '127.0.0.1', localAddress }, () => {
+        socket.write('GET /v1/zones HTTP/1.1\r\nHost: x\r\n');
+        resolve({ socket, closed });
+      });
+      sockets.push(socket);
+      let data = '';
+      socket.on('data', (c) => (data += c.toString('latin1')));
+      socket.on('error', () => undefined);
+      const closed = new Promise<string>((r) => socket.on('close', () => r(data)));
+    });
+
+  it('caps connections per source and in total, logs it, and keeps serving other sources and DNS over TCP', async () => {
+    const flood = [];
+    for (let i = 0; i < 25; i++) flood.push(await halfSent('127.0.0.1'));
+    // Over the per-source cap of 20: closed at once, without an answer.
+    const outcome = await Promise.all(flood.map((c) => Promise.race([c.closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('open'), 300))])));
+    expect(outcome.filter((o) => o === 'closed')).toHaveLength(5);
+    // Another source is still served, and DNS over TCP answers.
+    const ok = await new Promise<number>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: app.httpPort, path: '/healthz', localAddress: '127.0.0.2', agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject);
+    });
+    expect(ok).toBe(200);
+    expect(addresses(await query(app.dnsPort, 'www.example.com', 'A', { tcp: true }))).toEqual(['192.0.2.80']);
+    // The total cap (40): 20 from 127.0.0.1 are open; 25 more from other sources, 5 of them refused.
+    const more = [];
+    for (let i = 0; i < 25; i++) more.push(await halfSent(`127.0.0.${3 + (i % 5)}`));
+    const second = await Promise.all(more.map((c) => Promise.race([c.closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('open'), 300))])));
+    expect(second.filter((o) => o === 'closed')).toHaveLength(5);
+    expect(addresses(await query(app.dnsPort, 'www.example.com', 'A', { tcp: true }))).toEqual(['192.0.2.80']);
+    expect(warnings).toEqual(expect.arrayContaining([
+      'HTTP per-source cap (HTTP_MAX_CONNECTIONS_PER_SOURCE=20) reached: 1 connection refused (the last from 127.0.0.0/24)',
+      'HTTP connection cap (HTTP_MAX_CONNECTIONS=40) reached: 1 connection refused (the last from 127.0.0.0/24)',
+    ]));
+  }, 30_000);
+
+  it('answers a request head that never completes with 408 (a problem document) after HTTP_HEADERS_TIMEOUT_MS', async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    const slow = await halfSent('127.0.0.9');
+    const answer = await slow.closed;
+    const took = Date.now() - t0;
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(answer).toMatch(/content-type: application\/problem\+json/i);
+    expect(took).toBeGreaterThanOrEqual(1400);
+    expect(took).toBeLessThan(4000);
   });
 });

@@ -45,25 +45,28 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = Object.freeze({
 const LOG_EVERY_MS = 10_000;
 const logger = new Logger('http');
 
-/** Counts refusals and says so in the log at most once per LOG_EVERY_MS. */
+/** Counts refusals by cap and says so in the log at most once per LOG_EVERY_MS for each cap. */
 class CapLog {
-  private counts = new Map<string, number>();
-  private timer: NodeJS.Timeout | null = null;
+  private readonly pending = new Map<string, { count: number; last: string; timer: NodeJS.Timeout | null }>();
 
-  hit(what: string): void {
-    this.counts.set(what, (this.counts.get(what) ?? 0) + 1);
-    if (this.timer) return;
-    this.flush();
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      if (this.counts.size > 0) this.flush();
+  hit(cap: string, from: string): void {
+    const entry = this.pending.get(cap) ?? { count: 0, last: from, timer: null };
+    entry.count += 1;
+    entry.last = from;
+    this.pending.set(cap, entry);
+    if (entry.timer !== null) return;
+    this.flush(cap, entry);
+    entry.timer = setTimeout(() => {
+      entry.timer = null;
+      if (entry.count > 0) this.flush(cap, entry);
+      else this.pending.delete(cap);
     }, LOG_EVERY_MS);
-    this.timer.unref();
+    entry.timer.unref();
   }
 
-  private flush(): void {
-    for (const [what, n] of this.counts) logger.warn(`HTTP ${what}: ${n} connection${n === 1 ? '' : 's'} refused`);
-    this.counts = new Map();
+  private flush(cap: string, entry: { count: number; last: string }): void {
+    logger.warn(`HTTP ${cap} reached: ${entry.count} connection${entry.count === 1 ? '' : 's'} refused (the last from ${entry.last})`);
+    entry.count = 0;
   }
 }
 
@@ -76,7 +79,7 @@ export function applyHttpLimits(server: http.Server, limits: HttpLimits, trusted
   // How often Node looks for requests over headersTimeout/requestTimeout (default 30 s); read at listen.
   (server as http.Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 1000;
   const caps = new CapLog();
-  server.on('drop', () => caps.hit(`connection cap (HTTP_MAX_CONNECTIONS=${limits.maxConnections}) reached`));
+  server.on('drop', (data?: { remoteAddress?: string }) => caps.hit(`connection cap (HTTP_MAX_CONNECTIONS=${limits.maxConnections})`, truncateIp(data?.remoteAddress ?? '')));
 
   const perSource = new Map<string, number>();
   server.on('connection', (socket: net.Socket) => {
@@ -85,7 +88,7 @@ export function applyHttpLimits(server: http.Server, limits: HttpLimits, trusted
     if (isTrustedPeer(peer, trustedProxies)) return;
     const n = (perSource.get(peer) ?? 0) + 1;
     if (n > limits.maxConnectionsPerSource) {
-      caps.hit(`per-source cap (HTTP_MAX_CONNECTIONS_PER_SOURCE=${limits.maxConnectionsPerSource}) reached by ${truncateIp(peer)}`);
+      caps.hit(`per-source cap (HTTP_MAX_CONNECTIONS_PER_SOURCE=${limits.maxConnectionsPerSource})`, truncateIp(peer));
       socket.destroy();
       return;
     }
