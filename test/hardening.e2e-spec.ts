@@ -4,6 +4,8 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { Client } from 'pg';
+import { EmbeddedPostgres } from '../src/database/embedded-postgres';
 import { launchChromium } from './support/browser';
 import { addresses, query, waitFor } from './support/dns-client';
 import { createTestDatabase, dumpRegistry, REPO_ROOT, startTestApp, TestApp, TestDatabase } from './support/test-app';
@@ -364,4 +366,45 @@ describe('hardening: HTTP connection caps and timeouts', () => {
     expect(took).toBeGreaterThanOrEqual(1400);
     expect(took).toBeLessThan(4000);
   });
+});
+
+describe('hardening: the embedded database accepts only this user', () => {
+  it('listens on a 0600 Unix socket in DATA_DIR/run (0700), on no TCP port, and refuses another user', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'georoute-embedded-'));
+    const embedded = new EmbeddedPostgres(dir);
+    try {
+      const url = await embedded.start();
+      expect(embedded.socket).toBe(path.join(dir, 'run', '.s.PGSQL.5432'));
+      expect(fs.statSync(embedded.socket).isSocket()).toBe(true);
+      expect(fs.statSync(embedded.socket).mode & 0o777).toBe(0o600);
+      expect(fs.statSync(path.join(dir, 'run')).mode & 0o777).toBe(0o700);
+      // The database process holds no listening TCP socket.
+      const inodes = new Set(
+        fs.readdirSync(`/proc/${embedded.pid}/fd`).map((fd) => {
+          try {
+            return /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${embedded.pid}/fd/${fd}`))?.[1];
+          } catch {
+            return undefined;
+          }
+        }).filter((x): x is string => x !== undefined),
+      );
+      const listening = ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').slice(1))
+        .map((l) => l.trim().split(/\s+/))
+        .filter((cols) => cols[3] === '0A' && inodes.has(cols[9]));
+      expect(listening).toEqual([]);
+      // This process (pg, through the URL) gets in.
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      await client.end();
+      // Another user does not (the test runs as root on CI; as another user the mode bits above decide).
+      if (process.getuid?.() === 0) {
+        const other = execFileSync(process.execPath, ['-e', `require('net').connect(${JSON.stringify(embedded.socket)}).on('connect', () => { console.log('connected'); process.exit(0); }).on('error', (e) => console.log(e.code))`], { uid: 65534, gid: 65534, encoding: 'utf8' });
+        expect(other.trim()).toBe('EACCES');
+      }
+    } finally {
+      await embedded.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
