@@ -68,6 +68,7 @@ export class ProblemFilter implements ExceptionFilter {
       const extra: Record<string, unknown> = { code: exception.code, ...exception.extra };
       if (exception.fields.length > 0) extra.errors = exception.fields;
       if (exception.code === ErrorCode.Unauthorized) res.setHeader('WWW-Authenticate', 'Bearer realm="georoute"');
+      if (typeof exception.extra.retryAfterSeconds === 'number') res.setHeader('Retry-After', String(exception.extra.retryAfterSeconds));
       sendProblem(res, status, exception.message, instance, extra);
       return;
     }
