@@ -8,11 +8,23 @@
  * - simulate {sites, withdrawn, clients}: reply {sites, summary, routes, geoDnsAgreement}.
  * - clear: forgets cached results.
  */
+import * as os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { SiteError, Topology, TopologyError, parseCaidaAsRel, parseTopologyJson, simulate, type SimulationResult, type Site } from '../routing/bgp';
 import type { WorkerReply, WorkerRequest, RouteView } from './anycast-worker.protocol';
 
 const MAX_CACHED_RESULTS = 8;
+
+// On Linux a nice value belongs to a thread: setpriority on "this process" (0) from here lowers
+// only this worker thread, so when CPUs are short the thread answering DNS runs first. (Elsewhere
+// it would lower the whole process, so it is left alone.)
+if (process.platform === 'linux') {
+  try {
+    os.setPriority(10);
+  } catch {
+    // not permitted: run at the normal priority
+  }
+}
 const UNREACHABLE_SHOWN = 100;
 
 let topology: Topology | null = null;
