@@ -30,6 +30,8 @@ export class AnycastService implements OnModuleInit, OnApplicationShutdown {
   private uploadedAt: string | null = null;
   private format: string | null = null;
   private readonly worker = new AnycastWorker(() => this.loadStored());
+  /** The stored topology being installed (at start, after a reconnect): answers wait for it. */
+  private installing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ds: DataSource,
@@ -39,7 +41,7 @@ export class AnycastService implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    this.dbStatus.whenConnected(this.ds, () => this.loadStored());
+    this.dbStatus.whenConnected(this.ds, () => (this.installing = this.loadStored()));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -85,7 +87,8 @@ export class AnycastService implements OnModuleInit, OnApplicationShutdown {
     return this.describe();
   }
 
-  describe() {
+  async describe() {
+    await this.installing.catch(() => undefined);
     if (!this.summary) return { loaded: false };
     return { loaded: true, format: this.format, uploadedAt: this.uploadedAt, summary: this.summary };
   }
@@ -118,6 +121,7 @@ export class AnycastService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async run(req: SimulateRequest): Promise<{ result: Extract<WorkerReply, { ok: true }>; sites: Site[]; withdrawn: string[] }> {
+    await this.installing.catch(() => undefined);
     if (!this.summary) throw new DomainError(ErrorCode.Conflict, 'no topology is loaded; PUT /v1/anycast/topology first');
     const regions = await this.ds.getRepository(RegionEntity).find({ order: { name: 'ASC' } });
     const sites: Site[] = regions
