@@ -5,6 +5,8 @@
 # too (bench/RESULTS.md): one unit test pins Node.js 20's wording of a TLS error (README).
 # Build stage: all dependencies, compile TypeScript.
 FROM node:26-trixie-slim AS build
+# No install-time telemetry (@scarf/scarf, through @nestjs/swagger -> swagger-ui-dist).
+ENV SCARF_ANALYTICS=false
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -16,7 +18,7 @@ RUN npm run build
 
 # Runtime stage: production dependencies only, non-root.
 FROM node:26-trixie-slim AS runtime
-ENV NODE_ENV=production HTTP_HOST=0.0.0.0 DNS_HOST=0.0.0.0 DATA_DIR=/var/lib/georoute
+ENV NODE_ENV=production HTTP_HOST=0.0.0.0 DNS_HOST=0.0.0.0 DATA_DIR=/var/lib/georoute SCARF_ANALYTICS=false
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

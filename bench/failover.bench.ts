@@ -101,6 +101,8 @@ function startGeoroute(dir: string): Promise<Georoute> {
     LOG_LEVEL: 'info',
     INSTANCE_ID: 'bench-failover',
     RRL_EXEMPT: '127.0.0.0/8,::1',
+    // The probed origins run on loopback, which the outbound policy refuses unless allowed.
+    OUTBOUND_ALLOW: '127.0.0.0/8,::1',
   };
   delete env.DATABASE_URL; // always the embedded database in the fresh DATA_DIR
   delete env.WEBHOOK_SECRET;

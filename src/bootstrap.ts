@@ -9,7 +9,10 @@ import * as path from 'node:path';
 import { AppConfig } from './config/config';
 import { AppModule } from './app.module';
 import { EmbeddedPostgres } from './database/embedded-postgres';
-import { strictValidationPipe } from './common/validation';
+import { jsonBodyShape, strictValidationPipe } from './common/validation';
+import { applyHttpLimits, uriLengthLimit } from './common/http-limits';
+import helmet from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { accessLog } from './common/access-log';
 import { withRequestContext } from './common/audit';
 import { ConfigLoaderService } from './registry/config-loader.service';
@@ -59,7 +62,9 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
       AppModule.forRoot({ config, databaseUrl, embedded: embedded !== null, geoLocator: options.geoLocator }),
       { logger: logger === false ? false : logger, rawBody: true, bodyParser: true, abortOnError: false },
     );
+    app.disable('x-powered-by');
     app.use(accessLog);
+    app.use(uriLengthLimit(config.httpLimits.maxUrlBytes));
     // Topologies are large (a 75,000-AS CAIDA file is ~7 MiB, its JSON ~20 MiB): read as text, parsed by the simulator.
     app.use('/v1/anycast/topology', express.text({ type: ['text/plain', 'application/json'], limit: '64mb' }));
     // A whole registry as code may be one document (10,000 services are ~1.5 MiB of JSON).
@@ -71,10 +76,16 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
     // After the body parsers: the request's context (who changed what, for the audit trail) then reaches the handlers.
     const auditLog = new Logger('audit');
     app.use(withRequestContext((line) => auditLog.log(line)));
+    app.use(jsonBodyShape);
     app.useGlobalPipes(strictValidationPipe());
     app.enableShutdownHooks();
     setUpOpenApi(app);
     await app.init();
+    // Security headers on every response, set by a server-wide 'request' listener (not Express
+    // middleware), so the fast path's answers below carry them too.
+    const headers = securityHeaders();
+    const noop = () => undefined;
+    app.getHttpServer().prependListener('request', (req: IncomingMessage, res: ServerResponse) => headers(req, res, noop));
     // GET/HEAD /r/ and /healthz in front of Express's router (src/redirect/fast-path.ts).
     app.get(RedirectFastPath).attach(app.getHttpServer(), app.getHttpAdapter().getInstance());
 
@@ -96,6 +107,7 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
       throw new Error(`no routing snapshot: the database is unreachable (${dbStatus.lastError ?? store.lastError}) and ${config.dataDir} holds no snapshot.json`);
     }
     const dnsPort = await app.get(DnsService).start(config.dnsHost, config.dnsPort);
+    applyHttpLimits(app.getHttpServer(), config.httpLimits, config.trustedProxies);
     await app.listen(config.httpPort, config.httpHost);
     const address = app.getHttpServer().address();
     const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
@@ -117,6 +129,19 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
     await embedded?.stop();
     throw err;
   }
+}
+
+/**
+ * helmet's headers on every response (/docs, /ui, the API, redirects, errors): CSP (the dashboard
+ * sets its own, stricter one), nosniff, frame-ancestors/X-Frame-Options, Referrer-Policy,
+ * Cross-Origin-Opener/Resource-Policy. Not HSTS (it belongs to whoever terminates TLS, for
+ * the operator's whole domain) nor upgrade-insecure-requests (the server speaks plain HTTP).
+ */
+function securityHeaders() {
+  return helmet({
+    strictTransportSecurity: false,
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
 }
 
 function setUpOpenApi(app: INestApplication): void {

@@ -170,9 +170,15 @@ describe('health: probes, webhooks and failover in DNS', () => {
     expect((await app.api('get', '/v1/regions/pushed-1/health')).body.status).toBe('unhealthy');
   });
 
-  it('accepts the global WEBHOOK_SECRET, answers 404 for unknown regions, 400 for bad bodies, 413 when too large', async () => {
-    const viaGlobal = await post(signed({ region: 'pushed-1', status: 'healthy' }, { secret: GLOBAL_SECRET }));
+  it('accepts the global WEBHOOK_SECRET only for regions without their own, answers 404 for unknown regions, 400 for bad bodies, 413 when too large', async () => {
+    const viaGlobal = await post(signed({ region: 'primary-1', status: 'healthy' }, { secret: GLOBAL_SECRET }));
     expect(viaGlobal.status).toBe(202);
+    // pushed-1 has its own webhookSecret: it replaces WEBHOOK_SECRET for that region.
+    const before = (await app.api('get', '/v1/regions/pushed-1/health')).body.status;
+    const globalForOwn = await post(signed({ region: 'pushed-1', status: before === 'healthy' ? 'unhealthy' : 'healthy' }, { secret: GLOBAL_SECRET }));
+    expect([globalForOwn.status, globalForOwn.body.reason]).toEqual([401, 'bad-signature']);
+    expect((await app.api('get', '/v1/regions/pushed-1/health')).body.status).toBe(before);
+    expect((await post(signed({ region: 'pushed-1', status: 'healthy' }))).status).toBe(202);
     expect((await post(signed({ region: 'nowhere-1', status: 'healthy' }, { secret: GLOBAL_SECRET }))).status).toBe(404);
     const bad = await post(signed({ region: 'pushed-1', status: 'sideways' }));
     expect(bad.status).toBe(400);
@@ -202,6 +208,61 @@ describe('health: probes, webhooks and failover in DNS', () => {
     const h = (await app.api('get', '/v1/regions/pushed-1/health')).body;
     expect(h).toMatchObject({ status: 'unhealthy', reason: expect.stringContaining('maintenance') });
     expect(await answer('push.example.com')).toEqual(['192.0.2.2']);
+  });
+});
+
+describe('health: webhooks without WEBHOOK_SECRET', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await startTestApp(db);
+    expect((await app.api('post', '/v1/regions', { name: 'open-1', countryCode: 'US', location: { latitude: 40, longitude: -100 }, endpoints: { ipv4: ['192.0.2.9'] } })).status).toBe(201);
+    expect((await app.api('post', '/v1/regions', { name: 'closed-1', countryCode: 'US', location: { latitude: 41, longitude: -100 }, endpoints: { ipv4: ['192.0.2.8'] }, webhookSecret: SECRET })).status).toBe(201);
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await db?.drop();
+  });
+
+  it('answers the same 401 for an unknown region, a region without a secret and a wrong signature', async () => {
+    const wrong = 'whsec_' + Buffer.from('an-attacker-guessing-secret-0123').toString('base64');
+    const answers = [];
+    for (const region of ['nowhere-1', 'open-1', 'closed-1']) {
+      const w = signed({ region, status: 'unhealthy' }, { secret: wrong });
+      const res = await app.http.post('/v1/health/webhook').set(w.headers).send(w.raw);
+      answers.push({ status: res.status, body: res.body, type: res.headers['content-type'] });
+    }
+    expect(answers[0].status).toBe(401);
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+    expect(JSON.stringify(answers[0].body)).not.toMatch(/nowhere|open-1|secret is configured/);
+  });
+
+  it('checks the signature before any database work', async () => {
+    const { HealthRepository } = await import('../src/health/health.repository');
+    const repository = app.running.app.get(HealthRepository);
+    const calls: string[] = [];
+    for (const name of ['regions', 'rememberWebhookId'] as const) {
+      const real = repository[name].bind(repository) as (...args: unknown[]) => unknown;
+      jest.spyOn(repository, name).mockImplementation(((...args: unknown[]) => {
+        calls.push(name);
+        return real(...args);
+      }) as never);
+    }
+    try {
+      for (let i = 0; i < 5; i++) {
+        const unsigned = { raw: JSON.stringify({ region: `unknown-${i}`, status: 'healthy' }), headers: { 'content-type': 'application/json', 'webhook-id': `msg_${i}`, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': 'v1,AAAA' } };
+        expect((await app.http.post('/v1/health/webhook').set(unsigned.headers).send(unsigned.raw)).status).toBe(401);
+      }
+      expect(calls).toEqual([]);
+      // A signed delivery for a known region does reach the database (the replay table).
+      const ok = signed({ region: 'closed-1', status: 'healthy' });
+      expect((await app.http.post('/v1/health/webhook').set(ok.headers).send(ok.raw)).status).toBe(202);
+      expect(calls).toContain('rememberWebhookId');
+    } finally {
+      jest.restoreAllMocks();
+    }
   });
 });
 

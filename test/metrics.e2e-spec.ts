@@ -43,7 +43,7 @@ describe('metrics at /metrics', () => {
     expect(text).toMatch(/georoute_residency_refusals_total\{service="us-only.example.com",path="dns"\} 1/);
     expect(text).toMatch(/georoute_decision_seconds_count\{path="redirect"\} [1-9]/);
     expect(text).toMatch(/georoute_region_health\{region="eu-west-1",status="unknown"\} 1/);
-    expect(text).toMatch(/georoute_webhooks_total\{outcome="no-secret"\} 1/);
+    expect(text).toMatch(/georoute_webhooks_total\{outcome="missing-headers"\} 1/);
     expect(text).toMatch(/georoute_snapshot_version [1-9]/);
     expect(text).toMatch(/georoute_snapshot_age_seconds \d/);
     expect(text).toMatch(/georoute_process_resident_memory_bytes \d/);

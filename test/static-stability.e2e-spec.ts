@@ -25,14 +25,17 @@ describe('static stability: the database goes away', () => {
     db = await createTestDatabase();
     if (db.env.DATABASE_URL) {
       backend = { url: db.env.DATABASE_URL, stop: async () => undefined };
+      const u = new URL(backend.url);
+      proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
     } else {
+      // The embedded database listens on a Unix socket only: the proxy forwards TCP to it.
       const embedded = new EmbeddedPostgres(db.dataDir);
-      const url = await embedded.start();
-      backend = { url, stop: () => embedded.stop() };
+      await embedded.start();
+      backend = { url: 'postgresql://postgres@127.0.0.1/postgres', stop: () => embedded.stop() };
+      proxy = new TcpProxy('', 0, embedded.socket);
     }
-    const target = new URL(backend.url);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
     await proxy.start();
+    const target = new URL(backend.url);
     target.host = `127.0.0.1:${proxy.port}`;
     app = await startTestApp({ ...db, env: { DATABASE_URL: target.toString(), DATA_DIR: dataDir } }, { CONFIG_FILE: '', TRUSTED_PROXIES: '127.0.0.1/32' });
   });

@@ -1,9 +1,9 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
-import {
-  SimulationResult, Site, SiteError, Topology, TopologyError, isValidAsn, parseCaidaAsRel, parseTopologyJson, simulate,
-} from '../routing/bgp';
+import { Site, TopologySummary, isValidAsn } from '../routing/bgp';
+import { AnycastWorker } from './anycast-worker.client';
+import type { WorkerReply } from './anycast-worker.protocol';
 import { RegionEntity } from '../registry/region.entity';
 import { HEALTH_CHANGED, OnAppEvent, REGISTRY_CHANGED } from '../common/events';
 import { SnapshotStore } from '../snapshot/snapshot.store';
@@ -16,21 +16,22 @@ export interface SimulateRequest {
   clients: number[];
 }
 
-const MAX_CACHED_RESULTS = 8;
-
 /**
  * The anycast simulator behind the API: the operator's topology (kept as uploaded, parsed once),
  * sites from the regions' `anycast` settings, health-driven withdrawal, and a small cache of
- * results per (topology, sites, withdrawn set) so repeated questions cost a look-up.
+ * results per (sites, withdrawn set) so repeated questions cost a look-up. Parsing and simulating
+ * run in a worker thread (anycast.worker.ts), one request at a time, 429 when too many wait: the
+ * event loop that answers DNS never runs them.
  */
 @Injectable()
-export class AnycastService implements OnModuleInit {
+export class AnycastService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('anycast');
-  private topology: Topology | null = null;
-  private topologyVersion = 0;
+  private summary: TopologySummary | null = null;
   private uploadedAt: string | null = null;
   private format: string | null = null;
-  private readonly cache = new Map<string, SimulationResult>();
+  private readonly worker = new AnycastWorker(() => this.loadStored());
+  /** The stored topology being installed (at start, after a reconnect): answers wait for it. */
+  private installing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ds: DataSource,
@@ -40,14 +41,20 @@ export class AnycastService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.dbStatus.whenConnected(this.ds, () => this.loadStored());
+    this.dbStatus.whenConnected(this.ds, () => (this.installing = this.loadStored()));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker.stop();
   }
 
   private async loadStored(): Promise<void> {
     const stored = await this.repository.stored();
     if (stored === null) return;
     try {
-      this.install(this.parse(stored.format, stored.source), stored.format, stored.uploadedAt);
+      const summary = await this.parse(stored.format, stored.source, true);
+      await this.worker.request({ op: 'commit' }, true);
+      this.install(summary, stored.format, stored.uploadedAt);
     } catch (err) {
       this.logger.error(`stored topology no longer parses, anycast starts empty: ${(err as Error).message}`);
     }
@@ -56,7 +63,7 @@ export class AnycastService implements OnModuleInit {
   @OnAppEvent(REGISTRY_CHANGED)
   @OnAppEvent(HEALTH_CHANGED)
   onChange(): void {
-    this.cache.clear();
+    if (this.summary !== null) void this.worker.request({ op: 'clear' }, true).catch(() => undefined);
   }
 
   /** Parses and validates the upload; stores it only when it is valid (a bad upload changes nothing). */
@@ -66,34 +73,39 @@ export class AnycastService implements OnModuleInit {
     }
     const format = /json/i.test(contentType ?? '') ? 'json' : 'caida';
     const started = Date.now();
-    const topology = this.parse(format, body);
+    const summary = await this.parse(format, body);
     const uploadedAt = new Date();
-    await this.repository.store(format, body, topology.summary, uploadedAt);
-    this.install(topology, format, uploadedAt);
-    this.logger.log(`topology loaded: ${topology.summary.ases} ASes, ${topology.summary.links} links (${Date.now() - started} ms)`);
+    try {
+      await this.repository.store(format, body, summary, uploadedAt);
+    } catch (err) {
+      await this.worker.request({ op: 'discard' }, true).catch(() => undefined);
+      throw err;
+    }
+    await this.worker.request({ op: 'commit' }, true);
+    this.install(summary, format, uploadedAt);
+    this.logger.log(`topology loaded: ${summary.ases} ASes, ${summary.links} links (${Date.now() - started} ms)`);
     return this.describe();
   }
 
-  describe() {
-    if (!this.topology) return { loaded: false };
-    return { loaded: true, format: this.format, uploadedAt: this.uploadedAt, summary: this.topology.summary };
+  async describe() {
+    await this.installing.catch(() => undefined);
+    if (!this.summary) return { loaded: false };
+    return { loaded: true, format: this.format, uploadedAt: this.uploadedAt, summary: this.summary };
   }
 
   async simulate(req: SimulateRequest) {
     const { result, sites, withdrawn } = await this.run(req);
-    const routes = req.clients.map((asn) => this.routeView(result, asn));
-    const summary = result.summary();
     return {
-      sites: sites.map((s, i) => ({ region: s.region, originAsn: s.originAsn, upstreams: s.upstreams, prepend: s.prepend, announced: summary.sites[i].announced })),
+      sites: sites.map((s, i) => ({ region: s.region, originAsn: s.originAsn, upstreams: s.upstreams, prepend: s.prepend, announced: result.announced![i] })),
       withdrawn,
-      catchments: summary.catchments,
-      reached: summary.reached,
-      unreachable: summary.unreachable,
-      unreachableAsns: summary.unreachableAsns.slice(0, 100),
-      routes,
-      convergence: summary.convergence,
-      efficiency: summary.efficiency,
-      geoDnsAgreement: result.geoDnsAgreement().share,
+      catchments: result.catchments,
+      reached: result.reached,
+      unreachable: result.unreachable,
+      unreachableAsns: result.unreachableAsns,
+      routes: result.routes,
+      convergence: result.convergence,
+      efficiency: result.efficiency,
+      geoDnsAgreement: result.geoDnsAgreement,
     };
   }
 
@@ -102,21 +114,15 @@ export class AnycastService implements OnModuleInit {
     if (typeof asnText !== 'string' || !/^\d+$/.test(asnText) || !isValidAsn(asn)) {
       throw DomainError.field('asn', 'asn', 'must be an AS number from 1 to 4294967295');
     }
-    const { result } = await this.run({ withdrawn: [], useHealth: true, clients: [] });
-    const view = this.routeView(result, asn);
+    const { result } = await this.run({ withdrawn: [], useHealth: true, clients: [asn] });
+    const view = result.routes![0];
     if (view.status === 'not-in-topology') throw DomainError.notFound('AS', String(asn));
     return view;
   }
 
-  private routeView(result: SimulationResult, asn: number) {
-    const r = result.routeFor(asn);
-    if (!r) return { asn, status: 'not-in-topology' as const, region: null, asPath: null, reason: null, learnedFrom: null };
-    return { asn, status: r.status, region: r.region, asPath: r.route ? [...r.route.asPath] : null, reason: r.reason, learnedFrom: r.learnedFrom };
-  }
-
-  private async run(req: SimulateRequest): Promise<{ result: SimulationResult; sites: Site[]; withdrawn: string[] }> {
-    const topology = this.topology;
-    if (!topology) throw new DomainError(ErrorCode.Conflict, 'no topology is loaded; PUT /v1/anycast/topology first');
+  private async run(req: SimulateRequest): Promise<{ result: Extract<WorkerReply, { ok: true }>; sites: Site[]; withdrawn: string[] }> {
+    await this.installing.catch(() => undefined);
+    if (!this.summary) throw new DomainError(ErrorCode.Conflict, 'no topology is loaded; PUT /v1/anycast/topology first');
     const regions = await this.ds.getRepository(RegionEntity).find({ order: { name: 'ASC' } });
     const sites: Site[] = regions
       .filter((r) => r.anycast !== null)
@@ -136,44 +142,36 @@ export class AnycastService implements OnModuleInit {
         if (r && (r.drained || r.health === 'unhealthy')) withdrawn.add(s.region);
       }
     }
-    const key = JSON.stringify([this.topologyVersion, sites, [...withdrawn].sort()]);
-    let result = this.cache.get(key);
-    if (!result) {
-      try {
-        result = simulate(topology, sites, { withdrawn });
-      } catch (err) {
-        if (err instanceof SiteError) {
-          throw DomainError.validation(err.problems.map((p) => ({ field: `regions.${p.where}`, rule: p.rule, message: p.message })));
-        }
-        throw err;
+    const sorted = [...withdrawn].sort();
+    const reply = await this.worker.request({ op: 'simulate', sites, withdrawn: sorted, clients: req.clients });
+    if (!reply.ok) {
+      if (reply.kind === 'site') {
+        throw DomainError.validation(reply.problems.map((p) => ({ field: `regions.${p.where}`, rule: p.rule, message: p.message })));
       }
-      if (this.cache.size >= MAX_CACHED_RESULTS) this.cache.delete(this.cache.keys().next().value as string);
-      this.cache.set(key, result);
+      if (reply.kind === 'no-topology') throw new DomainError(ErrorCode.Conflict, 'no topology is loaded; PUT /v1/anycast/topology first');
+      throw new Error(`anycast simulation failed: ${reply.kind === 'error' ? reply.message : reply.kind}`);
     }
-    return { result, sites, withdrawn: [...withdrawn].sort() };
+    return { result: reply, sites, withdrawn: sorted };
   }
 
-  private parse(format: string, source: string): Topology {
-    try {
-      return format === 'json' ? parseTopologyJson(source) : parseCaidaAsRel(source);
-    } catch (err) {
-      if (err instanceof TopologyError) {
-        throw new DomainError(
-          ErrorCode.Validation,
-          `topology refused (${err.problemCount} problem${err.problemCount === 1 ? '' : 's'}): ${err.problems.slice(0, 5).map((p) => `${p.where}: ${p.message}`).join('; ')}`,
-          err.problems.map((p) => ({ field: p.where, rule: p.rule, message: p.message })),
-          { problemCount: err.problemCount },
-        );
-      }
-      throw err;
+  /** Parses in the worker (kept there as the candidate until commit); the summary, or a 400 naming the problems. */
+  private async parse(format: string, source: string, internal = false): Promise<TopologySummary> {
+    const reply = await this.worker.request({ op: 'parse', format: format === 'json' ? 'json' : 'caida', source }, internal);
+    if (reply.ok) return reply.summary!;
+    if (reply.kind === 'topology') {
+      throw new DomainError(
+        ErrorCode.Validation,
+        `topology refused (${reply.problemCount} problem${reply.problemCount === 1 ? '' : 's'}): ${reply.problems.slice(0, 5).map((p) => `${p.where}: ${p.message}`).join('; ')}`,
+        reply.problems.map((p) => ({ field: p.where, rule: p.rule, message: p.message })),
+        { problemCount: reply.problemCount },
+      );
     }
+    throw new Error(`topology parse failed: ${reply.kind === 'error' ? reply.message : reply.kind}`);
   }
 
-  private install(topology: Topology, format: string, uploadedAt: Date): void {
-    this.topology = topology;
-    this.topologyVersion++;
+  private install(summary: TopologySummary, format: string, uploadedAt: Date): void {
+    this.summary = summary;
     this.format = format;
     this.uploadedAt = uploadedAt.toISOString();
-    this.cache.clear();
   }
 }

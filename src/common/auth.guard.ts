@@ -6,6 +6,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { DomainError, ErrorCode } from './domain-error';
 import { EventBus, AUTH_REFUSED } from './events';
 import { grants, Principal, REQUIRED_SCOPE, Scope, TokenVerifier } from './scopes';
+import { TokenBackoff } from './token-backoff';
 
 export const PUBLIC_ROUTE = 'georoute:public';
 /** Marks a route that needs no bearer token (ops endpoints, the signed webhook). */
@@ -28,6 +29,7 @@ export interface AuthenticatedRequest extends Request {
 @Injectable()
 export class AdminAuthGuard implements CanActivate {
   private readonly expected: Buffer;
+  private readonly backoff: TokenBackoff;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -36,14 +38,18 @@ export class AdminAuthGuard implements CanActivate {
     private readonly events: EventBus,
   ) {
     this.expected = createHash('sha256').update(config.adminToken).digest();
+    this.backoff = new TokenBackoff(config.trustedProxies);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const principal = m ? await this.identify(m[1]) : null;
+    // Repeated bad tokens from one source: 429 with a growing Retry-After (token-backoff.ts).
+    this.backoff.settle(req, header !== '', principal !== null);
     if (!principal) {
       this.events.emit(AUTH_REFUSED, { reason: m ? 'bad-token' : 'no-token' });
       throw new DomainError(ErrorCode.Unauthorized, 'a valid bearer token is required (Authorization: Bearer <ADMIN_TOKEN or an API token>)');

@@ -17,6 +17,12 @@ function inAny(addr: ipaddr.IPv4 | ipaddr.IPv6, cidrs: readonly Cidr[]): boolean
   return cidrs.some(([net, bits]) => net.kind() === addr.kind() && addr.match([net, bits] as never));
 }
 
+/** Whether a socket peer is one of the trusted proxies. */
+export function isTrustedPeer(peer: string, trusted: readonly Cidr[]): boolean {
+  const addr = trusted.length === 0 ? null : parseIp(peer);
+  return addr !== null && inAny(addr, trusted);
+}
+
 /**
  * The client address of an HTTP request: the socket peer, unless the peer is a trusted proxy; then
  * X-Forwarded-For is read from the right, skipping trusted proxies, and the first untrusted address

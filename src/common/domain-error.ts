@@ -12,6 +12,7 @@ export enum ErrorCode {
   PayloadTooLarge = 'payload-too-large',
   Unavailable = 'unavailable',
   ResidencyRefused = 'residency-refused',
+  TooManyRequests = 'too-many-requests',
 }
 
 export interface FieldProblem {

@@ -13,6 +13,7 @@ const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.PayloadTooLarge]: HttpStatus.PAYLOAD_TOO_LARGE,
   [ErrorCode.Unavailable]: HttpStatus.SERVICE_UNAVAILABLE,
   [ErrorCode.ResidencyRefused]: HttpStatus.SERVICE_UNAVAILABLE,
+  [ErrorCode.TooManyRequests]: HttpStatus.TOO_MANY_REQUESTS,
 };
 
 const TITLE: Record<number, string> = {
@@ -21,10 +22,13 @@ const TITLE: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -65,6 +69,7 @@ export class ProblemFilter implements ExceptionFilter {
       const extra: Record<string, unknown> = { code: exception.code, ...exception.extra };
       if (exception.fields.length > 0) extra.errors = exception.fields;
       if (exception.code === ErrorCode.Unauthorized) res.setHeader('WWW-Authenticate', 'Bearer realm="georoute"');
+      if (typeof exception.extra.retryAfterSeconds === 'number') res.setHeader('Retry-After', String(exception.extra.retryAfterSeconds));
       sendProblem(res, status, exception.message, instance, extra);
       return;
     }

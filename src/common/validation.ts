@@ -1,9 +1,12 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
 import { ValidateBy, ValidationOptions, buildMessage } from 'class-validator';
 import { DomainError, FieldProblem } from './domain-error';
 import { checkEndpointIpv4, checkEndpointIpv6 } from './ip';
 import { checkDomainName } from './dns-name';
 import { isAssignedCountry } from './countries';
+import { jsonShapeProblems } from './json-shape';
+import { sendProblem } from './problem.filter';
 
 const RULE_NAMES: Record<string, string> = { whitelistValidation: 'unknown-field', nestedValidation: 'object' };
 
@@ -20,6 +23,23 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
     if (e.children && e.children.length > 0) out.push(...flattenValidationErrors(e.children, field));
   }
   return out;
+}
+
+/**
+ * Express middleware after the body parsers: a parsed body nested deeper than 400 levels, or
+ * with a `__proto__`/`constructor`/`prototype` key, is a 400 problem document before anything
+ * recursive reads it (json-shape.ts).
+ */
+export function jsonBodyShape(req: Request, res: Response, next: NextFunction): void {
+  if (typeof req.body === 'object' && req.body !== null) {
+    const problems = jsonShapeProblems(req.body);
+    if (problems.length > 0) {
+      const error = DomainError.validation(problems);
+      sendProblem(res, 400, error.message, (req.originalUrl ?? '').split('?')[0], { code: error.code, errors: problems });
+      return;
+    }
+  }
+  next();
 }
 
 /** The production validation pipe: strict (unknown fields refused), no implicit type conversion. */

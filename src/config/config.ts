@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import * as ipaddr from 'ipaddr.js';
 import { PROJECT_ROOT } from '../common/paths';
 import { webhookSecretProblem } from '../common/webhook-secret';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../common/http-limits';
 
 /**
  * The only reader of process.env. Validated once at start into a typed, frozen object; a bad
@@ -51,6 +52,11 @@ export interface AppConfig {
   };
   /** How often each instance polls the registry version (the fallback when NOTIFY is lost or absent). */
   readonly changePollIntervalMs: number;
+  /** Connection caps and timeouts of the HTTP server (common/http-limits.ts). */
+  readonly httpLimits: HttpLimits;
+  /** Loopback/private/special ranges probes and notifications may reach (common/outbound-policy.ts). */
+  readonly outboundAllow: readonly (readonly [ipaddr.IPv4 | ipaddr.IPv6, number])[];
+  readonly outboundAllowText: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -207,6 +213,22 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const changePollIntervalMs = wholeNumber('CHANGE_POLL_INTERVAL_MS', 2000, 100, 600000, 'of milliseconds ');
   const databaseConnectTimeoutMs = wholeNumber('DATABASE_CONNECT_TIMEOUT_SECONDS', 30, 0, 3600, 'of seconds ') * 1000;
 
+  const d = DEFAULT_HTTP_LIMITS;
+  const httpLimits: HttpLimits = Object.freeze({
+    maxConnections: wholeNumber('HTTP_MAX_CONNECTIONS', d.maxConnections, 1, 1_000_000, ''),
+    maxConnectionsPerSource: wholeNumber('HTTP_MAX_CONNECTIONS_PER_SOURCE', d.maxConnectionsPerSource, 0, 1_000_000, ''),
+    headersTimeoutMs: wholeNumber('HTTP_HEADERS_TIMEOUT_MS', d.headersTimeoutMs, 1000, 600_000, 'of milliseconds '),
+    requestTimeoutMs: wholeNumber('HTTP_REQUEST_TIMEOUT_MS', d.requestTimeoutMs, 1000, 3_600_000, 'of milliseconds '),
+    keepAliveTimeoutMs: wholeNumber('HTTP_KEEPALIVE_TIMEOUT_MS', d.keepAliveTimeoutMs, 0, 600_000, 'of milliseconds '),
+    maxRequestsPerSocket: wholeNumber('HTTP_MAX_REQUESTS_PER_SOCKET', d.maxRequestsPerSocket, 0, 1_000_000, ''),
+    maxUrlBytes: d.maxUrlBytes,
+  });
+  if (httpLimits.requestTimeoutMs < httpLimits.headersTimeoutMs) {
+    problems.push('HTTP_REQUEST_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS');
+  }
+
+  const outbound = cidrs('OUTBOUND_ALLOW', '10.0.0.0/8,127.0.0.1');
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -231,6 +253,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     changePollIntervalMs,
     databaseConnectTimeoutMs,
     rateLimit,
+    httpLimits,
+    outboundAllow: Object.freeze(outbound.nets),
+    outboundAllowText: Object.freeze(outbound.text),
   });
 }
 

@@ -12,16 +12,30 @@ import { PROJECT_ROOT } from '../common/paths';
  * PGlite is one backend: the socket server multiplexes connections onto it query by query, so
  * the application's pool against it must hold a single connection (transactions from two pooled
  * connections would interleave on the one backend).
+ *
+ * It accepts only this user: the server listens on a Unix socket in <dataDir>/run (directory
+ * 0700, socket 0600), never on TCP, since PGlite's socket server asks for no password.
  */
 export class EmbeddedPostgres {
   private readonly logger = new Logger('database');
   private child: ChildProcess | null = null;
-  port = 0;
+  /** The Unix socket the server listens on, once started. */
+  socket = '';
 
   constructor(private readonly dataDir: string) {}
 
+  /** The directory holding the socket (pg's `host` for a Unix socket). */
+  get socketDir(): string {
+    return path.join(this.dataDir, 'run');
+  }
+
   get url(): string {
-    return `postgresql://postgres@127.0.0.1:${this.port}/postgres`;
+    return `postgresql://postgres@localhost/postgres?host=${encodeURIComponent(this.socketDir)}`;
+  }
+
+  /** The database process, while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   static serverScript(): string {
@@ -32,8 +46,8 @@ export class EmbeddedPostgres {
   async start(): Promise<string> {
     const dir = path.join(this.dataDir, 'pglite');
     const started = Date.now();
-    this.port = await new Promise<number>((resolve, reject) => {
-      const child = spawn(process.execPath, [EmbeddedPostgres.serverScript(), dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.socket = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [EmbeddedPostgres.serverScript(), dir, this.socketDir], { stdio: ['pipe', 'pipe', 'inherit'] });
       this.child = child;
       let buf = '';
       const onData = (chunk: Buffer) => {
@@ -43,7 +57,7 @@ export class EmbeddedPostgres {
         child.stdout!.off('data', onData);
         try {
           const msg = JSON.parse(buf.slice(0, nl));
-          if (typeof msg.port === 'number') resolve(msg.port);
+          if (typeof msg.socket === 'string') resolve(msg.socket);
           else reject(new Error(`embedded database did not start: ${msg.error ?? buf}`));
         } catch {
           reject(new Error(`embedded database said: ${buf.slice(0, 200)}`));
@@ -56,7 +70,7 @@ export class EmbeddedPostgres {
     this.child!.once('exit', (code) => {
       if (this.child) this.logger.error(`embedded database process exited unexpectedly (code ${code})`);
     });
-    this.logger.log(`embedded PostgreSQL (PGlite) at ${dir} listening on 127.0.0.1:${this.port} (${Date.now() - started} ms)`);
+    this.logger.log(`embedded PostgreSQL (PGlite) at ${dir} listening on ${this.socket} (mode 0600, no TCP) (${Date.now() - started} ms)`);
     return this.url;
   }
 

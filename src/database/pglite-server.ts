@@ -1,22 +1,37 @@
 /**
- * The embedded database process: PGlite (PostgreSQL in WASM) behind its socket server on a free
- * loopback port. Started by EmbeddedPostgres as a child process, so the database's work never
- * competes with the DNS hot path on the main event loop. Protocol with the parent: one JSON line
- * on stdout when ready ({"port": N}) or on failure ({"error": "..."}); it stops (closing the
- * database cleanly) on SIGTERM, SIGINT or when stdin closes (the parent went away).
+ * The embedded database process: PGlite (PostgreSQL in WASM) behind its socket server on a Unix
+ * socket, `<socket directory>/.s.PGSQL.5432` (the name libpq and pg look for), the directory
+ * 0700 and the socket 0600: only the user georoute runs as (and root) can connect — PGlite's
+ * socket server has no authentication, so no TCP port is opened at all. Started by
+ * EmbeddedPostgres as a child process, so the database's work never competes with the DNS hot
+ * path on the main event loop. Protocol with the parent: one JSON line on stdout when ready
+ * ({"socket": path}) or on failure ({"error": "..."}); it stops (closing the database cleanly)
+ * on SIGTERM, SIGINT or when stdin closes (the parent went away).
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** sun_path holds 108 bytes with the terminating NUL on Linux (104 on BSDs): stay under both. */
+const MAX_SOCKET_PATH_BYTES = 103;
 
 async function main(): Promise<void> {
-  const dir = process.argv[2];
-  if (!dir) throw new Error('usage: pglite-server <data directory>');
+  const [dir, socketDir] = process.argv.slice(2);
+  if (!dir || !socketDir) throw new Error('usage: pglite-server <data directory> <socket directory>');
   fs.mkdirSync(dir, { recursive: true });
+  const socket = path.join(socketDir, '.s.PGSQL.5432');
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES) {
+    throw new Error(`the socket path ${socket} is longer than ${MAX_SOCKET_PATH_BYTES} bytes (a Unix socket limit): use a shorter DATA_DIR`);
+  }
+  // 0700 before the socket exists: no moment in which another user could connect.
+  fs.mkdirSync(socketDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(socketDir, 0o700);
+  fs.rmSync(socket, { force: true });
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   const db = await PGlite.create(dir);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 16 });
+  const server = new PGLiteSocketServer({ db, path: socket, maxConnections: 16 });
   await server.start();
-  const port = (server as unknown as { server: { address(): { port: number } } }).server.address().port;
+  fs.chmodSync(socket, 0o600);
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -30,7 +45,7 @@ async function main(): Promise<void> {
   process.stdin.on('end', stop);
   process.stdin.on('close', stop);
   process.stdin.resume();
-  process.stdout.write(JSON.stringify({ port }) + '\n');
+  process.stdout.write(JSON.stringify({ socket }) + '\n');
 }
 
 main().catch((err) => {

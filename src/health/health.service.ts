@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DomainError } from '../common/domain-error';
+import { OutboundPolicy } from '../common/outbound-policy';
 import { CLUSTER_CHANGED, EventBus, HEALTH_CHANGED, OnAppEvent, REGISTRY_CHANGED } from '../common/events';
 import { Page, toPage } from '../common/paging';
 import { MetricsService } from '../metrics/metrics.service';
@@ -43,6 +44,8 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
   private readonly scheduler: ProbeScheduler;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** The registry refresh under way, if any (webhooks wait for it instead of reading the database). */
+  private refreshing: Promise<void> | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -64,6 +67,7 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
       },
       onError: (region, err) => this.logger.error(`probe of ${region} failed to record: ${(err as Error)?.message ?? String(err)}`),
       timers: { add: (n, t) => schedulerRegistry.addTimeout(n, t), delete: (n) => schedulerRegistry.deleteTimeout(n) },
+      outbound: new OutboundPolicy(config.outboundAllow),
     });
   }
 
@@ -113,6 +117,16 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
    * moment ago may not have reached us through registry.changed yet: an unknown name re-reads
    * the registry first.
    */
+  /**
+   * The configuration held in memory, without asking the database (the webhook's signature
+   * check). A region not held yet waits for a refresh already under way (a region created a
+   * moment ago), never starts one.
+   */
+  async cachedConfigOf(region: string): Promise<RegionHealthConfig | undefined> {
+    if (!this.configs.has(region) && this.refreshing !== null) await this.refreshing;
+    return this.configs.get(region);
+  }
+
   async configOf(region: string): Promise<RegionHealthConfig | undefined> {
     if (!this.configs.has(region)) await this.syncRegions();
     return this.configs.get(region);
@@ -140,11 +154,10 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
   @OnAppEvent(REGISTRY_CHANGED)
   async onRegistryChanged(): Promise<void> {
     if (this.stopped) return;
-    try {
-      await this.syncRegions();
-    } catch (err) {
-      this.logger.error(`cannot refresh health configuration: ${(err as Error).message}`);
-    }
+    const run = this.syncRegions().catch((err: Error) => this.logger.error(`cannot refresh health configuration: ${err.message}`));
+    this.refreshing = run;
+    await run;
+    if (this.refreshing === run) this.refreshing = null;
   }
 
   /** Reads every region's health settings; (re)schedules probes whose spec changed; drops removed regions. */

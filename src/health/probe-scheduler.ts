@@ -15,7 +15,7 @@
  * - Timers can be registered elsewhere (NestJS SchedulerRegistry) through a TimerAdapter.
  */
 import { probeHttp, type HttpProbeOptions } from './probes/http.probe';
-import type { ProbeResult } from './probes/probe-result';
+import type { OutboundGuard, ProbeResult } from './probes/probe-result';
 import { probeTcp, type TcpProbeOptions } from './probes/tcp.probe';
 import { probeDns, type DnsProbeOptions } from './probes/dns.probe';
 
@@ -44,6 +44,8 @@ export interface ProbeSchedulerOptions {
   readonly timers?: TimerAdapter;
   /** Runs one probe; defaults to probeHttp / probeTcp by `spec.type`. */
   readonly runProbe?: (spec: ProbeSpec, signal: AbortSignal) => Promise<ProbeResult>;
+  /** The outbound policy the default probes connect under (none: anywhere). */
+  readonly outbound?: OutboundGuard;
   /** Clock for slot computation (ms epoch); defaults to Date.now. */
   readonly now?: () => number;
 }
@@ -69,7 +71,7 @@ export class ProbeScheduler {
   private readonly now: () => number;
 
   constructor(private readonly options: ProbeSchedulerOptions) {
-    this.runProbe = options.runProbe ?? defaultRunProbe;
+    this.runProbe = options.runProbe ?? ((spec, signal) => defaultRunProbe(spec, signal, options.outbound));
     this.now = options.now ?? Date.now;
   }
 
@@ -223,17 +225,17 @@ export function nextSlot(region: string, intervalMs: number, now: number): numbe
   return now + (wait === 0 ? intervalMs : wait);
 }
 
-function defaultRunProbe(spec: ProbeSpec, signal: AbortSignal): Promise<ProbeResult> {
+function defaultRunProbe(spec: ProbeSpec, signal: AbortSignal, policy: OutboundGuard | undefined): Promise<ProbeResult> {
   if (spec.type === 'tcp') {
     const { type: _type, ...options } = spec;
-    return probeTcp({ ...options, signal });
+    return probeTcp({ ...options, signal, policy });
   }
   if (spec.type === 'dns') {
     const { type: _type, ...options } = spec;
     return probeDns({ ...options, signal });
   }
   const { type: _type, ...options } = spec;
-  return probeHttp({ ...options, signal });
+  return probeHttp({ ...options, signal, policy });
 }
 
 function sameSpec(a: ProbeSpec, b: ProbeSpec): boolean {

@@ -9,8 +9,8 @@ const PRUNE_INTERVAL_MS = 60_000;
 
 /**
  * Who may send a health webhook, beside the webhook service that checks deliveries:
- * - the secrets a region's deliveries may be signed with: the region's own webhookSecret first,
- *   then WEBHOOK_SECRET;
+ * - the secrets a region's deliveries may be signed with: the region's own webhookSecret when it
+ *   has one (WEBHOOK_SECRET is then not accepted for it), else WEBHOOK_SECRET;
  * - replay protection: each accepted delivery's `webhook-id` is stored (webhook_deliveries,
  *   shared by every instance and kept across restarts), and a second delivery with the same id
  *   is a replay. Ids older than WEBHOOK_ID_RETENTION_MS are pruned every minute once the
@@ -37,11 +37,24 @@ export class WebhookTrust implements OnModuleInit, OnApplicationShutdown {
     if (this.timer) clearTimeout(this.timer);
   }
 
-  /** The secrets a webhook for this region may be signed with, and whether the region exists. */
-  async secretsFor(region: string | null): Promise<{ known: boolean; secrets: string[] }> {
-    const cfg = region === null ? undefined : await this.health.configOf(region);
-    const secrets = [cfg?.webhookSecret ?? null, this.config.webhookSecret].filter((s): s is string => s !== null);
-    return { known: cfg !== undefined, secrets };
+  /**
+   * The secrets a delivery naming this region may be signed with, from memory only (no database
+   * work before the signature is checked): the region's own webhookSecret alone when it has one
+   * (it replaces WEBHOOK_SECRET for that region), else WEBHOOK_SECRET. A region this instance
+   * does not know yet gets WEBHOOK_SECRET; `known` says whether it was found.
+   */
+  async cachedSecretsFor(region: string | null): Promise<{ known: boolean; secrets: string[] }> {
+    const cfg = region === null ? undefined : await this.health.cachedConfigOf(region);
+    return { known: cfg !== undefined, secrets: secretsOf(cfg?.webhookSecret ?? null, this.config.webhookSecret) };
+  }
+
+  /**
+   * After a delivery verified with WEBHOOK_SECRET named a region this instance did not know:
+   * reads the registry again. `secrets` then says what the region accepts now.
+   */
+  async refreshedSecretsFor(region: string): Promise<{ known: boolean; secrets: string[] }> {
+    const cfg = await this.health.configOf(region);
+    return { known: cfg !== undefined, secrets: secretsOf(cfg?.webhookSecret ?? null, this.config.webhookSecret) };
   }
 
   /** Records the id; false when it was received before (a replay). */
@@ -61,4 +74,9 @@ export class WebhookTrust implements OnModuleInit, OnApplicationShutdown {
     }, PRUNE_INTERVAL_MS);
     this.timer.unref();
   }
+}
+
+function secretsOf(own: string | null, global: string | null): string[] {
+  if (own !== null) return [own];
+  return global === null ? [] : [global];
 }

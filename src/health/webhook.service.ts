@@ -12,13 +12,16 @@ export const WEBHOOK_BODY_LIMIT = 16 * 1024;
 const BODY_FIELDS = new Set(['region', 'status', 'observedAt', 'reason', 'metrics']);
 
 /**
- * Order of checks: size (413), signature with the region's secret or WEBHOOK_SECRET, timestamp
- * within 5 minutes, then the webhook id (a replay is refused) — all 401 — then the region (404)
- * and the body (400). Nothing changes unless every check passed.
+ * Order of checks: size (413), signature with the region's own secret (or WEBHOOK_SECRET when it
+ * has none; secrets read from memory, no database work before this), timestamp within 5 minutes —
+ * all 401, alike whether the region exists or not — then the region (404), the body (400) and the
+ * webhook id (a replay is 401). Nothing changes unless every check passed.
  */
 @Injectable()
 export class WebhookService {
   private readonly logger = new Logger('webhook');
+  /** The refusal's own reason for the metric (the answer may show a coarser one). */
+  private readonly refusals = new WeakMap<DomainError, string>();
 
   constructor(
     private readonly health: HealthService,
@@ -34,7 +37,7 @@ export class WebhookService {
       this.metrics.webhooks.inc({ outcome: 'accepted' });
       return out;
     } catch (err) {
-      const reason = err instanceof DomainError ? String(err.extra.reason ?? err.code) : 'error';
+      const reason = err instanceof DomainError ? (this.refusals.get(err) ?? String(err.extra.reason ?? err.code)) : 'error';
       this.metrics.webhooks.inc({ outcome: reason });
       throw err;
     }
@@ -54,14 +57,23 @@ export class WebhookService {
     } catch {
       claimed = null;
     }
-    const { known, secrets } = await this.trust.secretsFor(claimed);
-    if (secrets.length === 0) {
-      if (!known && claimed !== null) throw DomainError.notFound('region', claimed);
-      throw this.refuse('no-secret', `no webhook secret is configured for region ${claimed ?? '(none named)'}`);
-    }
-    const v = verifyWebhook(raw, headers, secrets, Date.now());
+    // The signature is checked against secrets held in memory: no database work for a delivery
+    // that is not authenticated, and every such delivery is refused alike whether the region
+    // exists, has a secret, or not.
+    const cached = await this.trust.cachedSecretsFor(claimed);
+    const v = verifyWebhook(raw, headers, cached.secrets, Date.now());
     if (!v.ok) throw this.refuse(v.reason, v.detail);
     if (claimed === null) throw DomainError.field('region', 'required', 'must name the region (a string)');
+    let known = cached.known;
+    if (!known) {
+      // Signed with WEBHOOK_SECRET for a region this instance has not loaded (just created
+      // elsewhere?): read the registry; if the region has its own secret, only that one counts.
+      const fresh = await this.trust.refreshedSecretsFor(claimed);
+      known = fresh.known;
+      if (known && !(fresh.secrets.length === 1 && fresh.secrets[0] === cached.secrets[0])) {
+        throw this.refuse('bad-signature', `region ${claimed} has its own secret; WEBHOOK_SECRET is not accepted for it`);
+      }
+    }
     if (!known) throw DomainError.notFound('region', claimed);
     const body = v.payload as Record<string, unknown>;
     const lag = parseReplicationLag(body?.metrics);
@@ -87,11 +99,30 @@ export class WebhookService {
     };
   }
 
+  /**
+   * 401 for every unauthenticated delivery. The answer carries the failure's kind only (as
+   * Standard Webhooks senders expect to debug clock skew); "no secret" is answered as a bad
+   * signature, so the answer never tells which regions exist or which have a secret. The
+   * detail goes to the log, the exact reason to georoute_webhooks_total.
+   */
   private refuse(reason: string, detail: string): DomainError {
+    const shown = reason === 'no-secret' ? 'bad-signature' : reason;
     this.logger.warn(`webhook refused (${reason}): ${detail}`);
-    return new DomainError(ErrorCode.Unauthorized, `webhook refused: ${reason}: ${detail}`, [], { reason });
+    const error = new DomainError(ErrorCode.Unauthorized, `webhook refused: ${PUBLIC_REASON[shown] ?? shown}`, [], { reason: shown });
+    this.refusals.set(error, reason);
+    return error;
   }
 }
+
+const PUBLIC_REASON: Record<string, string> = {
+  'missing-headers': 'webhook-id, webhook-timestamp and webhook-signature are required',
+  'malformed-headers': 'a webhook header is malformed',
+  'stale-timestamp': 'webhook-timestamp is more than 5 minutes away from now',
+  'bad-signature': 'no signature matches',
+  'invalid-body': 'the body is not UTF-8 JSON',
+  'body-too-large': 'the body is too large',
+  replay: 'this webhook-id was already received',
+};
 
 function checkBody(body: Record<string, unknown>): FieldProblem[] {
   const problems: FieldProblem[] = [];

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, FieldProblem } from '../common/domain-error';
+import { redactUrlCredentials } from '../common/outbound-policy';
 import { canonicalIp } from '../common/ip';
 import { checkDomainName, normalizeName } from '../common/dns-name';
 import { Page, PageRequest, pageOrderedBy } from '../common/paging';
@@ -118,7 +119,7 @@ export class RegionsService {
       weight: r.weight,
       drained: r.drained,
       capacity: r.capacity,
-      healthCheck: r.healthCheck ? { ...r.healthCheck } : null,
+      healthCheck: r.healthCheck ? { ...r.healthCheck, target: redactUrlCredentials(r.healthCheck.target) } : null,
       heartbeatTimeoutSeconds: r.heartbeatTimeoutSeconds,
       webhookSecretSet: r.webhookSecret !== null,
       anycast: r.anycast,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
+import { redactUrlCredentials } from '../common/outbound-policy';
 import { normalizeName } from '../common/dns-name';
 import { CONTINENT_CODES, isAssignedCountry } from '../common/countries';
 import { Page, PageRequest, pageOrderedBy } from '../common/paging';
@@ -293,7 +294,12 @@ function checkPrimaryChange(fqdn: string, before: ReplicationConfig | null, afte
 export function toReplicationSettingsResponse(r: ReplicationConfig | null): ReplicationSettingsResponse {
   if (r === null) return { mode: 'none' };
   const { mode, primary, maxStalenessMs, promotion, promotionDelaySeconds, conflictResolution, writeFqdn, notifyUrl } = r;
-  return { mode, primary, maxStalenessMs, promotion, promotionDelaySeconds, conflictResolution, writeFqdn, notifyUrl, notifySecretSet: r.notifySecret !== null };
+  return {
+    mode, primary, maxStalenessMs, promotion, promotionDelaySeconds, conflictResolution, writeFqdn,
+    // Credentials in the URL are secrets like notifySecret: never shown.
+    notifyUrl: notifyUrl === null ? null : redactUrlCredentials(notifyUrl),
+    notifySecretSet: r.notifySecret !== null,
+  };
 }
 
 /** Entity rows written per INSERT and names per look-up in createMany. */

@@ -9,6 +9,7 @@ import { ServiceEntity } from './service.entity';
 import { CreateRecordDto, CreateZoneDto, RECORD_DEFAULTS, RecordResponse, UpdateZoneDto, ZONE_DEFAULTS, ZoneResponse } from './dto/zone.dto';
 import { normalizeRecordValues } from './record-values';
 import { placementProblem } from './modern-record-values';
+import { cnameLoop } from './cname-loop';
 import { EventBus, REGISTRY_CHANGED, RegistryChangedEvent } from '../common/events';
 import { AuditTrail, withoutSecrets } from '../common/audit';
 
@@ -94,6 +95,7 @@ export class ZonesService {
         if (atName.length > 0) {
           throw DomainError.field('type', 'cname-exclusive', `${fqdn} already has ${atName.map((r) => r.type).join(', ')} data; a CNAME cannot stand beside other data (RFC 2181 §10.1)`);
         }
+        await refuseCnameLoop(m, zoneName, fqdn, values[0]);
       } else if (atName.some((r) => r.type === 'CNAME')) {
         throw DomainError.field('type', 'cname-exclusive', `${fqdn} has a CNAME; no other data may stand beside it (RFC 2181 §10.1)`);
       }
@@ -241,4 +243,16 @@ export function toZoneResponse(z: ZoneEntity): ZoneResponse {
 
 export function toRecordResponse(r: RecordEntity): RecordResponse {
   return { id: r.id, zone: r.zoneName, name: relativeName(r.name, r.zoneName), fqdn: r.name, type: r.type, ttl: r.ttl, values: r.values };
+}
+
+/** A CNAME that points at itself, or closes a chain of the zone's CNAMEs into a loop, is refused (400). */
+async function refuseCnameLoop(m: EntityManager, zoneName: string, owner: string, target: string): Promise<void> {
+  const existing = new Map<string, string>();
+  if (target !== owner) {
+    for (const r of await m.find(RecordEntity, { where: { zoneName, type: 'CNAME' } })) existing.set(r.name, r.values[0]);
+  }
+  const loop = cnameLoop(owner, target, existing);
+  if (loop !== null) {
+    throw DomainError.field('values', 'cname-loop', `a CNAME to ${target} would loop: ${loop.join(' -> ')} (RFC 1034 §3.6.2)`);
+  }
 }

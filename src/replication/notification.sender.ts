@@ -1,4 +1,8 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { OutboundPolicy, OUTBOUND_POLICY_ERROR } from '../common/outbound-policy';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { signWebhook } from '../health/webhook-verifier';
 import type { PromotionEventResponse } from './promotion.types';
 import { ReplicationRepository } from './replication.repository';
@@ -40,6 +44,8 @@ export function notificationOf(event: PromotionEventResponse, writeFqdn: string 
  * Webhooks (webhook-id = "promotion_<event id>", the same on every attempt so receivers can
  * de-duplicate; webhook-timestamp and webhook-signature fresh per attempt). A 2xx answer is a
  * delivery; anything else is retried (NOTIFY_ATTEMPT_DELAYS_MS). Redirects are not followed.
+ * Deliveries go out under the outbound policy (OUTBOUND_ALLOW; checked on the resolved address,
+ * the one connected to): a refused address is a failed attempt saying so.
  * The outcome is stored on the promotion event (notified_at, notify_status).
  */
 @Injectable()
@@ -47,8 +53,14 @@ export class PromotionNotifier implements OnApplicationShutdown {
   private readonly logger = new Logger('replication');
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
+  private readonly policy: OutboundPolicy;
 
-  constructor(private readonly repository: ReplicationRepository) {}
+  constructor(
+    private readonly repository: ReplicationRepository,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.policy = new OutboundPolicy(config.outboundAllow);
+  }
 
   onApplicationShutdown(): void {
     this.stopped = true;
@@ -80,32 +92,46 @@ export class PromotionNotifier implements OnApplicationShutdown {
     let status: string;
     try {
       const timestamp = Math.floor(Date.now() / 1000);
-      const res = await fetch(url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(NOTIFY_TIMEOUT_MS),
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'georoute-replication',
-          'webhook-id': webhookId,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': signWebhook(secret, webhookId, timestamp, body),
-        },
-        body,
+      const res = await this.post(url, body, {
+        'content-type': 'application/json',
+        'user-agent': 'georoute-replication',
+        'webhook-id': webhookId,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signWebhook(secret, webhookId, timestamp, body),
       });
-      await res.arrayBuffer().catch(() => undefined);
       if (res.status >= 200 && res.status < 300) {
         await this.record(eventId, `delivered (HTTP ${res.status}, attempt ${n + 1})`, true);
         return true;
       }
       status = `HTTP ${res.status}`;
     } catch (err) {
-      status = (err as Error).name === 'TimeoutError' ? `no answer within ${NOTIFY_TIMEOUT_MS} ms` : (err as Error).message;
+      const e = err as NodeJS.ErrnoException;
+      status = e.name === 'TimeoutError' ? `no answer within ${NOTIFY_TIMEOUT_MS} ms` : e.code === OUTBOUND_POLICY_ERROR ? e.message : `network error (${e.code ?? e.name})`;
     }
     const last = n + 1 >= NOTIFY_ATTEMPT_DELAYS_MS.length;
     this.logger.warn(`promotion notification ${webhookId} to ${safeUrl(url)} failed (attempt ${n + 1}): ${status}${last ? '; giving up' : ''}`);
     await this.record(eventId, `failed (${status}, attempt ${n + 1}${last ? ', gave up' : ''})`, false);
     return last ? false : this.attempt(eventId, url, secret, webhookId, body, n + 1);
+  }
+
+  /** One POST on a fresh connection under the outbound policy; the body of the answer is drained. */
+  private post(urlText: string, body: string, headers: Record<string, string>): Promise<{ status: number }> {
+    return new Promise((resolve, reject) => {
+      const url = new URL(urlText);
+      const refused = this.policy.literalRefusal(url.hostname);
+      if (refused !== null) return reject(Object.assign(new Error(refused), { code: OUTBOUND_POLICY_ERROR }));
+      const req = (url.protocol === 'https:' ? https : http).request(
+        url,
+        { method: 'POST', agent: false, lookup: this.policy.lookup, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal: AbortSignal.timeout(NOTIFY_TIMEOUT_MS) },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', (e) => reject(e.name === 'AbortError' ? Object.assign(new Error('timeout'), { name: 'TimeoutError' }) : e));
+      req.end(body);
+    });
   }
 
   private async record(eventId: number, status: string, delivered: boolean): Promise<void> {

@@ -1,3 +1,4 @@
+import { redactUrlCredentials } from '../common/outbound-policy';
 import type { HealthStatus, ReplicaRole, ReplicaStaleness } from '../routing/types';
 import type { ReplicationSettingsResponse } from '../registry/dto/service.dto';
 
@@ -79,6 +80,6 @@ export function toPromotionResponse(r: PromotionRow): PromotionEventResponse {
     dataLossWindowMs: r.data_loss_window_ms === null ? null : Number(r.data_loss_window_ms),
     reason: r.reason,
     instance: r.instance,
-    notification: r.notify_url === null ? null : { url: r.notify_url, status: r.notify_status, deliveredAt: r.notified_at === null ? null : new Date(r.notified_at).toISOString() },
+    notification: r.notify_url === null ? null : { url: redactUrlCredentials(r.notify_url), status: r.notify_status, deliveredAt: r.notified_at === null ? null : new Date(r.notified_at).toISOString() },
   };
 }

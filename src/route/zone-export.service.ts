@@ -4,6 +4,7 @@ import { normalizeName } from '../common/dns-name';
 import { isModernRecordType, masterFileModernValue } from '../common/modern-records';
 import type { RoutingSnapshot, StaticRecordSnap } from '../routing/types';
 import { SnapshotStore } from '../snapshot/snapshot.store';
+import { quoteCharacterString, txtRdata } from './master-file-text';
 import { RouteService } from './route.service';
 
 /**
@@ -63,11 +64,12 @@ function rdata(r: StaticRecordSnap, value: string): string {
       const [pref, host] = value.split(/\s+/);
       return `${pref} ${host === '.' ? '.' : `${host}.`}`;
     }
-    case 'TXT': {
-      const bytes = Buffer.from(value, 'utf8');
-      const chunks: string[] = [];
-      for (let i = 0; i < bytes.length || i === 0; i += 255) chunks.push(bytes.subarray(i, i + 255).toString('utf8'));
-      return chunks.map((c) => `"${c.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(' ');
+    case 'TXT':
+      return txtRdata(value);
+    case 'CAA': {
+      // Stored as `<flags> <tag> "<value>"`; the value is written escaped like any character-string.
+      const m = /^(\d+) (\S+) "([\s\S]*)"$/.exec(value);
+      return m ? `${m[1]} ${m[2]} ${quoteCharacterString(Buffer.from(m[3], 'utf8'))}` : txtRdata(value);
     }
     default:
       return value;

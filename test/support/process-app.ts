@@ -13,7 +13,7 @@ export interface ProcessApp {
 
 export function startProcess(env: Record<string, string>, timeoutMs = 60000): Promise<ProcessApp> {
   const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/src/main.js')], {
-    env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0', DNS_PORT: '0', LOG_LEVEL: 'info', RRL_EXEMPT: LOOPBACK, ...env },
+    env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0', DNS_PORT: '0', LOG_LEVEL: 'info', RRL_EXEMPT: LOOPBACK, OUTBOUND_ALLOW: LOOPBACK, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

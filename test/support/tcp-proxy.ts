@@ -10,11 +10,12 @@ export class TcpProxy {
   private readonly sockets = new Set<net.Socket>();
   port = 0;
 
-  constructor(private readonly targetHost: string, private readonly targetPort: number) {}
+  /** `targetPath`: a Unix socket to forward to instead (the embedded database listens on one). */
+  constructor(private readonly targetHost: string, private readonly targetPort: number, private readonly targetPath?: string) {}
 
   async start(port = 0): Promise<number> {
     const server = net.createServer((client) => {
-      const upstream = net.connect(this.targetPort, this.targetHost);
+      const upstream = this.targetPath ? net.connect(this.targetPath) : net.connect(this.targetPort, this.targetHost);
       for (const s of [client, upstream]) {
         this.sockets.add(s);
         s.on('close', () => this.sockets.delete(s));

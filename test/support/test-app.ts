@@ -89,6 +89,9 @@ export async function startTestApp(db: TestDatabase, env: Record<string, string>
     CONFIG_FILE: 'none',
     // Tests load the server from 127.0.0.1; the rate limiting tests set RRL_EXEMPT themselves.
     RRL_EXEMPT: LOOPBACK,
+    // Probes and notifications in tests go to servers on loopback; the outbound policy refuses
+    // loopback unless allowed (test/hardening.e2e-spec.ts runs without this).
+    OUTBOUND_ALLOW: LOOPBACK,
     // Dozens of apps start in one run: tables fill on first use (the same answers; the preload
     // itself is covered by table-filler.spec.ts and the DNS_WORKERS test).
     DNS_TABLES_PRELOAD: 'off',

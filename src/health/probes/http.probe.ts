@@ -14,7 +14,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { describeNetworkError, settleProbe, type ProbeResult } from './probe-result';
+import { describeNetworkError, settleProbe, type OutboundGuard, type ProbeResult } from './probe-result';
 import { DEFAULT_EXPECTED_STATUS, parseStatusRanges, statusInRanges, type StatusRange } from './status-range';
 
 export interface HttpProbeOptions {
@@ -32,6 +32,8 @@ export interface HttpProbeOptions {
   readonly instance?: string;
   /** Replaces DNS resolution (e.g. to refuse private addresses). */
   readonly lookup?: LookupFunction;
+  /** The outbound policy (common/outbound-policy.ts): checks an IP-literal host, resolves names (replaces `lookup`). */
+  readonly policy?: OutboundGuard;
 }
 
 export const BODY_MATCH_LIMIT_BYTES = 64 * 1024;
@@ -44,7 +46,7 @@ export function probeHttp(options: HttpProbeOptions): Promise<ProbeResult> {
       method: 'GET',
       agent: false,
       headers: { 'user-agent': USER_AGENT, accept: '*/*', connection: 'close', ...(options.instance ? { 'x-georoute-instance': options.instance } : {}) },
-      ...(options.lookup ? { lookup: options.lookup } : {}),
+      ...(options.policy ? { lookup: options.policy.lookup } : options.lookup ? { lookup: options.lookup } : {}),
       ...(url.protocol === 'https:' ? { rejectUnauthorized: options.insecureSkipVerify !== true } : {}),
     };
     const request = (url.protocol === 'https:' ? https : http).request(url, requestOptions, (response) => {
@@ -87,6 +89,8 @@ function prepare(options: HttpProbeOptions): PreparedProbe | string {
     return `invalid url ${JSON.stringify(options.url)}`;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `unsupported url scheme ${url.protocol}`;
+  const refused = options.policy?.literalRefusal(url.hostname) ?? null;
+  if (refused !== null) return refused;
   const rangesText = (options.expectedStatus ?? DEFAULT_EXPECTED_STATUS).replace(/\s+/g, '');
   let ranges: readonly StatusRange[];
   try {

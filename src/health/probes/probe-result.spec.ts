@@ -19,8 +19,11 @@ describe('describeNetworkError', () => {
       'unable to verify the first certificate; if the root CA is installed locally, try running Node.js with --use-system-ca',
       'tls: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE)',
     ],
-    ['EPIPE', 'write EPIPE', 'write EPIPE (EPIPE)'],
+    ['EPIPE', 'write EPIPE', 'network error (EPIPE)'],
+    ['EADDRNOTAVAIL', 'connect EADDRNOTAVAIL 10.0.0.5:80 - Local (0.0.0.0:0)', 'network error (EADDRNOTAVAIL)'],
+    ['ERR_OUTBOUND_POLICY', 'refused by the outbound policy: localhost: the address is loopback; allow it with OUTBOUND_ALLOW', 'refused by the outbound policy: localhost: the address is loopback; allow it with OUTBOUND_ALLOW'],
     [undefined, 'socket hang up', 'socket hang up'],
+    [undefined, 'Parse Error: Expected HTTP/ at 10.0.0.5:8080', 'network error'],
   ])('%s: %s', (code, message, expected) => {
     expect(describeNetworkError(error(code, message))).toBe(expected);
   });

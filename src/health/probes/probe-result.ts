@@ -7,6 +7,14 @@ export interface ProbeResult {
   readonly reason: string;
 }
 
+/** Where a probe may connect (common/outbound-policy.ts's OutboundPolicy fits). */
+export interface OutboundGuard {
+  /** The refusal for a host that is an IP literal, or null (names are left to `lookup`). */
+  literalRefusal(host: string): string | null;
+  /** Resolves names to allowed addresses only; fails with code ERR_OUTBOUND_POLICY. */
+  readonly lookup: import('node:net').LookupFunction;
+}
+
 export function probeResult(ok: boolean, startedAt: number, reason: string): ProbeResult {
   return Object.freeze({ ok, latencyMs: Math.round((performance.now() - startedAt) * 100) / 100, reason });
 }
@@ -78,6 +86,8 @@ export function describeNetworkError(error: unknown): string {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   const text = typeof message === 'string' && message.length > 0 ? message : String(error);
   switch (code) {
+    case 'ERR_OUTBOUND_POLICY':
+      return text;
     case 'ECONNREFUSED':
       return 'connection refused';
     case 'ECONNRESET':
@@ -97,5 +107,8 @@ export function describeNetworkError(error: unknown): string {
   // locally, try running Node.js with --use-system-ca"): not about the region, and not the same
   // text on every supported Node.js, so it is left out.
   if (typeof code === 'string' && TLS_CODES.test(code)) return `tls: ${text.replace(/[;,.]?\s*[^;]*--use-system-ca\S*\s*$/, '')} (${code})`;
-  return typeof code === 'string' ? `${text} (${code})` : text;
+  // Anything else: the code only (messages may carry addresses and ports — the API shows reasons
+  // to every token holder, and a reason should say no more than an operator needs).
+  if (typeof code === 'string') return `network error (${code})`;
+  return /^[a-z][a-z ]{0,60}$/i.test(text) ? text : 'network error';
 }

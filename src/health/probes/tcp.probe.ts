@@ -3,7 +3,7 @@
  * `timeoutMs` (which bounds DNS and connect together). Never throws or rejects.
  */
 import * as net from 'node:net';
-import { describeNetworkError, settleProbe, type ProbeResult } from './probe-result';
+import { describeNetworkError, settleProbe, type OutboundGuard, type ProbeResult } from './probe-result';
 
 export interface TcpProbeOptions {
   readonly host: string;
@@ -13,6 +13,8 @@ export interface TcpProbeOptions {
   readonly signal?: AbortSignal;
   /** Replaces DNS resolution (e.g. to refuse private addresses). */
   readonly lookup?: net.LookupFunction;
+  /** The outbound policy (common/outbound-policy.ts): checks an IP-literal host, resolves names (replaces `lookup`). */
+  readonly policy?: OutboundGuard;
 }
 
 export function probeTcp(options: TcpProbeOptions): Promise<ProbeResult> {
@@ -21,10 +23,11 @@ export function probeTcp(options: TcpProbeOptions): Promise<ProbeResult> {
     if (typeof host !== 'string' || host.length === 0) return 'invalid host';
     if (!Number.isInteger(port) || port < 1 || port > 65535) return `invalid port ${String(port)}`;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) return `invalid timeoutMs ${String(timeoutMs)}`;
-    return true;
+    return options.policy?.literalRefusal(host) ?? true;
   };
   return settleProbe(options, prepare, (_ok, attempt) => {
-    const socket = net.connect({ host, port, ...(options.lookup ? { lookup: options.lookup } : {}) });
+    const lookup = options.policy?.lookup ?? options.lookup;
+    const socket = net.connect({ host, port, ...(lookup ? { lookup } : {}) });
     attempt.hold(socket);
     socket.on('connect', () => attempt.finish(true, 'connected'));
     socket.on('error', (error) => attempt.finish(false, describeNetworkError(error)));

@@ -1,0 +1,41 @@
+/** Messages between AnycastWorker (main thread) and anycast.worker.ts: plain, structured-clone data. */
+import type { Site, SiteProblem, TopologyProblem, TopologySummary } from '../routing/bgp';
+
+export type WorkerRequest =
+  | { readonly id: number; readonly op: 'parse'; readonly format: 'json' | 'caida'; readonly source: string }
+  | { readonly id: number; readonly op: 'commit' | 'discard' | 'clear' }
+  | { readonly id: number; readonly op: 'simulate'; readonly sites: readonly Site[]; readonly withdrawn: readonly string[]; readonly clients: readonly number[] };
+
+/** What a request without its id is (the client numbers them). */
+export type WorkerCommand = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+export interface RouteView {
+  readonly asn: number;
+  readonly status: string;
+  readonly region: string | null;
+  readonly asPath: number[] | null;
+  readonly reason: string | null;
+  readonly learnedFrom: string | null;
+}
+
+export interface SimulationView {
+  readonly announced: boolean[];
+  readonly catchments: unknown;
+  readonly reached: number;
+  readonly unreachable: number;
+  readonly unreachableAsns: readonly number[];
+  readonly convergence: unknown;
+  readonly efficiency: unknown;
+  readonly geoDnsAgreement: number;
+  readonly routes: RouteView[];
+}
+
+export type WorkerFailure =
+  | { readonly id: number; readonly ok: false; readonly kind: 'topology'; readonly problems: TopologyProblem[]; readonly problemCount: number }
+  | { readonly id: number; readonly ok: false; readonly kind: 'site'; readonly problems: SiteProblem[] }
+  | { readonly id: number; readonly ok: false; readonly kind: 'no-topology' }
+  | { readonly id: number; readonly ok: false; readonly kind: 'error'; readonly message: string };
+
+export type WorkerReply =
+  | ({ readonly id: number; readonly ok: true } & Partial<SimulationView> & { readonly summary?: TopologySummary })
+  | WorkerFailure;
