@@ -214,6 +214,19 @@ describe('redirect fast path: the same answers as the Nest path', () => {
     expect(fast.answered).toBe(before + 2);
   });
 
+  it('its redirects carry the same security headers as every Nest answer (helmet, set server-wide), and no X-Powered-By', async () => {
+    const before = fast.answered;
+    const redirect = await ask('GET', '/r/cdn.example.com/x', '133.242.0.3');
+    const nest = await ask('GET', '/readyz');
+    expect(redirect.status).toBe(307);
+    expect(fast.answered).toBe(before + 1);
+    for (const h of ['x-content-type-options', 'content-security-policy', 'referrer-policy', 'x-frame-options', 'cross-origin-opener-policy']) {
+      expect([h, redirect.headers[h]]).toEqual([h, nest.headers[h]]);
+      expect([h, redirect.headers[h]]).toEqual([h, expect.any(String)]);
+    }
+    expect(redirect.headers['x-powered-by']).toBeUndefined();
+  });
+
   it('keeps headers an earlier request listener of the server set (server-wide security headers)', async () => {
     const server = app.running.app.getHttpServer() as http.Server;
     const stamp = (_req: http.IncomingMessage, res: http.ServerResponse) => res.setHeader('X-Content-Type-Options', 'nosniff');
