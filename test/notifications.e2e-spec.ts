@@ -100,6 +100,20 @@ describe('alerts: notification endpoints with signed Standard Webhooks', () => {
     expect((await app.api('post', '/v1/notifications/0000000000000000/test')).status).toBe(404);
   });
 
+  it('never reaches a metadata or link-local address: the outbound policy refuses the delivery', async () => {
+    const made = await app.api('post', '/v1/notifications', { url: 'http://169.254.169.254/latest/meta-data', secret, events: ['region.unhealthy'] });
+    expect(made.status).toBe(201);
+    const test = await app.api('post', `/v1/notifications/${made.body.id}/test`);
+    expect(test.status).toBe(202);
+    const refused = await waitFor('the refusal', async () => {
+      const items = (await app.api('get', `/v1/notifications/${made.body.id}/deliveries`)).body.items;
+      return items[0]?.lastStatus ? items[0] : undefined;
+    }, 5000, 20);
+    expect(refused.status).not.toBe('delivered');
+    expect(refused.lastStatus).toContain('refused by the outbound policy');
+    expect((await app.api('delete', `/v1/notifications/${made.body.id}`)).status).toBe(204);
+  });
+
   it('tells the endpoint when a region goes unhealthy and when it recovers, signed', async () => {
     await healthWebhook('eu-west-1', 'unhealthy');
     const down = await waitFor('region.unhealthy', async () => ofType('region.unhealthy')[0], 5000, 20);

@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
 import * as dns from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import * as ipaddr from 'ipaddr.js';
@@ -96,6 +98,31 @@ export class OutboundPolicy {
       callback(null, allowed[0].address, allowed[0].family);
     });
   };
+}
+
+/**
+ * One POST to `urlText` on a fresh connection under `policy` (an address literal is checked first;
+ * a name is resolved through the policy's lookup, and the connection goes to the checked address),
+ * redirects not followed, the answer's body drained. Rejects with code ERR_OUTBOUND_POLICY when the
+ * policy refuses, with name TimeoutError after `timeoutMs`. Used by every outbound notification.
+ */
+export function postUnderPolicy(policy: OutboundPolicy, urlText: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(urlText);
+    const refused = policy.literalRefusal(url.hostname);
+    if (refused !== null) return reject(Object.assign(new Error(refused), { code: OUTBOUND_POLICY_ERROR }));
+    const req = (url.protocol === 'https:' ? https : http).request(
+      url,
+      { method: 'POST', agent: false, lookup: policy.lookup, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal: AbortSignal.timeout(timeoutMs) },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', (e) => reject(e.name === 'AbortError' ? Object.assign(new Error('timeout'), { name: 'TimeoutError' }) : e));
+    req.end(body);
+  });
 }
 
 /** A URL with its user name and password replaced by "***" (for API output and logs). */

@@ -1,7 +1,9 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { decodeWebhookSecret } from '../common/webhook-secret';
+import { OutboundPolicy, postUnderPolicy } from '../common/outbound-policy';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { DatabaseStatus } from '../database/database-status';
 import { MAX_ATTEMPTS, retryDelayMs } from './notification-events';
 import { ClaimedDelivery, NotificationsRepository } from './notifications.repository';
@@ -25,12 +27,16 @@ export class NotificationDispatcher implements OnModuleInit, OnApplicationShutdo
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private running: Promise<void> | null = null;
+  private readonly policy: OutboundPolicy;
 
   constructor(
     private readonly ds: DataSource,
     private readonly dbStatus: DatabaseStatus,
     private readonly repository: NotificationsRepository,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.policy = new OutboundPolicy(config.outboundAllow);
+  }
 
   onModuleInit(): void {
     this.dbStatus.whenConnected(this.ds, async () => this.schedule());
@@ -71,14 +77,10 @@ export class NotificationDispatcher implements OnModuleInit, OnApplicationShutdo
       const id = `msg_${d.id}`;
       const now = new Date();
       const signature = new Webhook(decodeWebhookSecret(d.secret), { format: 'raw' }).sign(id, now, body);
-      const res = await fetch(d.url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
-        headers: { 'content-type': 'application/json', 'user-agent': 'georoute-notifications', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': signature },
-        body,
-      });
-      await res.arrayBuffer().catch(() => undefined);
+      // Under the outbound policy (common/outbound-policy.ts), as probes and promotion notices are.
+      const res = await postUnderPolicy(this.policy, d.url, body, {
+        'content-type': 'application/json', 'user-agent': 'georoute-notifications', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': signature,
+      }, DELIVERY_TIMEOUT_MS);
       ok = res.status >= 200 && res.status < 300;
       result = `HTTP ${res.status}`;
     } catch (err) {

@@ -1,7 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import * as http from 'node:http';
-import * as https from 'node:https';
-import { OutboundPolicy, OUTBOUND_POLICY_ERROR } from '../common/outbound-policy';
+import { OutboundPolicy, OUTBOUND_POLICY_ERROR, postUnderPolicy } from '../common/outbound-policy';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { signWebhook } from '../health/webhook-verifier';
 import type { PromotionEventResponse } from './promotion.types';
@@ -114,24 +112,8 @@ export class PromotionNotifier implements OnApplicationShutdown {
     return last ? false : this.attempt(eventId, url, secret, webhookId, body, n + 1);
   }
 
-  /** One POST on a fresh connection under the outbound policy; the body of the answer is drained. */
   private post(urlText: string, body: string, headers: Record<string, string>): Promise<{ status: number }> {
-    return new Promise((resolve, reject) => {
-      const url = new URL(urlText);
-      const refused = this.policy.literalRefusal(url.hostname);
-      if (refused !== null) return reject(Object.assign(new Error(refused), { code: OUTBOUND_POLICY_ERROR }));
-      const req = (url.protocol === 'https:' ? https : http).request(
-        url,
-        { method: 'POST', agent: false, lookup: this.policy.lookup, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal: AbortSignal.timeout(NOTIFY_TIMEOUT_MS) },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', (e) => reject(e.name === 'AbortError' ? Object.assign(new Error('timeout'), { name: 'TimeoutError' }) : e));
-      req.end(body);
-    });
+    return postUnderPolicy(this.policy, urlText, body, headers, NOTIFY_TIMEOUT_MS);
   }
 
   private async record(eventId: number, status: string, delivered: boolean): Promise<void> {
