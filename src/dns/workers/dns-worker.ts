@@ -16,7 +16,7 @@ import { GeoLocator } from '../../geo/geo-locator';
 import { DnsResponder } from '../responder';
 import { TableFiller } from '../table-filler';
 import { ResponseRateLimiter } from '../rate-limiter';
-import { UdpListener } from '../udp-server';
+import { createUdpListener, type UdpSocketListener } from '../udp-server';
 import { STATS_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerStart } from './protocol';
 
 function send(message: FromWorker): void {
@@ -29,7 +29,7 @@ let start: WorkerStart | null = null;
 let locator: GeoLocator | null = null;
 let responder: DnsResponder | null = null;
 let limiter: ResponseRateLimiter | null = null;
-let udp: UdpListener | null = null;
+let udp: UdpSocketListener | null = null;
 let binding = false;
 let pending: Extract<ToWorker, { type: 'snapshot' }> | null = null;
 
@@ -86,8 +86,8 @@ async function onSnapshot(m: Extract<ToWorker, { type: 'snapshot' }>): Promise<v
   if (!apply(m) || udp !== null || binding) return;
   // First snapshot in place: only now take datagrams, so no query meets an empty view.
   binding = true;
-  const listener = new UdpListener(responder, (level, message) => log(level, message), limiter);
   try {
+    const listener = createUdpListener(start!.udpIo, responder, (level, message) => log(level, message), limiter);
     const port = await listener.bind(start!.host, start!.port, false);
     udp = listener;
     send({ type: 'listening', port });

@@ -15,6 +15,8 @@ export interface WorkerStart {
   readonly geoipDb: string | null;
   /** Fill the routing tables ahead of queries (DNS_TABLES_PRELOAD). */
   readonly preload: boolean;
+  /** The UDP listener (DNS_UDP_IO as the main process resolved it): batch binds with SO_REUSEPORT. */
+  readonly udpIo: 'batch' | 'dgram';
   readonly rateLimit: {
     readonly responsesPerSecond: number;
     readonly errorsPerSecond: number;
