@@ -47,7 +47,8 @@ function findNodeGyp() {
 
 const gyp = findNodeGyp();
 if (gyp === null) skip('node-gyp not found (it comes with npm)');
-const args = [gyp, 'rebuild', `--directory=${DIR}`];
+// configure + build, not rebuild: a failed build must not delete an addon that is already there.
+const args = [gyp, 'configure', 'build', `--directory=${DIR}`];
 const ownHeaders = path.resolve(path.dirname(process.execPath), '..');
 if (process.env.npm_config_nodedir) args.push(`--nodedir=${process.env.npm_config_nodedir}`);
 else if (fs.existsSync(path.join(ownHeaders, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${ownHeaders}`);
