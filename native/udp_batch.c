@@ -24,6 +24,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,11 +268,123 @@ static int buffer_arg(napi_env env, napi_value obj, const char *name, size_t min
   return napi_create_reference(env, v, 1, ref) == napi_ok;
 }
 
+/* The bound port of fd, or -1. */
+static int bound_port_of(int fd, int *family) {
+  struct sockaddr_storage bound;
+  socklen_t bound_len = sizeof bound;
+  if (getsockname(fd, (struct sockaddr *)&bound, &bound_len) != 0) return -1;
+  *family = bound.ss_family;
+  if (bound.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
+  if (bound.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&bound)->sin_port);
+  return -1;
+}
+
 /*
- * open({ host, port, ipv6, reusePort, in, info, text, out, outLen, stats, onBatch })
+ * A non-blocking UDP socket bound to opts.host (an address literal) and opts.port, with
+ * SO_REUSEPORT when opts.reusePort. Returns the fd, or -1 with a JavaScript error thrown (code,
+ * errno and syscall as node:dgram's bind errors).
+ */
+static int make_socket(napi_env env, napi_value opts) {
+  napi_value v;
+  char host[64];
+  size_t host_len = 0;
+  int32_t port = 0;
+  bool ipv6 = false, reuse_port = false;
+  if (napi_get_named_property(env, opts, "host", &v) != napi_ok ||
+      napi_get_value_string_utf8(env, v, host, sizeof host, &host_len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "host must be an address literal");
+    return -1;
+  }
+  napi_get_named_property(env, opts, "port", &v);
+  napi_get_value_int32(env, v, &port);
+  napi_get_named_property(env, opts, "ipv6", &v);
+  napi_get_value_bool(env, v, &ipv6);
+  napi_get_named_property(env, opts, "reusePort", &v);
+  napi_get_value_bool(env, v, &reuse_port);
+
+  struct sockaddr_storage addr;
+  socklen_t addr_len;
+  int ok = 1;
+  memset(&addr, 0, sizeof addr);
+  if (ipv6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&addr;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) ok = 0;
+    addr_len = sizeof *a;
+  } else {
+    struct sockaddr_in *a = (struct sockaddr_in *)&addr;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &a->sin_addr) != 1) ok = 0;
+    addr_len = sizeof *a;
+  }
+  if (!ok) {
+    throw_errno(env, "bind", EINVAL, host, port);
+    return -1;
+  }
+  int fd = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    throw_errno(env, "socket", errno, host, port);
+    return -1;
+  }
+  int one = 1;
+  if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    int err = errno;
+    close(fd);
+    throw_errno(env, "setsockopt", err, host, port);
+    return -1;
+  }
+  if (bind(fd, (struct sockaddr *)&addr, addr_len) != 0) {
+    int err = errno;
+    close(fd);
+    throw_errno(env, "bind", err, host, port);
+    return -1;
+  }
+  return fd;
+}
+
+/*
+ * bindSocket({ host, port, ipv6, reusePort }) -> { fd, port }: a bound socket nobody reads yet.
+ * The main process makes one for its DNS workers, which get it as an inherited descriptor and
+ * read it with open({ fd }): one socket shared by every worker, as node:cluster shares dgram's.
+ */
+static napi_value js_bind_socket(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value opts;
+  napi_get_cb_info(env, cbinfo, &argc, &opts, NULL, NULL);
+  if (argc < 1) {
+    napi_throw_type_error(env, NULL, "bindSocket: options required");
+    return NULL;
+  }
+  int fd = make_socket(env, opts);
+  if (fd < 0) return NULL;
+  int family = 0;
+  int port = bound_port_of(fd, &family);
+  napi_value result, fd_value, port_value;
+  napi_create_object(env, &result);
+  napi_create_int32(env, fd, &fd_value);
+  napi_create_int32(env, port, &port_value);
+  napi_set_named_property(env, result, "fd", fd_value);
+  napi_set_named_property(env, result, "port", port_value);
+  return result;
+}
+
+/* closeFd(fd): closes a socket from bindSocket. */
+static napi_value js_close_fd(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value arg;
+  int32_t fd = -1;
+  napi_get_cb_info(env, cbinfo, &argc, &arg, NULL, NULL);
+  if (argc >= 1 && napi_get_value_int32(env, arg, &fd) == napi_ok && fd > 2) close(fd);
+  return NULL;
+}
+
+/*
+ * open({ host, port, ipv6, reusePort | fd, in, info, text, out, outLen, stats, onBatch })
  *   -> { handle, port }
- * Throws an Error with code/errno/syscall (as node:dgram's bind errors) when the socket cannot be
- * made or bound.
+ * Makes and binds the socket, or with `fd` reads a bound UDP socket made elsewhere (bindSocket in
+ * the main process, inherited by a DNS worker). Throws as make_socket does.
  */
 static napi_value js_open(napi_env env, napi_callback_info cbinfo) {
   size_t argc = 1;
@@ -281,23 +394,6 @@ static napi_value js_open(napi_env env, napi_callback_info cbinfo) {
     napi_throw_type_error(env, NULL, "open: options required");
     return NULL;
   }
-  napi_value v;
-  char host[64];
-  size_t host_len = 0;
-  int32_t port = 0;
-  bool ipv6 = false, reuse_port = false;
-  if (napi_get_named_property(env, opts, "host", &v) != napi_ok ||
-      napi_get_value_string_utf8(env, v, host, sizeof host, &host_len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "open: host must be an address literal");
-    return NULL;
-  }
-  napi_get_named_property(env, opts, "port", &v);
-  napi_get_value_int32(env, v, &port);
-  napi_get_named_property(env, opts, "ipv6", &v);
-  napi_get_value_bool(env, v, &ipv6);
-  napi_get_named_property(env, opts, "reusePort", &v);
-  napi_get_value_bool(env, v, &reuse_port);
-
   batch_socket *s = calloc(1, sizeof *s);
   if (s == NULL) {
     napi_throw_error(env, NULL, "open: out of memory");
@@ -323,56 +419,28 @@ static napi_value js_open(napi_env env, napi_callback_info cbinfo) {
     return NULL;
   }
 
-  struct sockaddr_storage addr;
-  socklen_t addr_len;
-  memset(&addr, 0, sizeof addr);
-  if (ipv6) {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&addr;
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) ok = 0;
-    addr_len = sizeof *a;
-  } else {
-    struct sockaddr_in *a = (struct sockaddr_in *)&addr;
-    a->sin_family = AF_INET;
-    a->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &a->sin_addr) != 1) ok = 0;
-    addr_len = sizeof *a;
-  }
-  if (!ok) {
-    free_socket(s);
-    throw_errno(env, "bind", EINVAL, host, port);
-    return NULL;
-  }
-  s->family = ipv6 ? AF_INET6 : AF_INET;
-  int fd = socket(s->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  napi_value fd_arg;
+  napi_valuetype fd_type = napi_undefined;
+  int32_t given_fd = -1;
+  if (napi_get_named_property(env, opts, "fd", &fd_arg) == napi_ok && napi_typeof(env, fd_arg, &fd_type) == napi_ok &&
+      fd_type == napi_number)
+    napi_get_value_int32(env, fd_arg, &given_fd);
+  int fd = given_fd >= 0 ? given_fd : make_socket(env, opts);
   if (fd < 0) {
-    int err = errno;
     free_socket(s);
-    throw_errno(env, "socket", err, host, port);
     return NULL;
   }
-  int one = 1;
-  if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-    int err = errno;
-    close(fd);
+  int bound_port = bound_port_of(fd, &s->family);
+  if (bound_port < 0 || (s->family != AF_INET && s->family != AF_INET6)) {
+    if (given_fd < 0) close(fd);
     free_socket(s);
-    throw_errno(env, "setsockopt", err, host, port);
+    napi_throw_error(env, NULL, "open: the descriptor is not a bound IPv4 or IPv6 socket");
     return NULL;
   }
-  if (bind(fd, (struct sockaddr *)&addr, addr_len) != 0) {
-    int err = errno;
-    close(fd);
-    free_socket(s);
-    throw_errno(env, "bind", err, host, port);
-    return NULL;
+  if (given_fd >= 0) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
   }
-  struct sockaddr_storage bound;
-  socklen_t bound_len = sizeof bound;
-  int bound_port = port;
-  if (getsockname(fd, (struct sockaddr *)&bound, &bound_len) == 0)
-    bound_port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
-                                             : ntohs(((struct sockaddr_in *)&bound)->sin_port);
   s->fd = fd;
   for (int i = 0; i < BATCH; i++) {
     s->riov[i].iov_base = s->in + (size_t)i * SLOT;
@@ -429,6 +497,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+      {"bindSocket", NULL, js_bind_socket, NULL, NULL, NULL, napi_default, NULL},
+      {"closeFd", NULL, js_close_fd, NULL, NULL, NULL, napi_default, NULL},
       {"BATCH", NULL, NULL, NULL, NULL, constant(env, BATCH), napi_enumerable, NULL},
       {"SLOT", NULL, NULL, NULL, NULL, constant(env, SLOT), napi_enumerable, NULL},
       {"INFO_WORDS", NULL, NULL, NULL, NULL, constant(env, INFO_WORDS), napi_enumerable, NULL},

@@ -10,7 +10,7 @@ import { GeoLocator } from '../geo/geo-locator';
 import { DnsResponder, type PeerAddress, type Transport } from './responder';
 import { ResponseRateLimiter } from './rate-limiter';
 import { GEOIP_TEST_DB, fixtureSnapshot } from './test-fixtures';
-import { BatchUdpListener, chooseUdpIo, loadUdpBatch } from './udp-batch';
+import { BatchUdpListener, bindSharedUdpSocket, chooseUdpIo, loadUdpBatch } from './udp-batch';
 import { UdpListener, type UdpSocketListener } from './udp-server';
 import { TYPE } from './wire/constants';
 import { ecsIpv4, ecsOption, encodeQuery } from './wire/query-builder';
@@ -170,7 +170,7 @@ describe('the native addon', () => {
     }
   });
 
-  test('with exclusive false (DNS workers) two sockets share the port and both answer', async () => {
+  test('with exclusive false (SO_REUSEPORT) two sockets share the port and both answer', async () => {
     const a = await rig('batch', '127.0.0.1');
     const responder = new RecordingResponder({ classifier: () => locator.classifier });
     responder.setSnapshot(fixtureSnapshot());
@@ -190,6 +190,25 @@ describe('the native addon', () => {
     } finally {
       await first.close();
       await second.close();
+    }
+  });
+
+  test('a socket bound by bindSharedUdpSocket (the DNS workers\' shared socket) is read by adopt()', async () => {
+    const shared = await bindSharedUdpSocket('127.0.0.1', 0);
+    const responder = new RecordingResponder({ classifier: () => locator.classifier });
+    responder.setSnapshot(fixtureSnapshot());
+    const listener = new BatchUdpListener(responder, () => undefined);
+    try {
+      expect(shared.port).toBeGreaterThan(0);
+      // adopt() owns the descriptor from here (it closes it); the main process keeps its own in DNS workers.
+      expect(listener.adopt(shared.fd)).toBe(shared.port);
+      const [reply] = await exchange('udp4', '127.0.0.1', shared.port, [encodeQuery({ id: 7, name: 'www.example.com' })], { sequential: true });
+      expect(reply).not.toBeNull();
+      expect(reply!.readUInt16BE(6)).toBe(1);
+      expect(listener.counters).toMatchObject({ received: 1, replied: 1 });
+      await expect(bindSharedUdpSocket('127.0.0.1', shared.port)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      await listener.close();
     }
   });
 });

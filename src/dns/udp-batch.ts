@@ -32,10 +32,12 @@ interface BatchAddon {
   readonly TEXT_STRIDE: number;
   readonly STAT_WORDS: number;
   open(options: {
-    host: string;
-    port: number;
-    ipv6: boolean;
-    reusePort: boolean;
+    host?: string;
+    port?: number;
+    ipv6?: boolean;
+    reusePort?: boolean;
+    /** A bound socket to read instead of making one (bindSocket's, inherited by a DNS worker). */
+    fd?: number;
     in: Buffer;
     info: Buffer;
     text: Buffer;
@@ -45,6 +47,8 @@ interface BatchAddon {
     onBatch: (count: number) => void;
   }): { handle: unknown; port: number };
   close(handle: unknown): void;
+  bindSocket(options: { host: string; port: number; ipv6: boolean; reusePort: boolean }): { fd: number; port: number };
+  closeFd(fd: number): void;
 }
 
 /** Indices into the addon's stats array (native/udp_batch.c, STAT_*). */
@@ -90,6 +94,33 @@ export function chooseUdpIo(setting: UdpIo): { io: 'batch' | 'dgram'; reason: st
   if ('addon' in found) return { io: 'batch', reason: null };
   if (setting === 'batch') throw new Error(`DNS_UDP_IO=batch: ${found.reason}. Build it, or set DNS_UDP_IO=auto to fall back to node:dgram`);
   return { io: 'dgram', reason: found.reason };
+}
+
+/** As dgram: a name is looked up (in the socket's family: udp6 for an IPv6 literal), a literal is used as it is. */
+async function literal(host: string): Promise<string> {
+  return net.isIP(host) !== 0 ? host : (await dns.promises.lookup(host, { family: 4 })).address;
+}
+
+/**
+ * A UDP socket bound on host:port that nobody in this process reads: the main process makes it
+ * for its DNS workers (DNS_WORKERS with the batch path), which inherit it and read it with
+ * BatchUdpListener.adopt(). One socket for all of them, as node:cluster shares dgram's: every
+ * worker can take any datagram, whatever the client's address and port.
+ */
+export async function bindSharedUdpSocket(host: string, port: number): Promise<{ fd: number; port: number; close(): void }> {
+  const found = loadUdpBatch();
+  if (!('addon' in found)) throw new Error(found.reason);
+  const addon = found.addon;
+  const bound = addon.bindSocket({ host: await literal(host), port, ipv6: net.isIPv6(host), reusePort: false });
+  let open = true;
+  return {
+    fd: bound.fd,
+    port: bound.port,
+    close: () => {
+      if (open) addon.closeFd(bound.fd);
+      open = false;
+    },
+  };
 }
 
 const ERRNO_NAMES = new Map<number, string>(Object.entries(os.constants.errno).map(([name, n]) => [n, name]));
@@ -161,17 +192,25 @@ export class BatchUdpListener implements UdpSocketListener {
     };
   }
 
-  /** `exclusive: false` sets SO_REUSEPORT: every DNS worker process binds its own socket on the port. */
+  /**
+   * `exclusive: false` sets SO_REUSEPORT, so several sockets (processes) can bind the port; the
+   * kernel then gives each client address and port to one of them. (DNS workers instead share one
+   * socket made by the main process: adopt().)
+   */
   async bind(host: string, port: number, exclusive = true): Promise<number> {
+    const address = await literal(host);
+    return this.open({ host: address, port, ipv6: net.isIPv6(host), reusePort: !exclusive });
+  }
+
+  /** Reads a bound UDP socket made elsewhere: the main process's bindSharedUdpSocket(), inherited by a DNS worker. */
+  adopt(fd: number): number {
+    return this.open({ fd });
+  }
+
+  private open(socket: { host: string; port: number; ipv6: boolean; reusePort: boolean } | { fd: number }): number {
     if (this.handle !== null) throw new Error('dns udp: already bound');
-    const ipv6 = net.isIPv6(host);
-    // As dgram: a name is looked up (in the socket's family), a literal is used as it is.
-    const address = net.isIP(host) !== 0 ? host : (await dns.promises.lookup(host, { family: ipv6 ? 6 : 4 })).address;
     const opened = this.addon.open({
-      host: address,
-      port,
-      ipv6,
-      reusePort: !exclusive,
+      ...socket,
       in: this.inBuf,
       info: this.infoBuf,
       text: this.text,

@@ -17,6 +17,7 @@ import { DnsResponder } from '../responder';
 import { TableFiller } from '../table-filler';
 import { ResponseRateLimiter } from '../rate-limiter';
 import { createUdpListener, type UdpSocketListener } from '../udp-server';
+import { BatchUdpListener } from '../udp-batch';
 import { STATS_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerStart } from './protocol';
 
 function send(message: FromWorker): void {
@@ -87,9 +88,19 @@ async function onSnapshot(m: Extract<ToWorker, { type: 'snapshot' }>): Promise<v
   // First snapshot in place: only now take datagrams, so no query meets an empty view.
   binding = true;
   try {
-    const listener = createUdpListener(start!.udpIo, responder, (level, message) => log(level, message), limiter);
-    const port = await listener.bind(start!.host, start!.port, false);
-    udp = listener;
+    const logTo = (level: 'warn' | 'error', message: string): void => log(level, message);
+    const fd = start!.udpFd;
+    let port: number;
+    if (typeof fd === 'number') {
+      // Batch: the main process's socket, inherited at this descriptor.
+      const listener = new BatchUdpListener(responder, logTo, limiter);
+      port = listener.adopt(fd);
+      udp = listener;
+    } else {
+      const listener = createUdpListener(start!.udpIo, responder, logTo, limiter);
+      port = await listener.bind(start!.host, start!.port, false);
+      udp = listener;
+    }
     send({ type: 'listening', port });
   } catch (err) {
     send({ type: 'failed', message: `cannot bind UDP ${start!.host}:${start!.port}: ${(err as Error).message}` });

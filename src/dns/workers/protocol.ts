@@ -15,8 +15,13 @@ export interface WorkerStart {
   readonly geoipDb: string | null;
   /** Fill the routing tables ahead of queries (DNS_TABLES_PRELOAD). */
   readonly preload: boolean;
-  /** The UDP listener (DNS_UDP_IO as the main process resolved it): batch binds with SO_REUSEPORT. */
+  /** The UDP listener (DNS_UDP_IO as the main process resolved it). */
   readonly udpIo: 'batch' | 'dgram';
+  /**
+   * Batch: the descriptor (in the worker) of the UDP socket the main process bound and every
+   * worker inherits and reads (one socket, as cluster shares dgram's). Set by DnsWorkerPool.
+   */
+  readonly udpFd?: number | null;
   readonly rateLimit: {
     readonly responsesPerSecond: number;
     readonly errorsPerSecond: number;
