@@ -105,6 +105,11 @@ wait_dns "$G2_PORT" "$G2_MAIN" georoute-2
 G2_PIDS=$(worker_pids "$G2_MAIN")
 start_georoute "$OUT/build" "$OUT/georoute-b" CONFIG_FILE="$CFG" DNS_WORKERS=0 RRL_RESPONSES_PER_SECOND=0
 GB_PID=$GR_PID GB_PORT=$GR_DNS
+# One process on node:dgram, for the gain of the batched UDP path (DNS_UDP_IO=auto above) in the same run.
+start_georoute "$OUT/build" "$OUT/georoute-d" GEOIP_DB="$CONVERTED" CONFIG_FILE="$CFG" DNS_WORKERS=0 RRL_RESPONSES_PER_SECOND=0 DNS_UDP_IO=dgram
+GD0_PID=$GR_PID GD0_PORT=$GR_DNS
+UDP_IO_LINE=$(grep -o 'DNS over UDP: [^"[]*' "$OUT/georoute-1/georoute.log" | head -1 | sed 's/[[:space:]]*$//')
+log "georoute default: $UDP_IO_LINE"
 
 # Idle RSS, before any load (the tables fill in the background after start: wait for them).
 sleep 20
@@ -119,8 +124,8 @@ node "$REPO/bench/lib/check-answers.mjs" --servers "georoute=127.0.0.1:$G1_PORT,
 log "agreement on 2,000 spread subnets: $(cut -c1-400 "$OUT/agreement.json")"
 
 # ---- 5. load ---------------------------------------------------------------------------------
-declare -A PORT_OF=([gdnsd]=$GD_PORT [georoute]=$G1_PORT [workers2]=$G2_PORT [bundled]=$GB_PORT)
-declare -A PID_OF=([gdnsd]=$GD_PID [georoute]=$G1_PID [workers2]=$G2_PIDS [bundled]=$GB_PID)
+declare -A PORT_OF=([gdnsd]=$GD_PORT [georoute]=$G1_PORT [workers2]=$G2_PORT [bundled]=$GB_PORT [dgram]=$GD0_PORT)
+declare -A PID_OF=([gdnsd]=$GD_PID [georoute]=$G1_PID [workers2]=$G2_PIDS [bundled]=$GB_PID [dgram]=$GD0_PID)
 measure() {
   local name=$1 label=$2 file=$3
   shift 3
@@ -137,8 +142,9 @@ drain() {
     "$G1_HTTP/v1/regions/$1" -d "{\"drained\":$2}"
 }
 
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
 log "warm-up: 3 s of the spread file per server (not recorded)"
-for s in gdnsd georoute workers2 bundled; do
+for s in gdnsd georoute workers2 bundled dgram; do
   # shellcheck disable=SC2086
   dnsperf -B -d "$OUT/spread.bin" -s 127.0.0.1 -p "${PORT_OF[$s]}" -l 3 $LOAD >"$OUT/warmup-$s.out" 2>&1
 done
@@ -147,6 +153,7 @@ for i in $(seq 1 "$RUNS"); do
   measure gdnsd "spread-gdnsd-$i" "$OUT/spread.bin"
   measure georoute "spread-georoute-$i" "$OUT/spread.bin"
   measure workers2 "spread-workers2-$i" "$OUT/spread.bin"
+  measure dgram "spread-dgram-$i" "$OUT/spread.bin"
   measure gdnsd "one-gdnsd-$i" "$OUT/one.bin"
   measure georoute "one-georoute-$i" "$OUT/one.bin"
   # Right after a health change (eu-west unhealthy, then healthy again next round) ...
@@ -172,6 +179,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 GD=$(med spread-gdnsd qps)
 GR=$(med spread-georoute qps)
 W2=$(med spread-workers2 qps)
+DG=$(med spread-dgram qps)
 GD1=$(med one-gdnsd qps)
 GR1=$(med one-georoute qps)
 AH=$(med after-health-georoute qps)
@@ -187,6 +195,7 @@ SUMMARY="| | queries/s (median of $RUNS x ${DURATION} s) | ratio |
 | gdnsd, spread ($SUBNETS distinct /24s) | $GD | 1 |
 | georoute, one process (default), spread | $GR | $(ratio "$GR" "$GD") x gdnsd |
 | georoute, DNS_WORKERS=2, spread | $W2 | $(ratio "$W2" "$GD") x gdnsd |
+| georoute, one process, DNS_UDP_IO=dgram, spread | $DG | $(ratio "$DG" "$GD") x gdnsd; default / dgram = $(ratio "$GR" "$DG") |
 | gdnsd, one repeated subnet | $GD1 | |
 | georoute, one process, one repeated subnet | $GR1 | spread / single = $(ratio "$GR" "$GR1") |
 | georoute, right after a health change (webhook) | $AH | $(ratio "$AH" "$GR") x its spread rate |
@@ -195,6 +204,7 @@ SUMMARY="| | queries/s (median of $RUNS x ${DURATION} s) | ratio |
 | the same, IPv6 /48 spread | $B48 | $(ratio "$B48" "$B4") x IPv4 |
 | the same, IPv6 /56 spread | $B56 | $(ratio "$B56" "$B4") x IPv4 |
 
+UDP I/O of the default: $UDP_IO_LINE. Load average (1 min) before the runs: $LOAD_BEFORE.
 RSS: one process idle $((RSS_IDLE_1 / 1024)) MB, under the spread load $((RSS1 / 1024)) MB (converted database, one file);
 DNS_WORKERS=2 (main + 2 workers) idle $((RSS_IDLE_2 / 1024)) MB, under load $((RSS2 / 1024)) MB.
 Agreement georoute / gdnsd on 2,000 spread subnets: \`$AGREE\`"

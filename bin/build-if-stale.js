@@ -54,6 +54,9 @@ function newestInput() {
   return newest;
 }
 
+// The native UDP addon (a no-op when it is up to date; never fails: DNS falls back to node:dgram).
+spawnSync(process.execPath, [path.join(__dirname, 'build-native.js')], { cwd: ROOT, stdio: 'inherit' });
+
 const stamp = mtime(STAMP);
 if (stamp >= 0 && fs.existsSync(ENTRY) && newestInput() < stamp) process.exit(0);
 

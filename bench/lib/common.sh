@@ -77,6 +77,8 @@ build_georoute() {
   (cd "$repo" && npx --no-install tsc -p tsconfig.build.json --outDir "$out" --tsBuildInfoFile "$out/.tsbuildinfo") >&2 ||
     die "tsc failed"
   [ -f "$out/src/main.js" ] || die "no $out/src/main.js after the build"
+  # The native UDP addon (DNS_UDP_IO=auto uses it when built; the line says why not otherwise).
+  node "$repo/bin/build-native.js" >&2
 }
 
 # start_georoute BUILD_DIR WORK_DIR [ENV=VALUE...] : starts georoute with a fresh DATA_DIR under

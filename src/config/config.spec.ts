@@ -56,4 +56,11 @@ describe('loadConfig', () => {
     }
     expect((error as ConfigError).problems).toHaveLength(8);
   });
+
+  it('DNS_UDP_IO: auto by default, batch or dgram, anything else named', () => {
+    expect(loadConfig({ DATA_DIR: tmp }, tmp).dnsUdpIo).toBe('auto');
+    expect(loadConfig({ DATA_DIR: tmp, DNS_UDP_IO: 'batch' }, tmp).dnsUdpIo).toBe('batch');
+    expect(loadConfig({ DATA_DIR: tmp, DNS_UDP_IO: 'DGRAM' }, tmp).dnsUdpIo).toBe('dgram');
+    expect(() => loadConfig({ DATA_DIR: tmp, DNS_UDP_IO: 'uring' }, tmp)).toThrow('DNS_UDP_IO="uring" must be auto, batch or dgram');
+  });
 });

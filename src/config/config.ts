@@ -18,6 +18,8 @@ export interface AppConfig {
   readonly dnsPort: number;
   /** 0: UDP is answered in this process; N: by N worker processes sharing the UDP socket. */
   readonly dnsWorkers: number;
+  /** UDP I/O: 'batch' (native recvmmsg/sendmmsg addon, required), 'dgram' (node:dgram), 'auto' (batch when the addon loads). */
+  readonly dnsUdpIo: 'auto' | 'batch' | 'dgram';
   /** Fill the DNS routing tables (location classes, region ranking) ahead of queries after start and changes. */
   readonly dnsTablesPreload: boolean;
   /** null = start the embedded database (PGlite) under dataDir. */
@@ -207,6 +209,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   }
 
   const dnsWorkers = wholeNumber('DNS_WORKERS', 0, 0, 64, '');
+  const udpIoRaw = (str('DNS_UDP_IO') ?? 'auto').toLowerCase();
+  if (!['auto', 'batch', 'dgram'].includes(udpIoRaw)) problems.push(`DNS_UDP_IO="${udpIoRaw}" must be auto, batch or dgram`);
   const preloadRaw = (str('DNS_TABLES_PRELOAD') ?? 'on').toLowerCase();
   if (!['on', 'off'].includes(preloadRaw)) problems.push(`DNS_TABLES_PRELOAD="${preloadRaw}" must be on or off`);
   const dnsTablesPreload = preloadRaw !== 'off';
@@ -237,6 +241,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     dnsHost,
     dnsPort,
     dnsWorkers,
+    dnsUdpIo: udpIoRaw as AppConfig['dnsUdpIo'],
     dnsTablesPreload,
     databaseUrl,
     dataDir,

@@ -9,13 +9,15 @@ import { DnsServer } from './udp-server';
 import { MetricsService } from '../metrics/metrics.service';
 import { DnsWorkerPool } from './workers/worker-pool';
 import { sumCounters } from './workers/protocol';
+import { chooseUdpIo } from './udp-batch';
 
 /**
  * Nest face of the DNS server: feeds every new snapshot to the responder (which pre-encodes the
  * answers off the hot path) and owns the UDP and TCP sockets.
  *
- * With DNS_WORKERS = N > 0, UDP is answered by N worker processes (dns/workers) sharing one
- * socket; this process keeps TCP, sends every snapshot's input to the workers, and sums their
+ * UDP is read in batches by the native addon (udp-batch.ts) or by node:dgram (DNS_UDP_IO).
+ * With DNS_WORKERS = N > 0, UDP is answered by N worker processes (dns/workers) sharing the
+ * port; this process keeps TCP, sends every snapshot's input to the workers, and sums their
  * counters into /metrics. Each worker gets 1/N of the rate limits (the kernel spreads a client's
  * datagrams over the workers).
  */
@@ -90,7 +92,16 @@ export class DnsService implements OnApplicationShutdown {
     this.responder.setSnapshot(this.snapshots.current());
     if (this.config.dnsTablesPreload) this.filler.start();
     const rrl = this.config.rateLimit;
-    const options = { host, port, logger: this.logger, rateLimit: rrl };
+    // DNS_UDP_IO=batch without the addon stops start-up here, with the reason.
+    const { io, reason } = chooseUdpIo(this.config.dnsUdpIo);
+    this.logger.log(
+      io === 'batch'
+        ? 'DNS over UDP: batched recvmmsg/sendmmsg (native addon)'
+        : reason === null
+          ? 'DNS over UDP: node:dgram (DNS_UDP_IO=dgram)'
+          : `DNS over UDP: node:dgram, because ${reason}`,
+    );
+    const options = { host, port, logger: this.logger, rateLimit: rrl, udpIo: io };
     // Subscribed before the workers start: a snapshot built meanwhile reaches the pool too.
     this.unsubscribe = this.snapshots.subscribe((s) => {
       this.responder.setSnapshot(s);
@@ -139,6 +150,7 @@ export class DnsService implements OnApplicationShutdown {
           geoipDb: this.config.geoipDb,
           preload: this.config.dnsTablesPreload,
           identity: this.config.dnsIdentity,
+          udpIo: options.udpIo ?? 'dgram',
           rateLimit: { responsesPerSecond: share(rrl.responsesPerSecond), errorsPerSecond: share(rrl.errorsPerSecond), slip: rrl.slip, exempt: rrl.exemptText },
         },
         log: (level, message) => this.logger[level](message),

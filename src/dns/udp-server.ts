@@ -3,7 +3,9 @@
  * one DnsResponder.
  *
  * UDP: one socket on `host` (udp6 when host is an IPv6 address, which on Linux also receives
- * IPv4 as ::ffff:a.b.c.d; udp4 otherwise). A datagram the responder will not answer is dropped.
+ * IPv4 as ::ffff:a.b.c.d; udp4 otherwise), read by UdpListener (node:dgram, one event per
+ * datagram) or, with `udpIo: 'batch'`, by BatchUdpListener (udp-batch.ts: the native addon,
+ * up to 64 datagrams per system call and per call into JavaScript). A datagram the responder will not answer is dropped.
  * Send and socket errors are counted and logged, never thrown.
  *
  * DnsServer.listen() with port 0 binds UDP on a free port, then TCP on that same port, retrying
@@ -19,6 +21,7 @@ import * as net from 'node:net';
 import type { DnsResponder, PeerAddress, ResponderStats } from './responder';
 import { TcpListener, type TcpCounters } from './tcp-server';
 import { ResponseRateLimiter, slipReply, type RateLimitOptions } from './rate-limiter';
+import { BatchUdpListener, chooseUdpIo } from './udp-batch';
 
 /** Satisfied by Nest's Logger and by pino-style wrappers that take a string. */
 export interface DnsLogger {
@@ -41,6 +44,8 @@ export interface DnsServerOptions {
   readonly udp?: boolean;
   /** UDP response rate limiting; absent or responsesPerSecond 0 = off. TCP is never limited. */
   readonly rateLimit?: RateLimitOptions;
+  /** 'batch': the native recvmmsg/sendmmsg listener (udp-batch.ts); 'dgram': node:dgram. Default: batch when the addon loads. */
+  readonly udpIo?: 'batch' | 'dgram';
 }
 
 export interface UdpCounters {
@@ -55,6 +60,24 @@ export interface DnsServerCounters extends ResponderStats {
   /** UDP responses over the rate limit: sent truncated (slipped) or not sent (dropped). */
   readonly rateLimited: { readonly slipped: number; readonly dropped: number };
   readonly tcp: Readonly<TcpCounters> & { readonly open: number };
+}
+
+/** What DnsServer and the DNS workers need of a UDP listener: UdpListener (node:dgram) or BatchUdpListener. */
+export interface UdpSocketListener {
+  readonly counters: UdpCounters;
+  /** Resolves with the bound port. `exclusive: false`: the port is shared with the other DNS worker processes. */
+  bind(host: string, port: number, exclusive?: boolean): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The listener for `io` (DNS_UDP_IO as chosen by chooseUdpIo in udp-batch.ts). */
+export function createUdpListener(
+  io: 'batch' | 'dgram',
+  responder: DnsResponder,
+  log: (level: 'warn' | 'error', message: string) => void,
+  limiter: ResponseRateLimiter | null,
+): UdpSocketListener {
+  return io === 'batch' ? new BatchUdpListener(responder, log, limiter) : new UdpListener(responder, log, limiter);
 }
 
 export const DEFAULT_TCP_IDLE_TIMEOUT_MS = 10_000;
@@ -80,7 +103,7 @@ export function literalLookup(host: string, options: unknown, callback: LookupCa
   dns.lookup(host, options as dns.LookupOneOptions, callback);
 }
 
-export class UdpListener {
+export class UdpListener implements UdpSocketListener {
   private socket: dgram.Socket | null = null;
   /** Reused for every datagram: the responder reads it synchronously. */
   private readonly peer: PeerAddress = { address: '', family: 4 };
@@ -156,7 +179,7 @@ export class UdpListener {
 }
 
 export class DnsServer {
-  private readonly udp: UdpListener;
+  private readonly udp: UdpSocketListener;
   private readonly tcp: TcpListener;
   private readonly limiter: ResponseRateLimiter | null;
   private boundPort: number | null = null;
@@ -174,7 +197,7 @@ export class DnsServer {
       }
     };
     this.limiter = opts.rateLimit && opts.rateLimit.responsesPerSecond > 0 ? new ResponseRateLimiter(opts.rateLimit) : null;
-    this.udp = new UdpListener(responder, log, this.limiter);
+    this.udp = createUdpListener(opts.udpIo ?? chooseUdpIo('auto').io, responder, log, this.limiter);
     this.tcp = new TcpListener(
       responder,
       {

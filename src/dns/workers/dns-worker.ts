@@ -16,7 +16,8 @@ import { GeoLocator } from '../../geo/geo-locator';
 import { DnsResponder } from '../responder';
 import { TableFiller } from '../table-filler';
 import { ResponseRateLimiter } from '../rate-limiter';
-import { UdpListener } from '../udp-server';
+import { createUdpListener, type UdpSocketListener } from '../udp-server';
+import { BatchUdpListener } from '../udp-batch';
 import { STATS_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerStart } from './protocol';
 
 function send(message: FromWorker): void {
@@ -29,7 +30,7 @@ let start: WorkerStart | null = null;
 let locator: GeoLocator | null = null;
 let responder: DnsResponder | null = null;
 let limiter: ResponseRateLimiter | null = null;
-let udp: UdpListener | null = null;
+let udp: UdpSocketListener | null = null;
 let binding = false;
 let pending: Extract<ToWorker, { type: 'snapshot' }> | null = null;
 
@@ -87,10 +88,20 @@ async function onSnapshot(m: Extract<ToWorker, { type: 'snapshot' }>): Promise<v
   if (!apply(m) || udp !== null || binding) return;
   // First snapshot in place: only now take datagrams, so no query meets an empty view.
   binding = true;
-  const listener = new UdpListener(responder, (level, message) => log(level, message), limiter);
   try {
-    const port = await listener.bind(start!.host, start!.port, false);
-    udp = listener;
+    const logTo = (level: 'warn' | 'error', message: string): void => log(level, message);
+    const fd = start!.udpFd;
+    let port: number;
+    if (typeof fd === 'number') {
+      // Batch: the main process's socket, inherited at this descriptor.
+      const listener = new BatchUdpListener(responder, logTo, limiter);
+      port = listener.adopt(fd);
+      udp = listener;
+    } else {
+      const listener = createUdpListener(start!.udpIo, responder, logTo, limiter);
+      port = await listener.bind(start!.host, start!.port, false);
+      udp = listener;
+    }
     send({ type: 'listening', port });
   } catch (err) {
     send({ type: 'failed', message: `cannot bind UDP ${start!.host}:${start!.port}: ${(err as Error).message}` });

@@ -17,6 +17,13 @@ export interface WorkerStart {
   readonly preload: boolean;
   /** NSID and CHAOS identity (DNS_NSID, DNS_VERSION): every worker answers as this instance. */
   readonly identity: { readonly id: string | null; readonly version: string | null };
+  /** The UDP listener (DNS_UDP_IO as the main process resolved it). */
+  readonly udpIo: 'batch' | 'dgram';
+  /**
+   * Batch: the descriptor (in the worker) of the UDP socket the main process bound and every
+   * worker inherits and reads (one socket, as cluster shares dgram's). Set by DnsWorkerPool.
+   */
+  readonly udpFd?: number | null;
   readonly rateLimit: {
     readonly responsesPerSecond: number;
     readonly errorsPerSecond: number;

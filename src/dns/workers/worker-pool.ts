@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../../common/paths';
 import type { SnapshotInput } from '../../routing/snapshot';
+import { bindSharedUdpSocket } from '../udp-batch';
 import { sumCounters, type DecisionDelta, type FromWorker, type WorkerCounters, type WorkerSnapshot, type WorkerStart } from './protocol';
 
 export interface DnsWorkerPoolOptions {
@@ -28,6 +29,8 @@ export interface DnsWorkerPoolOptions {
 }
 
 const RESTART_DELAY_MS = 500;
+/** Where a worker finds the shared UDP socket (batch path): the first descriptor after stdio and IPC. */
+const SHARED_UDP_FD = 4;
 
 interface Member {
   worker: Worker;
@@ -50,6 +53,8 @@ export class DnsWorkerPool {
   private closing = false;
   private port: number | null = null;
   private restarts = 0;
+  /** Batch path: the UDP socket this process bound for the workers to inherit. */
+  private shared: { fd: number; port: number; close(): void } | null = null;
 
   constructor(private readonly opts: DnsWorkerPoolOptions) {}
 
@@ -79,8 +84,24 @@ export class DnsWorkerPool {
     this.snapshot = { type: 'snapshot', ...first };
     const entry = workerEntry();
     if (!fs.existsSync(entry)) throw new Error(`DNS_WORKERS: the worker entry ${entry} is missing (run npm run build)`);
+    // Batch path: one socket bound here, inherited by every worker (a bind error, e.g. EADDRINUSE, rejects start()).
+    if (this.opts.start.udpIo === 'batch') {
+      const { host, port } = this.opts.start;
+      try {
+        this.shared = await bindSharedUdpSocket(host, port);
+      } catch (err) {
+        // Worded as a worker's bind failure (DnsService retries another port on EADDRINUSE).
+        throw Object.assign(new Error(`cannot bind UDP ${host}:${port}: ${(err as Error).message}`), { code: (err as NodeJS.ErrnoException).code });
+      }
+    }
+    const shared = this.shared;
     // execArgv without inspector/profiler flags of the main process (a second --inspect would clash on its port).
-    cluster.setupPrimary({ exec: entry, args: [], execArgv: process.execArgv.filter((a) => !/^--(inspect|cpu-prof|heap-prof)/.test(a)) });
+    cluster.setupPrimary({
+      exec: entry,
+      args: [],
+      execArgv: process.execArgv.filter((a) => !/^--(inspect|cpu-prof|heap-prof)/.test(a)),
+      stdio: shared === null ? ['inherit', 'inherit', 'inherit', 'ipc'] : ['inherit', 'inherit', 'inherit', 'ipc', shared.fd],
+    });
     const ready: Promise<number>[] = [];
     for (let i = 0; i < this.opts.workers; i++) ready.push(this.fork());
     const timeoutMs = this.opts.startTimeoutMs ?? 120_000;
@@ -149,6 +170,8 @@ export class DnsWorkerPool {
         }),
     );
     await Promise.all(exits);
+    this.shared?.close();
+    this.shared = null;
   }
 
   /** Forks one worker; resolves with its port once it listens, rejects if it fails first. */
@@ -159,7 +182,7 @@ export class DnsWorkerPool {
     return new Promise<number>((resolve, reject) => {
       let settled = false;
       worker.on('online', () => {
-        this.sendTo(worker, { type: 'start', ...this.opts.start });
+        this.sendTo(worker, { type: 'start', ...this.opts.start, udpFd: this.shared === null ? null : SHARED_UDP_FD });
         if (this.snapshot) this.sendTo(worker, this.snapshot);
       });
       // Errors of the IPC channel (a worker dying mid-send); its 'exit' handles the rest.
