@@ -22,19 +22,30 @@ RUN npm run build
 
 # Runtime stage: production dependencies only, non-root. The addon comes built from the build
 # stage (same Node.js); being newer than its sources, npm ci's install script leaves it alone.
+# Shipped: the server (dist/src, dist/migrations), the CLI (bin/, also as `georoute` on the PATH),
+# the demo configuration; not the benchmarks (dist/bench).
 FROM node:26-trixie-slim AS runtime
 ENV NODE_ENV=production HTTP_HOST=0.0.0.0 DNS_HOST=0.0.0.0 DATA_DIR=/var/lib/georoute SCARF_ANALYTICS=false
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY bin/build-native.js ./bin/
+COPY bin ./bin
 COPY native/binding.gyp native/udp_batch.c ./native/
 COPY --from=build /app/native/build/Release/udp_batch.node ./native/build/Release/
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-COPY --from=build /app/dist ./dist
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+  && ln -s /app/bin/georoute.js /usr/local/bin/georoute
+COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/migrations ./dist/migrations
 COPY config ./config
 RUN mkdir -p /var/lib/georoute && chown node:node /var/lib/georoute
+# The embedded database, the generated admin token (DATA_DIR/admin-token) and the last good
+# snapshot live here: mount a volume to keep them across container restarts.
+VOLUME ["/var/lib/georoute"]
+# Non-root: DNS listens on 5300. To answer on port 53, map it (-p 53:5300/udp -p 53:5300/tcp) or
+# let unprivileged processes bind it (--sysctl net.ipv4.ip_unprivileged_port_start=53); see README.
 USER node
 EXPOSE 8080/tcp 5300/tcp 5300/udp
-HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-  CMD node -e "require('http').get('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/healthz',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"
+# Ready, not merely alive: /readyz answers 200 once a routing snapshot serves DNS and redirects
+# and DNS is bound (degraded: true, still 200, while the database is away: static stability).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
+  CMD node -e "require('http').get('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/readyz',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"
 CMD ["node", "dist/src/main.js"]
