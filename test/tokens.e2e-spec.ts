@@ -177,4 +177,31 @@ describe('scoped API tokens', () => {
       await other.stop();
     }
   });
+
+  it('health:report: a tool reports a region\'s health with its token (no signature), and can do nothing else', async () => {
+    const reporter = await newToken('region-agent', ['health:report']);
+    const before = await dumpRegistry(app.ds);
+    const bad = await as(reporter.token).send('post', '/v1/regions/eu-west-1/report', { status: 'sick' });
+    expect([bad.status, bad.body.errors?.[0]?.field]).toEqual([400, 'status']);
+    const named = await as(reporter.token).send('post', '/v1/regions/eu-west-1/report', { region: 'us-east-1', status: 'unhealthy' });
+    expect([named.status, named.body.errors?.[0]?.field]).toEqual([400, 'region']);
+    expect((await as(reporter.token).send('post', '/v1/regions/nowhere-1/report', { status: 'unhealthy' })).status).toBe(404);
+    expect((await app.api('get', '/v1/regions/eu-west-1/health')).body.status).not.toBe('unhealthy');
+
+    const res = await as(reporter.token).send('post', '/v1/regions/eu-west-1/report', { status: 'unhealthy', reason: 'disk full' });
+    expect([res.status, res.body.region, res.body.status]).toEqual([202, 'eu-west-1', 'unhealthy']);
+    expect((await app.api('get', '/v1/regions/eu-west-1/health')).body).toMatchObject({ status: 'unhealthy' });
+    // Recorded as this token's doing; the registry itself is untouched.
+    const audit = await app.api('get', '/v1/audit?token=region-agent');
+    expect(audit.body.items.map((e: { kind: string; name: string }) => `${e.kind} ${e.name}`)).toContain('region-health eu-west-1');
+    expect(await dumpRegistry(app.ds)).toEqual(before);
+    // Nothing else: not even reading.
+    const read = await as(reporter.token).get('/v1/regions/eu-west-1/health');
+    expect([read.status, read.body.requiredScope]).toEqual([403, 'read']);
+    // And a read or write token cannot report.
+    const writer = await newToken('not-a-reporter', ['write']);
+    const refused = await as(writer.token).send('post', '/v1/regions/eu-west-1/report', { status: 'healthy' });
+    expect([refused.status, refused.body.requiredScope]).toEqual([403, 'health:report']);
+    expect((await as(reporter.token).send('post', '/v1/regions/eu-west-1/report', { status: 'healthy' })).status).toBe(202);
+  });
 });

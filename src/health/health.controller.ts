@@ -1,8 +1,9 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { DomainError } from '../common/domain-error';
 import { parsePageQuery } from '../common/paging';
 import { HealthService } from './health.service';
+import { WebhookService } from './webhook.service';
 import { RequireScope } from '../common/scopes';
 
 @ApiTags('health')
@@ -10,7 +11,18 @@ import { RequireScope } from '../common/scopes';
 @RequireScope('read')
 @Controller('v1')
 export class HealthController {
-  constructor(private readonly health: HealthService) {}
+  constructor(
+    private readonly health: HealthService,
+    private readonly webhooks: WebhookService,
+  ) {}
+
+  /**
+   * A health (and replication lag) report from a tool with an API token of scope `health:report`:
+   * the signed webhook's body without `region`, authenticated by the token instead of a signature.
+   */
+  @RequireScope('health:report')
+  @Post('regions/:name/report') @HttpCode(202)
+  report(@Param('name') name: string, @Body() body: unknown) { return this.webhooks.report(name, body); }
 
   @Get('regions/:name/health')
   region(@Param('name') name: string) { return this.health.regionHealth(name); }

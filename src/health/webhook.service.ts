@@ -76,12 +76,35 @@ export class WebhookService {
     }
     if (!known) throw DomainError.notFound('region', claimed);
     const body = v.payload as Record<string, unknown>;
+    return this.apply(claimed, body, async () => {
+      if (!(await this.trust.firstDelivery(v.webhookId, claimed))) {
+        throw this.refuse('replay', `webhook-id ${v.webhookId.slice(0, 64)} was already received`);
+      }
+    });
+  }
+
+  /**
+   * A report from a tool holding an API token with the `health:report` scope
+   * (POST /v1/regions/{name}/report): the webhook's body without `region` (the path names it),
+   * the same validation and the same effect; the token authenticates it instead of a signature.
+   */
+  async report(region: string, body: unknown) {
+    const known = (await this.trust.refreshedSecretsFor(region)).known;
+    if (!known) throw DomainError.notFound('region', region);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw DomainError.field('body', 'object', 'must be a JSON object');
+    const fields = body as Record<string, unknown>;
+    if ('region' in fields) throw DomainError.field('region', 'unknown-field', 'is named by the path, not the body');
+    const out = await this.apply(region, { ...fields, region }, async () => undefined);
+    this.metrics.webhooks.inc({ outcome: 'accepted-token' });
+    return out;
+  }
+
+  /** The validated report's effect: the health observation, then the replication lag it carries. */
+  private async apply(claimed: string, body: Record<string, unknown>, beforeEffect: () => Promise<void>) {
     const lag = parseReplicationLag(body?.metrics);
     const problems = [...checkBody(body), ...lag.problems];
     if (problems.length > 0) throw DomainError.validation(problems);
-    if (!(await this.trust.firstDelivery(v.webhookId, claimed))) {
-      throw this.refuse('replay', `webhook-id ${v.webhookId.slice(0, 64)} was already received`);
-    }
+    await beforeEffect();
     const state = await this.health.onWebhook(
       claimed,
       body.status === 'healthy',
