@@ -2,7 +2,8 @@ import * as http from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { signWebhook } from '../src/health/webhook-verifier';
-import { waitFor } from './support/dns-client';
+import { query, waitFor } from './support/dns-client';
+import { SnapshotStore } from '../src/snapshot/snapshot.store';
 import { createTestDatabase, startTestApp, TestApp, TestDatabase } from './support/test-app';
 
 const REGION_SECRET = 'notify-test-region-secret-0123456789';
@@ -56,7 +57,8 @@ describe('alerts: notification endpoints with signed Standard Webhooks', () => {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
     url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks/georoute`;
     db = await createTestDatabase();
-    app = await startTestApp(db, { CONFIG_FILE: '' });
+    // Alerts about this instance's own state, checked every second here (default: a minute).
+    app = await startTestApp(db, { CONFIG_FILE: '', ALERT_WINDOW_SECONDS: '1', ALERT_RESIDENCY_REFUSALS: '3' });
     for (const r of ['eu-west-1', 'eu-central-1']) expect((await app.api('patch', `/v1/regions/${r}`, { webhookSecret: REGION_SECRET })).status).toBe(200);
   });
   afterAll(async () => {
@@ -209,5 +211,53 @@ describe('alerts: notification endpoints with signed Standard Webhooks', () => {
     await healthWebhook('eu-west-1', 'unhealthy');
     await new Promise((r) => setTimeout(r, 1000));
     expect(received.length).toBe(before);
+  });
+
+  it('residency.refusals: this instance refused at least the threshold in one window (DNS and explain counted)', async () => {
+    const made = await app.api('post', '/v1/notifications', { url, secret, events: ['residency.refusals'] });
+    expect(made.status).toBe(201);
+    // A GDPR-resident service with no EU region: every EU client is refused.
+    expect((await app.api('post', '/v1/services', { fqdn: 'us-only.example.com', policy: 'proximity', regions: ['us-east-1'], residency: 'gdpr' })).status).toBe(201);
+    const first = ofType('residency.refusals').length;
+    // French clients (ECS), and the explain API for one of them (it counts like any path).
+    expect((await app.api('get', '/v1/route?fqdn=us-only.example.com&client=80.12.0.1')).body.reason).toBe('residency-no-eligible-region');
+    for (let i = 0; i < 3; i++) expect((await query(app.dnsPort, 'us-only.example.com', 'A', { subnet: `80.12.${i}.0/24` })).rcode).toBe('SERVFAIL');
+    const alert = await waitFor('the residency alert', async () => ofType('residency.refusals')[first], 6000, 50);
+    expect(alert.verified).toBe(true);
+    expect(alert.json.data).toMatchObject({ instance: expect.any(String), threshold: 3 });
+    expect(alert.json.data.refusals).toBeGreaterThanOrEqual(3);
+    expect(alert.json.data.services).toEqual(expect.arrayContaining([expect.objectContaining({ service: 'us-only.example.com' })]));
+    // Quiet windows raise nothing more.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(ofType('residency.refusals').length).toBe(first + 1);
+    expect((await app.api('delete', '/v1/services/us-only.example.com')).status).toBe(204);
+    expect((await app.api('delete', `/v1/notifications/${made.body.id}`)).status).toBe(204);
+  });
+
+  it('snapshot.build-failed: once when builds start failing, with the error; the last good snapshot keeps serving', async () => {
+    const made = await app.api('post', '/v1/notifications', { url, secret, events: ['snapshot.build-failed'] });
+    expect(made.status).toBe(201);
+    const first = ofType('snapshot.build-failed').length;
+    // A row no API would accept (a static A record at a routed name), written behind georoute's
+    // back: the next full rebuild refuses it.
+    const service = (await app.api('get', '/v1/services')).body.items[0].fqdn as string;
+    await app.ds.query(`INSERT INTO zone_records (id, zone_name, name, type, ttl, "values") VALUES ('00000000-0000-4000-8000-00000000bad1', 'example.com', $1, 'A', 60, '["192.0.2.1"]'::jsonb)`, [service]);
+    try {
+      const store = app.running.app.get(SnapshotStore);
+      await store.requestRebuild({ reload: true });
+      await store.requestRebuild({ reload: true });
+      const alert = await waitFor('the build failure alert', async () => ofType('snapshot.build-failed')[first], 5000, 50);
+      expect(alert.verified).toBe(true);
+      expect(String(alert.json.data.error)).toContain('clashes with the service');
+      expect(alert.json.data.servingVersion).toEqual(expect.any(Number));
+      // Two failed rebuilds, one alert.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(ofType('snapshot.build-failed').length).toBe(first + 1);
+    } finally {
+      await app.ds.query(`DELETE FROM zone_records WHERE id = '00000000-0000-4000-8000-00000000bad1'`);
+      await app.running.app.get(SnapshotStore).requestRebuild({ reload: true });
+    }
+    expect(app.running.app.get(SnapshotStore).lastError).toBeNull();
+    expect((await app.api('delete', `/v1/notifications/${made.body.id}`)).status).toBe(204);
   });
 });

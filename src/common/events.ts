@@ -25,6 +25,14 @@ export const REPLICATION_CHANGED = 'replication.changed';
 export const REPLICATION_LAG_REPORTED = 'replication.lag-reported';
 export const CLUSTER_CHANGED = 'cluster.changed';
 export const AUTH_REFUSED = 'auth.refused';
+export const SNAPSHOT_BUILD_FAILED = 'snapshot.build-failed';
+
+/** A routing snapshot could not be built; the last good one keeps serving. */
+export interface SnapshotBuildFailedEvent {
+  readonly error: string;
+  /** The version still served. */
+  readonly version: number;
+}
 
 /** A committed registry change; `import` covers whole documents and changes made by other instances. */
 export interface RegistryChangedEvent {
@@ -73,6 +81,7 @@ export interface EventPayloads {
   [REPLICATION_LAG_REPORTED]: LagReportedEvent;
   [CLUSTER_CHANGED]: ClusterChangedEvent;
   [AUTH_REFUSED]: AuthRefusedEvent;
+  [SNAPSHOT_BUILD_FAILED]: SnapshotBuildFailedEvent;
 }
 
 export type EventName = keyof EventPayloads;

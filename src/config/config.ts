@@ -24,6 +24,10 @@ export interface AppConfig {
   readonly dnsTablesPreload: boolean;
   /** null = start the embedded database (PGlite) under dataDir. */
   readonly databaseUrl: string | null;
+  /** Alert `residency.refusals` when one instance refuses at least this many answers for residency in one window; 0 = never. */
+  readonly alertResidencyRefusals: number;
+  /** The window of that count. */
+  readonly alertWindowMs: number;
   /** How long start-up keeps retrying DATABASE_URL (with backoff) before giving up; 0 = one attempt. */
   readonly databaseConnectTimeoutMs: number;
   readonly dataDir: string;
@@ -215,6 +219,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   if (!['on', 'off'].includes(preloadRaw)) problems.push(`DNS_TABLES_PRELOAD="${preloadRaw}" must be on or off`);
   const dnsTablesPreload = preloadRaw !== 'off';
   const changePollIntervalMs = wholeNumber('CHANGE_POLL_INTERVAL_MS', 2000, 100, 600000, 'of milliseconds ');
+  const alertResidencyRefusals = wholeNumber('ALERT_RESIDENCY_REFUSALS', 100, 0, 100_000_000, '');
+  const alertWindowMs = wholeNumber('ALERT_WINDOW_SECONDS', 60, 1, 86400, 'of seconds ') * 1000;
   const databaseConnectTimeoutMs = wholeNumber('DATABASE_CONNECT_TIMEOUT_SECONDS', 30, 0, 3600, 'of seconds ') * 1000;
 
   const d = DEFAULT_HTTP_LIMITS;
@@ -257,6 +263,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     logLevel: logLevelRaw as AppConfig['logLevel'],
     changePollIntervalMs,
     databaseConnectTimeoutMs,
+    alertResidencyRefusals,
+    alertWindowMs,
     rateLimit,
     httpLimits,
     outboundAllow: Object.freeze(outbound.nets),

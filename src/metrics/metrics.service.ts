@@ -43,8 +43,13 @@ export class MetricsService {
     this.collectors.push(fn);
   }
 
-  async render(): Promise<string> {
+  /** Brings the counters read from elsewhere (the DNS responders' own) up to date. */
+  collect(): void {
     for (const fn of this.collectors) fn();
+  }
+
+  async render(): Promise<string> {
+    this.collect();
     return this.registry.metrics();
   }
 

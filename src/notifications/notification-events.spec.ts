@@ -1,7 +1,7 @@
 import type { AuditChange } from '../common/audit';
 import { REGIONS, ZONE, service } from '../routing/fixtures';
 import { buildSnapshot } from '../routing/snapshot';
-import { eventsOf, replicaFlips, retryDelayMs } from './notification-events';
+import { eventsOf, refusalAlert, replicaFlips, retryDelayMs } from './notification-events';
 
 const transition = (from: string, to: string): AuditChange => ({ action: 'transition', kind: 'region-health', name: 'eu-west-1', before: { status: from }, after: { status: to, source: 'webhook', reason: 'disk full' } });
 
@@ -59,5 +59,28 @@ describe('replicaFlips: replicas that became stale or fresh between two snapshot
       data: { service: 'app.example.com', region: 'eu-central-1', staleBecause: 'lag-exceeds-bound', lagMs: 5000, reportedAt: lagging.reportedAt },
     });
     expect(replicaFlips(snap([fresh]), snap([lagging], 3))[0].key).toBe(flip.key);
+  });
+});
+
+describe('refusalAlert', () => {
+  const m = (entries: [string, number][]) => new Map(entries);
+  const cases: { name: string; prev: [string, number][]; cur: [string, number][]; threshold: number; want: ReturnType<typeof refusalAlert> }[] = [
+    { name: 'below the threshold', prev: [['a', 5]], cur: [['a', 7]], threshold: 3, want: null },
+    { name: 'at the threshold, one service', prev: [['a', 5]], cur: [['a', 8]], threshold: 3, want: { total: 3, services: [{ service: 'a', count: 3 }] } },
+    { name: 'summed over services, most first', prev: [['a', 1]], cur: [['a', 2], ['b', 4]], threshold: 5, want: { total: 5, services: [{ service: 'b', count: 4 }, { service: 'a', count: 1 }] } },
+    { name: 'unchanged services left out', prev: [['a', 9], ['b', 1]], cur: [['a', 9], ['b', 11]], threshold: 10, want: { total: 10, services: [{ service: 'b', count: 10 }] } },
+    { name: 'off (threshold 0)', prev: [], cur: [['a', 1000]], threshold: 0, want: null },
+    { name: 'first window counts from zero', prev: [], cur: [['a', 3]], threshold: 3, want: { total: 3, services: [{ service: 'a', count: 3 }] } },
+  ];
+  it.each(cases)('$name', ({ prev, cur, threshold, want }) => {
+    expect(refusalAlert(m(prev), m(cur), threshold)).toEqual(want);
+  });
+
+  it('lists at most ten services', () => {
+    const cur = m(Array.from({ length: 12 }, (_, i) => [`s${i}`, i + 1] as [string, number]));
+    const alert = refusalAlert(new Map(), cur, 1)!;
+    expect(alert.services).toHaveLength(10);
+    expect(alert.services[0]).toEqual({ service: 's11', count: 12 });
+    expect(alert.total).toBe(78);
   });
 });

@@ -5,7 +5,9 @@ import type { RoutingSnapshot } from '../routing/types';
  * The events operators can subscribe a notification endpoint to, and which accepted changes
  * raise them. Pure: the outbox calls `eventsOf` with the changes of a transaction.
  */
-export const NOTIFICATION_EVENTS = ['region.unhealthy', 'region.healthy', 'replication.promoted', 'replica.stale', 'replica.fresh'] as const;
+export const NOTIFICATION_EVENTS = [
+  'region.unhealthy', 'region.healthy', 'replication.promoted', 'replica.stale', 'replica.fresh', 'residency.refusals', 'snapshot.build-failed',
+] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 /** Sent only by POST /v1/notifications/{id}/test, to that endpoint, whatever it subscribed to. */
 export const TEST_EVENT = 'notification.test';
@@ -76,3 +78,29 @@ export function retryDelayMs(failedAttempts: number): number {
 
 /** Attempts before a delivery is given up (about 8.5 minutes of retries). */
 export const MAX_ATTEMPTS = 10;
+
+/** Residency refusals of one instance in one window, by service (most first, at most 10). */
+export interface RefusalCount {
+  readonly service: string;
+  readonly count: number;
+}
+
+/**
+ * residency.refusals: the refusals counted since the last window, when they reach the threshold
+ * (0: never). Pure: `previous` and `current` are the counter's totals by service.
+ */
+export function refusalAlert(previous: ReadonlyMap<string, number>, current: ReadonlyMap<string, number>, threshold: number): { total: number; services: RefusalCount[] } | null {
+  if (threshold <= 0) return null;
+  const services: RefusalCount[] = [];
+  let total = 0;
+  for (const [service, now] of current) {
+    const delta = now - (previous.get(service) ?? 0);
+    if (delta > 0) {
+      services.push({ service, count: delta });
+      total += delta;
+    }
+  }
+  if (total < threshold) return null;
+  services.sort((a, b) => b.count - a.count || a.service.localeCompare(b.service));
+  return { total, services: services.slice(0, 10) };
+}

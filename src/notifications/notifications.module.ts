@@ -5,11 +5,12 @@ import { NotificationsController } from './notifications.controller';
 import { NotificationsRepository } from './notifications.repository';
 import { NotificationsService } from './notifications.service';
 import { ReplicaWatcher } from './replica.watcher';
+import { AlertWatcher } from './alert.watcher';
 
 /** Alerts (`/v1/notifications`): endpoints, the outbox the audit trail fills, the dispatcher. */
 @Module({
   controllers: [NotificationsController],
-  providers: [NotificationsRepository, NotificationOutbox, NotificationsService, NotificationDispatcher, ReplicaWatcher],
+  providers: [NotificationsRepository, NotificationOutbox, NotificationsService, NotificationDispatcher, ReplicaWatcher, AlertWatcher],
   exports: [NotificationOutbox],
 })
 export class NotificationsModule {}

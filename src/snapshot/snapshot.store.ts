@@ -5,7 +5,7 @@ import { lagReportMaxAgeMs } from '../routing/replication';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { readSnapshotFile, writeSnapshotFile, type SnapshotFile } from './snapshot-file';
 import type { HealthStatus, RoutingSnapshot } from '../routing/types';
-import { HEALTH_CHANGED, OnAppEvent, REGISTRY_CHANGED, REPLICATION_CHANGED, type RegistryChangedEvent } from '../common/events';
+import { EventBus, HEALTH_CHANGED, OnAppEvent, REGISTRY_CHANGED, REPLICATION_CHANGED, SNAPSHOT_BUILD_FAILED, type RegistryChangedEvent } from '../common/events';
 import { ZoneEntity, RecordEntity } from '../registry/zone.entity';
 import { RegionEntity } from '../registry/region.entity';
 import { ServiceEntity } from '../registry/service.entity';
@@ -75,6 +75,7 @@ export class SnapshotStore implements OnApplicationShutdown {
     private readonly ds: DataSource,
     metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly events: EventBus,
   ) {
     metrics.onCollect(() => {
       metrics.snapshotVersion.set(this.snapshot.version);
@@ -275,6 +276,7 @@ export class SnapshotStore implements OnApplicationShutdown {
       this.registryDirty = true;
       this.lastError = (err as Error).message;
       this.logger.error(`snapshot rebuild failed, keeping version ${this.version}: ${(err as Error).message}`);
+      this.events.emit(SNAPSHOT_BUILD_FAILED, { error: (err as Error).message, version: this.version });
     }
   }
 
