@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { signWebhook } from '../src/health/webhook-verifier';
-import { query, waitFor } from './support/dns-client';
+import { query, rcodeOf, waitFor } from './support/dns-client';
 import { SnapshotStore } from '../src/snapshot/snapshot.store';
 import { createTestDatabase, startTestApp, TestApp, TestDatabase } from './support/test-app';
 
@@ -221,7 +221,7 @@ describe('alerts: notification endpoints with signed Standard Webhooks', () => {
     const first = ofType('residency.refusals').length;
     // French clients (ECS), and the explain API for one of them (it counts like any path).
     expect((await app.api('get', '/v1/route?fqdn=us-only.example.com&client=80.12.0.1')).body.reason).toBe('residency-no-eligible-region');
-    for (let i = 0; i < 3; i++) expect((await query(app.dnsPort, 'us-only.example.com', 'A', { subnet: `80.12.${i}.0/24` })).rcode).toBe('SERVFAIL');
+    for (let i = 0; i < 3; i++) expect(rcodeOf(await query(app.dnsPort, 'us-only.example.com', 'A', { subnet: `80.12.${i}.0/24` }))).toBe('SERVFAIL');
     const alert = await waitFor('the residency alert', async () => ofType('residency.refusals')[first], 6000, 50);
     expect(alert.verified).toBe(true);
     expect(alert.json.data).toMatchObject({ instance: expect.any(String), threshold: 3 });

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { heavyWork } from '../common/heavy-work';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { checkDomainName, normalizeName } from '../common/dns-name';
@@ -47,7 +48,11 @@ export class ZoneImportService {
     private readonly audit: AuditTrail,
   ) {}
 
-  async import(nameIn: string, text: string, opts: ZoneImportOptions): Promise<ZoneImportResult> {
+  import(nameIn: string, text: string, opts: ZoneImportOptions): Promise<ZoneImportResult> {
+    return heavyWork.run(opts.dryRun ? 'zone import (dry run)' : 'zone import', () => this.importNow(nameIn, text, opts));
+  }
+
+  private async importNow(nameIn: string, text: string, opts: ZoneImportOptions): Promise<ZoneImportResult> {
     const zone = normalizeName(nameIn);
     const nameProblem = checkDomainName(zone);
     if (nameProblem !== null || !zone.includes('.')) throw DomainError.field('name', 'domain-name', nameProblem ?? 'must have at least two labels (e.g. example.com)');

@@ -13,5 +13,5 @@ export class ZoneExportController {
 
   @Get(':name/export')
   @ApiProduces('text/dns')
-  export(@Param('name') name: string, @Res() res: Response) { res.type('text/dns; charset=utf-8').send(this.exporter.export(name)); }
+  async export(@Param('name') name: string, @Res() res: Response) { res.type('text/dns; charset=utf-8').send(await this.exporter.export(name)); }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { heavyWork, yieldToEventLoop } from '../common/heavy-work';
 import { DomainError } from '../common/domain-error';
 import { normalizeName } from '../common/dns-name';
 import { isModernRecordType, masterFileModernValue } from '../common/modern-records';
@@ -19,7 +20,12 @@ export class ZoneExportService {
     private readonly route: RouteService,
   ) {}
 
-  export(nameIn: string): string {
+  /** The zone as a BIND master file; heavy admin work (one at a time), yielding to DNS between services. */
+  export(nameIn: string): Promise<string> {
+    return heavyWork.run('zone export', () => this.exportNow(nameIn));
+  }
+
+  private async exportNow(nameIn: string): Promise<string> {
     const snapshot = this.snapshots.current();
     const name = normalizeName(nameIn);
     const zone = snapshot.zones.get(name);
@@ -35,8 +41,10 @@ export class ZoneExportService {
     ];
     const records = [...zone.records].sort((a, b) => (a.name === b.name ? a.type.localeCompare(b.type) : a.name.localeCompare(b.name)));
     for (const r of records) for (const v of r.values) lines.push(`${owner(r.name)}\t${r.ttl}\tIN\t${r.type}\t${rdata(r, v)}`);
-    for (const service of [...snapshot.services.values()].filter((s) => s.zone === name).sort((a, b) => a.fqdn.localeCompare(b.fqdn))) {
+    const services = [...snapshot.services.values()].filter((s) => s.zone === name).sort((a, b) => a.fqdn.localeCompare(b.fqdn));
+    for (const [i, service] of services.entries()) {
       lines.push(...this.serviceLines(snapshot, service.fqdn, owner(service.fqdn)));
+      if (i % 200 === 199) await yieldToEventLoop();
     }
     return lines.join('\n') + '\n';
   }
