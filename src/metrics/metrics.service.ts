@@ -43,8 +43,13 @@ export class MetricsService {
     this.collectors.push(fn);
   }
 
-  async render(): Promise<string> {
+  /** Runs the onCollect callbacks: the counters then include everything counted so far. */
+  collect(): void {
     for (const fn of this.collectors) fn();
+  }
+
+  async render(): Promise<string> {
+    this.collect();
     return this.registry.metrics();
   }
 
