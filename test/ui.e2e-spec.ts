@@ -132,15 +132,15 @@ describe('dashboard at /ui in headless Chromium', () => {
       const res = await app!.http.get(`/ui/${file}`);
       expect([file, res.status, res.headers['content-type']?.split(';')[0]]).toEqual([file, 200, type]);
     }
-    // The map's libraries and data come from node_modules, same origin, with the same headers.
+    // The map's libraries and data: four named files from node_modules, same origin, same headers.
     const vendor: Record<string, string> = { 'd3-array.min.js': 'text/javascript', 'd3-geo.min.js': 'text/javascript', 'topojson-client.min.js': 'text/javascript', 'countries-110m.json': 'application/json' };
     for (const [file, type] of Object.entries(vendor)) {
-      const res = await app!.http.get(`/ui/vendor/${file}`).buffer(true);
+      const res = await app!.http.get(`/ui/${file}`).buffer(true);
       expect([file, res.status, res.headers['content-type']?.split(';')[0], res.headers['content-security-policy']]).toEqual([file, 200, type, expect.stringContaining("script-src 'self'")]);
     }
     const html = (await app!.http.get('/ui')).text;
-    for (const file of ['d3-array.min.js', 'd3-geo.min.js', 'topojson-client.min.js']) expect(html).toContain(`<script src="/ui/vendor/${file}"></script>`);
-    for (const bad of ['/ui/vendor/d3-geo.js', '/ui/vendor/..%2F..%2Fpackage.json', '/ui/vendor/countries-50m.json', '/ui/vendor/constructor', '/ui/vendor/app.js']) {
+    for (const file of ['d3-array.min.js', 'd3-geo.min.js', 'topojson-client.min.js']) expect(html).toContain(`<script src="/ui/${file}"></script>`);
+    for (const bad of ['/ui/d3-geo.js', '/ui/d3-geo.min.mjs', '/ui/countries-50m.json', '/ui/land-110m.json', '/ui/constructor', '/ui/__proto__']) {
       expect([bad, (await app!.http.get(bad)).status]).toEqual([bad, 404]);
     }
     for (const bad of ['/ui/nope.js', '/ui/..%2Fpackage.json', '/ui/.env', '/ui/ui.controller.ts', '/ui/public/app.js']) {

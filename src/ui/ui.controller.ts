@@ -20,7 +20,8 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Files the page takes from npm packages, served as they were installed (no CDN, no build step):
+ * Files the page takes from npm packages, served at /ui/<name> as they were installed (no CDN,
+ * no build step):
  * the d3 UMD builds set `globalThis.d3`, topojson-client's `globalThis.topojson`; world-atlas is
  * Natural Earth's 1:110m countries as TopoJSON. Only these names are served from node_modules.
  */
@@ -61,15 +62,11 @@ export class UiController {
     return this.send('index.html', req, res);
   }
 
-  @Get('vendor/:file')
-  vendor(@Param('file') file: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const relative = Object.hasOwn(UI_VENDOR_FILES, file) ? UI_VENDOR_FILES[file] : undefined;
-    if (relative === undefined) throw DomainError.notFound('file', file.slice(0, 100));
-    return this.sendFile(path.join(NODE_MODULES, relative), file, file.slice(file.lastIndexOf('.') + 1), req, res);
-  }
-
   @Get(':file')
   file(@Param('file') file: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    if (Object.hasOwn(UI_VENDOR_FILES, file)) {
+      return this.sendFile(path.join(NODE_MODULES, UI_VENDOR_FILES[file]), file, file.slice(file.lastIndexOf('.') + 1), req, res);
+    }
     return this.send(file, req, res);
   }
 

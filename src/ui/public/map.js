@@ -2,11 +2,11 @@
 // degree) cropped to 84°N-58°S, a 30° graticule, the countries of Natural Earth (1:110m, from the
 // world-atlas package, drawn with d3-geo after topojson-client unpacks them), one marker per
 // region coloured by health (CSS, by data-status), and the last explained client's route.
-// d3 and topojson are the packages' own UMD builds, loaded by index.html from /ui/vendor/.
+// d3 and topojson are the packages' own UMD builds, loaded by index.html from /ui/.
 import { s } from './dom.js';
 
 const { d3, topojson } = globalThis;
-const COUNTRIES_URL = '/ui/vendor/countries-110m.json';
+const COUNTRIES_URL = '/ui/countries-110m.json';
 
 const K = 4;
 const NORTH = 84;
