@@ -350,20 +350,24 @@ describe('dashboard at /ui in headless Chromium', () => {
     const out = await dig(app!.dnsPort, ['+short', '+subnet=133.242.0.0/24', ...names]);
     expect(out.trim().split('\n')).toHaveLength(30);
     const row = '[data-testid="answer-row"][data-service="cdn.example.com"][data-region="ap-northeast-1"]';
-    await page.waitForFunction((sel) => Number(document.querySelector(sel)?.getAttribute('data-qps') ?? 0) > 0, row, { timeout: 8000 });
+    // No other test asks for cdn.example.com: all 30 counted, and a rate over the window.
+    await page.waitForFunction((sel) => {
+      const el = document.querySelector(sel);
+      return el?.getAttribute('data-total') === '30' && Number(el.getAttribute('data-qps')) > 0;
+    }, row, { timeout: 8000 });
     const qps = Number(await page.locator(row).getAttribute('data-qps'));
-    // 30 answers within the 10 s window: between 30/10 and 30/2 (the window is at least one 2 s sample).
-    expect(qps).toBeGreaterThanOrEqual(2.9);
-    expect(qps).toBeLessThanOrEqual(15.1);
+    // At most 30 answers within a window of at least one 2 s sample period.
+    expect(qps).toBeLessThanOrEqual(15);
+    expect(Number(await page.locator(`${row} [data-testid="answer-qps"]`).textContent())).toBeGreaterThan(0);
     const regionQps = Number(await page.locator('[data-testid="region-row"][data-region="ap-northeast-1"] [data-testid="region-qps"]').textContent());
     expect(regionQps).toBeGreaterThan(0);
     await expectText(page, '[data-testid="traffic-summary"]', /DNS replies\/s/);
     // The same figures from the API, derived from the counters /metrics exports.
     const traffic = await app!.api('get', '/v1/dashboard/traffic');
-    expect(traffic.body.answers).toEqual(expect.arrayContaining([expect.objectContaining({ service: 'cdn.example.com', region: 'ap-northeast-1', total: expect.any(Number) })]));
+    expect(traffic.body.answers).toEqual(expect.arrayContaining([expect.objectContaining({ service: 'cdn.example.com', region: 'ap-northeast-1', total: 30 })]));
     const metrics = (await app!.http.get('/metrics')).text;
     const counted = [...metrics.matchAll(/^georoute_decisions_total\{service="cdn\.example\.com",region="ap-northeast-1",reason="[^"]+",path="dns"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
-    expect(counted).toBeGreaterThanOrEqual(30);
+    expect(counted).toBe(30);
     await shot('dashboard-traffic.png');
   });
 

@@ -261,7 +261,7 @@ function renderTraffic() {
   byId('traffic-summary').replaceChildren(
     h('strong', { 'data-testid': 'replies-qps' }, qpsText(t.repliesPerSecond)), ' DNS replies/s on this server, over the last ',
     `${t.windowSeconds} s (at `, timeEl(t.at), ').');
-  const rows = t.answers.map((a) => h('tr', { 'data-testid': 'answer-row', dataset: { service: a.service, region: a.region, qps: String(a.qps) } },
+  const rows = t.answers.map((a) => h('tr', { 'data-testid': 'answer-row', dataset: { service: a.service, region: a.region, qps: String(a.qps), total: String(a.total) } },
     h('th', { scope: 'row' }, a.service),
     h('td', {}, a.region || h('span', { class: 'muted' }, 'no region (refused)')),
     h('td', { class: 'num', 'data-testid': 'answer-qps' }, qpsText(a.qps)),
