@@ -431,6 +431,22 @@ describe('dashboard at /ui in headless Chromium', () => {
     expect(await page.locator('[data-testid="drain-button"]').count()).toBe(0);
     expect(await page.locator('#actions-head').isHidden()).toBe(true);
     await shot('dashboard-read-only.png');
+    const session = await app!.http.get('/v1/dashboard/session').set('Authorization', `Bearer ${created.body.token}`);
+    expect([session.status, session.body]).toEqual([200, { name: 'dashboard-viewer', scopes: ['read'], grants: ['read'] }]);
+    await page.getByRole('button', { name: 'Forget token' }).click();
+    await page.locator('#login').waitFor({ state: 'visible' });
+  });
+
+  it('offers drain to an API token with the scope write', async () => {
+    const created = await app!.api('post', '/v1/tokens', { name: 'dashboard-operator', scopes: ['write'] });
+    expect(created.status).toBe(201);
+    const session = await app!.http.get('/v1/dashboard/session').set('Authorization', `Bearer ${created.body.token}`);
+    expect(session.body).toEqual({ name: 'dashboard-operator', scopes: ['write'], grants: ['read', 'write'] });
+    await page.getByLabel('Token', { exact: true }).fill(created.body.token);
+    await page.getByRole('button', { name: 'Open dashboard' }).click();
+    await expectText(page, '[data-testid="who"]', /dashboard-operator \(write\)/);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="drain-button"]').length === 6);
+    expect(await page.locator('#actions-head').isVisible()).toBe(true);
     await page.getByRole('button', { name: 'Forget token' }).click();
     await page.locator('#login').waitFor({ state: 'visible' });
   });
