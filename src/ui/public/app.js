@@ -1,14 +1,24 @@
-// georoute dashboard: asks for the admin token, then shows regions on a map, services, recent
-// health events, anycast catchments and a "where does this client go" box, kept current by
-// live.js. Everything shown comes from the admin API of the server that serves this page.
+// georoute dashboard: asks for the admin token, then shows regions on a map (with their recent
+// probe results, queries per second and, for a token with the scope write, drain/undrain),
+// services, DNS queries per second per answer, recent health events, anycast catchments and a
+// "where does this client go" box, kept current by live.js. Everything shown comes from the
+// admin API of the server that serves this page.
 import { api, ApiError, token } from './api.js';
-import { byId, h, percent, statusPill, timeEl } from './dom.js';
+import { byId, formatTime, h, percent, statusPill, timeEl } from './dom.js';
 import { createMap } from './map.js';
 import { startLive } from './live.js';
 
-const state = { regions: [], services: [], events: [] };
+/** Probe results shown per region, newest last. */
+const PROBES_SHOWN = 10;
+const TRAFFIC_EVERY_MS = 2000;
+/** Probe results change without an event (only transitions are announced): re-read them this often. */
+const PROBES_EVERY_MS = 4000;
+
+const state = { regions: [], services: [], events: [], probes: new Map(), traffic: null, session: null };
 let map = null;
 let stopLive = null;
+let trafficTimer = null;
+let probesTimer = null;
 let refreshing = null;
 let refreshAgain = false;
 
@@ -17,6 +27,12 @@ let refreshAgain = false;
 function showLogin(message = '') {
   stopLive?.();
   stopLive = null;
+  clearInterval(trafficTimer);
+  clearInterval(probesTimer);
+  trafficTimer = null;
+  probesTimer = null;
+  state.session = null;
+  byId('who').textContent = '';
   byId('dashboard').hidden = true;
   byId('forget-token').hidden = true;
   byId('login').hidden = false;
@@ -69,12 +85,29 @@ async function signIn(value) {
   openDashboard();
 }
 
+/** Whether the signed-in token may change regions (the scope write, or admin). */
+function canWrite() {
+  return state.session?.grants?.includes('write') === true;
+}
+
+async function loadSession() {
+  state.session = await api('/v1/dashboard/session');
+  const scopes = state.session.scopes.join(', ');
+  byId('who').textContent = `signed in as ${state.session.name} (${scopes})`;
+  byId('actions-head').hidden = !canWrite();
+}
+
 function openDashboard() {
   byId('login').hidden = true;
   byId('dashboard').hidden = false;
   byId('forget-token').hidden = false;
-  if (!map) map = createMap(byId('map'), { onSelect: selectRegion });
-  refresh();
+  if (!map) map = createMap(byId('map'), { onSelect: selectRegion, onError: showBanner });
+  loadSession().then(() => refresh(), report);
+  refreshTraffic();
+  trafficTimer = setInterval(refreshTraffic, TRAFFIC_EVERY_MS);
+  probesTimer = setInterval(() => {
+    if (state.regions.some((r) => r.healthCheck)) refreshProbes().then(renderRegions, report);
+  }, PROBES_EVERY_MS);
   stopLive = startLive({
     onEvent: onLiveEvent,
     refresh: () => refresh(),
@@ -101,6 +134,7 @@ function refresh() {
       state.regions = regions.items;
       state.services = services.items;
       state.events = events.items;
+      await refreshProbes();
       showBanner('');
       renderRegions();
       renderServices();
@@ -157,13 +191,128 @@ function renderRegions() {
       h('td', {}, statusPill(status), r.drained ? h('span', { class: 'tag' }, 'drained') : null),
       h('td', {}, timeEl(r.health?.since)),
       h('td', { class: 'reason' }, r.health?.reason ?? ''),
+      h('td', {}, probeStrip(r)),
+      h('td', { class: 'num', 'data-testid': 'region-qps' }, regionQps(r.name)),
       h('td', { class: 'num' }, r.weight ?? ''),
       h('td', {}, r.anycast ? `AS${r.anycast.originAsn}` : h('span', { class: 'muted' }, '—')),
+      canWrite() ? h('td', {}, h('button', {
+        type: 'button',
+        class: r.drained ? 'quiet small' : 'danger small',
+        'data-testid': 'drain-button',
+        dataset: { region: r.name, action: r.drained ? 'undrain' : 'drain' },
+        onclick: () => askDrain(r),
+      }, r.drained ? 'Undrain' : 'Drain')) : null,
     );
   });
   const selected = document.querySelector('#regions-body tr.selected')?.dataset.region;
   byId('regions-body').replaceChildren(...rows);
   if (selected) document.querySelector(`#regions-body tr[data-region="${CSS.escape(selected)}"]`)?.classList.add('selected');
+}
+
+// ---------------------------------------------------------------- probe history
+
+/** Reads each region's health detail for its recent probe results (this instance's probes). */
+async function refreshProbes() {
+  const withProbe = state.regions.filter((r) => r.healthCheck);
+  const details = await Promise.all(withProbe.map((r) => api(`/v1/regions/${encodeURIComponent(r.name)}/health`).catch((err) => {
+    if (err instanceof ApiError && err.status === 404) return null; // removed meanwhile
+    throw err;
+  })));
+  state.probes = new Map(withProbe.map((r, i) => [r.name, details[i]?.sources?.probe?.recent ?? []]));
+}
+
+function probeStrip(region) {
+  if (!region.healthCheck) return h('span', { class: 'muted' }, 'no probe');
+  const recent = (state.probes.get(region.name) ?? []).slice(0, PROBES_SHOWN).reverse(); // oldest first
+  if (recent.length === 0) return h('span', { class: 'muted', 'data-testid': 'probes-waiting' }, `${region.healthCheck.type}: no result yet`);
+  const last = recent[recent.length - 1];
+  const describe = (o) => `${formatTime(new Date(o.at))}: ${o.ok ? 'ok' : 'failed'}${o.latencyMs !== undefined ? `, ${o.latencyMs} ms` : ''}${o.reason ? ` (${o.reason})` : ''}`;
+  return h('span', { class: 'probes', 'data-testid': 'probes', dataset: { region: region.name } },
+    h('span', { class: 'probe-strip', role: 'img', 'aria-label': `last ${recent.length} ${region.healthCheck.type} probes: ${recent.filter((o) => o.ok).length} ok` },
+      ...recent.map((o) => h('span', { class: `probe ${o.ok ? 'ok' : 'fail'}`, 'data-testid': 'probe', dataset: { ok: String(o.ok), at: o.at }, title: describe(o) }))),
+    h('span', { class: 'muted probe-last' }, ` ${last.ok ? 'ok' : 'failed'}${last.latencyMs !== undefined ? ` ${last.latencyMs} ms` : ''}`),
+  );
+}
+
+// ---------------------------------------------------------------- traffic
+
+function qpsText(qps) {
+  return qps >= 100 ? Math.round(qps).toLocaleString() : qps.toFixed(qps >= 10 ? 1 : 2);
+}
+
+function regionQps(name) {
+  const r = state.traffic?.regions?.find((x) => x.region === name);
+  return r ? qpsText(r.qps) : '0.00';
+}
+
+async function refreshTraffic() {
+  try {
+    state.traffic = await api('/v1/dashboard/traffic');
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return unauthorized();
+    byId('traffic-summary').textContent = `Could not read the counters: ${err.message}`;
+    return;
+  }
+  renderTraffic();
+}
+
+function renderTraffic() {
+  const t = state.traffic;
+  byId('traffic-summary').replaceChildren(
+    h('strong', { 'data-testid': 'replies-qps' }, qpsText(t.repliesPerSecond)), ' DNS replies/s on this server, over the last ',
+    `${t.windowSeconds} s (at `, timeEl(t.at), ').');
+  const rows = t.answers.map((a) => h('tr', { 'data-testid': 'answer-row', dataset: { service: a.service, region: a.region, qps: String(a.qps), total: String(a.total) } },
+    h('th', { scope: 'row' }, a.service),
+    h('td', {}, a.region || h('span', { class: 'muted' }, 'no region (refused)')),
+    h('td', { class: 'num', 'data-testid': 'answer-qps' }, qpsText(a.qps)),
+    h('td', { class: 'num' }, a.total.toLocaleString()),
+  ));
+  byId('answers-body').replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 4, class: 'muted' }, 'No DNS answers for a service yet.'))]));
+  for (const cell of document.querySelectorAll('#regions-body tr[data-region]')) {
+    const qps = cell.querySelector('[data-testid="region-qps"]');
+    if (qps) qps.textContent = regionQps(cell.dataset.region);
+  }
+}
+
+// ---------------------------------------------------------------- drain / undrain
+
+let drainTarget = null;
+
+/** Opens the confirmation; nothing changes until the user confirms. */
+function askDrain(region) {
+  drainTarget = { name: region.name, drain: !region.drained };
+  const dialog = byId('drain-dialog');
+  byId('drain-title').textContent = drainTarget.drain ? `Drain ${region.name}?` : `Undrain ${region.name}?`;
+  byId('drain-text').textContent = drainTarget.drain
+    ? `New DNS answers and redirects stop going to ${region.name} at once; clients that cached an answer keep it until its TTL ends. Health checks go on.`
+    : `${region.name} receives traffic again as soon as it is healthy (or unknown).`;
+  byId('drain-confirm').textContent = drainTarget.drain ? 'Drain' : 'Undrain';
+  byId('drain-confirm').className = drainTarget.drain ? 'danger' : '';
+  byId('drain-error').textContent = '';
+  dialog.showModal();
+  byId('drain-confirm').blur();
+}
+
+async function confirmDrain() {
+  const target = drainTarget;
+  if (!target) return;
+  const dialog = byId('drain-dialog');
+  byId('drain-confirm').disabled = true;
+  try {
+    await api(`/v1/regions/${encodeURIComponent(target.name)}`, { method: 'PATCH', body: { drained: target.drain } });
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) {
+      dialog.close();
+      return unauthorized();
+    }
+    byId('drain-error').textContent = err.message;
+    return;
+  } finally {
+    byId('drain-confirm').disabled = false;
+  }
+  drainTarget = null;
+  dialog.close();
+  await refresh();
 }
 
 // ---------------------------------------------------------------- services
@@ -334,6 +483,17 @@ byId('forget-token').addEventListener('click', () => {
   showLogin('Token forgotten.');
 });
 byId('route-form').addEventListener('submit', explain);
+byId('drain-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  if (e.submitter?.value === 'confirm') confirmDrain();
+  else {
+    drainTarget = null;
+    byId('drain-dialog').close();
+  }
+});
+byId('drain-dialog').addEventListener('close', () => {
+  drainTarget = null;
+});
 
 if (token.get()) openDashboard();
 else showLogin();

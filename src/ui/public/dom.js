@@ -32,13 +32,26 @@ export function byId(id) {
   return el;
 }
 
-/** A <time> showing the local time (and the date when it is not today), the ISO instant as its title. */
+const pad = (n) => String(n).padStart(2, '0');
+
+/**
+ * "2026-12-06 02:45:26 +01:00": the browser's local date and time with its UTC offset, so a time
+ * read aloud or pasted into a ticket is never ambiguous.
+ */
+export function formatTime(date) {
+  const offset = -date.getTimezoneOffset();
+  const sign = offset < 0 ? '-' : '+';
+  const zone = `${sign}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())} ${zone}`;
+}
+
+/** A <time> with the local date, time and UTC offset; the ISO instant (UTC) and the zone's name as its title. */
 export function timeEl(iso) {
   if (!iso) return h('span', { class: 'muted' }, '—');
   const d = new Date(iso);
-  const today = new Date().toDateString() === d.toDateString();
-  const text = today ? d.toLocaleTimeString() : d.toLocaleString();
-  return h('time', { datetime: d.toISOString(), title: d.toISOString() }, text);
+  if (Number.isNaN(d.getTime())) return h('span', { class: 'muted' }, String(iso));
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return h('time', { datetime: d.toISOString(), title: `${d.toISOString()} (${zone})` }, formatTime(d));
 }
 
 /** A health status as a coloured pill with its word (colour is never the only signal). */

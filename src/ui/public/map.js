@@ -1,8 +1,12 @@
 // The world map: an equirectangular projection (x = longitude, y = -latitude, K SVG units per
-// degree) cropped to 84°N-58°S, a 30° graticule, the hand-drawn coastlines of world.js, one marker
-// per region coloured by health (CSS, by data-status), and the last explained client's route.
+// degree) cropped to 84°N-58°S, a 30° graticule, the countries of Natural Earth (1:110m, from the
+// world-atlas package, drawn with d3-geo after topojson-client unpacks them), one marker per
+// region coloured by health (CSS, by data-status), and the last explained client's route.
+// d3 and topojson are the packages' own UMD builds, loaded by index.html from /ui/.
 import { s } from './dom.js';
-import { LAND, WATER } from './world.js';
+
+const { d3, topojson } = globalThis;
+const COUNTRIES_URL = '/ui/countries-110m.json';
 
 const K = 4;
 const NORTH = 84;
@@ -13,18 +17,40 @@ const HEIGHT = (NORTH - SOUTH) * K;
 const DOT_R = 7;
 const LABEL_SIZE = 13; // keep in step with .region .label in style.css
 const CHAR_W = 7.4;
+/** Space kept between a label and the map's edge (the label's halo is 2 units wide). */
+const EDGE = 2;
 
 export function project(longitude, latitude) {
   return [(longitude + 180) * K, (90 - latitude) * K];
 }
 
-function ringsPath(items) {
-  return items
-    .map(({ ring }) => ring.map(([lon, lat], i) => {
-      const [x, y] = project(lon, lat);
-      return `${i === 0 ? 'M' : 'L'}${x.toFixed(1)} ${y.toFixed(1)}`;
-    }).join('') + 'Z')
-    .join('');
+/** The same projection as project(), as d3-geo draws it, clipped to the map's frame. */
+function geoProjection() {
+  return d3.geoEquirectangular()
+    .scale((K * 180) / Math.PI)
+    .translate([180 * K, 90 * K])
+    .clipExtent([[0, TOP], [WIDTH, TOP + HEIGHT]])
+    .precision(0.5);
+}
+
+/** One <path class="country"> per Natural Earth country (name as its title), into `layer`. */
+async function drawCountries(layer) {
+  const res = await fetch(COUNTRIES_URL);
+  if (!res.ok) throw new Error(`${COUNTRIES_URL}: ${res.status}`);
+  const world = await res.json();
+  const path = d3.geoPath(geoProjection());
+  const countries = topojson.feature(world, world.objects.countries).features;
+  const paths = [];
+  for (const country of countries) {
+    const d = path(country);
+    if (!d) continue; // wholly outside the frame (Antarctica)
+    const name = country.properties?.name ?? '';
+    paths.push(s('path', { class: 'country', d, 'data-testid': 'country', 'data-name': name, 'data-id': country.id ?? '' }, s('title', {}, name)));
+  }
+  // Borders between countries, drawn once each (a mesh of shared arcs).
+  const borders = path(topojson.mesh(world, world.objects.countries, (a, b) => a !== b));
+  layer.replaceChildren(...paths, s('path', { class: 'borders', d: borders ?? '' }));
+  layer.dataset.loaded = String(paths.length);
 }
 
 function graticule() {
@@ -70,26 +96,35 @@ function greatCirclePath(a, b, steps = 64) {
   return out;
 }
 
+/** Moves a label choice horizontally and vertically until its box lies inside the frame. */
+function clampInside(o) {
+  const dx = o.box.x1 < EDGE ? EDGE - o.box.x1 : o.box.x2 > WIDTH - EDGE ? WIDTH - EDGE - o.box.x2 : 0;
+  const dy = o.box.y1 < TOP + EDGE ? TOP + EDGE - o.box.y1 : o.box.y2 > TOP + HEIGHT - EDGE ? TOP + HEIGHT - EDGE - o.box.y2 : 0;
+  return { ...o, x: o.x + dx, y: o.y + dy, box: { x1: o.box.x1 + dx, x2: o.box.x2 + dx, y1: o.box.y1 + dy, y2: o.box.y2 + dy } };
+}
+
 /**
  * Places labels greedily (west to east): right of the dot, else left, above, below; the first
- * place that overlaps no dot and no earlier label wins.
+ * place that lies inside the map and overlaps no dot and no earlier label wins. When none is
+ * free, the first place inside the map; when none is inside, the first one moved inside. `p.w`
+ * is the label's measured width (an estimate from its length when it cannot be measured).
  */
 function placeLabels(points) {
   const boxes = points.map(({ x, y }) => ({ x1: x - DOT_R - 2, y1: y - DOT_R - 2, x2: x + DOT_R + 2, y2: y + DOT_R + 2 }));
   const overlaps = (b) => boxes.some((o) => b.x1 < o.x2 && o.x1 < b.x2 && b.y1 < o.y2 && o.y1 < b.y2);
-  const inside = (b) => b.x1 >= 0 && b.x2 <= WIDTH && b.y1 >= TOP && b.y2 <= TOP + HEIGHT;
+  const inside = (b) => b.x1 >= EDGE && b.x2 <= WIDTH - EDGE && b.y1 >= TOP + EDGE && b.y2 <= TOP + HEIGHT - EDGE;
   const order = [...points].sort((a, b) => a.x - b.x || a.y - b.y);
   const placed = new Map();
   for (const p of order) {
-    const w = p.text.length * CHAR_W;
+    const w = p.w ?? p.text.length * CHAR_W;
     const gap = DOT_R + 4;
     const options = [
       { x: p.x + gap, y: p.y + 4.5, anchor: 'start', box: { x1: p.x + gap, x2: p.x + gap + w } },
       { x: p.x - gap, y: p.y + 4.5, anchor: 'end', box: { x1: p.x - gap - w, x2: p.x - gap } },
       { x: p.x, y: p.y - gap - 2, anchor: 'middle', box: { x1: p.x - w / 2, x2: p.x + w / 2 }, above: true },
       { x: p.x, y: p.y + gap + LABEL_SIZE - 1, anchor: 'middle', box: { x1: p.x - w / 2, x2: p.x + w / 2 } },
-    ].map((o) => ({ ...o, box: { ...o.box, y1: o.y - LABEL_SIZE + 2, y2: o.y + 3 } }));
-    const choice = options.find((o) => inside(o.box) && !overlaps(o.box)) ?? options.find((o) => inside(o.box)) ?? options[0];
+    ].map((o) => ({ ...o, box: { ...o.box, y1: o.y - LABEL_SIZE, y2: o.y + 4 } })); // ascent and descent of the font
+    const choice = options.find((o) => inside(o.box) && !overlaps(o.box)) ?? options.find((o) => inside(o.box)) ?? clampInside(options[0]);
     boxes.push(choice.box);
     placed.set(p.key, choice);
   }
@@ -98,21 +133,22 @@ function placeLabels(points) {
 
 /**
  * Builds the map inside `container` and returns { update(regions), showRoute(client, region), clearRoute() }.
- * `onSelect(name)` runs when a region marker is clicked or activated with Enter/Space.
+ * `onSelect(name)` runs when a region marker is clicked or activated with Enter/Space;
+ * `onError(message)` when the countries cannot be loaded (the markers still work).
  */
-export function createMap(container, { onSelect } = {}) {
+export function createMap(container, { onSelect, onError } = {}) {
   const svg = s('svg', {
     class: 'world',
     viewBox: `0 ${TOP} ${WIDTH} ${HEIGHT}`,
     role: 'group',
     'aria-label': 'World map: one marker per region, coloured by health',
   });
-  svg.append(
-    s('rect', { class: 'ocean', x: 0, y: TOP, width: WIDTH, height: HEIGHT }),
-    graticule(),
-    s('path', { class: 'land', d: ringsPath(LAND), 'aria-hidden': 'true' }),
-    s('path', { class: 'water', d: ringsPath(WATER), 'aria-hidden': 'true' }),
-  );
+  const land = s('g', { class: 'land', 'data-testid': 'countries', 'aria-hidden': 'true' });
+  svg.append(s('rect', { class: 'ocean', x: 0, y: TOP, width: WIDTH, height: HEIGHT }), graticule(), land);
+  drawCountries(land).catch((err) => {
+    land.dataset.error = err.message;
+    onError?.(`The world map could not be drawn: ${err.message}`);
+  });
   const routeLayer = s('g', { class: 'route-layer', 'aria-hidden': 'true' });
   const regionLayer = s('g', { class: 'region-layer' });
   svg.append(routeLayer, regionLayer);
@@ -146,7 +182,7 @@ export function createMap(container, { onSelect } = {}) {
   }
 
   /** Updates one marker in place (so focus and a running highlight survive a refresh). */
-  function render(m, region, label) {
+  function render(m, region) {
     const [x, y] = project(region.location.longitude, region.location.latitude);
     const status = region.health?.status ?? 'unknown';
     const previous = m.g.dataset.status;
@@ -160,9 +196,6 @@ export function createMap(container, { onSelect } = {}) {
       c.setAttribute('cy', y);
     }
     m.glyph.setAttribute('d', `M${x - 3} ${y - 3}L${x + 3} ${y + 3}M${x + 3} ${y - 3}L${x - 3} ${y + 3}`);
-    m.label.setAttribute('x', label.x);
-    m.label.setAttribute('y', label.y);
-    m.label.setAttribute('text-anchor', label.anchor);
     if (previous !== undefined && previous !== status) {
       m.g.classList.remove('changed');
       void m.g.getBoundingClientRect(); // restart the highlight animation
@@ -172,10 +205,6 @@ export function createMap(container, { onSelect } = {}) {
 
   function update(regions) {
     const located = regions.filter((r) => r.location && Number.isFinite(r.location.latitude) && Number.isFinite(r.location.longitude));
-    const labels = placeLabels(located.map((r) => {
-      const [x, y] = project(r.location.longitude, r.location.latitude);
-      return { key: r.name, x, y, text: r.name };
-    }));
     const seen = new Set();
     for (const region of located) {
       seen.add(region.name);
@@ -183,9 +212,21 @@ export function createMap(container, { onSelect } = {}) {
       if (!m) {
         m = createMarker(region.name);
         markers.set(region.name, m);
+        render(m, region); // status first, so the dot does not fade in from grey
         regionLayer.append(m.g);
-      }
-      render(m, region, labels.get(region.name));
+      } else render(m, region);
+    }
+    // Labels are measured in SVG units once they are in the document, so they can be kept inside.
+    const labels = placeLabels(located.map((r) => {
+      const [x, y] = project(r.location.longitude, r.location.latitude);
+      const width = markers.get(r.name).label.getComputedTextLength?.() || undefined;
+      return { key: r.name, x, y, text: r.name, w: width };
+    }));
+    for (const [name, label] of labels) {
+      const m = markers.get(name);
+      m.label.setAttribute('x', label.x);
+      m.label.setAttribute('y', label.y);
+      m.label.setAttribute('text-anchor', label.anchor);
     }
     for (const [name, m] of markers) {
       if (!seen.has(name)) {
