@@ -36,6 +36,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/migrations ./dist/migrations
 COPY config ./config
+# The dashboard's static files (served from src/ui/public; its map libraries from node_modules).
+COPY src/ui/public ./src/ui/public
 RUN mkdir -p /var/lib/georoute && chown node:node /var/lib/georoute
 # The embedded database, the generated admin token (DATA_DIR/admin-token) and the last good
 # snapshot live here: mount a volume to keep them across container restarts.

@@ -25,6 +25,9 @@ describe('container image and compose file', () => {
     expect(runtime).not.toMatch(/COPY --from=build \/app\/dist \.\/dist/);
     expect(runtime).not.toMatch(/dist\/bench/);
     for (const dir of ['dist/src', 'dist/migrations']) expect(runtime).toContain(`COPY --from=build /app/${dir} ./${dir}`);
+    // The dashboard's files, which the server reads from src/ui/public at run time.
+    expect(runtime).toMatch(/^COPY src\/ui\/public \.\/src\/ui\/public$/m);
+    expect(fs.existsSync(path.join(REPO_ROOT, 'src/ui/public/index.html'))).toBe(true);
     // What the image's CMD runs is what the build stage compiles.
     expect(runtime).toMatch(/CMD \["node", "dist\/src\/main\.js"\]/);
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
