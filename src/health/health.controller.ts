@@ -1,5 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiContract, PAGE_PARAMETERS } from '../common/openapi';
+import { HEALTH_EVENT_EXAMPLE, HEALTH_EVENTS_PAGE, REGION_HEALTH, REGION_HEALTH_EXAMPLE } from './health.openapi';
 import { DomainError } from '../common/domain-error';
 import { parsePageQuery } from '../common/paging';
 import { HealthService } from './health.service';
@@ -13,9 +15,14 @@ export class HealthController {
   constructor(private readonly health: HealthService) {}
 
   @Get('regions/:name/health')
+  @ApiParam({ name: 'name', example: 'eu-west-1' })
+  @ApiContract({ summary: "A region's health: verdict, votes, recent observations and transitions", status: 200, schema: REGION_HEALTH, example: REGION_HEALTH_EXAMPLE, errors: [404, 503] })
   region(@Param('name') name: string) { return this.health.regionHealth(name); }
 
   @Get('health/events')
+  @ApiContract({ summary: 'Health transitions of every region, newest first (paged)', status: 200, schema: HEALTH_EVENTS_PAGE, example: { items: [HEALTH_EVENT_EXAMPLE], nextCursor: null }, errors: [400, 503] })
+  @ApiQuery(PAGE_PARAMETERS[0]) @ApiQuery(PAGE_PARAMETERS[1])
+  @ApiQuery({ name: 'region', required: false, schema: { type: 'string' }, description: 'only this region' })
   events(@Query() q: Record<string, unknown>) {
     const page = parsePageQuery(q, ['region']);
     if (page.after !== null && !/^\d+$/.test(page.after)) throw DomainError.field('cursor', 'cursor', 'is not a cursor returned by this API');
