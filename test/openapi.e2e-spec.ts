@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import { randomUUID } from 'node:crypto';
+import SwaggerParser from '@apidevtools/swagger-parser';
 import type { Response, Test } from 'supertest';
 import { signWebhook } from '../src/health/webhook-verifier';
 import { operations, OpenApiDocument, OpenApiOperation, OpenApiValidator } from './support/openapi';
@@ -72,6 +73,10 @@ describe('OpenAPI document: the contract', () => {
 
   it('lists every route the application serves', () => {
     expect(operations(doc).length).toBeGreaterThanOrEqual(50);
+  });
+
+  it('is a valid OpenAPI 3.0 document (what client generators read)', async () => {
+    await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
   });
 
   it('gives every operation a summary, a success response with a schema and an example', () => {
