@@ -23,6 +23,7 @@ import { DatabaseStatus } from './database/database-status';
 import { InstancesService } from './cluster/instances.service';
 import { RedirectFastPath } from './redirect/fast-path';
 import type { GeoLocator } from './geo/geo-locator';
+import { addNamedSchemas } from './common/openapi';
 
 export interface RunningGeoroute {
   readonly app: NestExpressApplication;
@@ -151,8 +152,9 @@ function setUpOpenApi(app: INestApplication): void {
       .setTitle('georoute admin API')
       .setDescription('Zones, regions, services, health and routing explanations. Errors are RFC 9457 problem documents.')
       .setVersion('1')
-      .addBearerAuth()
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN or an API token (POST /v1/tokens)' }, 'bearer')
       .build(),
   );
+  addNamedSchemas(doc);
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json' });
 }

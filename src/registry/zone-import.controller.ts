@@ -1,5 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiContract } from '../common/openapi';
+import { IMPORT_EXAMPLE, IMPORT_RESULT } from './registry.openapi';
 import { DomainError } from '../common/domain-error';
 import { ZoneImportService } from './zone-import.service';
 import { RequireScope } from '../common/scopes';
@@ -14,7 +16,13 @@ export class ZoneImportController {
 
   @Post(':name/import') @HttpCode(200)
   @ApiConsumes('text/dns', 'text/plain')
-  @ApiBody({ description: 'BIND master file (RFC 1035 §5): $ORIGIN, $TTL, relative names, multi-line records' })
+  @ApiBody({ description: 'BIND master file (RFC 1035 §5): $ORIGIN, $TTL, relative names, multi-line records', schema: { type: 'string', example: '$ORIGIN example.com.\n$TTL 300\nwww IN A 192.0.2.80\n' } })
+  @ApiParam({ name: 'name', example: 'example.com' })
+  @ApiContract({
+    summary: 'Import a BIND master file into a zone (the file replaces its records)',
+    status: 200, schema: IMPORT_RESULT, example: IMPORT_EXAMPLE, errors: [400, 413, 503],
+    errorText: { 400: 'Lines with problems (errors names each line), a new zone without SOA, or a bad parameter' },
+  })
   @ApiQuery({ name: 'dryRun', required: false, enum: ['true', 'false'] })
   @ApiQuery({ name: 'skipInvalid', required: false, enum: ['true', 'false'], description: 'leave out the lines with problems instead of refusing the file' })
   import(@Param('name') name: string, @Body() text: unknown, @Query() q: Record<string, unknown>) {

@@ -1,5 +1,6 @@
 import { Controller, Get, OnModuleDestroy, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiContract } from '../common/openapi';
 import type { Request, Response } from 'express';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { HEALTH_CHANGED, HealthChangedEvent, OnAppEvent, REGISTRY_CHANGED, RegistryChangedEvent } from '../common/events';
@@ -27,8 +28,13 @@ export class LiveController implements OnModuleDestroy {
   private nextId = 1;
 
   @Get('stream')
-  @ApiProduces('text/event-stream')
-  @ApiOperation({ summary: 'Live stream of health transitions and registry changes (text/event-stream)' })
+  @ApiContract({
+    summary: 'Live stream of health transitions and registry changes (text/event-stream)',
+    description: 'Events: ready, health ({ region, from, to }), registry ({ kind, name }); a comment line every 15 s.',
+    status: 200, contentType: 'text/event-stream', schema: { type: 'string' },
+    example: 'id: 1\nevent: ready\ndata: {"at":"2026-12-06T01:48:29.000Z"}\n\nid: 2\nevent: health\ndata: {"region":"eu-west-1","from":"healthy","to":"unhealthy"}\n\n',
+    errors: [503], errorText: { 503: 'Too many open streams on this instance; poll the API instead' },
+  })
   stream(@Req() req: Request, @Res() res: Response): void {
     if (this.streams.size >= MAX_STREAMS) {
       throw new DomainError(ErrorCode.Unavailable, `too many open event streams (limit ${MAX_STREAMS}); poll the API instead`);

@@ -142,23 +142,23 @@ export class CreateRegionDto {
   @IsOptional() @IsBoolean()
   drained?: boolean;
 
-  @ApiPropertyOptional({ minimum: 0 })
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 0, maximum: 1_000_000_000 })
   @IsOptional() @IsInt() @Min(0) @Max(1_000_000_000)
   capacity?: number | null;
 
-  @ApiPropertyOptional({ type: HealthCheckDto })
+  @ApiPropertyOptional({ type: HealthCheckDto, nullable: true })
   @IsOptional() @IsObject() @ValidateNested() @Type(() => HealthCheckDto)
   healthCheck?: HealthCheckDto | null;
 
-  @ApiPropertyOptional({ minimum: 5, maximum: 86400 })
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 5, maximum: 86400 })
   @IsOptional() @IsInt() @Min(5) @Max(86400)
   heartbeatTimeoutSeconds?: number | null;
 
-  @ApiPropertyOptional({ writeOnly: true, description: 'Secret for signed health webhooks (whsec_<base64> or 16+ characters); never returned' })
+  @ApiPropertyOptional({ type: String, nullable: true, minLength: 16, maxLength: 256, writeOnly: true, description: 'Secret for signed health webhooks (whsec_<base64> or 16+ characters); never returned' })
   @IsOptional() @IsString() @MinLength(16) @MaxLength(256)
   webhookSecret?: string | null;
 
-  @ApiPropertyOptional({ type: AnycastDto })
+  @ApiPropertyOptional({ type: AnycastDto, nullable: true })
   @IsOptional() @IsObject() @ValidateNested() @Type(() => AnycastDto)
   anycast?: AnycastDto | null;
 }

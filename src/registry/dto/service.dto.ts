@@ -52,11 +52,11 @@ export class ReplicationDto {
   @IsIn(REPLICATION_MODES as unknown as string[])
   mode!: ReplicationMode;
 
-  @ApiPropertyOptional({ example: 'eu-west-1', description: 'active-passive (required): the region that takes every write; one of the service regions. Changed afterwards only by a promotion.' })
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'eu-west-1', description: 'active-passive (required): the region that takes every write; one of the service regions. Changed afterwards only by a promotion.' })
   @IsOptional() @IsString() @Matches(REGION_NAME, { message: 'primary must be a region name' })
   primary?: string | null;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: MAX_STALENESS_MS, description: 'active-passive: replicas whose last reported lag is higher are not answered for reads; unset: no bound' })
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 0, maximum: MAX_STALENESS_MS, description: 'active-passive: replicas whose last reported lag is higher are not answered for reads; unset: no bound' })
   @IsOptional() @IsInt() @Min(0) @Max(MAX_STALENESS_MS)
   maxStalenessMs?: number | null;
 
@@ -64,25 +64,25 @@ export class ReplicationDto {
   @IsOptional() @IsIn(PROMOTION_MODES as unknown as string[])
   promotion?: PromotionMode;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: MAX_PROMOTION_DELAY_SECONDS, default: DEFAULT_PROMOTION_DELAY_SECONDS, description: 'active-passive: how long the primary must be unhealthy before an automatic promotion' })
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 0, maximum: MAX_PROMOTION_DELAY_SECONDS, default: DEFAULT_PROMOTION_DELAY_SECONDS, description: 'active-passive: how long the primary must be unhealthy before an automatic promotion' })
   @IsOptional() @IsInt() @Min(0) @Max(MAX_PROMOTION_DELAY_SECONDS)
   promotionDelaySeconds?: number | null;
 
-  @ApiPropertyOptional({ enum: CONFLICT_RESOLUTIONS, description: 'active-active (required): how concurrent writes are merged' })
+  @ApiPropertyOptional({ enum: CONFLICT_RESOLUTIONS, nullable: true, description: 'active-active (required): how concurrent writes are merged' })
   @IsOptional() @IsIn(CONFLICT_RESOLUTIONS as unknown as string[])
   conflictResolution?: ConflictResolution | null;
 
-  @ApiPropertyOptional({ example: 'write.app.example.com', description: "A name in the service's zone that always resolves to the writer (the primary for active-passive)" })
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'write.app.example.com', description: "A name in the service's zone that always resolves to the writer (the primary for active-passive)" })
   @IsOptional() @IsString() @IsDomainName()
   writeFqdn?: string | null;
 
-  @ApiPropertyOptional({ example: 'https://ops.example.com/hooks/georoute', description: 'active-passive: promotions are POSTed here, signed per Standard Webhooks with notifySecret' })
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'https://ops.example.com/hooks/georoute', description: 'active-passive: promotions are POSTed here, signed per Standard Webhooks with notifySecret' })
   @IsOptional()
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false, allow_underscores: false })
   @MaxLength(2000)
   notifyUrl?: string | null;
 
-  @ApiPropertyOptional({ writeOnly: true, description: 'Signing secret for notifications (whsec_<base64> or 24+ bytes); never returned; kept when omitted, cleared with null' })
+  @ApiPropertyOptional({ type: String, nullable: true, writeOnly: true, description: 'Signing secret for notifications (whsec_<base64> or 24+ bytes); never returned; kept when omitted, cleared with null' })
   @IsOptional() @IsString() @MinLength(16) @MaxLength(256)
   notifySecret?: string | null;
 }
@@ -101,6 +101,9 @@ export class CreateServiceDto {
   regions!: string[];
 
   @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'array', items: { type: 'string' } },
+    nullable: true,
     example: { DE: ['eu-central-1'], 'continent:EU': ['eu-west-1'], '*': ['us-east-1'] },
     description: 'Keys: ISO country code, "continent:XX" (AF AN AS EU NA OC SA) or "*"; values: regions of this service',
   })
@@ -127,7 +130,7 @@ export class CreateServiceDto {
   @IsOptional() @IsInt() @Min(1) @Max(8)
   answerCount?: number;
 
-  @ApiPropertyOptional({ type: ReplicationDto, description: 'Replication-aware routing; absent, null or mode none: not replicated' })
+  @ApiPropertyOptional({ type: ReplicationDto, nullable: true, description: 'Replication-aware routing; absent, null or mode none: not replicated' })
   @IsOptional() @IsObject() @ValidateNested() @Type(() => ReplicationDto)
   replication?: ReplicationDto | null;
 }
