@@ -253,6 +253,9 @@ describe('OpenAPI document: the contract', () => {
       await call('GET /v1/regions/{name}/health', 404, api('get', '/v1/regions/missing-1/health'));
       await call('POST /v1/health/webhook', 202, signed({ region: 'eu-west-1', status: 'healthy', reason: 'contract test' }));
       await call('POST /v1/health/webhook', 401, signed({ region: 'eu-west-1', status: 'healthy' }, 'not-the-secret-0123456789abcdef'));
+      await call('POST /v1/regions/{name}/report', 202, api('post', '/v1/regions/eu-west-1/report').send({ status: 'healthy', reason: 'contract test (token)' }));
+      await call('POST /v1/regions/{name}/report', 400, api('post', '/v1/regions/eu-west-1/report').send({ status: 'sick' }));
+      await call('POST /v1/regions/{name}/report', 404, api('post', '/v1/regions/missing-1/report').send({ status: 'healthy' }));
       await call('GET /v1/health/events', 200, api('get', '/v1/health/events?region=eu-west-1&limit=5'));
       await call('GET /v1/health/events', 400, api('get', '/v1/health/events?cursor=abc'));
       await call('DELETE /v1/regions/{name}', 204, api('delete', '/v1/regions/contract-1'));
@@ -353,6 +356,13 @@ describe('OpenAPI document: the contract', () => {
       await call('GET /v1/notifications/{id}/deliveries', 404, api('get', `/v1/notifications/${randomUUID()}/deliveries`));
       await call('DELETE /v1/notifications/{id}', 204, api('delete', `/v1/notifications/${created.body.id}`));
       await call('DELETE /v1/notifications/{id}', 404, api('delete', `/v1/notifications/${created.body.id}`));
+    });
+
+    it('the dashboard\'s own reads', async () => {
+      await call('GET /v1/dashboard/session', 200, api('get', '/v1/dashboard/session'));
+      await call('GET /v1/dashboard/session', 401, app.http.get('/v1/dashboard/session').set('Authorization', 'Bearer not-a-token-0123456789'));
+      await call('GET /v1/dashboard/traffic', 200, api('get', '/v1/dashboard/traffic'));
+      await call('GET /v1/dashboard/traffic', 401, app.http.get('/v1/dashboard/traffic'));
     });
 
     it('every operation of the document was exercised, with a success and an error', () => {
