@@ -138,3 +138,13 @@ export function redactUrlCredentials(text: string): string {
   url.password = url.password === '' ? '' : '***';
   return url.toString();
 }
+
+/** A URL for logs: scheme, host and path only (no credentials, no query). */
+export function urlForLogs(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}

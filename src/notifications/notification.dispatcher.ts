@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { decodeWebhookSecret } from '../common/webhook-secret';
-import { OutboundPolicy, postUnderPolicy } from '../common/outbound-policy';
+import { OutboundPolicy, postUnderPolicy, urlForLogs as safeUrl } from '../common/outbound-policy';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DatabaseStatus } from '../database/database-status';
 import { MAX_ATTEMPTS, retryDelayMs } from './notification-events';
@@ -94,15 +94,5 @@ export class NotificationDispatcher implements OnModuleInit, OnApplicationShutdo
       // Not settled: the lease runs out and the attempt is made again (receivers de-duplicate by webhook-id).
       this.logger.warn(`cannot store the outcome of notification ${d.id}: ${(err as Error).message}`);
     }
-  }
-}
-
-/** The URL without credentials or query, for logs. */
-function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '(invalid URL)';
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { OutboundPolicy, OUTBOUND_POLICY_ERROR, postUnderPolicy } from '../common/outbound-policy';
+import { OutboundPolicy, OUTBOUND_POLICY_ERROR, postUnderPolicy, urlForLogs as safeUrl } from '../common/outbound-policy';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { signWebhook } from '../health/webhook-verifier';
 import type { PromotionEventResponse } from './promotion.types';
@@ -122,15 +122,5 @@ export class PromotionNotifier implements OnApplicationShutdown {
     } catch (err) {
       this.logger.warn(`cannot record the notification status of promotion ${eventId}: ${(err as Error).message}`);
     }
-  }
-}
-
-/** The URL without credentials or query, for logs. */
-function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '(invalid URL)';
   }
 }
