@@ -68,6 +68,8 @@ describe('audit trail', () => {
 
   it('every mutating route records who changed what, before and after, secrets hidden, with one log line each', async () => {
     const covered = new Set<string>(['POST /v1/tokens']);
+    // A tool's token that may only report health (POST /v1/regions/{name}/report).
+    const reporter = (await app.api('post', '/v1/tokens', { name: 'region-agent', scopes: ['health:report'] })).body.token as string;
     let recordId = '';
     let endpointId = '';
     const steps: [string, () => Promise<{ status: number }>, { action: string; kind: string; name: string }[]][] = [
@@ -90,6 +92,8 @@ describe('audit trail', () => {
         const ts = Math.floor(Date.now() / 1000);
         return app.http.post('/v1/health/webhook').set({ 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signWebhook(WEBHOOK_SECRET, id, ts, raw) }).send(raw);
       }, [{ action: 'transition', kind: 'region-health', name: 'eu-north-1' }]],
+      ['POST /v1/regions/:name/report', () => app.http.post('/v1/regions/eu-north-1/report').set('Authorization', `Bearer ${reporter}`).send({ status: 'healthy', reason: 'disk cleaned' }),
+        [{ action: 'transition', kind: 'region-health', name: 'eu-north-1' }]],
       ['PUT /v1/anycast/topology', () => app.http.put('/v1/anycast/topology').set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/json').send(JSON.stringify(TOPOLOGY)), [{ action: 'replace', kind: 'anycast-topology', name: 'topology' }]],
       ['DELETE /v1/services/:fqdn', () => as('delete', '/v1/services/app.audit.example'), [{ action: 'delete', kind: 'service', name: 'app.audit.example' }]],
       ['DELETE /v1/regions/:name', () => as('delete', '/v1/regions/eu-north-1'), [{ action: 'delete', kind: 'region', name: 'eu-north-1' }]],
@@ -113,7 +117,7 @@ describe('audit trail', () => {
       expect({ route, status: res.status < 300 }).toEqual({ route, status: true });
       const entries = await newest(expected.length);
       expect({ route, entries: entries.map((e) => ({ action: e.action, kind: e.kind, name: e.name })) }).toEqual({ route, entries: expected });
-      const actor = route === 'POST /v1/health/webhook' ? 'signed-webhook' : route === 'DELETE /v1/tokens/:id' ? 'admin' : 'oncall-alice';
+      const actor = route === 'POST /v1/health/webhook' ? 'signed-webhook' : route === 'DELETE /v1/tokens/:id' ? 'admin' : route === 'POST /v1/regions/:name/report' ? 'region-agent' : 'oncall-alice';
       for (const e of entries) expect({ route, actor: e.actor, route2: e.route, address: e.address }).toEqual({ route, actor, route2: route, address: '127.0.0.0/24' });
       await new Promise((r) => setTimeout(r, 20)); // the log lines are written when the response has finished
       expect({ route, logs: auditLogs().slice(logsBefore) }).toEqual({ route, logs: [...expected].reverse().map((x) => `${x.action} ${x.kind} ${x.name} by ${actor} from 127.0.0.0/24 (${route})`) });
@@ -127,7 +131,9 @@ describe('audit trail', () => {
     expect(one('update', 'region', 'eu-north-1')).toMatchObject({ before: { weight: 100, webhookSecret: '(hidden)' }, after: { weight: 50, webhookSecret: '(hidden)' }, tokenId });
     expect(one('update', 'service', 'app.audit.example').after).toMatchObject({ replication: { mode: 'active-passive', primary: 'eu-west-1', notifySecret: '(hidden)' } });
     expect(one('promote', 'service', 'app.audit.example')).toMatchObject({ before: { primary: 'eu-west-1' }, after: { primary: 'eu-north-1', forced: true, trigger: 'manual' } });
-    expect(one('transition', 'region-health', 'eu-north-1')).toMatchObject({ after: { status: 'unhealthy', source: 'webhook' } });
+    const transitions = all.filter((e) => e.action === 'transition' && e.kind === 'region-health' && e.name === 'eu-north-1');
+    expect(transitions.find((e) => e.actor === 'signed-webhook')).toMatchObject({ after: { status: 'unhealthy', source: 'webhook' } });
+    expect(transitions.find((e) => e.actor === 'region-agent')).toMatchObject({ route: 'POST /v1/regions/:name/report', after: { status: 'healthy' } });
     expect(one('delete', 'region', 'eu-north-1')).toMatchObject({ before: { name: 'eu-north-1', countryCode: 'SE' }, after: null });
     const dump = JSON.stringify(all);
     for (const secret of [WEBHOOK_SECRET, NOTIFY_SECRET, 'notify-secret-0123456789abcdef', token.split('_')[2]]) expect(dump).not.toContain(secret);
