@@ -9,7 +9,9 @@ import { ProcessApp, startProcess } from './support/process-app';
 // starts it (demo configuration, generated admin token), so the README cannot drift from the code.
 // Rewritten only where a test must: the ports (the process listens on free ones), data/admin-token
 // (the process's DATA_DIR) and `npx georoute` (the same bin/georoute.js, run from a scratch folder so
-// files the commands write do not land in the repository).
+// files the commands write do not land in the repository). The Docker block is the one not run
+// (no Docker engine on the CI machine): test/container.e2e-spec.ts checks the image and compose
+// files it uses; the two set-up commands are what CI itself runs.
 
 const README = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
 
@@ -101,6 +103,43 @@ describe('README commands', () => {
       expect({ command, status: res.status, stderr: res.stderr }).toEqual({ command, status: 0, stderr: '' });
       expect({ command, problem: /"status":\s*[45]\d\d/.test(res.stdout) }).toEqual({ command, problem: false });
     }
+  });
+
+  it('the examples of replication, tokens, audit, alerts and configuration as code, in order', async () => {
+    await start();
+    const blocks = shellBlocks();
+    const first = blocks.findIndex((b) => b.includes('"replication": { "mode": "active-passive"'));
+    const last = blocks.findIndex((b) => b.startsWith('npx georoute export > georoute.yaml\n'));
+    expect([first > 0, last > first]).toEqual([true, true]);
+    const preamble = rewrite(logicalLines(blocks.find((b) => b.startsWith('TOKEN=$(cat data/admin-token)'))!)[0]);
+    // The configuration-as-code commands work on the export the API overview writes.
+    expect(sh(`${preamble}\n${rewrite('npx georoute export > georoute.yaml')}`).status).toBe(0);
+    // Ids and secrets the README shows are placeholders: each is replaced by the one the server gave.
+    const real = new Map<string, string>();
+    const isCommand = (line: string) => /^(curl |npx |dig |GEOROUTE_[A-Z_]+=\S+ npx )/.test(line);
+    let ran = 0;
+    for (const block of blocks.slice(first, last + 1)) {
+      const lines = logicalLines(block);
+      for (const [i, line] of lines.entries()) {
+        if (!isCommand(line)) continue; // comments, and the answers the README shows
+        let command = line;
+        for (const [shown, actual] of real) command = command.split(shown).join(actual);
+        const res = sh(`${preamble}\n${rewrite(command)}`);
+        ran++;
+        expect({ command, status: res.status, stderr: res.stderr }).toEqual({ command, status: 0, stderr: '' });
+        expect({ command, problem: /"status":\s*[45]\d\d/.test(res.stdout) }).toEqual({ command, problem: false });
+        // The answer the README shows after this command: map its placeholder id (and token) to the real ones.
+        const shownAnswer = lines[i + 1] ?? '';
+        const shownId = /^\{"id":"([^"]+)"/.exec(shownAnswer)?.[1];
+        if (shownId !== undefined) {
+          const body = JSON.parse(res.stdout) as { id: string; token?: string };
+          real.set(shownId, body.id);
+          if (body.token !== undefined) real.set(`grt_${shownId.slice(0, 4)}...`, body.token);
+        }
+      }
+    }
+    expect(ran).toBeGreaterThan(12);
+    expect(real.size).toBeGreaterThanOrEqual(3);
   });
 
   it('the quick start: the two dig commands answer as commented', async () => {
