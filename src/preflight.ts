@@ -4,6 +4,8 @@ import * as net from 'node:net';
 import { parseDocument } from 'yaml';
 import type { AppConfig } from './config/config';
 import { GeoLocator } from './geo/geo-locator';
+import { DomainError } from './common/domain-error';
+import { validateConfigDocument } from './registry/config-sync.service';
 
 /**
  * Start-up checks that need no database, run before it starts (the embedded one takes seconds to
@@ -18,7 +20,7 @@ export interface PreflightResult {
 }
 
 export async function preflight(config: AppConfig): Promise<PreflightResult> {
-  const [geo, ports, configFile] = await Promise.all([checkGeo(config), checkPorts(config), Promise.resolve(checkConfigFile(config.configFile))]);
+  const [geo, ports, configFile] = await Promise.all([checkGeo(config), checkPorts(config), checkConfigFile(config.configFile)]);
   return { problems: [...geo.problems, ...ports, ...configFile], locator: geo.locator };
 }
 
@@ -74,8 +76,12 @@ function udpBindable(host: string, port: number): Promise<NodeJS.ErrnoException 
   });
 }
 
-/** The CONFIG_FILE is YAML with at most zones, regions and services, each a list (the registry validates the rest). */
-export function checkConfigFile(file: string | null): string[] {
+/**
+ * The CONFIG_FILE is YAML with zones, regions and services whose every object passes the API's own
+ * validation (validateConfigDocument, as `POST /v1/config/apply` checks a document); what needs the
+ * registry (a region a service names, clashes with stored rows) is checked when it is loaded.
+ */
+export async function checkConfigFile(file: string | null): Promise<string[]> {
   if (file === null) return [];
   let text: string;
   try {
@@ -90,10 +96,12 @@ export function checkConfigFile(file: string | null): string[] {
   const value: unknown = doc.toJS();
   if (value === null || value === undefined) return [];
   if (typeof value !== 'object' || Array.isArray(value)) return [`CONFIG_FILE=${file}: must be a mapping with zones, regions and services`];
-  const problems: string[] = [];
-  for (const [key, section] of Object.entries(value)) {
-    if (!['zones', 'regions', 'services'].includes(key)) problems.push(`CONFIG_FILE=${file}: "${key}" is not a known section (zones, regions, services)`);
-    else if (section !== null && !Array.isArray(section)) problems.push(`CONFIG_FILE=${file}: ${key} must be a list`);
+  try {
+    await validateConfigDocument(value);
+    return [];
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    const fields = err.fields.length > 0 ? err.fields.map((f) => `${f.field}: ${f.message}`) : [err.message];
+    return fields.map((f) => `CONFIG_FILE=${file}: ${f}`);
   }
-  return problems;
 }

@@ -55,6 +55,27 @@ describe('process start-up', () => {
     expect(Date.now() - started).toBeLessThan(20000);
   });
 
+  it('validates the CONFIG_FILE document as the API would, before the database starts', () => {
+    const dir = tmp('georoute-preflight-doc-');
+    const config = path.join(dir, 'invalid.yaml');
+    fs.writeFileSync(config, [
+      'zones:',
+      '  - { name: example.com, nameservers: [ns1.example.com], hostmaster: hostmaster.example.com }',
+      'regions:',
+      '  - { name: eu-west-1, countryCode: XX, location: { latitude: 53.3, longitude: -6.2 }, endpoints: { ipv4: [192.0.2.1] } }',
+      'services:',
+      '  - { fqdn: app.example.com, policy: nearest, regions: [eu-west-1] }',
+      '',
+    ].join('\n'));
+    const res = run({ DATA_DIR: path.join(dir, 'data'), CONFIG_FILE: config, HTTP_PORT: '0', DNS_PORT: '0' });
+    expect(res.status).toBe(2);
+    const lines = res.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`CONFIG_FILE=${config}: regions[0].countryCode`);
+    expect(lines[0]).toContain('services[0].policy');
+    expect(fs.existsSync(path.join(dir, 'data', 'pglite'))).toBe(false);
+  });
+
   it('names DATABASE_URL (without its password) when the server cannot be reached, after the configured wait', () => {
     const closed = net.createServer();
     const res = run({ DATA_DIR: tmp('georoute-nodb-'), DATABASE_URL: 'postgres://georoute:s3cret@127.0.0.1:9/georoute', DATABASE_CONNECT_TIMEOUT_SECONDS: '1', HTTP_PORT: '0', DNS_PORT: '0', LOG_LEVEL: 'info' });

@@ -61,7 +61,7 @@ export class ConfigSyncService {
   }
 
   private async applyNow(input: unknown, opts: ApplyOptions): Promise<{ dryRun: boolean; applied: boolean; changes: Change[] }> {
-    const desired = await this.validateDocument(input);
+    const desired = await validateConfigDocument(input);
     let ops: Operation[];
     try {
       ops = await this.ds.transaction(async (m) => {
@@ -95,57 +95,6 @@ export class ConfigSyncService {
     return { zones, records, regions, services };
   }
 
-  /** The document's objects as validated request bodies; every problem at once (400), named by its place. */
-  private async validateDocument(input: unknown): Promise<DesiredRegistry> {
-    const problems: FieldProblem[] = [];
-    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw DomainError.field('body', 'object', 'must be a configuration document { zones, regions, services }');
-    const doc = input as Record<string, unknown>;
-    for (const key of Object.keys(doc)) if (!['zones', 'regions', 'services'].includes(key)) problems.push({ field: key, rule: 'unknown-field', message: 'is not a known section (zones, regions, services)' });
-    const list = (value: unknown, field: string): unknown[] => {
-      if (value === undefined) return [];
-      if (Array.isArray(value)) return value;
-      problems.push({ field, rule: 'array', message: 'must be a list' });
-      return [];
-    };
-    const check = async <T extends object>(cls: new () => T, plain: unknown, where: string): Promise<T> => {
-      const request = plainToInstance(cls, plain ?? {});
-      const errors = await validate(request, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
-      problems.push(...flattenValidationErrors(errors).map((p) => ({ ...p, field: `${where}.${p.field}` })));
-      return request;
-    };
-    const checkEach = async <T extends object>(cls: new () => T, plains: unknown[], section: string): Promise<T[]> => {
-      const out: T[] = [];
-      for (const [i, plain] of plains.entries()) {
-        out.push(await check(cls, plain, `${section}[${i}]`));
-        // class-validator's promises are microtasks: without a macrotask turn now and then, a
-        // 10,000-service document would hold every DNS datagram until it is all validated.
-        if (i % 200 === 199) await yieldToEventLoop();
-      }
-      return out;
-    };
-    const [zoneDocs, regionDocs, serviceDocs] = [list(doc.zones, 'zones'), list(doc.regions, 'regions'), list(doc.services, 'services')];
-    const zones: DesiredRegistry['zones'][number][] = [];
-    for (const [i, z] of zoneDocs.entries()) {
-      const { records, ...zone } = (z ?? {}) as Record<string, unknown>;
-      const request = await check(CreateZoneDto, zone, `zones[${i}]`);
-      zones.push({ zone: request, records: await checkEach(CreateRecordDto, list(records, `zones[${i}].records`), `zones[${i}].records`) });
-    }
-    const regions = await checkEach(CreateRegionDto, regionDocs, 'regions');
-    const services = await checkEach(CreateServiceDto, serviceDocs, 'services');
-    const unique = (names: unknown[], key: string, section: string) => {
-      const seen = new Set<string>();
-      names.forEach((name, i) => {
-        const n = normalizeName(String(name ?? ''));
-        if (seen.has(n)) problems.push({ field: `${section}[${i}].${key}`, rule: 'unique', message: `"${n}" appears twice` });
-        seen.add(n);
-      });
-    };
-    unique(zones.map((z) => z.zone.name), 'name', 'zones');
-    unique(regions.map((r) => r.name), 'name', 'regions');
-    unique(services.map((s) => s.fqdn), 'fqdn', 'services');
-    if (problems.length > 0) throw DomainError.validation(problems);
-    return { zones, regions, services };
-  }
 
   /**
    * Runs the planned operations in order in the transaction. Consecutive service creations go
@@ -234,4 +183,59 @@ function placed(err: unknown, at: string): unknown {
     return new DomainError(err.code, fields.map((f) => `${f.field}: ${f.message}`).join('; '), fields);
   }
   return new DomainError(err.code, `${at}: ${err.message}`);
+}
+
+/**
+ * The document's objects as validated request bodies; every problem at once (400), named by its
+ * place. Pure of the database: start-up's preflight checks CONFIG_FILE with it before any starts.
+ */
+export async function validateConfigDocument(input: unknown): Promise<DesiredRegistry> {
+  const problems: FieldProblem[] = [];
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw DomainError.field('body', 'object', 'must be a configuration document { zones, regions, services }');
+  const doc = input as Record<string, unknown>;
+  for (const key of Object.keys(doc)) if (!['zones', 'regions', 'services'].includes(key)) problems.push({ field: key, rule: 'unknown-field', message: 'is not a known section (zones, regions, services)' });
+  const list = (value: unknown, field: string): unknown[] => {
+    if (value === undefined) return [];
+    if (Array.isArray(value)) return value;
+    problems.push({ field, rule: 'array', message: 'must be a list' });
+    return [];
+  };
+  const check = async <T extends object>(cls: new () => T, plain: unknown, where: string): Promise<T> => {
+    const request = plainToInstance(cls, plain ?? {});
+    const errors = await validate(request, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+    problems.push(...flattenValidationErrors(errors).map((p) => ({ ...p, field: `${where}.${p.field}` })));
+    return request;
+  };
+  const checkEach = async <T extends object>(cls: new () => T, plains: unknown[], section: string): Promise<T[]> => {
+    const out: T[] = [];
+    for (const [i, plain] of plains.entries()) {
+      out.push(await check(cls, plain, `${section}[${i}]`));
+      // class-validator's promises are microtasks: without a macrotask turn now and then, a
+      // 10,000-service document would hold every DNS datagram until it is all validated.
+      if (i % 200 === 199) await yieldToEventLoop();
+    }
+    return out;
+  };
+  const [zoneDocs, regionDocs, serviceDocs] = [list(doc.zones, 'zones'), list(doc.regions, 'regions'), list(doc.services, 'services')];
+  const zones: DesiredRegistry['zones'][number][] = [];
+  for (const [i, z] of zoneDocs.entries()) {
+    const { records, ...zone } = (z ?? {}) as Record<string, unknown>;
+    const request = await check(CreateZoneDto, zone, `zones[${i}]`);
+    zones.push({ zone: request, records: await checkEach(CreateRecordDto, list(records, `zones[${i}].records`), `zones[${i}].records`) });
+  }
+  const regions = await checkEach(CreateRegionDto, regionDocs, 'regions');
+  const services = await checkEach(CreateServiceDto, serviceDocs, 'services');
+  const unique = (names: unknown[], key: string, section: string) => {
+    const seen = new Set<string>();
+    names.forEach((name, i) => {
+      const n = normalizeName(String(name ?? ''));
+      if (seen.has(n)) problems.push({ field: `${section}[${i}].${key}`, rule: 'unique', message: `"${n}" appears twice` });
+      seen.add(n);
+    });
+  };
+  unique(zones.map((z) => z.zone.name), 'name', 'zones');
+  unique(regions.map((r) => r.name), 'name', 'regions');
+  unique(services.map((s) => s.fqdn), 'fqdn', 'services');
+  if (problems.length > 0) throw DomainError.validation(problems);
+  return { zones, regions, services };
 }
