@@ -123,7 +123,7 @@ export class ChangeFeedService implements OnModuleInit, OnApplicationShutdown {
     client.on('notification', () => void this.check('notify'));
     try {
       await client.connect();
-      await client.query('LISTEN georoute_changes');
+      await ClusterRepository.listenForChanges(client);
       this.listener = client;
       this.listening = true;
       this.backoffMs = 500;

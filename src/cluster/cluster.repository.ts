@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Client } from 'pg';
 import { DataSource, QueryRunner } from 'typeorm';
 
 /** One instance's heartbeat row (table `instances`). */
@@ -35,6 +36,11 @@ export class ClusterRepository {
       'SELECT version FROM registry_version WHERE id = 1 AND version_tx = txid_current_if_assigned()',
     );
     return rows.length ? Number(rows[0].version) : null;
+  }
+
+  /** Subscribes a dedicated connection to the change notifications (migration ChangeFeed's NOTIFY). */
+  static async listenForChanges(client: Client): Promise<void> {
+    await client.query('LISTEN georoute_changes');
   }
 
   async instances(): Promise<InstanceRow[]> {

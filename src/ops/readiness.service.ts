@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { OpsRepository } from './ops.repository';
 import { SnapshotStore } from '../snapshot/snapshot.store';
 
 export interface ReadinessCheck {
@@ -43,7 +44,7 @@ export class ReadinessService {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.ds.query('SELECT 1'),
+        OpsRepository.ping(this.ds),
         new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 1 s')), 1000))),
       ]);
       return { name: 'database', ok: true };

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { RegistryRepository } from './registry.repository';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import * as fs from 'node:fs';
@@ -51,7 +52,7 @@ export class ConfigLoaderService {
       throw new ConfigFileError(`cannot read configuration file ${file}: ${(err as Error).message}`);
     }
     const loaded = await this.ds.transaction(async (m) => {
-      await m.query('SELECT pg_advisory_xact_lock($1)', [SEED_LOCK.toString()]);
+      await RegistryRepository.lockForSeeding(m, SEED_LOCK);
       // One after another: a transaction is one connection, and pg refuses queries sent while one runs (pg 9).
       const counts = [await m.count(ZoneEntity), await m.count(RegionEntity), await m.count(ServiceEntity)];
       if (counts.some((c) => c > 0)) return false;

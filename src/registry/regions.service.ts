@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { RegistryRepository } from './registry.repository';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, FieldProblem } from '../common/domain-error';
 import { redactUrlCredentials } from '../common/outbound-policy';
@@ -81,7 +82,7 @@ export class RegionsService {
       checkRegion(region);
       const users = await m.createQueryBuilder(ServiceEntity, 's').where('s.regions @> :r::jsonb', { r: JSON.stringify([name]) }).getMany();
       for (const zone of new Set(users.map((s) => s.zoneName))) {
-        await m.query('UPDATE zones SET serial = serial + 1, updated_at = now() WHERE name = $1', [zone]);
+        await RegistryRepository.bumpSerial(m, zone);
       }
       const saved = await m.save(region);
       await this.audit.record(m, [{ action: 'update', kind: 'region', name, before, after: saved }]);

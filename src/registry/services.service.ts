@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { RegistryRepository } from './registry.repository';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { DomainError, ErrorCode, FieldProblem } from '../common/domain-error';
 import { redactUrlCredentials } from '../common/outbound-policy';
@@ -34,8 +35,8 @@ export class ServicesService {
       if (!zone) throw DomainError.field('fqdn', 'in-zone', `${fqdn} is not inside any zone; create the zone first`);
       await this.zones.lockZone(m, zone.name);
       if (await m.findOneBy(ServiceEntity, { fqdn })) throw DomainError.conflict(`service "${fqdn}" already exists`);
-      const writer: { fqdn: string }[] = await m.query(`SELECT fqdn FROM services WHERE replication->>'writeFqdn' = $1`, [fqdn]);
-      if (writer.length > 0) throw DomainError.conflict(`${fqdn} is the write name of service "${writer[0].fqdn}"`);
+      const writer = await RegistryRepository.writerOf(m, fqdn);
+      if (writer !== null) throw DomainError.conflict(`${fqdn} is the write name of service "${writer}"`);
       const clash = await m.find(RecordEntity, { where: { name: fqdn, type: In(['A', 'AAAA', 'CNAME']) } });
       if (clash.length > 0) {
         throw DomainError.conflict(`${fqdn} already has static ${clash.map((r) => r.type).join(', ')} records; delete them before routing the name`);
@@ -149,8 +150,7 @@ export class ServicesService {
     for (let i = 0; i < names.length; i += CHUNK) {
       const chunk = names.slice(i, i + CHUNK);
       for (const row of await m.find(ServiceEntity, { select: { fqdn: true }, where: { fqdn: In(chunk) } })) existing.add(row.fqdn);
-      const rows: { fqdn: string; w: string }[] = await m.query(`SELECT fqdn, replication->>'writeFqdn' AS w FROM services WHERE replication->>'writeFqdn' = ANY($1)`, [chunk]);
-      for (const row of rows) writers.set(row.w, row.fqdn);
+      for (const [w, fqdn] of await RegistryRepository.writersOf(m, chunk)) writers.set(w, fqdn);
       for (const r of await m.find(RecordEntity, { where: { name: In(chunk), type: In(['A', 'AAAA', 'CNAME']) } })) clashes.set(r.name, [...(clashes.get(r.name) ?? []), r.type]);
     }
     const knownRegions = new Set((await m.createQueryBuilder(RegionEntity, 'r').setLock('pessimistic_read').getMany()).map((r) => r.name));
@@ -205,10 +205,10 @@ export class ServicesService {
       else {
         // One after the other: these run on the transaction's single connection.
         const service = await m.findOneBy(ServiceEntity, { fqdn: w });
-        const writer: { fqdn: string }[] = await m.query(`SELECT fqdn FROM services WHERE replication->>'writeFqdn' = $1 AND fqdn <> $2`, [w, s.fqdn]);
+        const writer = await RegistryRepository.writerOf(m, w, s.fqdn);
         const records = await m.find(RecordEntity, { where: { name: w, type: In(['A', 'AAAA', 'CNAME']) } });
         if (service) problems.push({ field, rule: 'unique', message: `${w} is already a service` });
-        else if (writer.length > 0) problems.push({ field, rule: 'unique', message: `${w} is already the write name of service "${writer[0].fqdn}"` });
+        else if (writer !== null) problems.push({ field, rule: 'unique', message: `${w} is already the write name of service "${writer}"` });
         else if (records.length > 0) {
           problems.push({ field, rule: 'unique', message: `${w} has static ${records.map((x) => x.type).join(', ')} records; delete them first` });
         }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { RegistryRepository } from './registry.repository';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/domain-error';
@@ -108,8 +109,8 @@ export class ZonesService {
         throw DomainError.conflict(`${fqdn} is a routed service; its A and AAAA answers come from the routing engine`);
       }
       if (['A', 'AAAA', 'CNAME'].includes(dto.type)) {
-        const writer: { fqdn: string }[] = await m.query(`SELECT fqdn FROM services WHERE replication->>'writeFqdn' = $1`, [fqdn]);
-        if (writer.length > 0) throw DomainError.conflict(`${fqdn} is the write name of service ${writer[0].fqdn}; its answers come from the routing engine`);
+        const writer = await RegistryRepository.writerOf(m, fqdn);
+        if (writer !== null) throw DomainError.conflict(`${fqdn} is the write name of service ${writer}; its answers come from the routing engine`);
       }
       const rec = m.create(RecordEntity, { id: randomUUID(), zoneName, name: fqdn, type: dto.type, ttl: dto.ttl ?? RECORD_DEFAULTS.ttl, values });
       const saved = await m.save(rec);
@@ -167,7 +168,7 @@ export class ZonesService {
   }
 
   async bumpSerial(m: EntityManager, zoneName: string): Promise<void> {
-    await m.query('UPDATE zones SET serial = serial + 1, updated_at = now() WHERE name = $1', [zoneName]);
+    await RegistryRepository.bumpSerial(m, zoneName);
   }
 
   async lockZone(m: EntityManager, name: string): Promise<ZoneEntity> {
