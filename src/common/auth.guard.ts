@@ -46,10 +46,12 @@ export class AdminAuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = req.headers.authorization ?? '';
+    // Repeated bad tokens from one source: 429 with a growing Retry-After (token-backoff.ts),
+    // decided before the token is looked up, so waiting guesses cost no scrypt or database read.
+    this.backoff.admit(req, header !== '');
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const principal = m ? await this.identify(m[1]) : null;
-    // Repeated bad tokens from one source: 429 with a growing Retry-After (token-backoff.ts).
-    this.backoff.settle(req, header !== '', principal !== null);
+    this.backoff.record(req, header !== '', principal !== null);
     if (!principal) {
       this.events.emit(AUTH_REFUSED, { reason: m ? 'bad-token' : 'no-token' });
       throw new DomainError(ErrorCode.Unauthorized, 'a valid bearer token is required (Authorization: Bearer <ADMIN_TOKEN or an API token>)');

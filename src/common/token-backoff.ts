@@ -34,18 +34,30 @@ export class TokenBackoff {
     private readonly policy: TokenBackoffPolicy = TOKEN_BACKOFF,
   ) {}
 
-  /** The guard's one call: throws 429 while the request's source waits, else records the outcome. */
-  settle(req: Request, presented: boolean, valid: boolean, now = Date.now()): void {
+  /**
+   * The guard's first call, before the token is looked up: throws 429 while the request's source
+   * waits, so a guesser in backoff costs no token lookup (no scrypt, no database read).
+   */
+  admit(req: Request, presented: boolean, now = Date.now()): void {
     if (!presented) return;
-    const source = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.trusted)?.ip ?? 'unknown';
-    const wait = this.waitMs(source, now);
+    const wait = this.waitMs(this.sourceOf(req), now);
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
       req.res?.setHeader('Retry-After', String(seconds));
       throw new DomainError(ErrorCode.TooManyRequests, `too many bad bearer tokens from this address; try again in ${seconds} s`);
     }
+  }
+
+  /** The guard's second call, once the token is checked: a success clears the source, a failure counts. */
+  record(req: Request, presented: boolean, valid: boolean, now = Date.now()): void {
+    if (!presented) return;
+    const source = this.sourceOf(req);
     if (valid) this.sources.delete(source);
     else this.fail(source, now);
+  }
+
+  private sourceOf(req: Request): string {
+    return clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.trusted)?.ip ?? 'unknown';
   }
 
   /** How long this source must wait before presenting a token again (0: it may now). */
