@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { Logger } from '@nestjs/common';
 import { truncateIp } from './ip';
@@ -11,10 +12,13 @@ const logger = new Logger('http');
  */
 export function accessLog(req: Request, res: Response, next: NextFunction): void {
   const started = process.hrtime.bigint();
-  res.on('finish', () => {
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    const path = (req.originalUrl ?? '').split('?')[0].slice(0, 200);
-    logger.debug(`${req.method} ${path} ${res.statusCode} ${ms.toFixed(1)} ms from ${truncateIp(req.socket.remoteAddress ?? '')}`);
-  });
+  res.on('finish', () => logAccess(req, req.originalUrl ?? '', res.statusCode, started));
   next();
+}
+
+/** The line, for requests answered in front of Express (src/redirect/fast-path.ts, src/read-cache.ts). */
+export function logAccess(req: IncomingMessage, url: string, status: number, started: bigint): void {
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const path = url.split('?')[0].slice(0, 200);
+  logger.debug(`${req.method} ${path} ${status} ${ms.toFixed(1)} ms from ${truncateIp(req.socket.remoteAddress ?? '')}`);
 }

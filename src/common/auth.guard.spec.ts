@@ -2,7 +2,7 @@ import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { AppConfig } from '../config/config';
-import { AdminAuthGuard } from './auth.guard';
+import { AdminAuthGuard, BearerAuth } from './auth.guard';
 import { DomainError, ErrorCode } from './domain-error';
 import { EventBus } from './events';
 import { Principal, RequireScope, TokenVerifier } from './scopes';
@@ -48,7 +48,7 @@ describe('AdminAuthGuard and the bad-token backoff', () => {
   let guard: AdminAuthGuard;
   beforeEach(() => {
     verifier = new CountingVerifier();
-    guard = new AdminAuthGuard(config, new Reflector(), verifier, new EventBus(new EventEmitter2()));
+    guard = new AdminAuthGuard(new Reflector(), new BearerAuth(config, verifier), new EventBus(new EventEmitter2()));
   });
 
   it('a source in backoff is refused before its token is looked up (no scrypt, no database read)', async () => {

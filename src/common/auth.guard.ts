@@ -21,43 +21,75 @@ export interface AuthenticatedRequest extends Request {
 }
 
 /**
- * Bearer auth for every /v1 route. ADMIN_TOKEN is compared as a SHA-256 digest with
- * timingSafeEqual (the same time whatever the guess); any other token goes to the tokens module
- * (`TokenVerifier`). Then the route's scope (`@RequireScope`; a route that declares none needs
- * `admin`, so a forgotten declaration fails closed): missing, it is 403 naming the scope.
+ * Who a bearer token names: ADMIN_TOKEN compared as a SHA-256 digest with timingSafeEqual (the
+ * same time whatever the guess), any other token through the tokens module (`TokenVerifier`);
+ * and the bad-token backoff, per source. One instance, shared by the guard and the lean read
+ * path (src/read-cache.ts), so both see the same backoff.
  */
 @Injectable()
-export class AdminAuthGuard implements CanActivate {
+export class BearerAuth {
   private readonly expected: Buffer;
-  private readonly backoff: TokenBackoff;
+  readonly backoff: TokenBackoff;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    private readonly reflector: Reflector,
     private readonly tokens: TokenVerifier,
-    private readonly events: EventBus,
   ) {
     this.expected = createHash('sha256').update(config.adminToken).digest();
     this.backoff = new TokenBackoff(config.trustedProxies);
   }
+
+  /** The token of an `Authorization: Bearer <token>` header, or null. */
+  static tokenOf(header: string): string | null {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return m ? m[1] : null;
+  }
+
+  async identify(token: string): Promise<Principal | null> {
+    return this.isAdmin(token) ? BOOTSTRAP_ADMIN : this.tokens.verify(token);
+  }
+
+  /** identify() without waiting: the principal if it is known now, undefined if a lookup is due. */
+  identifyKnown(token: string): Principal | undefined {
+    return this.isAdmin(token) ? BOOTSTRAP_ADMIN : this.tokens.known(token);
+  }
+
+  private isAdmin(token: string): boolean {
+    return timingSafeEqual(createHash('sha256').update(token).digest(), this.expected);
+  }
+}
+
+/**
+ * Bearer auth for every /v1 route (BearerAuth above). Then the route's scope (`@RequireScope`; a
+ * route that declares none needs `admin`, so a forgotten declaration fails closed): missing, it is
+ * 403 naming the scope.
+ */
+@Injectable()
+export class AdminAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly auth: BearerAuth,
+    private readonly events: EventBus,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = req.headers.authorization ?? '';
+    const backoff = this.auth.backoff;
     // Repeated bad tokens from one source: 429 with a growing Retry-After (token-backoff.ts),
     // decided before the token is looked up, so waiting guesses cost no scrypt or database read.
-    this.backoff.admit(req, header !== '');
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const principal = m ? await this.identify(m[1]) : null;
-    this.backoff.record(req, header !== '', principal !== null);
+    backoff.admit(req, header !== '');
+    const token = BearerAuth.tokenOf(header);
+    const principal = token !== null ? await this.auth.identify(token) : null;
+    backoff.record(req, header !== '', principal !== null);
     if (!principal) {
-      this.events.emit(AUTH_REFUSED, { reason: m ? 'bad-token' : 'no-token' });
+      this.events.emit(AUTH_REFUSED, { reason: token !== null ? 'bad-token' : 'no-token' });
       throw new DomainError(ErrorCode.Unauthorized, 'a valid bearer token is required (Authorization: Bearer <ADMIN_TOKEN or an API token>)');
     }
     req.principal = principal;
-    const needed = this.reflector.getAllAndOverride<Scope | undefined>(REQUIRED_SCOPE, targets) ?? 'admin';
+    const needed = requiredScope(this.reflector, targets);
     if (!grants(principal.scopes, needed)) {
       this.events.emit(AUTH_REFUSED, { reason: 'missing-scope' });
       throw new DomainError(ErrorCode.Forbidden, `the token "${principal.name}" lacks the scope "${needed}" this route needs (it has: ${principal.scopes.join(', ')})`, [], {
@@ -67,10 +99,9 @@ export class AdminAuthGuard implements CanActivate {
     }
     return true;
   }
+}
 
-  private async identify(token: string): Promise<Principal | null> {
-    const given = createHash('sha256').update(token).digest();
-    if (timingSafeEqual(given, this.expected)) return BOOTSTRAP_ADMIN;
-    return this.tokens.verify(token);
-  }
+/** The scope a route needs: its `@RequireScope`, else `admin`. */
+export function requiredScope(reflector: Reflector, targets: Parameters<Reflector['getAllAndOverride']>[1]): Scope {
+  return reflector.getAllAndOverride<Scope | undefined>(REQUIRED_SCOPE, targets) ?? 'admin';
 }

@@ -53,4 +53,11 @@ export interface Principal {
  */
 export abstract class TokenVerifier {
   abstract verify(token: string): Promise<Principal | null>;
+  /**
+   * The principal of a token checked recently enough to believe without a lookup, or undefined
+   * (unknown, or due a recheck: ask verify()). For the lean read path, which never awaits.
+   */
+  known(_token: string): Principal | undefined {
+    return undefined;
+  }
 }

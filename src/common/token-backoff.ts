@@ -48,6 +48,19 @@ export class TokenBackoff {
     }
   }
 
+  /**
+   * For a request the lean read path answers with a known good token: false while its source
+   * waits (the guard then answers 429), else clears the source as record() would. No address
+   * work while no source is failing.
+   */
+  clearGood(req: Request, now = Date.now()): boolean {
+    if (this.sources.size === 0) return true;
+    const source = this.sourceOf(req);
+    if (this.waitMs(source, now) > 0) return false;
+    this.sources.delete(source);
+    return true;
+  }
+
   /** The guard's second call, once the token is checked: a success clears the source, a failure counts. */
   record(req: Request, presented: boolean, valid: boolean, now = Date.now()): void {
     if (!presented) return;

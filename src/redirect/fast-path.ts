@@ -3,7 +3,7 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'n
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { clientAddress } from '../common/client-ip';
 import { normalizeName } from '../common/dns-name';
-import { truncateIp } from '../common/ip';
+import { logAccess } from '../common/access-log';
 import { GeoLocator } from '../geo/geo-locator';
 import type { GeoClassifier } from '../geo/geo-classifier';
 import { MetricsService } from '../metrics/metrics.service';
@@ -14,6 +14,9 @@ import { TableRouter } from '../routing/tables/table-router';
 import { REASONS, type Reason, type RoutingSnapshot } from '../routing/types';
 import { SnapshotStore } from '../snapshot/snapshot.store';
 import { buildLocation } from './redirect-location';
+
+/** A lean answerer in front of Express: answers and returns true, or touches nothing and returns false. */
+export type LeanAnswerer = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 /** The body of GET /healthz, as Nest serialises the controller's `{ status: 'ok' }`. */
 const HEALTHZ_BODY = Buffer.from(JSON.stringify({ status: 'ok' }));
@@ -41,7 +44,6 @@ const HEALTHZ_BODY = Buffer.from(JSON.stringify({ status: 'ok' }));
 @Injectable()
 export class RedirectFastPath {
   private readonly logger = new Logger('redirect');
-  private readonly httpLogger = new Logger('http');
   private readonly router = new TableRouter();
   private ranking: RegionRanking | null = null;
   private rankedSnapshot: RoutingSnapshot | null = null;
@@ -74,15 +76,18 @@ export class RedirectFastPath {
    * calls): requests it does not answer go to `app` as before. The pair becomes the last
    * 'request' listener, so server-wide listeners (security headers) run first whether they were
    * added before or after the application; one added after attach() must use prependListener,
-   * since the fast path sends its headers at once.
+   * since the fast path sends its headers at once. `others` are further lean answerers tried
+   * first, in order (src/read-cache.ts), each with the fast path's contract: answer and return
+   * true, or touch nothing and return false.
    */
-  attach(server: Server, app: RequestListener): void {
+  attach(server: Server, app: RequestListener, others: readonly LeanAnswerer[] = []): void {
     const listeners = server.listeners('request');
     if (!listeners.includes(app)) throw new Error('redirect fast path: the HTTP server does not call the given application');
     const front: RequestListener = (req, res) => {
       let answered = false;
       try {
-        answered = this.handle(req, res);
+        for (const other of others) if ((answered = other(req, res))) break;
+        if (!answered) answered = this.handle(req, res);
       } catch (err) {
         // A throw in a 'request' listener would end the process: log it and let Nest answer
         // (with decide()), or drop the connection if the fast path had already begun a reply.
@@ -221,10 +226,7 @@ export class RedirectFastPath {
 
   /** The line src/common/access-log.ts writes for a request Express answers. */
   private endLog(req: IncomingMessage, status: number, started: bigint): void {
-    if (!this.accessLog) return;
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    const path = (req.url ?? '').split('?')[0].slice(0, 200);
-    this.httpLogger.debug(`${req.method} ${path} ${status} ${ms.toFixed(1)} ms from ${truncateIp(req.socket.remoteAddress ?? '')}`);
+    if (this.accessLog) logAccess(req, req.url ?? '', status, started);
   }
 }
 

@@ -78,14 +78,18 @@ export class TokensService implements TokenVerifier {
     const parsed = parseToken(token);
     if (!parsed) return null;
     const key = createHash('sha256').update(token).digest('base64');
-    const now = Date.now();
     const known = this.checked.get(key);
-    if (known && now - known.checkedAt < RECHECK_MS && (known.expiresAt === null || known.expiresAt > now)) return known.principal;
+    if (known && believable(known, Date.now())) return known.principal;
     const running = this.pending.get(key);
     if (running) return running;
     const check = this.check(key, parsed, known).finally(() => this.pending.delete(key));
     this.pending.set(key, check);
     return check;
+  }
+
+  known(token: string): Principal | undefined {
+    const c = this.checked.get(createHash('sha256').update(token).digest('base64'));
+    return c && believable(c, Date.now()) ? c.principal : undefined;
   }
 
   /** Reads the row; runs scrypt only for a token not yet checked in this process. */
@@ -119,4 +123,9 @@ export function toTokenResponse(row: TokenRow): TokenResponse {
     revokedAt: row.revokedAt?.toISOString() ?? null,
     active: isActive(row, Date.now()),
   };
+}
+
+/** A token checked less than RECHECK_MS ago and not expired is believed without reading its row. */
+function believable(c: Checked, now: number): boolean {
+  return now - c.checkedAt < RECHECK_MS && (c.expiresAt === null || c.expiresAt > now);
 }
