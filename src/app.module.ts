@@ -5,7 +5,8 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from './config/config';
-import { AdminAuthGuard } from './common/auth.guard';
+import { AdminAuthGuard, BearerAuth } from './common/auth.guard';
+import { AdminReadCache } from './read-cache';
 import { EventBus } from './common/events';
 import { ProblemFilter } from './common/problem.filter';
 import { ReadYourWritesInterceptor } from './read-your-writes.interceptor';
@@ -106,9 +107,12 @@ export class AppModule {
         { provide: RegionHealthReader, useExisting: HealthService },
         { provide: TokenVerifier, useExisting: TokensService },
         { provide: AuditTrail, useExisting: AuditService },
+        BearerAuth,
         { provide: APP_GUARD, useClass: AdminAuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
+        AdminReadCache,
+        { provide: APP_INTERCEPTOR, useExisting: AdminReadCache },
       ],
       exports: [APP_CONFIG, DatabaseStatus, EventBus, RegionHealthReader, AuditTrail],
     };

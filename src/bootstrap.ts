@@ -22,6 +22,7 @@ import { DataSource } from 'typeorm';
 import { DatabaseStatus } from './database/database-status';
 import { InstancesService } from './cluster/instances.service';
 import { RedirectFastPath } from './redirect/fast-path';
+import { AdminReadCache } from './read-cache';
 import type { GeoLocator } from './geo/geo-locator';
 import { addNamedSchemas } from './common/openapi';
 
@@ -88,7 +89,8 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
     const noop = () => undefined;
     app.getHttpServer().prependListener('request', (req: IncomingMessage, res: ServerResponse) => headers(req, res, noop));
     // GET/HEAD /r/ and /healthz in front of Express's router (src/redirect/fast-path.ts).
-    app.get(RedirectFastPath).attach(app.getHttpServer(), app.getHttpAdapter().getInstance());
+    // Repeated registry reads of the admin API too (src/read-cache.ts).
+    app.get(RedirectFastPath).attach(app.getHttpServer(), app.getHttpAdapter().getInstance(), [app.get(AdminReadCache).answer]);
 
     const ds = app.get(DataSource);
     const dbStatus = app.get(DatabaseStatus);

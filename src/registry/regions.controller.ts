@@ -6,6 +6,7 @@ import { parsePageQuery } from '../common/paging';
 import { CreateRegionDto, UpdateRegionDto } from './dto/region.dto';
 import { RegionsService } from './regions.service';
 import { RequireScope } from '../common/scopes';
+import { CachedRead } from '../common/cached-read';
 
 @ApiTags('regions')
 @ApiBearerAuth()
@@ -20,11 +21,13 @@ export class RegionsController {
   create(@Body() dto: CreateRegionDto) { return this.regions.create(dto); }
 
   @Get()
+  @CachedRead()
   @ApiContract({ summary: 'List regions with their health (paged, by name)', status: 200, schema: REGIONS_PAGE, example: { items: [REGION_EXAMPLE], nextCursor: null }, errors: [400, 503] })
   @ApiQuery(PAGE_PARAMETERS[0]) @ApiQuery(PAGE_PARAMETERS[1])
   list(@Query() q: Record<string, unknown>) { return this.regions.list(parsePageQuery(q)); }
 
   @Get(':name')
+  @CachedRead()
   @ApiParam({ name: 'name', example: 'eu-west-1' })
   @ApiContract({ summary: 'Get a region with its health', status: 200, schema: REGION, example: REGION_EXAMPLE, errors: [404, 503] })
   get(@Param('name') name: string) { return this.regions.get(name); }

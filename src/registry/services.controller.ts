@@ -6,6 +6,7 @@ import { parsePageQuery } from '../common/paging';
 import { CreateServiceDto, UpdateServiceDto } from './dto/service.dto';
 import { ServicesService } from './services.service';
 import { RequireScope } from '../common/scopes';
+import { CachedRead } from '../common/cached-read';
 
 @ApiTags('services')
 @ApiBearerAuth()
@@ -20,11 +21,13 @@ export class ServicesController {
   create(@Body() dto: CreateServiceDto) { return this.services.create(dto); }
 
   @Get()
+  @CachedRead()
   @ApiContract({ summary: 'List services (paged, by name)', status: 200, schema: SERVICES_PAGE, example: { items: [SERVICE_EXAMPLE], nextCursor: null }, errors: [400, 503] })
   @ApiQuery(PAGE_PARAMETERS[0]) @ApiQuery(PAGE_PARAMETERS[1])
   list(@Query() q: Record<string, unknown>) { return this.services.list(parsePageQuery(q)); }
 
   @Get(':fqdn')
+  @CachedRead()
   @ApiParam({ name: 'fqdn', example: 'app.example.com' })
   @ApiContract({ summary: 'Get a service', status: 200, schema: SERVICE, example: SERVICE_EXAMPLE, errors: [404, 503] })
   get(@Param('fqdn') fqdn: string) { return this.services.get(fqdn); }

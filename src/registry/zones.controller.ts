@@ -6,6 +6,7 @@ import { parsePageQuery } from '../common/paging';
 import { CreateRecordDto, CreateZoneDto, UpdateZoneDto } from './dto/zone.dto';
 import { ZonesService } from './zones.service';
 import { RequireScope } from '../common/scopes';
+import { CachedRead } from '../common/cached-read';
 
 @ApiTags('zones')
 @ApiBearerAuth()
@@ -20,11 +21,13 @@ export class ZonesController {
   create(@Body() dto: CreateZoneDto) { return this.zones.create(dto); }
 
   @Get()
+  @CachedRead()
   @ApiContract({ summary: 'List zones (paged, by name)', status: 200, schema: ZONES_PAGE, example: { items: [ZONE_EXAMPLE], nextCursor: null }, errors: [400, 503] })
   @ApiQuery(PAGE_PARAMETERS[0]) @ApiQuery(PAGE_PARAMETERS[1])
   list(@Query() q: Record<string, unknown>) { return this.zones.list(parsePageQuery(q)); }
 
   @Get(':name')
+  @CachedRead()
   @ApiParam({ name: 'name', example: 'example.com' })
   @ApiContract({ summary: 'Get a zone', status: 200, schema: ZONE, example: ZONE_EXAMPLE, errors: [404, 503] })
   get(@Param('name') name: string) { return this.zones.get(name); }
@@ -48,6 +51,7 @@ export class ZonesController {
   addRecord(@Param('name') name: string, @Body() dto: CreateRecordDto) { return this.zones.addRecord(name, dto); }
 
   @Get(':name/records')
+  @CachedRead()
   @ApiParam({ name: 'name', example: 'example.com' })
   @ApiContract({ summary: "List a zone's records (paged)", status: 200, schema: RECORDS_PAGE, example: { items: [RECORD_EXAMPLE], nextCursor: null }, errors: [400, 404, 503] })
   @ApiQuery(PAGE_PARAMETERS[0]) @ApiQuery(PAGE_PARAMETERS[1])
