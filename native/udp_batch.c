@@ -58,6 +58,7 @@ typedef struct {
   int fd;
   int family; /* AF_INET or AF_INET6 */
   int closing;
+  int direct; /* 1 while pump() runs: JavaScript is on the stack, call it directly */
   int pending_from; /* first unsent reply after EAGAIN, -1 when none */
   int pending_count;
   unsigned char *in;
@@ -126,7 +127,8 @@ static int call_js(batch_socket *s, int n) {
   int ok = 0;
   if (napi_get_reference_value(env, s->callback, &fn) == napi_ok && napi_get_global(env, &recv) == napi_ok &&
       napi_create_int32(env, n, &argv[0]) == napi_ok) {
-    napi_status st = napi_make_callback(env, s->async, recv, fn, 1, argv, &result);
+    napi_status st = s->direct ? napi_call_function(env, recv, fn, 1, argv, &result)
+                               : napi_make_callback(env, s->async, recv, fn, 1, argv, &result);
     if (st != napi_ok) {
       bool pending = false;
       napi_is_exception_pending(env, &pending);
@@ -487,6 +489,32 @@ static napi_value js_close(napi_env env, napi_callback_info cbinfo) {
   return NULL;
 }
 
+static napi_value constant(napi_env env, int value);
+
+/*
+ * pump(handle): one read-answer-send round now, called from JavaScript between other work (HTTP
+ * requests), so that a query waits for a slice of a busy event-loop turn, not the whole turn.
+ * Returns the number of datagrams answered (0 when none were waiting, or replies are pending).
+ */
+static napi_value js_pump(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value arg;
+  napi_get_cb_info(env, cbinfo, &argc, &arg, NULL, NULL);
+  void *data = NULL;
+  if (argc < 1 || napi_get_value_external(env, arg, &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "pump: a handle from open() required");
+    return NULL;
+  }
+  batch_socket *s = (batch_socket *)data;
+  int n = 0;
+  if (!s->closing && s->pending_count == 0 && !s->direct) {
+    s->direct = 1;
+    n = round_trip(s);
+    s->direct = 0;
+  }
+  return constant(env, n < 0 ? 0 : n);
+}
+
 static napi_value constant(napi_env env, int value) {
   napi_value v;
   napi_create_int32(env, value, &v);
@@ -497,6 +525,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+      {"pump", NULL, js_pump, NULL, NULL, NULL, napi_default, NULL},
       {"bindSocket", NULL, js_bind_socket, NULL, NULL, NULL, napi_default, NULL},
       {"closeFd", NULL, js_close_fd, NULL, NULL, NULL, napi_default, NULL},
       {"BATCH", NULL, NULL, NULL, NULL, constant(env, BATCH), napi_enumerable, NULL},

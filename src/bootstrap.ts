@@ -109,7 +109,9 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
     if (!store.isLoaded() && !store.loadFromDisk()) {
       throw new Error(`no routing snapshot: the database is unreachable (${dbStatus.lastError ?? store.lastError}) and ${config.dataDir} holds no snapshot.json`);
     }
-    const dnsPort = await app.get(DnsService).start(config.dnsHost, config.dnsPort);
+    const dns = app.get(DnsService);
+    const dnsPort = await dns.start(config.dnsHost, config.dnsPort);
+    dns.interleaveWith(app.getHttpServer());
     applyHttpLimits(app.getHttpServer(), config.httpLimits, config.trustedProxies);
     await app.listen(config.httpPort, config.httpHost);
     const address = app.getHttpServer().address();

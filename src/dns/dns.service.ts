@@ -10,6 +10,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { DnsWorkerPool } from './workers/worker-pool';
 import { sumCounters } from './workers/protocol';
 import { chooseUdpIo } from './udp-batch';
+import type { Server as HttpServer } from 'node:http';
 
 /**
  * Nest face of the DNS server: feeds every new snapshot to the responder (which pre-encodes the
@@ -174,6 +175,22 @@ export class DnsService implements OnApplicationShutdown {
     throw lastError instanceof Error ? lastError : new Error('dns: cannot start the DNS workers');
   }
 
+  /**
+   * DNS between HTTP requests (issue 22): when UDP is answered in this process, every
+   * `every`-th request on `http` first answers the queries waiting on the DNS socket. Under an
+   * HTTP flood one event-loop turn handles dozens of requests before the socket's turn comes; this
+   * way a query waits for a few of them. Nothing to do with DNS_WORKERS (the workers own UDP).
+   */
+  interleaveWith(http: HttpServer, every = INTERLEAVE_EVERY): void {
+    if (this.config.dnsWorkers > 0) return;
+    let n = 0;
+    http.prependListener('request', () => {
+      if (++n < every) return;
+      n = 0;
+      this.server?.pump();
+    });
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.unsubscribe?.();
     this.filler.stop();
@@ -184,6 +201,9 @@ export class DnsService implements OnApplicationShutdown {
     await Promise.all([server?.close(), pool?.close()]);
   }
 }
+
+/** HTTP requests between two looks at the DNS socket (interleaveWith). */
+const INTERLEAVE_EVERY = 4;
 
 /** Refusals that count as residency refusals in georoute_residency_refusals_total. */
 const RESIDENCY_REFUSALS: ReadonlySet<string> = new Set(['residency-no-eligible-region', 'residency-primary-outside-eu']);

@@ -4,6 +4,7 @@
  * each reported to the responder compared too. Needs the addon (built by npm ci / npm run build
  * on Linux): this spec fails, rather than skips, when it is missing.
  */
+import { spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as ipaddr from 'ipaddr.js';
 import { GeoLocator } from '../geo/geo-locator';
@@ -275,5 +276,40 @@ describe('batch and dgram listeners give identical replies over real sockets', (
     expect(r.batch.replies.filter((x) => x === null).length).toBe(0);
     expect(r.batch.replies.map(hex)).toEqual(r.dgram.replies.map(hex));
     expect(r.batch.rig.listener.counters).toMatchObject({ received: 120, replied: 120, sendErrors: 0, socketErrors: 0 });
+  });
+});
+
+describe('pump(): queries answered from the caller, while the event loop is busy', () => {
+  test('a query waiting on the socket is answered by pump() before the loop gets to it', async () => {
+    const r = await rig('batch', '127.0.0.1');
+    const listener = r.listener as BatchUdpListener;
+    try {
+      expect(listener.pump()).toBe(0);
+      // A separate process sends one query and prints the reply it gets (hex), or "timeout".
+      const query = encodeQuery({ id: 0x4242, name: 'www.example.com', qtype: TYPE.A });
+      const script = [
+        'import socket, sys',
+        's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)',
+        `s.sendto(bytes.fromhex('${query.toString('hex')}'), ('127.0.0.1', ${r.port}))`,
+        'try: print(s.recvfrom(4096)[0].hex())',
+        'except socket.timeout: print("timeout")',
+      ].join('\n');
+      const child = spawn('python3', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      // The event loop is held here: only pump() can read the socket until this loop ends.
+      const deadline = Date.now() + 5000;
+      let answered = 0;
+      while (answered === 0 && Date.now() < deadline) answered = listener.pump();
+      expect(answered).toBe(1);
+      expect(listener.counters).toMatchObject({ received: 1, replied: 1 });
+      await exited;
+      const reply = Buffer.from(out.trim(), 'hex');
+      expect(reply.readUInt16BE(0)).toBe(0x4242);
+      expect(hex(reply)).toBe(hex(r.responder.respond(query, { address: '127.0.0.1', family: 4 }, 'udp')));
+    } finally {
+      await listener.close();
+    }
   });
 });

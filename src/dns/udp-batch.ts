@@ -47,6 +47,8 @@ interface BatchAddon {
     onBatch: (count: number) => void;
   }): { handle: unknown; port: number };
   close(handle: unknown): void;
+  /** One read-answer-send round now (from JavaScript); the datagrams answered. */
+  pump(handle: unknown): number;
   bindSocket(options: { host: string; port: number; ipv6: boolean; reusePort: boolean }): { fd: number; port: number };
   closeFd(fd: number): void;
 }
@@ -221,6 +223,15 @@ export class BatchUdpListener implements UdpSocketListener {
     });
     this.handle = opened.handle;
     return opened.port;
+  }
+
+  /**
+   * Answers the queries waiting on the socket now, from the caller's stack: the HTTP server calls
+   * it between requests, so a query waits for a few requests when the event loop is busy with
+   * HTTP, not for the whole loop turn. A syscall returning nothing when no query waits.
+   */
+  pump(): number {
+    return this.handle === null ? 0 : this.addon.pump(this.handle);
   }
 
   close(): Promise<void> {

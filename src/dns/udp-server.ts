@@ -68,6 +68,8 @@ export interface UdpSocketListener {
   /** Resolves with the bound port. `exclusive: false`: the port is shared with the other DNS worker processes. */
   bind(host: string, port: number, exclusive?: boolean): Promise<number>;
   close(): Promise<void>;
+  /** Answers waiting queries now (the batch listener; see BatchUdpListener.pump). */
+  pump?(): number;
 }
 
 /** The listener for `io` (DNS_UDP_IO as chosen by chooseUdpIo in udp-batch.ts). */
@@ -243,6 +245,11 @@ export class DnsServer {
   async close(): Promise<void> {
     this.boundPort = null;
     await Promise.all([this.udp.close(), this.tcp.close()]);
+  }
+
+  /** Answers the UDP queries waiting now, where the listener can (the batch path); 0 otherwise. */
+  pump(): number {
+    return this.udp.pump?.() ?? 0;
   }
 
   counters(): DnsServerCounters {
