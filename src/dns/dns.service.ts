@@ -202,8 +202,12 @@ export class DnsService implements OnApplicationShutdown {
   }
 }
 
-/** HTTP requests between two looks at the DNS socket (interleaveWith). */
-const INTERLEAVE_EVERY = 4;
+/**
+ * HTTP requests between two looks at the DNS socket (interleaveWith). A look that finds nothing
+ * costs ~0.8 us (one recvmmsg), ~3 % of a lean redirect; with /r/ saturated, DNS p50 went from
+ * 3.4 ms (no looks) to 0.47 ms (every 4th request) and 0.14 ms (every request) in one run.
+ */
+const INTERLEAVE_EVERY = 2;
 
 /** Refusals that count as residency refusals in georoute_residency_refusals_total. */
 const RESIDENCY_REFUSALS: ReadonlySet<string> = new Set(['residency-no-eligible-region', 'residency-primary-outside-eu']);
