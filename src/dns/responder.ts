@@ -14,7 +14,7 @@
  * queries; BADVERS for EDNS versions above 0; a minimal ANY (RFC 8482); service names answered
  * through `decide` (a refused decision is SERVFAIL with an Extended DNS Error when the query had
  * EDNS). An OPT is in the reply exactly when the query had a well-formed one: payload size 1232,
- * version 0, DO clear, ECS echoed with the decision's scope. A reply that does not fit the UDP
+ * version 0, DO copied from the query (RFC 3225 §3), ECS echoed with the decision's scope. A reply that does not fit the UDP
  * limit (min(max(client, 512), 1232) with EDNS, 512 without) drops its glue first, then is sent
  * as TC=1 with the question (and OPT) only. Any exception while answering is reported through
  * `onError` and answered SERVFAIL, for that query only. With an identity (identity.ts), a query
@@ -480,7 +480,7 @@ export class DnsResponder {
       out[o + 4] = OUR_UDP_SIZE & 0xff;
       out[o + 5] = rcode >>> 4; // EXTENDED-RCODE
       out[o + 6] = 0; // VERSION
-      out[o + 7] = 0; // DO and Z clear
+      out[o + 7] = q.dnssecOk ? 0x80 : 0; // DO copied from the query (RFC 3225 §3), Z clear
       out[o + 8] = 0;
       const rdlength = ecsLength + edeLength + nsidLength;
       out[o + 9] = rdlength >>> 8;
