@@ -23,6 +23,8 @@ export interface PreparedAnswer {
   /** RFC 8914 INFO-CODE to add as an Extended DNS Error when the query had EDNS, or -1. */
   readonly edeCode: number;
   readonly edeText: Buffer | null;
+  /** The same answer with its RRSIGs (DNSSEC), for queries with DO=1; null when unsigned. */
+  readonly signed: PreparedAnswer | null;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -43,6 +45,7 @@ export function prepared(
     ecsScope: fields.ecsScope ?? 0,
     edeCode: fields.edeCode ?? -1,
     edeText: fields.edeText ?? null,
+    signed: fields.signed ?? null,
   });
 }
 

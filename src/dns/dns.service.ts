@@ -29,6 +29,7 @@ export class DnsService implements OnApplicationShutdown {
   private pool: DnsWorkerPool | null = null;
   private unsubscribe: (() => void) | null = null;
   private readonly filler: TableFiller;
+  private readonly resigner: NodeJS.Timeout;
   port = 0;
 
   constructor(
@@ -42,7 +43,17 @@ export class DnsService implements OnApplicationShutdown {
       classifier: () => locator.classifier,
       onError: (err) => this.logger.error(`query failed, answered SERVFAIL: ${(err as Error)?.message ?? String(err)}`),
       identity: config.dnsIdentity,
+      dnssec: { kek: config.dnssec.kek, validitySeconds: config.dnssec.signatureValiditySeconds, inceptionOffsetSeconds: config.dnssec.inceptionOffsetSeconds },
     });
+    // Signatures are made anew halfway through their validity window (checked every minute, off the hot path).
+    this.resigner = setInterval(() => {
+      try {
+        if (this.responder.maintain()) this.logger.log('DNSSEC signatures made anew');
+      } catch (err) {
+        this.logger.error(`DNSSEC re-signing failed, the current signatures stay: ${(err as Error).message}`);
+      }
+    }, 60_000);
+    this.resigner.unref();
     this.filler = new TableFiller(() => locator.classifier, this.responder);
     metrics.onCollect(() => {
       const st = this.stats();
@@ -150,6 +161,11 @@ export class DnsService implements OnApplicationShutdown {
           geoipDb: this.config.geoipDb,
           preload: this.config.dnsTablesPreload,
           identity: this.config.dnsIdentity,
+          dnssec: {
+            kekHex: this.config.dnssec.kek.toString('hex'),
+            validitySeconds: this.config.dnssec.signatureValiditySeconds,
+            inceptionOffsetSeconds: this.config.dnssec.inceptionOffsetSeconds,
+          },
           udpIo: options.udpIo ?? 'dgram',
           rateLimit: { responsesPerSecond: share(rrl.responsesPerSecond), errorsPerSecond: share(rrl.errorsPerSecond), slip: rrl.slip, exempt: rrl.exemptText },
         },
@@ -177,6 +193,7 @@ export class DnsService implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.unsubscribe?.();
     this.filler.stop();
+    clearInterval(this.resigner);
     const server = this.server;
     const pool = this.pool;
     this.server = null;

@@ -50,7 +50,8 @@ import {
   TYPE,
 } from './wire/constants';
 import { DecodedQuery, DecodeStatus, decodeQuery } from './wire/decoder';
-import { ZoneView, type NameNode, type ServiceData } from './zone-view';
+import { ZoneView, type NameNode, type ServiceData, type ZoneData } from './zone-view';
+import type { DnssecSettings } from './dnssec-signer';
 
 /**
  * Where a client is, as location classes (geo/geo-classifier.ts): each call sets prefixLength
@@ -89,6 +90,8 @@ export interface DnsResponderDeps {
   readonly onError?: (err: unknown, ctx: ResponderErrorContext) => void;
   /** NSID and CHAOS identity (identity.ts); left out: NSID off, every CHAOS name REFUSED. */
   readonly identity?: DnsIdentity;
+  /** DNSSEC signing settings (dnssec-signer.ts); left out: signed zones are served unsigned (a warning). */
+  readonly dnssec?: DnssecSettings;
 }
 
 /** Answers counted per service name and region (or refusal), read at scrape time. */
@@ -182,10 +185,22 @@ export class DnsResponder {
           : current.update(snapshot);
       if (view !== null) this.viewReuses++;
     }
-    if (view === null) view = ZoneView.build(snapshot);
+    if (view === null) view = ZoneView.build(snapshot, this.deps.dnssec ?? null);
     this.view = view;
     this.snapshot = snapshot;
     if (this.ranking !== null && this.ranking.geometryKey !== geometryKeyOf(snapshot)) this.ranking = null;
+  }
+
+  /**
+   * Background upkeep (call every minute or so, off the hot path): a view whose signatures are
+   * halfway through their validity window is built again, with new signatures. Returns true when
+   * it rebuilt. A failure keeps the current view (its signatures are still valid for a while).
+   */
+  maintain(now: number = this.deps.dnssec?.now?.() ?? Date.now()): boolean {
+    const view = this.view;
+    if (view === null || now < view.resignAt) return false;
+    this.view = ZoneView.build(view.snapshot, this.deps.dnssec ?? null);
+    return true;
   }
 
   /**
@@ -314,7 +329,25 @@ export class DnsResponder {
     } else {
       answer = this.absentName(view, q);
     }
+    if (q.dnssecOk && view.signed) answer = this.secured(view, answer, node, msg, q);
     return this.reply(msg, q, answer, transport);
+  }
+
+  /**
+   * The DO=1 form of an answer from a view with signed zones: the prepared signed variant of a
+   * positive answer; for NXDOMAIN / NODATA in a signed zone, the compact denial (signed per name
+   * on first use, then cached by the view). Anything else (referrals, refusals, unsigned zones)
+   * as it is.
+   */
+  private secured(view: ZoneView, answer: PreparedAnswer, node: NameNode | undefined, msg: Buffer, q: DecodedQuery): PreparedAnswer {
+    const signed = answer.signed;
+    if (signed !== null) return signed;
+    if (!answer.aa || answer.ancount !== 0 || (answer.rcode !== RCODE.NOERROR && answer.rcode !== RCODE.NXDOMAIN)) return answer;
+    let zone: ZoneData | undefined;
+    if (node !== undefined) zone = node.zone;
+    else zone = view.zoneFor(q.qname);
+    if (zone === undefined || zone.signer === null) return answer;
+    return view.denial(zone, node, msg, q.qnameWireLength, q.qtype, q.qname) ?? answer;
   }
 
   /** A name with no node: referral, wildcard, NXDOMAIN, or REFUSED outside every zone. */

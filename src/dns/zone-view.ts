@@ -42,6 +42,18 @@ import {
   MODERN_TYPE_BY_CODE,
 } from './wire/encoder';
 import { modernAdditionalTarget } from '../common/modern-records';
+import { canonicalName } from '../common/dnssec-keys';
+import {
+  TYPE_CDNSKEY,
+  TYPE_CDS,
+  TYPE_DNSKEY,
+  TYPE_NSEC,
+  TYPE_RRSIG,
+  ZoneSigner,
+  compactNsecRdata,
+  lowerWireName,
+  type DnssecSettings,
+} from './dnssec-signer';
 
 const TYPE_BY_NAME: Readonly<Record<string, number>> = {
   A: TYPE.A,
@@ -88,6 +100,9 @@ export class ZoneData {
   /** The minimal ANY reply (synthesized HINFO) of names without data: the same bytes for all of them. */
   hinfoAny: PreparedAnswer | null = null;
   private readonly negatives = new Map<number, PreparedAnswer>();
+  /** DNSSEC: the zone's signer (null = unsigned) and the RRSIG RDATA of its SOA, made on first use. */
+  signer: ZoneSigner | null = null;
+  private soaSigs: Buffer[] | null = null;
 
   constructor(
     readonly name: string,
@@ -117,6 +132,13 @@ export class ZoneData {
   takeSerial(snap: ZoneSnap): void {
     this.snap = snap;
     this.negatives.clear();
+    this.soaSigs = null;
+  }
+
+  /** RRSIG RDATA over the SOA (original TTL = the zone TTL, as in the apex SOA answer). */
+  soaSignatures(): Buffer[] {
+    if (this.soaSigs === null) this.soaSigs = this.signer!.sign(canonicalName(this.name), TYPE.SOA, clampTtl(this.snap.ttl), [soaRdata(this)]);
+    return this.soaSigs;
   }
 
   /**
@@ -209,6 +231,11 @@ export interface DynamicAnswer {
   readonly prefixCount: number;
   /** Message offset of the owner name of the address RRs (12 = the question name). */
   readonly ownerPointer: number;
+  /** The owner name of the address RRs (the service name). */
+  readonly ownerName: string;
+  /** DNSSEC: `prefix` with its RRSIGs, and the record count of that. */
+  readonly prefixSigned: Buffer | null;
+  readonly prefixSignedCount: number;
 }
 
 export class NameNode {
@@ -273,7 +300,16 @@ export class ZoneView {
   /** Most labels of any owner name: longer question names are trimmed before the suffix walk. */
   private maxLabels = 0;
 
-  private constructor(public snapshot: RoutingSnapshot) {
+  /** DNSSEC: when the signatures made at build time should be made anew (ms epoch; Infinity = unsigned). */
+  resignAt = Infinity;
+  /** Compact-denial replies by name (and QTYPE for NODATA), most recently used last; signed per name, then reused. */
+  private readonly denials = new Map<string, PreparedAnswer>();
+  static readonly DENIAL_CACHE_SIZE = 20_000;
+
+  private constructor(
+    public snapshot: RoutingSnapshot,
+    private readonly dnssec: DnssecSettings | null = null,
+  ) {
     this.version = snapshot.version;
   }
 
@@ -347,6 +383,7 @@ export class ZoneView {
         if (node.cut === node) this.buildDelegationDs(node); // its NODATA carries the SOA
       }
     }
+    if (zonesTouched.size > 0) this.denials.clear(); // they carry the SOA
     this.snapshot = snapshot;
     this.version = snapshot.version;
     return this;
@@ -379,14 +416,20 @@ export class ZoneView {
       const region = regions[chosen[c]];
       for (const address of isA ? region.ipv4 : region.ipv6) if (!addresses.includes(address)) addresses.push(address);
     }
+    const signer = node.zone.signer;
     let answer: PreparedAnswer;
     if (addresses.length === 0) {
       answer =
         dynamic.prefix !== null
-          ? prepared(RCODE.NOERROR, true, { ancount: dynamic.prefixCount, body: dynamic.prefix })
+          ? prepared(RCODE.NOERROR, true, {
+              ancount: dynamic.prefixCount,
+              body: dynamic.prefix,
+              signed: dynamic.prefixSigned === null ? null : prepared(RCODE.NOERROR, true, { ancount: dynamic.prefixSignedCount, body: dynamic.prefixSigned }),
+            })
           : node.zone.negative(RCODE.NOERROR, node.wireLength);
     } else {
-      const parts: Buffer[] = dynamic.prefix !== null ? [dynamic.prefix] : [];
+      const parts: Buffer[] = [];
+      const rdatas: Buffer[] = [];
       for (const address of addresses) {
         let rr = service.addressRecord(isA ? 4 : 6, address);
         if (dynamic.ownerPointer !== HEADER_LENGTH) {
@@ -394,8 +437,23 @@ export class ZoneView {
           rr.writeUInt16BE(0xc000 | dynamic.ownerPointer, 0);
         }
         parts.push(rr);
+        if (signer !== null) rdatas.push(rr.subarray(12));
       }
-      answer = prepared(RCODE.NOERROR, true, { ancount: dynamic.prefixCount + addresses.length, body: ownBuffer(parts) });
+      let signed: PreparedAnswer | null = null;
+      if (signer !== null) {
+        // Signed once per (name, family, chosen regions), when the variant is first needed.
+        const type = isA ? TYPE.A : TYPE.AAAA;
+        const sigs = signer.sign(canonicalName(dynamic.ownerName), type, service.ttl, rdatas).map((sig) => rrsigRecord(dynamic.ownerPointer, service.ttl, sig));
+        signed = prepared(RCODE.NOERROR, true, {
+          ancount: dynamic.prefixSignedCount + addresses.length + sigs.length,
+          body: ownBuffer(dynamic.prefixSigned !== null ? [dynamic.prefixSigned, ...parts, ...sigs] : [...parts, ...sigs]),
+        });
+      }
+      answer = prepared(RCODE.NOERROR, true, {
+        ancount: dynamic.prefixCount + addresses.length,
+        body: ownBuffer(dynamic.prefix !== null ? [dynamic.prefix, ...parts] : parts),
+        signed,
+      });
     }
     node.routed.set(key, answer);
     return answer;
@@ -430,10 +488,54 @@ export class ZoneView {
     return n;
   }
 
-  static build(snapshot: RoutingSnapshot): ZoneView {
-    const view = new ZoneView(snapshot);
+  static build(snapshot: RoutingSnapshot, dnssec: DnssecSettings | null = null): ZoneView {
+    const view = new ZoneView(snapshot, dnssec);
     view.load();
     return view;
+  }
+
+  /** Whether any zone of the view is signed. */
+  get signed(): boolean {
+    return this.resignAt !== Infinity;
+  }
+
+  /**
+   * The DO=1 reply to a negative answer in a signed zone (RFC 9824 compact denial): NOERROR with
+   * the signed SOA, and an NSEC owned by the question name whose next name is "\000.<qname>" —
+   * for a name that exists (`node`), its bitmap lists the types present but `qtype`; for a name
+   * that does not, the bitmap is RRSIG NSEC NXNAME. Signed on first use per name, then kept
+   * (least recently used dropped past DENIAL_CACHE_SIZE). Null when the zone is unsigned or the
+   * "\000." name would be too long.
+   */
+  denial(zone: ZoneData, node: NameNode | undefined, msg: Uint8Array, qnameWireLength: number, qtype: number, qname: string): PreparedAnswer | null {
+    const signer = zone.signer;
+    if (signer === null || qnameWireLength + 2 > 255) return null;
+    const key = node === undefined ? qname : `${qname}\u0000${qtype}`;
+    const denials = this.denials;
+    const known = denials.get(key);
+    if (known !== undefined) {
+      denials.delete(key);
+      denials.set(key, known);
+      return known;
+    }
+    const owner = lowerWireName(msg, HEADER_LENGTH, qnameWireLength);
+    const nsec = compactNsecRdata(owner, node === undefined ? null : typesAt(node).filter((t) => t !== qtype));
+    const ttl = zone.negativeSoaTtl;
+    const w = new RecordWriter(HEADER_LENGTH + qnameWireLength + 4);
+    w.knownName(zone.name, HEADER_LENGTH + qnameWireLength - zone.wireLength);
+    writeSoa(w, zone, ttl);
+    this.writeRrsigs(w, zone.name, TYPE.SOA, ttl, zone.soaSignatures());
+    w.record(QUESTION_POINTER, TYPE_NSEC, ttl, (x) => x.raw(nsec));
+    this.writeRrsigs(w, QUESTION_POINTER, TYPE_NSEC, ttl, signer.sign(owner, TYPE_NSEC, ttl, [nsec]));
+    const answer = prepared(RCODE.NOERROR, true, { nscount: w.records, body: w.bytes() });
+    if (denials.size >= ZoneView.DENIAL_CACHE_SIZE) denials.delete(denials.keys().next().value!);
+    denials.set(key, answer);
+    return answer;
+  }
+
+  /** The zone a name belongs to (its longest served zone), for answers without a node. */
+  zoneFor(name: string): ZoneData | undefined {
+    return this.zoneOf(name);
   }
 
   /** The node of an existing name (lower case, presentation form), if any. */
@@ -483,6 +585,18 @@ export class ZoneView {
       }
       const zone = new ZoneData(name, snap);
       for (const problem of zone.problems) this.warn(`zone ${name}: ${problem}`);
+      if (snap.dnssec) {
+        if (this.dnssec === null) this.warn(`zone ${name}: signed, but this server has no DNSSEC settings; served unsigned`);
+        else {
+          try {
+            zone.signer = new ZoneSigner(name, snap.dnssec, this.dnssec);
+            // Made anew halfway through the validity window, long before any signature expires.
+            this.resignAt = Math.min(this.resignAt, (this.dnssec.now?.() ?? Date.now()) + (this.dnssec.validitySeconds * 1000) / 2);
+          } catch (error) {
+            this.warn(`zone ${name}: DNSSEC keys unusable, served unsigned: ${(error as Error).message}`);
+          }
+        }
+      }
       this.zones.set(name, zone);
       zone.apex = this.ensureNode(name, zone);
     }
@@ -671,42 +785,82 @@ export class ZoneView {
 
   private buildAnswers(node: NameNode): void {
     const zone = node.zone;
+    const signer = zone.signer;
     const cname = node.rrsets.get(TYPE.CNAME);
     if (cname !== undefined) {
       this.buildCname(node, cname);
       return;
     }
     for (const rrset of node.rrsets.values()) {
-      const w = this.nodeWriter(node);
-      this.writeRRset(w, node.name, rrset);
-      const ancount = w.records;
-      const bodyEnd = w.size;
-      if (GLUE_TYPES.has(rrset.type)) this.writeGlue(w, rrset, node.name);
-      node.answers.set(
-        rrset.type,
-        prepared(RCODE.NOERROR, true, { ancount, body: w.slice(0, bodyEnd), arcount: w.records - ancount, additional: w.slice(bodyEnd) }),
-      );
+      const build = (sign: boolean): PreparedAnswer => {
+        const w = this.nodeWriter(node);
+        this.writeRRset(w, node.name, rrset);
+        if (sign) this.writeRrsigs(w, node.name, rrset.type, rrset.ttl, signer!.sign(canonicalName(node.name), rrset.type, rrset.ttl, canonicalRdatas(rrset)));
+        const ancount = w.records;
+        const bodyEnd = w.size;
+        if (GLUE_TYPES.has(rrset.type)) this.writeGlue(w, rrset, node.name);
+        return prepared(RCODE.NOERROR, true, {
+          ancount,
+          body: w.slice(0, bodyEnd),
+          arcount: w.records - ancount,
+          additional: w.slice(bodyEnd),
+          signed: sign ? null : signer === null ? null : build(true),
+        });
+      };
+      node.answers.set(rrset.type, build(false));
     }
     if (zone.apex === node) {
-      const w = this.nodeWriter(node);
-      writeSoa(w, zone, clampTtl(zone.snap.ttl));
-      node.answers.set(TYPE.SOA, prepared(RCODE.NOERROR, true, { ancount: 1, body: w.bytes() }));
+      const ttl = clampTtl(zone.snap.ttl);
+      const soa = (sign: boolean): PreparedAnswer => {
+        const w = this.nodeWriter(node);
+        writeSoa(w, zone, ttl);
+        if (sign) this.writeRrsigs(w, node.name, TYPE.SOA, ttl, zone.soaSignatures());
+        return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign ? null : signer === null ? null : soa(true) });
+      };
+      node.answers.set(TYPE.SOA, soa(false));
+      if (signer !== null) {
+        for (const [type, rdatas] of [[TYPE_DNSKEY, signer.dnskeys], [TYPE_CDS, signer.cds], [TYPE_CDNSKEY, signer.cdnskeys]] as const) {
+          if (rdatas.length === 0) continue;
+          const keys = (sign: boolean): PreparedAnswer => {
+            const w = this.nodeWriter(node);
+            for (const rdata of rdatas) w.record(node.name, type, ttl, (x) => x.raw(rdata));
+            if (sign) this.writeRrsigs(w, node.name, type, ttl, signer.sign(canonicalName(node.name), type, ttl, rdatas));
+            return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign ? null : keys(true) });
+          };
+          node.answers.set(type, keys(false));
+        }
+      }
     }
     node.other = zone.negative(RCODE.NOERROR, node.wireLength);
     node.otherIsNegative = true;
     node.any = this.anyAnswer(node, node.answers, () => this.nodeWriter(node));
-    if (node.service !== null) node.dynamic = { service: node.service, prefix: null, prefixCount: 0, ownerPointer: QUESTION_POINTER };
+    if (node.service !== null) {
+      node.dynamic = { service: node.service, prefix: null, prefixCount: 0, ownerPointer: QUESTION_POINTER, ownerName: node.name, prefixSigned: null, prefixSignedCount: 0 };
+    }
+  }
+
+  /** RRSIG records after an RRset: same owner and TTL as the RRset (RFC 4035 §2.2). */
+  private writeRrsigs(w: RecordWriter, owner: string | number, _type: number, ttl: number, sigs: readonly Buffer[]): void {
+    for (const sig of sigs) w.record(owner, TYPE_RRSIG, ttl, (x) => x.raw(sig));
   }
 
   private buildCname(node: NameNode, cname: RRset): void {
     const target = parseTarget(cname.values[0]);
-    const cnameWriter = (): RecordWriter => {
+    const signer = node.zone.signer;
+    const cnameSigs = signer === null ? null : signer.sign(canonicalName(node.name), TYPE.CNAME, cname.ttl, canonicalRdatas(cname));
+    const cnameWriter = (sign: boolean): RecordWriter => {
       const w = this.nodeWriter(node);
       w.record(node.name, TYPE.CNAME, cname.ttl, (x) => x.name(target));
+      if (sign) this.writeRrsigs(w, node.name, TYPE.CNAME, cname.ttl, cnameSigs!);
       return w;
     };
-    const only = cnameWriter();
-    const cnameAnswer = prepared(RCODE.NOERROR, true, { ancount: 1, body: only.bytes() });
+    const only = cnameWriter(false);
+    const onlySigned = cnameSigs === null ? null : cnameWriter(true);
+    const cnameAnswer = prepared(RCODE.NOERROR, true, {
+      ancount: 1,
+      body: only.bytes(),
+      signed: onlySigned === null ? null : prepared(RCODE.NOERROR, true, { ancount: onlySigned.records, body: onlySigned.bytes() }),
+    });
     node.answers.set(TYPE.CNAME, cnameAnswer);
     node.other = cnameAnswer;
     node.any = cnameAnswer;
@@ -719,13 +873,20 @@ export class ZoneView {
         prefix: cnameAnswer.body,
         prefixCount: 1,
         ownerPointer: only.offsetOf(target) ?? QUESTION_POINTER,
+        ownerName: target,
+        prefixSigned: onlySigned === null ? null : onlySigned.bytes(),
+        prefixSignedCount: onlySigned === null ? 0 : onlySigned.records,
       };
     }
     for (const rrset of targetNode.rrsets.values()) {
       if (rrset.type === TYPE.CNAME) continue;
-      const w = cnameWriter();
-      this.writeRRset(w, target, rrset);
-      node.answers.set(rrset.type, prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes() }));
+      const chased = (sign: boolean): PreparedAnswer => {
+        const w = cnameWriter(sign);
+        this.writeRRset(w, target, rrset);
+        if (sign) this.writeRrsigs(w, target, rrset.type, rrset.ttl, signer!.sign(canonicalName(target), rrset.type, rrset.ttl, canonicalRdatas(rrset)));
+        return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign || signer === null ? null : chased(true) });
+      };
+      node.answers.set(rrset.type, chased(false));
     }
   }
 
@@ -739,9 +900,14 @@ export class ZoneView {
       node.answers.set(TYPE.DS, node.zone.negative(RCODE.NOERROR, node.wireLength));
       return;
     }
-    const w = this.nodeWriter(node);
-    this.writeRRset(w, node.name, ds);
-    node.answers.set(TYPE.DS, prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes() }));
+    const signer = node.zone.signer;
+    const build = (sign: boolean): PreparedAnswer => {
+      const w = this.nodeWriter(node);
+      this.writeRRset(w, node.name, ds);
+      if (sign) this.writeRrsigs(w, node.name, TYPE.DS, ds.ttl, signer!.sign(canonicalName(node.name), TYPE.DS, ds.ttl, canonicalRdatas(ds)));
+      return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign || signer === null ? null : build(true) });
+    };
+    node.answers.set(TYPE.DS, build(false));
   }
 
   /** Replies for a "*" node that fit any question name: owner 0xC00C, names in rdata uncompressed. */
@@ -762,7 +928,11 @@ export class ZoneView {
   private anyAnswer(node: NameNode, answers: Map<number, PreparedAnswer>, writer: () => RecordWriter): PreparedAnswer {
     for (const type of ANY_PREFERENCE) {
       const a = answers.get(type);
-      if (a !== undefined) return a.additional === null ? a : prepared(a.rcode, a.aa, { ancount: a.ancount, body: a.body });
+      if (a !== undefined) {
+        if (a.additional === null) return a;
+        const signed = a.signed === null ? null : prepared(a.rcode, a.aa, { ancount: a.signed.ancount, body: a.signed.body });
+        return prepared(a.rcode, a.aa, { ancount: a.ancount, body: a.body, signed });
+      }
     }
     // RFC 8482 §4.2: a synthesized HINFO when there is no RRset to pick. Its owner is the
     // question (0xC00C) and it names nothing else: one reply serves every such name of the zone.
@@ -838,6 +1008,41 @@ function glueTarget(type: number, value: string, owner: string): string | null {
   return modern === undefined ? null : modernAdditionalTarget(modern, value, owner);
 }
 
+/** Each RR's RDATA in canonical form (RFC 4034 §6.2): names uncompressed; the encoder writes them lower case. */
+function canonicalRdatas(rrset: RRset): Buffer[] {
+  return rrset.values.map((value) => {
+    const w = new RecordWriter(0, false);
+    writeRdata(w, rrset.type, value);
+    return w.bytes();
+  });
+}
+
+/** The SOA RDATA in canonical form: MNAME and RNAME uncompressed and lower case. */
+function soaRdata(zone: ZoneData): Buffer {
+  const w = new RecordWriter(0, false);
+  const snap = zone.snap;
+  w.name(zone.mname.toLowerCase());
+  w.name(zone.rname.map((l) => l.toLowerCase()));
+  w.u32(snap.serial);
+  w.u32(clampTtl(snap.refresh));
+  w.u32(clampTtl(snap.retry));
+  w.u32(clampTtl(snap.expire));
+  w.u32(clampTtl(snap.negativeTtl));
+  return w.bytes();
+}
+
+/** One RRSIG RR whose owner is a compression pointer (answers assembled from parts). */
+function rrsigRecord(ownerPointer: number, ttl: number, sig: Buffer): Buffer {
+  const b = Buffer.allocUnsafeSlow(12 + sig.length);
+  b.writeUInt16BE(0xc000 | ownerPointer, 0);
+  b.writeUInt16BE(TYPE_RRSIG, 2);
+  b.writeUInt16BE(1, 4);
+  b.writeUInt32BE(ttl, 6);
+  b.writeUInt16BE(sig.length, 10);
+  sig.copy(b, 12);
+  return b;
+}
+
 function writeSoa(w: RecordWriter, zone: ZoneData, ttl: number): void {
   const snap = zone.snap;
   w.record(zone.name, TYPE.SOA, ttl, (x) => {
@@ -898,7 +1103,8 @@ function onlySerialDiffers(a: ZoneSnap, b: ZoneSnap): boolean {
     a.expire !== b.expire ||
     a.negativeTtl !== b.negativeTtl ||
     a.nameservers.join() !== b.nameservers.join() ||
-    a.records.length !== b.records.length
+    a.records.length !== b.records.length ||
+    JSON.stringify(a.dnssec ?? null) !== JSON.stringify(b.dnssec ?? null)
   ) {
     return false;
   }
@@ -908,6 +1114,21 @@ function onlySerialDiffers(a: ZoneSnap, b: ZoneSnap): boolean {
     if (x.id !== y.id || x.name !== y.name || x.type !== y.type || x.ttl !== y.ttl || x.values.join('\u0000') !== y.values.join('\u0000')) return false;
   }
   return true;
+}
+
+/** The types an existing name has (for a compact-denial NSEC bitmap). */
+function typesAt(node: NameNode): number[] {
+  const types = [...node.rrsets.keys()];
+  if (node.dynamic !== null && node.rrsets.get(TYPE.CNAME) === undefined) types.push(TYPE.A, TYPE.AAAA);
+  if (node.zone.apex === node) {
+    types.push(TYPE.SOA);
+    const signer = node.zone.signer;
+    if (signer !== null) {
+      types.push(TYPE_DNSKEY);
+      if (signer.cds.length > 0) types.push(TYPE_CDS, TYPE_CDNSKEY);
+    }
+  }
+  return types;
 }
 
 function normalize(name: string): string {

@@ -1,0 +1,183 @@
+/**
+ * Signed answers as independent validators see them: BIND's delv with the zone's DNSKEY as the
+ * trust anchor (`+root=example.com`), over real UDP against the server with the example.com
+ * fixture signed by keys made here. delv is required (bind9-dnsutils): missing, the tests fail.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { FLAGS_KSK, FLAGS_ZSK, dnskeyRdata, generateDnssecKey, keyTag, sealSecret, type DnssecAlgorithm } from '../common/dnssec-keys';
+import { GeoLocator } from '../geo/geo-locator';
+import type { DnssecKeySnap, ZoneDnssecSnap } from '../routing/types';
+import { DnsResponder } from './responder';
+import { GEOIP_TEST_DB, fixtureInput, fixtureSnapshot } from './test-fixtures';
+import { DnsServer } from './udp-server';
+import type { DnssecSettings } from './dnssec-signer';
+
+const run = promisify(execFile);
+const KEK = randomBytes(32);
+
+function key(role: DnssecKeySnap['role'], algorithm: DnssecAlgorithm, state: DnssecKeySnap['state'] = 'active', kek = KEK): DnssecKeySnap {
+  const k = generateDnssecKey(algorithm);
+  const flags = role === 'zsk' ? FLAGS_ZSK : FLAGS_KSK;
+  const id = `${role}-${randomBytes(4).toString('hex')}`;
+  return {
+    id,
+    role,
+    algorithm,
+    flags,
+    keyTag: keyTag(dnskeyRdata(flags, algorithm, k.publicKey)),
+    publicKey: k.publicKey.toString('base64'),
+    privateKeySealed: sealSecret(kek, k.privateKeyDer, id),
+    state,
+    cds: role !== 'zsk' && state === 'active',
+  };
+}
+
+/** A server answering the fixture zone signed with `dnssec`. */
+async function serve(dnssec: ZoneDnssecSnap, settings: Partial<DnssecSettings> = {}): Promise<{ server: DnsServer; port: number; responder: DnsResponder }> {
+  const locator = await GeoLocator.open(GEOIP_TEST_DB);
+  const responder = new DnsResponder({
+    classifier: () => locator.classifier,
+    dnssec: { kek: KEK, validitySeconds: 14 * 86400, inceptionOffsetSeconds: 3600, ...settings },
+  });
+  const input = fixtureInput();
+  responder.setSnapshot(fixtureSnapshot(1, { zones: [{ ...input.zones[0], dnssec }] }));
+  const server = new DnsServer(responder, { host: '127.0.0.1', port: 0 });
+  const { port } = await server.listen();
+  return { server, port, responder };
+}
+
+function requireTool(name: string): string {
+  for (const dir of ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin']) if (existsSync(path.join(dir, name))) return path.join(dir, name);
+  throw new Error(`${name} is not installed (apt-get install bind9-dnsutils unbound); the DNSSEC validation tests need it`);
+}
+
+/** delv with the zone's keys as a static trust anchor; resolves with stdout + stderr and the exit code. */
+async function delv(port: number, anchorFile: string, name: string, type: string, extra: string[] = []): Promise<string> {
+  const args = ['@127.0.0.1', '-p', String(port), '-a', anchorFile, '+root=example.com', '+nottl', ...extra, name, type];
+  try {
+    const { stdout, stderr } = await run(requireTool('delv'), args, { timeout: 20_000 });
+    return stdout + stderr;
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    return `${e.stdout ?? ''}${e.stderr ?? ''}\nexit: failed`;
+  }
+}
+
+function anchorFor(dir: string, keys: readonly DnssecKeySnap[]): string {
+  const file = path.join(dir, `anchor-${randomBytes(3).toString('hex')}.conf`);
+  const sep = keys.filter((k) => k.flags === FLAGS_KSK);
+  const lines = sep.map((k) => `  example.com. static-key ${k.flags} 3 ${k.algorithm} "${k.publicKey}";`);
+  writeFileSync(file, `trust-anchors {\n${lines.join('\n')}\n};\n`);
+  return file;
+}
+
+describe.each([
+  ['ECDSA P-256 CSK', [13, 'csk']],
+  ['Ed25519 CSK', [15, 'csk']],
+  ['ECDSA P-256 KSK + ZSK', [13, 'ksk-zsk']],
+] as const)('delv validates %s', (_label, [algorithm, layout]) => {
+  let dir: string;
+  let server: DnsServer;
+  let port: number;
+  let anchor: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'georoute-dnssec-'));
+    const keys = layout === 'csk' ? [key('csk', algorithm)] : [key('ksk', algorithm), key('zsk', algorithm)];
+    ({ server, port } = await serve({ status: 'signed', keys }));
+    anchor = anchorFor(dir, keys);
+  });
+
+  afterAll(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test.each([
+    ['www.example.com', 'A'],
+    ['example.com', 'SOA'],
+    ['example.com', 'NS'],
+    ['example.com', 'MX'],
+    ['example.com', 'DNSKEY'],
+    ['txt.example.com', 'TXT'],
+    ['big.example.com', 'A'],
+    ['app.example.com', 'A'],
+    ['app.example.com', 'AAAA'],
+    ['alias.example.com', 'A'],
+    ['go.example.com', 'A'],
+    ['go.example.com', 'AAAA'],
+  ])('%s %s: fully validated', async (name, type) => {
+    const out = await delv(port, anchor, name, type);
+    expect(out).toContain('; fully validated');
+    expect(out).not.toContain('resolution failed');
+  });
+
+  test.each([
+    ['www.example.com', 'TXT'],
+    ['example.com', 'AAAA'],
+    ['a.b.example.com', 'A'],
+    ['app.example.com', 'TXT'],
+  ])('NODATA %s %s: validated as a negative answer (compact denial)', async (name, type) => {
+    const out = await delv(port, anchor, name, type, ['+vtrace']);
+    expect(out).toMatch(/; negative response, fully validated/);
+    expect(out).toMatch(/ncache nxrrset|NXRRSET|nxrrset/i);
+  });
+
+  test.each([['nope.example.com'], ['Deeper.Nope.EXAMPLE.com']])('NXDOMAIN %s: a validated NODATA (RFC 9824) whose NSEC says NXNAME', async (name) => {
+    const out = await delv(port, anchor, name, 'A', ['+vtrace']);
+    expect(out).toMatch(/; negative response, fully validated/);
+    expect(out).toMatch(/NSEC\s+\\000\.[^\s]+\s+RRSIG NSEC (TYPE128|NXNAME)/i);
+  });
+});
+
+describe('delv refuses what does not validate (the tests above can fail)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'georoute-dnssec-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a trust anchor of another key: no valid signature', async () => {
+    const keys = [key('csk', 13)];
+    const { server, port } = await serve({ status: 'signed', keys });
+    try {
+      const good = await delv(port, anchorFor(dir, keys), 'www.example.com', 'A');
+      expect(good).toContain('; fully validated');
+      const tampered = { ...keys[0], publicKey: key('csk', 13).publicKey };
+      const out = await delv(port, anchorFor(dir, [tampered]), 'www.example.com', 'A');
+      expect(out).not.toContain('fully validated');
+      expect(out).toMatch(/resolution failed|no valid|insecurity proof failed|broken trust chain/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('signatures that expired (signed "30 days ago" for one day): validation fails', async () => {
+    const keys = [key('csk', 13)];
+    const { server, port } = await serve({ status: 'signed', keys }, { validitySeconds: 86400, now: () => Date.now() - 30 * 86400_000 });
+    try {
+      const out = await delv(port, anchorFor(dir, keys), 'www.example.com', 'A');
+      expect(out).not.toContain('fully validated');
+      expect(out).toMatch(/resolution failed|expired|no valid/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a key sealed under another key-encryption key: the zone is served unsigned, with a warning', async () => {
+    const keys = [key('csk', 13, 'active', randomBytes(32))];
+    const { server, port, responder } = await serve({ status: 'signed', keys });
+    try {
+      expect(responder.warnings.join('\n')).toMatch(/DNSSEC keys unusable, served unsigned/);
+      const out = await delv(port, anchorFor(dir, keys), 'www.example.com', 'A');
+      expect(out).not.toContain('fully validated');
+    } finally {
+      await server.close();
+    }
+  });
+});
