@@ -36,7 +36,8 @@ export interface SnapshotBuildFailedEvent {
 
 /** A committed registry change; `import` covers whole documents and changes made by other instances. */
 export interface RegistryChangedEvent {
-  readonly kind: 'zone' | 'record' | 'region' | 'service' | 'import';
+  /** 'dnssec': a zone's signing status or keys (registry/dnssec.service.ts). */
+  readonly kind: 'zone' | 'record' | 'region' | 'service' | 'import' | 'dnssec';
   readonly name: string;
 }
 
