@@ -235,6 +235,15 @@ describe('OpenAPI document: the contract', () => {
       await call('POST /v1/zones/{name}/import', 400, api('post', '/v1/zones/contract.example/import?dryRun=maybe').set('Content-Type', 'text/dns').send(ZONE_FILE));
       await call('GET /v1/zones/{name}/export', 200, api('get', '/v1/zones/contract.example/export'));
       await call('GET /v1/zones/{name}/export', 404, api('get', '/v1/zones/missing.example/export'));
+      await call('GET /v1/zones/{name}/dnssec', 200, api('get', '/v1/zones/contract.example/dnssec'));
+      await call('GET /v1/zones/{name}/dnssec', 404, api('get', '/v1/zones/missing.example/dnssec'));
+      await call('DELETE /v1/zones/{name}/dnssec', 404, api('delete', '/v1/zones/contract.example/dnssec'));
+      await call('POST /v1/zones/{name}/dnssec', 400, api('post', '/v1/zones/contract.example/dnssec').send({ algorithm: 8 }));
+      await call('POST /v1/zones/{name}/dnssec', 404, api('post', '/v1/zones/missing.example/dnssec').send({}));
+      await call('POST /v1/zones/{name}/dnssec', 201, api('post', '/v1/zones/contract.example/dnssec').send({ algorithm: 15, keys: 'ksk-zsk' }));
+      await call('POST /v1/zones/{name}/dnssec', 409, api('post', '/v1/zones/contract.example/dnssec').send({}));
+      await call('GET /v1/zones/{name}/dnssec', 200, api('get', '/v1/zones/contract.example/dnssec'));
+      await call('DELETE /v1/zones/{name}/dnssec', 200, api('delete', '/v1/zones/contract.example/dnssec'));
       await call('DELETE /v1/zones/{name}', 204, api('delete', '/v1/zones/contract.example'));
       await call('DELETE /v1/zones/{name}', 404, api('delete', '/v1/zones/contract.example'));
     });
