@@ -68,6 +68,11 @@ async function delv(port: number, anchorFile: string, name: string, type: string
   }
 }
 
+async function digAt(port: number, args: string[]): Promise<string> {
+  const { stdout } = await run(requireTool('dig'), ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', ...args]);
+  return stdout;
+}
+
 function anchorFor(dir: string, keys: readonly DnssecKeySnap[]): string {
   const file = path.join(dir, `anchor-${randomBytes(3).toString('hex')}.conf`);
   const sep = keys.filter((k) => k.flags === FLAGS_KSK);
@@ -111,6 +116,8 @@ describe.each([
     ['alias.example.com', 'A'],
     ['go.example.com', 'A'],
     ['go.example.com', 'AAAA'],
+    ['x.wild.example.com', 'A'],
+    ['Other.Wild.example.com', 'A'],
   ])('%s %s: fully validated', async (name, type) => {
     const out = await delv(port, anchor, name, type);
     expect(out).toContain('; fully validated');
@@ -122,10 +129,20 @@ describe.each([
     ['example.com', 'AAAA'],
     ['a.b.example.com', 'A'],
     ['app.example.com', 'TXT'],
+    ['sub.example.com', 'DS'],
+    ['x.wild.example.com', 'TXT'],
   ])('NODATA %s %s: validated as a negative answer (compact denial)', async (name, type) => {
     const out = await delv(port, anchor, name, type, ['+vtrace']);
     expect(out).toMatch(/; negative response, fully validated/);
     expect(out).toMatch(/ncache nxrrset|NXRRSET|nxrrset/i);
+  });
+
+  test('a referral for DO=1 proves the delegation insecure: NS, then an NSEC at the cut (NS RRSIG NSEC) and its RRSIG', async () => {
+    const reply = await digAt(port, ['+dnssec', '+norec', 'www.sub.example.com', 'A']);
+    expect(reply).toMatch(/flags: qr rd;|flags: qr;/);
+    expect(reply).toMatch(/sub\.example\.com\.\s+\d+\s+IN\s+NSEC\s+\\000\.sub\.example\.com\. NS RRSIG NSEC/);
+    expect(reply).toMatch(/sub\.example\.com\.\s+\d+\s+IN\s+RRSIG\s+NSEC /);
+    expect(await digAt(port, ['+norec', 'www.sub.example.com', 'A'])).not.toMatch(/NSEC/);
   });
 
   test.each([['nope.example.com'], ['Deeper.Nope.EXAMPLE.com']])('NXDOMAIN %s: a validated NODATA (RFC 9824) whose NSEC says NXNAME', async (name) => {

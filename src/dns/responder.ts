@@ -289,6 +289,7 @@ export class DnsResponder {
 
   private answer(msg: Buffer, peer: PeerAddress, transport: Transport): Buffer | null {
     this.scope = -1;
+    this.wildNode = null;
     const q = decodeQuery(msg, this.query);
     switch (q.status) {
       case DecodeStatus.QUERY:
@@ -342,6 +343,8 @@ export class DnsResponder {
   private secured(view: ZoneView, answer: PreparedAnswer, node: NameNode | undefined, msg: Buffer, q: DecodedQuery): PreparedAnswer {
     const signed = answer.signed;
     if (signed !== null) return signed;
+    const wild = this.wildNode;
+    if (wild !== null && answer.ancount > 0) return view.wildcardSigned(wild, answer, msg, q.qnameWireLength, q.qname);
     if (!answer.aa || answer.ancount !== 0 || (answer.rcode !== RCODE.NOERROR && answer.rcode !== RCODE.NXDOMAIN)) return answer;
     let zone: ZoneData | undefined;
     if (node !== undefined) zone = node.zone;
@@ -360,6 +363,7 @@ export class DnsResponder {
     if (wildcard !== null && wildcard.wild !== null) {
       if (wildcard.cut !== null) return wildcard.cut.referral(length);
       const wild = wildcard.wild;
+      this.wildNode = wildcard;
       if (q.qtype === TYPE.ANY) return wild.any;
       return wild.answers.get(q.qtype) ?? wild.other ?? encloser.zone.negative(RCODE.NOERROR, length);
     }
@@ -436,6 +440,9 @@ export class DnsResponder {
     const ip = this.clientPeer!.address;
     return clientHashKey(ip.startsWith('::ffff:') && ip.indexOf('.') > 0 ? ip.slice(7) : ip, this.clientFamily);
   };
+
+  /** The "*" node the current answer was synthesized from (RFC 4592), else null. */
+  private wildNode: NameNode | null = null;
 
   /** Scope for the next reply (-1: the prepared answer's own). */
   private scope = -1;

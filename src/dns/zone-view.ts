@@ -304,6 +304,8 @@ export class ZoneView {
   resignAt = Infinity;
   /** Compact-denial replies by name (and QTYPE for NODATA), most recently used last; signed per name, then reused. */
   private readonly denials = new Map<string, PreparedAnswer>();
+  /** DNSSEC: the signed DS or NSEC of each delegation point, for referrals. */
+  private readonly proofs = new Map<NameNode, { type: number; ttl: number; rdatas: Buffer[]; sigs: Buffer[] }>();
   static readonly DENIAL_CACHE_SIZE = 20_000;
 
   private constructor(
@@ -384,6 +386,7 @@ export class ZoneView {
       }
     }
     if (zonesTouched.size > 0) this.denials.clear(); // they carry the SOA
+    this.proofs.clear();
     this.snapshot = snapshot;
     this.version = snapshot.version;
     return this;
@@ -985,18 +988,71 @@ export class ZoneView {
   buildReferral(cut: NameNode, qnameWireLength: number): PreparedAnswer {
     const ns = cut.rrsets.get(TYPE.NS);
     if (ns === undefined) return cut.zone.negative(RCODE.NOERROR, qnameWireLength);
-    const w = new RecordWriter(HEADER_LENGTH + qnameWireLength + 4);
-    w.knownName(cut.name, HEADER_LENGTH + qnameWireLength - cut.wireLength);
-    this.writeRRset(w, cut.name, ns);
-    const nscount = w.records;
-    const bodyEnd = w.size;
-    this.writeGlue(w, ns, cut.name);
-    return prepared(RCODE.NOERROR, false, {
-      nscount,
-      body: w.slice(0, bodyEnd),
-      arcount: w.records - nscount,
-      additional: w.slice(bodyEnd),
-    });
+    const signer = cut.zone.signer;
+    const build = (sign: boolean): PreparedAnswer => {
+      const w = new RecordWriter(HEADER_LENGTH + qnameWireLength + 4);
+      w.knownName(cut.name, HEADER_LENGTH + qnameWireLength - cut.wireLength);
+      this.writeRRset(w, cut.name, ns);
+      if (sign) {
+        // RFC 4035 §3.1.4: the DS RRset with its RRSIGs, or an NSEC proving there is none (insecure delegation).
+        const proof = this.delegationProof(cut, signer!);
+        for (const rdata of proof.rdatas) w.record(cut.name, proof.type, proof.ttl, (x) => x.raw(rdata));
+        this.writeRrsigs(w, cut.name, proof.type, proof.ttl, proof.sigs);
+      }
+      const nscount = w.records;
+      const bodyEnd = w.size;
+      this.writeGlue(w, ns, cut.name);
+      return prepared(RCODE.NOERROR, false, {
+        nscount,
+        body: w.slice(0, bodyEnd),
+        arcount: w.records - nscount,
+        additional: w.slice(bodyEnd),
+        signed: sign || signer === null ? null : build(true),
+      });
+    };
+    return build(false);
+  }
+
+  /** The DS RRset (or compact NSEC) of a delegation point with its RRSIGs, made once per cut. */
+  private delegationProof(cut: NameNode, signer: ZoneSigner): { type: number; ttl: number; rdatas: Buffer[]; sigs: Buffer[] } {
+    let proof = this.proofs.get(cut);
+    if (proof === undefined) {
+      const owner = canonicalName(cut.name);
+      const ds = cut.rrsets.get(TYPE.DS);
+      if (ds !== undefined) {
+        const rdatas = canonicalRdatas(ds);
+        proof = { type: TYPE.DS, ttl: ds.ttl, rdatas, sigs: signer.sign(owner, TYPE.DS, ds.ttl, rdatas) };
+      } else {
+        const ttl = cut.zone.negativeSoaTtl;
+        const nsec = compactNsecRdata(owner, [TYPE.NS]);
+        proof = { type: TYPE_NSEC, ttl, rdatas: [nsec], sigs: signer.sign(owner, TYPE_NSEC, ttl, [nsec]) };
+      }
+      this.proofs.set(cut, proof);
+    }
+    return proof;
+  }
+
+  /**
+   * A wildcard answer for DO=1 (RFC 4592 synthesis): signed as if the question name held the
+   * RRset (owner = the question, full label count), as online signers do, so no proof that a
+   * closer name is absent is needed. Signed per name on first use, kept with the denials.
+   */
+  wildcardSigned(wild: NameNode, answer: PreparedAnswer, msg: Uint8Array, qnameWireLength: number, qname: string): PreparedAnswer {
+    const signer = wild.zone.signer;
+    if (signer === null || answer.body.length < 4) return answer;
+    const type = (answer.body[2] << 8) | answer.body[3];
+    const rrset = wild.rrsets.get(type);
+    if (rrset === undefined) return answer;
+    const key = `*${qname}\u0000${type}`;
+    const denials = this.denials;
+    const known = denials.get(key);
+    if (known !== undefined) return known;
+    const owner = lowerWireName(msg, HEADER_LENGTH, qnameWireLength);
+    const sigs = signer.sign(owner, type, rrset.ttl, canonicalRdatas(rrset)).map((sig) => rrsigRecord(QUESTION_POINTER, rrset.ttl, sig));
+    const signed = prepared(RCODE.NOERROR, true, { ancount: answer.ancount + sigs.length, body: ownBuffer([answer.body, ...sigs]) });
+    if (denials.size >= ZoneView.DENIAL_CACHE_SIZE) denials.delete(denials.keys().next().value!);
+    denials.set(key, signed);
+    return signed;
   }
 }
 
