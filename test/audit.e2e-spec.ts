@@ -101,6 +101,7 @@ describe('audit trail', () => {
       ['POST /v1/zones/:name/import', () => app.http.post('/v1/zones/audit.example/import').set('Authorization', `Bearer ${token}`).set('Content-Type', 'text/dns').send(ZONE_FILE),
         [{ action: 'create', kind: 'record', name: 'ftp A in audit.example' }, { action: 'delete', kind: 'record', name: 'mail MX in audit.example' }]],
       ['POST /v1/zones/:name/dnssec', () => as('post', '/v1/zones/audit.example/dnssec', {}), [{ action: 'create', kind: 'dnssec', name: 'audit.example' }]],
+      ['POST /v1/zones/:name/dnssec/rollover', () => as('post', '/v1/zones/audit.example/dnssec/rollover', {}), [{ action: 'update', kind: 'dnssec', name: 'audit.example' }]],
       ['DELETE /v1/zones/:name/dnssec', () => as('delete', '/v1/zones/audit.example/dnssec'), [{ action: 'update', kind: 'dnssec', name: 'audit.example' }]],
       ['DELETE /v1/zones/:name', () => as('delete', '/v1/zones/audit.example'), [{ action: 'delete', kind: 'zone', name: 'audit.example' }, { action: 'delete', kind: 'record', name: 'ftp A in audit.example' }]],
       ['POST /v1/notifications', async () => {

@@ -176,3 +176,93 @@ describe('DNSSEC: keys over the API, answers validated by delv and Unbound', () 
     expect(audit.body.items.map((i: { action: string }) => i.action).sort()).toEqual(['create', 'delete', 'update']);
   });
 });
+
+/**
+ * Rollovers under validation, with the waits shortened (DNSSEC_PARENT_DS_TTL=3600,
+ * DNSSEC_TIMING_DIVISOR=1500: each step a few seconds). delv validates again and again while the
+ * schedule walks the keys: with the DS set the parent holds (it follows the published CDS at
+ * once), and with the DS set it held before (a resolver's cache) as long as that key is published.
+ */
+describe('DNSSEC rollovers: never a moment validation fails', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'georoute-rollover-e2e-'));
+    db = await createTestDatabase();
+    app = await startTestApp(db, { GEOIP_DB: MAXMIND_TEST_DB, DNSSEC_PARENT_DS_TTL: '3600', DNSSEC_TIMING_DIVISOR: '1500' });
+    await loadFixture(app);
+    expect((await app.api('post', '/v1/zones', { name: 'example.net', nameservers: ['ns1.example.com'], hostmaster: 'hostmaster.example.net' })).status).toBe(201);
+    expect((await app.api('post', '/v1/zones/example.net/records', { name: 'www', type: 'A', values: ['192.0.2.44'] })).status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await db?.drop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  type KeyView = { id: string; role: string; state: string; keyTag: number; ds: string | null };
+  const keysOf = async (zone: string): Promise<KeyView[]> => (await app.api('get', `/v1/zones/${zone}/dnssec`)).body.keys;
+  const cdsOf = async (zone: string): Promise<string[]> =>
+    (await dig(app.dnsPort, ['+short', zone, 'CDS'])).trim().split('\n').filter(Boolean).map((l) => l.replace(/ ([0-9A-F]+) ([0-9A-F]+)$/, ' $1$2')).sort();
+
+  /** Walks one rollover to its end, validating all the way; returns the phases (key states) seen. */
+  async function walk(zone: string, name: string, role: string): Promise<string[]> {
+    const started = await app.api('post', `/v1/zones/${zone}/dnssec/rollover`, {});
+    expect(started.status).toBe(200);
+    const added = (started.body.keys as KeyView[]).find((k) => k.role === role && k.state === 'published')!;
+    expect(added).toBeDefined();
+    expect((started.body.keys as (KeyView & { next: { state: string } | null })[]).find((k) => k.id === added.id)!.next?.state).toBe('active');
+    expect((await app.api('post', `/v1/zones/${zone}/dnssec/rollover`, {})).status).toBe(409);
+    const initial = (started.body.keys as KeyView[]).filter((k) => k.ds !== null && k.state === 'active').map((k) => k.ds!);
+    let parent = initial.slice().sort();
+    let cached = parent;
+    const phases: string[] = [];
+    const until = Date.now() + 60_000;
+    for (;;) {
+      const keys = await keysOf(zone);
+      const phase = keys.filter((k) => k.role === role).map((k) => (k.id === added.id ? `new:${k.state}` : `old:${k.state}`)).join(' ');
+      if (phases.at(-1) !== phase) phases.push(phase);
+      const cds = await cdsOf(zone);
+      if (cds.length > 0 && cds.join() !== parent.join()) {
+        cached = parent;
+        parent = cds;
+      }
+      const published = new Set(keys.map((k) => k.keyTag));
+      const anchors = [parent, ...(cached.every((d) => published.has(Number(d.split(' ')[0]))) ? [cached] : [])];
+      for (const ds of anchors) {
+        const anchor = writeAnchor(dir, zone, { ds });
+        const yes = await delv(app.dnsPort, anchor, zone, name, 'A');
+        expect(`${phase} with DS ${ds.join(', ')}: ${yes}`).toContain('; fully validated');
+        const no = await delv(app.dnsPort, anchor, zone, `nope.${zone}`, 'A');
+        expect(`${phase} with DS ${ds.join(', ')}: ${no}`).toContain('; negative response, fully validated');
+      }
+      if (phase === 'new:active') break;
+      if (Date.now() > until) throw new Error(`rollover of ${zone} stuck at ${phase}`);
+    }
+    return phases;
+  }
+
+  test('CSK rollover: new key published with both DS in CDS, then it signs and the old one retires (CDS: new only), then the old one goes', async () => {
+    expect((await app.api('post', '/v1/zones/example.com/dnssec', {})).status).toBe(201);
+    const phases = await walk('example.com', 'app.example.com', 'csk');
+    expect(phases).toEqual(['old:active new:published', 'old:retired new:active', 'new:active']);
+    const keys = await keysOf('example.com');
+    expect(keys).toHaveLength(1);
+    expect((await cdsOf('example.com')).map((d) => Number(d.split(' ')[0]))).toEqual([keys[0].keyTag]);
+    const audit = await app.api('get', '/v1/audit?kind=dnssec&name=example.com');
+    expect(audit.body.items.filter((i: { action: string; actor: string }) => i.action === 'transition' && i.actor === 'system')).toHaveLength(2);
+  });
+
+  test('ZSK rollover by pre-publication in a KSK + ZSK zone (Ed25519): the KSK and its DS never change', async () => {
+    const enabled = await app.api('post', '/v1/zones/example.net/dnssec', { algorithm: 15, keys: 'ksk-zsk' });
+    expect(enabled.status).toBe(201);
+    const kskDs = enabled.body.ds;
+    expect((await app.api('post', '/v1/zones/example.net/dnssec/rollover', { key: 'csk' })).status).toBe(400);
+    const phases = await walk('example.net', 'www.example.net', 'zsk');
+    expect(phases).toEqual(['old:active new:published', 'old:retired new:active', 'new:active']);
+    expect((await app.api('get', '/v1/zones/example.net/dnssec')).body.ds).toEqual(kskDs);
+  });
+});

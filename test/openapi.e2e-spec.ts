@@ -242,6 +242,10 @@ describe('OpenAPI document: the contract', () => {
       await call('POST /v1/zones/{name}/dnssec', 404, api('post', '/v1/zones/missing.example/dnssec').send({}));
       await call('POST /v1/zones/{name}/dnssec', 201, api('post', '/v1/zones/contract.example/dnssec').send({ algorithm: 15, keys: 'ksk-zsk' }));
       await call('POST /v1/zones/{name}/dnssec', 409, api('post', '/v1/zones/contract.example/dnssec').send({}));
+      await call('POST /v1/zones/{name}/dnssec/rollover', 200, api('post', '/v1/zones/contract.example/dnssec/rollover').send({}));
+      await call('POST /v1/zones/{name}/dnssec/rollover', 409, api('post', '/v1/zones/contract.example/dnssec/rollover').send({}));
+      await call('POST /v1/zones/{name}/dnssec/rollover', 400, api('post', '/v1/zones/contract.example/dnssec/rollover').send({ key: 'csk' }));
+      await call('POST /v1/zones/{name}/dnssec/rollover', 404, api('post', '/v1/zones/missing.example/dnssec/rollover').send({}));
       await call('GET /v1/zones/{name}/dnssec', 200, api('get', '/v1/zones/contract.example/dnssec'));
       await call('DELETE /v1/zones/{name}/dnssec', 200, api('delete', '/v1/zones/contract.example/dnssec'));
       await call('DELETE /v1/zones/{name}', 204, api('delete', '/v1/zones/contract.example'));

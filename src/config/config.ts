@@ -75,6 +75,12 @@ export interface AppConfig {
     readonly kekFile: string | null;
     readonly signatureValiditySeconds: number;
     readonly inceptionOffsetSeconds: number;
+    /** The parent's DS TTL assumed when timing KSK/CSK rollovers (DNSSEC_PARENT_DS_TTL). */
+    readonly parentDsTtlSeconds: number;
+    /** Every rollover wait is divided by this (DNSSEC_TIMING_DIVISOR; tests shorten rollovers with it). */
+    readonly timingDivisor: number;
+    /** Roll the zone-signing key (ZSK, or the CSK) when it is older than this; 0 = only on request (DNSSEC_ROLLOVER_INTERVAL). */
+    readonly rolloverIntervalSeconds: number;
   };
 }
 
@@ -272,6 +278,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   }
   const signatureValiditySeconds = wholeNumber('DNSSEC_SIGNATURE_VALIDITY', 14 * 86400, 3600, 90 * 86400, 'of seconds ');
   const inceptionOffsetSeconds = wholeNumber('DNSSEC_INCEPTION_OFFSET', 3600, 0, 86400, 'of seconds ');
+  const parentDsTtlSeconds = wholeNumber('DNSSEC_PARENT_DS_TTL', 86400, 0, 604800, 'of seconds ');
+  const timingDivisor = wholeNumber('DNSSEC_TIMING_DIVISOR', 1, 1, 10_000_000, '');
+  const rolloverIntervalSeconds = wholeNumber('DNSSEC_ROLLOVER_INTERVAL', 0, 0, 10 * 365 * 86400, 'of seconds ');
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -303,7 +312,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     httpLimits,
     outboundAllow: Object.freeze(outbound.nets),
     outboundAllowText: Object.freeze(outbound.text),
-    dnssec: Object.freeze({ kek, kekGenerated, kekFile, signatureValiditySeconds, inceptionOffsetSeconds }),
+    dnssec: Object.freeze({ kek, kekGenerated, kekFile, signatureValiditySeconds, inceptionOffsetSeconds, parentDsTtlSeconds, timingDivisor, rolloverIntervalSeconds }),
   });
 }
 

@@ -80,10 +80,14 @@ export class ZoneSigner {
         digest.copy(ds, 4);
         cds.push(ds);
       }
-      if (k.state !== 'active') continue;
+      // Active keys sign; a retired SEP key keeps signing the DNSKEY RRset until it is removed, so
+      // a resolver still holding only the old DS validates throughout a KSK/CSK rollover.
+      const signsKeys = k.role !== 'zsk' && (k.state === 'active' || k.state === 'retired');
+      const signsZone = k.role !== 'ksk' && k.state === 'active';
+      if (!signsKeys && !signsZone) continue;
       const signing: SigningKey = { algorithm: k.algorithm, tag: keyTag(rdata), key: privateKeyFromDer(openSecret(settings.kek, k.privateKeySealed, k.id)) };
-      if (k.role !== 'zsk') keySigners.push(signing);
-      if (k.role !== 'ksk') zoneSigners.push(signing);
+      if (signsKeys) keySigners.push(signing);
+      if (signsZone) zoneSigners.push(signing);
     }
     if (snap.status === 'unsigning') {
       // RFC 8078 §4: CDS 0 0 0 00 and CDNSKEY 0 3 0 AA== ask the parent to remove the DS.

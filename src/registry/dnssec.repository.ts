@@ -87,6 +87,22 @@ export class DnssecRepository {
     );
   }
 
+  /**
+   * TTLs that bound how long a rollover waits: the zone's own TTL (DNSKEY, SOA, NS) and the
+   * largest TTL of anything signed in the zone (records, service answers, negative answers).
+   */
+  static async ttls(m: EntityManager, zoneName: string): Promise<{ zoneTtl: number; maxTtl: number }> {
+    const rows: { zoneTtl: number; maxTtl: number }[] = await m.query(
+      `SELECT z.ttl AS "zoneTtl",
+              GREATEST(z.ttl, z.negative_ttl,
+                       COALESCE((SELECT max(r.ttl) FROM zone_records r WHERE r.zone_name = z.name), 0),
+                       COALESCE((SELECT max(s.ttl) FROM services s WHERE s.zone_name = z.name), 0)) AS "maxTtl"
+         FROM zones z WHERE z.name = $1`,
+      [zoneName],
+    );
+    return rows[0] ?? { zoneTtl: 0, maxTtl: 0 };
+  }
+
   static async deleteKey(m: EntityManager, id: string): Promise<void> {
     await m.query(`DELETE FROM dnssec_keys WHERE id = $1`, [id]);
   }

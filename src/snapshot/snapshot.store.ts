@@ -415,7 +415,8 @@ function replicationInput(s: ServiceEntity, source: ReplicationLagSource | null,
 
 /**
  * Signed zones as snapshot input: every key with its sealed private key (opened only by the DNS
- * signer). CDS/CDNSKEY are published for the active SEP keys (RFC 7344); an unsigning zone
+ * signer). CDS/CDNSKEY are published for the SEP keys not retired (RFC 7344: during a rollover
+ * the parent is asked for both DS, then for the new one alone); an unsigning zone
  * publishes the delete form instead (the signer's choice).
  */
 function dnssecInput(zones: readonly DnssecZoneRow[], keys: readonly DnssecKeyRow[]): Map<string, ZoneDnssecSnap> {
@@ -433,7 +434,7 @@ function dnssecInput(zones: readonly DnssecZoneRow[], keys: readonly DnssecKeyRo
         publicKey: k.publicKey,
         privateKeySealed: k.privateKeySealed,
         state: k.state,
-        cds: k.role !== 'zsk' && k.state === 'active',
+        cds: k.role !== 'zsk' && k.state !== 'retired',
       })),
     });
   }

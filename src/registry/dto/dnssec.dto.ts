@@ -10,3 +10,9 @@ export class EnableDnssecDto {
   @IsOptional() @IsIn(['csk', 'ksk-zsk'])
   keys?: 'csk' | 'ksk-zsk';
 }
+
+export class RolloverDto {
+  @ApiPropertyOptional({ enum: ['csk', 'ksk', 'zsk'], description: 'the key to roll: default the CSK, or the ZSK of a KSK+ZSK zone' })
+  @IsOptional() @IsIn(['csk', 'ksk', 'zsk'])
+  key?: 'csk' | 'ksk' | 'zsk';
+}
