@@ -39,6 +39,9 @@ describe('DNSSEC: keys over the API, answers validated by delv and Unbound', () 
       const res = await app.api('post', `/v1/zones/${ZONE}/records`, r);
       expect(res.status).toBe(201);
     }
+    // A write name: answered by the engine (the primary's addresses), signed like any routed answer.
+    const patched = await app.api('patch', '/v1/services/app.example.com', { replication: { mode: 'active-passive', primary: 'eu-west-1', writeFqdn: 'write.example.com' } });
+    expect(patched.status).toBe(200);
   });
 
   afterAll(async () => {
@@ -108,6 +111,7 @@ describe('DNSSEC: keys over the API, answers validated by delv and Unbound', () 
       for (const [name, type] of [
         [ZONE, 'SOA'], [ZONE, 'NS'], [ZONE, 'MX'], [ZONE, 'DNSKEY'], ['app.example.com', 'A'], ['app.example.com', 'AAAA'],
         ['www.example.com', 'A'], ['alias.example.com', 'A'], ['txt.example.com', 'TXT'], ['ns1.example.com', 'A'],
+        ['write.example.com', 'A'],
       ]) {
         const out = await delv(app.dnsPort, anchor, ZONE, name, type);
         expect(`${name} ${type}: ${out}`).toContain('; fully validated');
@@ -136,6 +140,9 @@ describe('DNSSEC: keys over the API, answers validated by delv and Unbound', () 
       expect(chain).toMatch(/flags: qr rd ra ad;/);
       expect(chain).toMatch(/www\.example\.com\.\s+\d+\s+IN\s+CNAME\s+app\.example\.com\./);
     }
+    const write = await unbound.dig(['+dnssec', '+subnet=175.16.199.0/24', 'write.example.com', 'A']);
+    expect(write).toMatch(/flags: qr rd ra ad;/);
+    expect(write).toMatch(/write\.example\.com\.\s+\d+\s+IN\s+A\s+198\.51\.100\.10/); // the primary, wherever the client is
     const nodata = await unbound.dig(['+dnssec', 'static.example.com', 'TXT']);
     expect(nodata).toMatch(/status: NOERROR/);
     expect(nodata).toMatch(/flags: qr rd ra ad;/);
