@@ -16,6 +16,8 @@ import { DnsResponder } from './responder';
 import { GEOIP_TEST_DB, fixtureInput, fixtureSnapshot } from './test-fixtures';
 import { DnsServer } from './udp-server';
 import type { DnssecSettings } from './dnssec-signer';
+import { TYPE } from './wire/constants';
+import { encodeQuery } from './wire/query-builder';
 
 const run = promisify(execFile);
 const KEK = randomBytes(32);
@@ -193,6 +195,36 @@ describe('delv refuses what does not validate (the tests above can fail)', () =>
       expect(responder.warnings.join('\n')).toMatch(/DNSSEC keys unusable, served unsigned/);
       const out = await delv(port, anchorFor(dir, keys), 'www.example.com', 'A');
       expect(out).not.toContain('fully validated');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('compact denials under response rate limiting', () => {
+  test('a client over its error limit gets no new signature over UDP (SERVFAIL for the limiter to drop or slip); TCP and cached names as usual', async () => {
+    const keys = [key('csk', 13)];
+    const { server, responder } = await serve({ status: 'signed', keys });
+    try {
+      const peer = { address: '198.51.100.7', family: 4 as const };
+      const ask = (name: string, transport: 'udp' | 'tcp'): Buffer => responder.respond(encodeQuery({ name, type: TYPE.A, edns: { flags: 0x8000 } }), peer, transport)!;
+      const nscount = (b: Buffer): number => b.readUInt16BE(8);
+      const cached = ask('cached.example.com', 'udp');
+      expect([cached[3] & 0x0f, nscount(cached)]).toEqual([0, 4]);
+      const asked: string[] = [];
+      responder.negativeGate = (address) => {
+        asked.push(address);
+        return true;
+      };
+      const limited = ask('flood-1.example.com', 'udp');
+      expect(limited[3] & 0x0f).toBe(2); // SERVFAIL, unsigned: RRL drops or slips it
+      expect(nscount(limited)).toBe(0);
+      expect(asked).toEqual(['198.51.100.7']);
+      expect(nscount(ask('cached.example.com', 'udp'))).toBe(4); // made before: no signing needed
+      const overTcp = ask('flood-1.example.com', 'tcp'); // TCP is not rate limited
+      expect([overTcp[3] & 0x0f, nscount(overTcp)]).toEqual([0, 4]);
+      responder.negativeGate = () => false;
+      expect(nscount(ask('flood-2.example.com', 'udp'))).toBe(4);
     } finally {
       await server.close();
     }

@@ -52,6 +52,17 @@ describe('ResponseRateLimiter', () => {
     expect(plain.every((d) => d === 'send')).toBe(true); // a bucket per response
   });
 
+  it('errorLimited: true once the prefix has spent its error bucket, without spending anything itself', () => {
+    const rrl = limiter({ slip: 0 });
+    const nx = reply('x.example.com', 'NXDOMAIN');
+    expect(rrl.errorLimited('10.1.2.3', 4, 0)).toBe(false);
+    for (let i = 0; i < 5; i++) expect(rrl.check('10.1.2.3', 4, nx, 0)).toBe('send');
+    expect(rrl.errorLimited('10.1.2.9', 4, 0)).toBe(true);
+    expect(rrl.errorLimited('10.1.3.3', 4, 0)).toBe(false); // another /24
+    expect(rrl.errorLimited('10.1.2.3', 4, 1000)).toBe(false); // refilled after a second
+    expect(limiter({ exempt: [ipaddr.parseCIDR('10.0.0.0/8')] }).errorLimited('10.1.2.3', 4, 0)).toBe(false);
+  });
+
   it('allows the rate, then slips every 2nd limited response and drops the rest', () => {
     const rrl = limiter();
     const r = reply('app.example.com');

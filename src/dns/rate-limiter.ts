@@ -101,6 +101,24 @@ export class ResponseRateLimiter {
   }
 
   /**
+   * Whether an error-class response (NXDOMAIN, SERVFAIL, a signed negative answer) to this client
+   * would be limited now: its prefix's error bucket is empty. Consumes nothing. The responder asks
+   * before signing a compact denial it has not made yet, so a random-name flood over the limit
+   * costs no signatures (the reply it gets instead is limited by `check` as well).
+   */
+  errorLimited(address: string, family: 4 | 6, now = performance.now()): boolean {
+    if (!this.enabled) return false;
+    if (this.opts.exempt.length > 0 && this.isExempt(address)) return false;
+    const prefix = this.prefixKey(address, family);
+    if (prefix < 0) return false;
+    const rate = this.opts.errorsPerSecond;
+    const h = mix(prefix, 0x45525221);
+    const slot = h & this.mask;
+    if (this.tags[slot] !== (mix(h, 0x2545f491) | 1)) return false;
+    return Math.min(rate, this.tokens[slot] + ((now - this.last[slot]) / 1000) * rate) < 1;
+  }
+
+  /**
    * A non-negative 31-bit number per client /24 (IPv4, read from the text without allocating) or
    * /56 (IPv6); -1 when the address cannot be read.
    */

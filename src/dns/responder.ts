@@ -249,6 +249,14 @@ export class DnsResponder {
     return this.view?.warnings ?? [];
   }
 
+  /**
+   * DNSSEC: asked before a compact denial not made yet is signed for a UDP client; true = the
+   * client's error responses are over the rate limit, so the reply would be dropped or slipped
+   * anyway: SERVFAIL (an error, limited the same way) goes to the limiter instead, unsigned.
+   * Set by the UDP listener's owner to `ResponseRateLimiter.errorLimited`.
+   */
+  negativeGate: ((address: string, family: 4 | 6) => boolean) | null = null;
+
   /** The current view (for diagnostics and tests). */
   get zoneView(): ZoneView | null {
     return this.view;
@@ -330,7 +338,7 @@ export class DnsResponder {
     } else {
       answer = this.absentName(view, q);
     }
-    if (q.dnssecOk && view.signed) answer = this.secured(view, answer, node, msg, q);
+    if (q.dnssecOk && view.signed) answer = this.secured(view, answer, node, msg, q, peer, transport);
     return this.reply(msg, q, answer, transport);
   }
 
@@ -340,7 +348,7 @@ export class DnsResponder {
    * on first use, then cached by the view). Anything else (referrals, refusals, unsigned zones)
    * as it is.
    */
-  private secured(view: ZoneView, answer: PreparedAnswer, node: NameNode | undefined, msg: Buffer, q: DecodedQuery): PreparedAnswer {
+  private secured(view: ZoneView, answer: PreparedAnswer, node: NameNode | undefined, msg: Buffer, q: DecodedQuery, peer: PeerAddress, transport: Transport): PreparedAnswer {
     const signed = answer.signed;
     if (signed !== null) return signed;
     const wild = this.wildNode;
@@ -350,7 +358,10 @@ export class DnsResponder {
     if (node !== undefined) zone = node.zone;
     else zone = view.zoneFor(q.qname);
     if (zone === undefined || zone.signer === null) return answer;
-    return view.denial(zone, node, msg, q.qnameWireLength, q.qtype, q.qname) ?? answer;
+    const gate = this.negativeGate;
+    const limited = transport === 'udp' && gate !== null && gate(peer.address, peer.family);
+    const denial = view.denial(zone, node, msg, q.qnameWireLength, q.qtype, q.qname, limited);
+    return denial === undefined ? SERVFAIL : (denial ?? answer);
   }
 
   /** A name with no node: referral, wildcard, NXDOMAIN, or REFUSED outside every zone. */

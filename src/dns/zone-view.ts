@@ -510,7 +510,7 @@ export class ZoneView {
    * (least recently used dropped past DENIAL_CACHE_SIZE). Null when the zone is unsigned or the
    * "\000." name would be too long.
    */
-  denial(zone: ZoneData, node: NameNode | undefined, msg: Uint8Array, qnameWireLength: number, qtype: number, qname: string): PreparedAnswer | null {
+  denial(zone: ZoneData, node: NameNode | undefined, msg: Uint8Array, qnameWireLength: number, qtype: number, qname: string, onlyCached = false): PreparedAnswer | null | undefined {
     const signer = zone.signer;
     if (signer === null || qnameWireLength + 2 > 255) return null;
     const key = node === undefined ? qname : `${qname}\u0000${qtype}`;
@@ -521,6 +521,7 @@ export class ZoneView {
       denials.set(key, known);
       return known;
     }
+    if (onlyCached) return undefined;
     const owner = lowerWireName(msg, HEADER_LENGTH, qnameWireLength);
     const nsec = compactNsecRdata(owner, node === undefined ? null : typesAt(node).filter((t) => t !== qtype));
     const ttl = zone.negativeSoaTtl;

@@ -76,6 +76,9 @@ async function onStart(m: WorkerStart): Promise<void> {
       slip: r.slip,
       exempt: r.exempt.map((c) => (c.includes('/') ? ipaddr.parseCIDR(c) : ([ipaddr.parse(c), c.includes(':') ? 128 : 32] as [ipaddr.IPv4 | ipaddr.IPv6, number]))),
     });
+    const rrl = limiter;
+    // No signature for a compact denial whose reply the limiter would drop or slip anyway.
+    responder.negativeGate = (address, family) => rrl.errorLimited(address, family);
   }
   if (pending !== null) await onSnapshot(pending);
 }
