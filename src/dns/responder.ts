@@ -20,6 +20,8 @@
  * `onError` and answered SERVFAIL, for that query only. With an identity (identity.ts), a query
  * carrying NSID gets the NSID option back, and CHAOS TXT `id.server.` / `hostname.bind.` /
  * `version.bind.` are answered before any zone look-up (others in class CH stay REFUSED).
+ * DNSSEC: for DO=1 in a signed zone the prepared answer's signed twin is sent; negative answers
+ * become RFC 9824 compact denials, signed per name on first use and cached by the view.
  *
  * Hot path: decode into a reused DecodedQuery, one map look-up of the lower-case name, then either
  * a pre-encoded reply by QTYPE or (service names) one look-up in that name's per-client cache of
