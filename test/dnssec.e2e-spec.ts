@@ -273,3 +273,34 @@ describe('DNSSEC rollovers: never a moment validation fails', () => {
     expect((await app.api('get', '/v1/zones/example.net/dnssec')).body.ds).toEqual(kskDs);
   });
 });
+
+/** DNS_WORKERS: the worker processes open the sealed keys from the snapshot and sign as the main process does. */
+describe('DNSSEC with DNS_WORKERS=1: the worker signs with the same keys', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'georoute-dnssec-workers-'));
+    db = await createTestDatabase();
+    app = await startTestApp(db, { GEOIP_DB: MAXMIND_TEST_DB, DNS_WORKERS: '1' });
+    await loadFixture(app);
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await db?.drop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('UDP answers from the worker and TCP answers from the main process both validate', async () => {
+    const enabled = await app.api('post', `/v1/zones/${ZONE}/dnssec`, { algorithm: 15 });
+    expect(enabled.status).toBe(201);
+    await waitFor('signed UDP answers from the worker', async () => (await dig(app.dnsPort, ['+dnssec', 'app.example.com', 'A'])).includes('RRSIG'), 10_000, 50);
+    const anchor = writeAnchor(dir, ZONE, { ds: enabled.body.ds });
+    for (const extra of [[], ['+tcp']]) {
+      expect(await delv(app.dnsPort, anchor, ZONE, 'app.example.com', 'A', extra)).toContain('; fully validated');
+      expect(await delv(app.dnsPort, anchor, ZONE, 'nope.example.com', 'A', extra)).toContain('; negative response, fully validated');
+    }
+  });
+});
