@@ -304,3 +304,46 @@ describe('DNSSEC with DNS_WORKERS=1: the worker signs with the same keys', () =>
     }
   });
 });
+
+// Two instances on one database need a PostgreSQL server (PGlite is one process): CI runs this
+// with DATABASE_URL set, as it does test/multi-instance.e2e-spec.ts.
+if (process.env.DATABASE_URL) {
+  describe('DNSSEC on two instances of one PostgreSQL: both sign with the same keys', () => {
+    let db: TestDatabase;
+    let a: TestApp;
+    let b: TestApp;
+    let dir: string;
+    const KEK = 'c0ffee'.repeat(10) + 'c0ff'; // 64 hex digits
+
+    beforeAll(async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'georoute-dnssec-two-'));
+      db = await createTestDatabase();
+      a = await startTestApp(db, { GEOIP_DB: MAXMIND_TEST_DB, DNSSEC_KEY_ENCRYPTION_KEY: KEK, CHANGE_POLL_INTERVAL_MS: '300', INSTANCE_ID: 'dnssec-a' });
+      await loadFixture(a);
+      b = await startTestApp({ ...db, env: { ...db.env, DATA_DIR: path.join(dir, 'b') } }, { GEOIP_DB: MAXMIND_TEST_DB, DNSSEC_KEY_ENCRYPTION_KEY: KEK, CHANGE_POLL_INTERVAL_MS: '300', INSTANCE_ID: 'dnssec-b' });
+    });
+
+    afterAll(async () => {
+      await b?.stop();
+      await a?.stop();
+      await db?.drop();
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('keys made through one instance sign the other one’s answers; delv validates both', async () => {
+      const enabled = await a.api('post', `/v1/zones/${ZONE}/dnssec`, {});
+      expect(enabled.status).toBe(201);
+      const tag = enabled.body.keys[0].keyTag as number;
+      for (const app of [a, b]) {
+        const out = await waitFor('signed answers', async () => {
+          const reply = await dig(app.dnsPort, ['+dnssec', 'app.example.com', 'A']);
+          return reply.includes('RRSIG') ? reply : false;
+        }, 10_000, 50);
+        expect(out).toMatch(new RegExp(`RRSIG\\s+A 13 3 30 \\d+ \\d+ ${tag} example\\.com\\.`));
+        const anchor = writeAnchor(dir, ZONE, { ds: enabled.body.ds });
+        expect(await delv(app.dnsPort, anchor, ZONE, 'app.example.com', 'A')).toContain('; fully validated');
+        expect(await delv(app.dnsPort, anchor, ZONE, 'nope.example.com', 'A')).toContain('; negative response, fully validated');
+      }
+    });
+  });
+}
