@@ -24,7 +24,33 @@ export interface PreparedAnswer {
   readonly edeCode: number;
   readonly edeText: Buffer | null;
   /** The same answer with its RRSIGs (DNSSEC), for queries with DO=1; null when unsigned. */
-  readonly signed: PreparedAnswer | null;
+  readonly signed: SignedTwin | null;
+}
+
+/**
+ * The signed copy of a prepared answer (DNSSEC), made the first time a DO=1 query needs it and
+ * kept until the zone's signer is replaced (new keys, or signatures made anew before they
+ * expire): building a view signs nothing, and re-signing is swapping the signer.
+ */
+export class SignedTwin {
+  private value: PreparedAnswer | null = null;
+  private madeWith: object | null = null;
+
+  constructor(
+    private readonly zone: { readonly signer: object | null },
+    private readonly make: () => PreparedAnswer,
+  ) {}
+
+  /** The signed answer, or null when the zone has no signer now. */
+  get(): PreparedAnswer | null {
+    const signer = this.zone.signer;
+    if (signer === null) return null;
+    if (this.madeWith !== signer) {
+      this.value = this.make();
+      this.madeWith = signer;
+    }
+    return this.value;
+  }
 }
 
 const EMPTY = Buffer.alloc(0);

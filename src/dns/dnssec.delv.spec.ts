@@ -230,3 +230,31 @@ describe('compact denials under response rate limiting', () => {
     }
   });
 });
+
+describe('signatures made anew before they expire', () => {
+  test('halfway through the window maintain() swaps the signers: new inception, still validated, nothing re-signed until asked', async () => {
+    let clock = Date.now() - 8 * 86400_000; // built "8 days ago" with a 14-day window
+    const keys = [key('csk', 13)];
+    const { server, port, responder } = await serve({ status: 'signed', keys }, { now: () => clock });
+    const dir = mkdtempSync(path.join(tmpdir(), 'georoute-dnssec-'));
+    try {
+      const inception = (out: string): string => /RRSIG\s+A 13 3 300 \d+ (\d+) /.exec(out)?.[1] ?? 'none';
+      const before = inception(await digAt(port, ['+dnssec', 'www.example.com', 'A']));
+      expect(before).toMatch(/^\d{14}$/);
+      expect(responder.maintain(clock + 86400_000)).toBe(false); // day 1 of 14: nothing to do
+      clock = Date.now();
+      expect(responder.maintain()).toBe(true);
+      const after = inception(await digAt(port, ['+dnssec', 'www.example.com', 'A']));
+      expect(after).toMatch(/^\d{14}$/);
+      expect(after > before).toBe(true);
+      expect(responder.maintain()).toBe(false);
+      const anchor = anchorFor(dir, keys);
+      expect(await delv(port, anchor, 'www.example.com', 'A')).toContain('; fully validated');
+      expect(await delv(port, anchor, 'app.example.com', 'A')).toContain('; fully validated');
+      expect(await delv(port, anchor, 'nope.example.com', 'A')).toContain('; negative response, fully validated');
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

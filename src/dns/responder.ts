@@ -195,13 +195,13 @@ export class DnsResponder {
 
   /**
    * Background upkeep (call every minute or so, off the hot path): a view whose signatures are
-   * halfway through their validity window is built again, with new signatures. Returns true when
-   * it rebuilt. A failure keeps the current view (its signatures are still valid for a while).
+   * halfway through their validity window gets new signers (ZoneView.resign); answers are signed
+   * again as DO=1 queries need them. Returns true when it did.
    */
   maintain(now: number = this.deps.dnssec?.now?.() ?? Date.now()): boolean {
     const view = this.view;
     if (view === null || now < view.resignAt) return false;
-    this.view = ZoneView.build(view.snapshot, this.deps.dnssec ?? null);
+    view.resign();
     return true;
   }
 
@@ -351,8 +351,11 @@ export class DnsResponder {
    * as it is.
    */
   private secured(view: ZoneView, answer: PreparedAnswer, node: NameNode | undefined, msg: Buffer, q: DecodedQuery, peer: PeerAddress, transport: Transport): PreparedAnswer {
-    const signed = answer.signed;
-    if (signed !== null) return signed;
+    const twin = answer.signed;
+    if (twin !== null) {
+      const signed = twin.get();
+      if (signed !== null) return signed;
+    }
     const wild = this.wildNode;
     if (wild !== null && answer.ancount > 0) return view.wildcardSigned(wild, answer, msg, q.qnameWireLength, q.qname);
     if (!answer.aa || answer.ancount !== 0 || (answer.rcode !== RCODE.NOERROR && answer.rcode !== RCODE.NXDOMAIN)) return answer;

@@ -25,7 +25,7 @@
  */
 import { planFor, type ServicePlan } from '../routing/service-plan';
 import type { Reason, RegionSnap, RoutingSnapshot, ServiceSnap, ZoneSnap } from '../routing/types';
-import { prepared, type PreparedAnswer } from './answer';
+import { SignedTwin, prepared, type PreparedAnswer } from './answer';
 import { EDE_CODE, HEADER_LENGTH, RCODE, TYPE } from './wire/constants';
 import {
   RecordWriter,
@@ -135,6 +135,13 @@ export class ZoneData {
     this.soaSigs = null;
   }
 
+  /** A new signer (new inception and expiration): every signed twin of the zone is made again on use. */
+  resign(settings: DnssecSettings): void {
+    if (this.signer === null || !this.snap.dnssec) return;
+    this.signer = new ZoneSigner(this.name, this.snap.dnssec, settings);
+    this.soaSigs = null;
+  }
+
   /** RRSIG RDATA over the SOA (original TTL = the zone TTL, as in the apex SOA answer). */
   soaSignatures(): Buffer[] {
     if (this.soaSigs === null) this.soaSigs = this.signer!.sign(canonicalName(this.name), TYPE.SOA, clampTtl(this.snap.ttl), [soaRdata(this)]);
@@ -233,9 +240,8 @@ export interface DynamicAnswer {
   readonly ownerPointer: number;
   /** The owner name of the address RRs (the service name). */
   readonly ownerName: string;
-  /** DNSSEC: `prefix` with its RRSIGs, and the record count of that. */
-  readonly prefixSigned: Buffer | null;
-  readonly prefixSignedCount: number;
+  /** DNSSEC: writes `prefix` with its RRSIGs (signed by the zone's current signer); null when unsigned. */
+  readonly prefixSigned: (() => RecordWriter) | null;
 }
 
 export class NameNode {
@@ -419,20 +425,24 @@ export class ZoneView {
       const region = regions[chosen[c]];
       for (const address of isA ? region.ipv4 : region.ipv6) if (!addresses.includes(address)) addresses.push(address);
     }
-    const signer = node.zone.signer;
+    const zone = node.zone;
+    const signed = zone.signer !== null;
     let answer: PreparedAnswer;
     if (addresses.length === 0) {
+      const prefixSigned = dynamic.prefixSigned;
       answer =
         dynamic.prefix !== null
           ? prepared(RCODE.NOERROR, true, {
               ancount: dynamic.prefixCount,
               body: dynamic.prefix,
-              signed: dynamic.prefixSigned === null ? null : prepared(RCODE.NOERROR, true, { ancount: dynamic.prefixSignedCount, body: dynamic.prefixSigned }),
+              signed: prefixSigned === null ? null : new SignedTwin(zone, () => {
+                const w = prefixSigned();
+                return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes() });
+              }),
             })
-          : node.zone.negative(RCODE.NOERROR, node.wireLength);
+          : zone.negative(RCODE.NOERROR, node.wireLength);
     } else {
       const parts: Buffer[] = [];
-      const rdatas: Buffer[] = [];
       for (const address of addresses) {
         let rr = service.addressRecord(isA ? 4 : 6, address);
         if (dynamic.ownerPointer !== HEADER_LENGTH) {
@@ -440,23 +450,22 @@ export class ZoneView {
           rr.writeUInt16BE(0xc000 | dynamic.ownerPointer, 0);
         }
         parts.push(rr);
-        if (signer !== null) rdatas.push(rr.subarray(12));
       }
-      let signed: PreparedAnswer | null = null;
-      if (signer !== null) {
-        // Signed once per (name, family, chosen regions), when the variant is first needed.
-        const type = isA ? TYPE.A : TYPE.AAAA;
-        const sigs = signer.sign(canonicalName(dynamic.ownerName), type, service.ttl, rdatas).map((sig) => rrsigRecord(dynamic.ownerPointer, service.ttl, sig));
-        signed = prepared(RCODE.NOERROR, true, {
-          ancount: dynamic.prefixSignedCount + addresses.length + sigs.length,
-          body: ownBuffer(dynamic.prefixSigned !== null ? [dynamic.prefixSigned, ...parts, ...sigs] : [...parts, ...sigs]),
-        });
-      }
-      answer = prepared(RCODE.NOERROR, true, {
-        ancount: dynamic.prefixCount + addresses.length,
-        body: ownBuffer(dynamic.prefix !== null ? [dynamic.prefix, ...parts] : parts),
-        signed,
-      });
+      const count = dynamic.prefixCount + addresses.length;
+      // Signed once per (name, family, chosen regions), when a DO=1 query first needs it.
+      const twin = !signed
+        ? null
+        : new SignedTwin(zone, () => {
+            const type = isA ? TYPE.A : TYPE.AAAA;
+            const rdatas = parts.map((rr) => rr.subarray(12));
+            const sigs = zone.signer!.sign(canonicalName(dynamic.ownerName), type, service.ttl, rdatas).map((sig) => rrsigRecord(dynamic.ownerPointer, service.ttl, sig));
+            const prefix = dynamic.prefixSigned === null ? null : dynamic.prefixSigned();
+            return prepared(RCODE.NOERROR, true, {
+              ancount: (prefix === null ? 0 : prefix.records) + addresses.length + sigs.length,
+              body: ownBuffer(prefix !== null ? [prefix.bytes(), ...parts, ...sigs] : [...parts, ...sigs]),
+            });
+          });
+      answer = prepared(RCODE.NOERROR, true, { ancount: count, body: ownBuffer(dynamic.prefix !== null ? [dynamic.prefix, ...parts] : parts), signed: twin });
     }
     node.routed.set(key, answer);
     return answer;
@@ -495,6 +504,20 @@ export class ZoneView {
     const view = new ZoneView(snapshot, dnssec);
     view.load();
     return view;
+  }
+
+  /**
+   * Signatures made anew (DnsResponder.maintain, halfway through the validity window): each
+   * signed zone gets a new signer, so every signed twin is made again on its next use; the
+   * denials and delegation proofs are dropped. Nothing is signed here.
+   */
+  resign(): void {
+    const settings = this.dnssec;
+    if (settings === null) return;
+    for (const zone of this.zones.values()) zone.resign(settings);
+    this.denials.clear();
+    this.proofs.clear();
+    this.resignAt = (settings.now?.() ?? Date.now()) + (settings.validitySeconds * 1000) / 2;
   }
 
   /** Whether any zone of the view is signed. */
@@ -799,7 +822,7 @@ export class ZoneView {
       const build = (sign: boolean): PreparedAnswer => {
         const w = this.nodeWriter(node);
         this.writeRRset(w, node.name, rrset);
-        if (sign) this.writeRrsigs(w, node.name, rrset.type, rrset.ttl, signer!.sign(canonicalName(node.name), rrset.type, rrset.ttl, canonicalRdatas(rrset)));
+        if (sign) this.writeRrsigs(w, node.name, rrset.type, rrset.ttl, zone.signer!.sign(canonicalName(node.name), rrset.type, rrset.ttl, canonicalRdatas(rrset)));
         const ancount = w.records;
         const bodyEnd = w.size;
         if (GLUE_TYPES.has(rrset.type)) this.writeGlue(w, rrset, node.name);
@@ -808,7 +831,7 @@ export class ZoneView {
           body: w.slice(0, bodyEnd),
           arcount: w.records - ancount,
           additional: w.slice(bodyEnd),
-          signed: sign ? null : signer === null ? null : build(true),
+          signed: sign || signer === null ? null : new SignedTwin(zone, () => build(true)),
         });
       };
       node.answers.set(rrset.type, build(false));
@@ -819,7 +842,7 @@ export class ZoneView {
         const w = this.nodeWriter(node);
         writeSoa(w, zone, ttl);
         if (sign) this.writeRrsigs(w, node.name, TYPE.SOA, ttl, zone.soaSignatures());
-        return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign ? null : signer === null ? null : soa(true) });
+        return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign || signer === null ? null : new SignedTwin(zone, () => soa(true)) });
       };
       node.answers.set(TYPE.SOA, soa(false));
       if (signer !== null) {
@@ -828,8 +851,8 @@ export class ZoneView {
           const keys = (sign: boolean): PreparedAnswer => {
             const w = this.nodeWriter(node);
             for (const rdata of rdatas) w.record(node.name, type, ttl, (x) => x.raw(rdata));
-            if (sign) this.writeRrsigs(w, node.name, type, ttl, signer.sign(canonicalName(node.name), type, ttl, rdatas));
-            return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign ? null : keys(true) });
+            if (sign) this.writeRrsigs(w, node.name, type, ttl, zone.signer!.sign(canonicalName(node.name), type, ttl, rdatas));
+            return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign ? null : new SignedTwin(zone, () => keys(true)) });
           };
           node.answers.set(type, keys(false));
         }
@@ -839,7 +862,7 @@ export class ZoneView {
     node.otherIsNegative = true;
     node.any = this.anyAnswer(node, node.answers, () => this.nodeWriter(node));
     if (node.service !== null) {
-      node.dynamic = { service: node.service, prefix: null, prefixCount: 0, ownerPointer: QUESTION_POINTER, ownerName: node.name, prefixSigned: null, prefixSignedCount: 0 };
+      node.dynamic = { service: node.service, prefix: null, prefixCount: 0, ownerPointer: QUESTION_POINTER, ownerName: node.name, prefixSigned: null };
     }
   }
 
@@ -850,20 +873,22 @@ export class ZoneView {
 
   private buildCname(node: NameNode, cname: RRset): void {
     const target = parseTarget(cname.values[0]);
-    const signer = node.zone.signer;
-    const cnameSigs = signer === null ? null : signer.sign(canonicalName(node.name), TYPE.CNAME, cname.ttl, canonicalRdatas(cname));
+    const zone = node.zone;
+    const signer = zone.signer;
     const cnameWriter = (sign: boolean): RecordWriter => {
       const w = this.nodeWriter(node);
       w.record(node.name, TYPE.CNAME, cname.ttl, (x) => x.name(target));
-      if (sign) this.writeRrsigs(w, node.name, TYPE.CNAME, cname.ttl, cnameSigs!);
+      if (sign) this.writeRrsigs(w, node.name, TYPE.CNAME, cname.ttl, zone.signer!.sign(canonicalName(node.name), TYPE.CNAME, cname.ttl, canonicalRdatas(cname)));
       return w;
     };
     const only = cnameWriter(false);
-    const onlySigned = cnameSigs === null ? null : cnameWriter(true);
     const cnameAnswer = prepared(RCODE.NOERROR, true, {
       ancount: 1,
       body: only.bytes(),
-      signed: onlySigned === null ? null : prepared(RCODE.NOERROR, true, { ancount: onlySigned.records, body: onlySigned.bytes() }),
+      signed: signer === null ? null : new SignedTwin(zone, () => {
+        const w = cnameWriter(true);
+        return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes() });
+      }),
     });
     node.answers.set(TYPE.CNAME, cnameAnswer);
     node.other = cnameAnswer;
@@ -878,8 +903,7 @@ export class ZoneView {
         prefixCount: 1,
         ownerPointer: only.offsetOf(target) ?? QUESTION_POINTER,
         ownerName: target,
-        prefixSigned: onlySigned === null ? null : onlySigned.bytes(),
-        prefixSignedCount: onlySigned === null ? 0 : onlySigned.records,
+        prefixSigned: signer === null ? null : () => cnameWriter(true),
       };
     }
     for (const rrset of targetNode.rrsets.values()) {
@@ -887,8 +911,8 @@ export class ZoneView {
       const chased = (sign: boolean): PreparedAnswer => {
         const w = cnameWriter(sign);
         this.writeRRset(w, target, rrset);
-        if (sign) this.writeRrsigs(w, target, rrset.type, rrset.ttl, signer!.sign(canonicalName(target), rrset.type, rrset.ttl, canonicalRdatas(rrset)));
-        return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign || signer === null ? null : chased(true) });
+        if (sign) this.writeRrsigs(w, target, rrset.type, rrset.ttl, zone.signer!.sign(canonicalName(target), rrset.type, rrset.ttl, canonicalRdatas(rrset)));
+        return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign || signer === null ? null : new SignedTwin(zone, () => chased(true)) });
       };
       node.answers.set(rrset.type, chased(false));
     }
@@ -908,8 +932,8 @@ export class ZoneView {
     const build = (sign: boolean): PreparedAnswer => {
       const w = this.nodeWriter(node);
       this.writeRRset(w, node.name, ds);
-      if (sign) this.writeRrsigs(w, node.name, TYPE.DS, ds.ttl, signer!.sign(canonicalName(node.name), TYPE.DS, ds.ttl, canonicalRdatas(ds)));
-      return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign || signer === null ? null : build(true) });
+      if (sign) this.writeRrsigs(w, node.name, TYPE.DS, ds.ttl, node.zone.signer!.sign(canonicalName(node.name), TYPE.DS, ds.ttl, canonicalRdatas(ds)));
+      return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign || signer === null ? null : new SignedTwin(node.zone, () => build(true)) });
     };
     node.answers.set(TYPE.DS, build(false));
   }
@@ -934,7 +958,11 @@ export class ZoneView {
       const a = answers.get(type);
       if (a !== undefined) {
         if (a.additional === null) return a;
-        const signed = a.signed === null ? null : prepared(a.rcode, a.aa, { ancount: a.signed.ancount, body: a.signed.body });
+        const twin = a.signed;
+        const signed = twin === null ? null : new SignedTwin(node.zone, () => {
+          const full = twin.get()!;
+          return prepared(a.rcode, a.aa, { ancount: full.ancount, body: full.body });
+        });
         return prepared(a.rcode, a.aa, { ancount: a.ancount, body: a.body, signed });
       }
     }
@@ -996,7 +1024,7 @@ export class ZoneView {
       this.writeRRset(w, cut.name, ns);
       if (sign) {
         // RFC 4035 §3.1.4: the DS RRset with its RRSIGs, or an NSEC proving there is none (insecure delegation).
-        const proof = this.delegationProof(cut, signer!);
+        const proof = this.delegationProof(cut, cut.zone.signer!);
         for (const rdata of proof.rdatas) w.record(cut.name, proof.type, proof.ttl, (x) => x.raw(rdata));
         this.writeRrsigs(w, cut.name, proof.type, proof.ttl, proof.sigs);
       }
@@ -1008,7 +1036,7 @@ export class ZoneView {
         body: w.slice(0, bodyEnd),
         arcount: w.records - nscount,
         additional: w.slice(bodyEnd),
-        signed: sign || signer === null ? null : build(true),
+        signed: sign || signer === null ? null : new SignedTwin(cut.zone, () => build(true)),
       });
     };
     return build(false);
