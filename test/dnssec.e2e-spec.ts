@@ -272,6 +272,35 @@ describe('DNSSEC rollovers: never a moment validation fails', () => {
     expect(phases).toEqual(['old:active new:published', 'old:retired new:active', 'new:active']);
     expect((await app.api('get', '/v1/zones/example.net/dnssec')).body.ds).toEqual(kskDs);
   });
+
+  test('KSK rollover in the same zone: both DS in CDS, then the new KSK alone; the ZSK untouched', async () => {
+    const zskBefore = (await keysOf('example.net')).filter((k) => k.role === 'zsk');
+    const walkKsk = async (): Promise<string[]> => {
+      // walk() rolls the zone's default key (its ZSK): this one names the KSK.
+      const started = await app.api('post', '/v1/zones/example.net/dnssec/rollover', { key: 'ksk' });
+      expect(started.status).toBe(200);
+      const cds = await waitFor('CDS with both KSKs', async () => {
+        const now = await cdsOf('example.net');
+        return now.length === 2 ? now : false;
+      }, 5000, 50);
+      const anchor = writeAnchor(dir, 'example.net', { ds: cds });
+      const phases: string[] = [];
+      const until = Date.now() + 60_000;
+      for (;;) {
+        const keys = (await keysOf('example.net')).filter((k) => k.role === 'ksk');
+        const phase = keys.map((k) => k.state).join(' ');
+        if (phases.at(-1) !== phase) phases.push(phase);
+        // The parent holds both DS (it followed the CDS): every step validates with them.
+        expect(`${phase}: ${await delv(app.dnsPort, anchor, 'example.net', 'www.example.net', 'A')}`).toContain('; fully validated');
+        if (phase === 'active') break;
+        if (Date.now() > until) throw new Error(`KSK rollover stuck at ${phase}`);
+      }
+      return phases;
+    };
+    expect(await walkKsk()).toEqual(['active published', 'retired active', 'active']);
+    expect((await cdsOf('example.net'))).toHaveLength(1);
+    expect((await keysOf('example.net')).filter((k) => k.role === 'zsk')).toEqual(zskBefore);
+  });
 });
 
 /** DNS_WORKERS: the worker processes open the sealed keys from the snapshot and sign as the main process does. */
