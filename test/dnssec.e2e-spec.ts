@@ -376,3 +376,40 @@ if (process.env.DATABASE_URL) {
     });
   });
 }
+
+/** The key-encryption key changed between two starts: the keys do not open, the zone goes out unsigned, and the log says why. */
+describe('DNSSEC with another DNSSEC_KEY_ENCRYPTION_KEY after a restart', () => {
+  let db: TestDatabase;
+  let app: TestApp | null = null;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await db?.drop();
+  });
+
+  test('served unsigned with a warning naming the zone; with the right key, signed again', async () => {
+    const kek = (c: string) => c.repeat(64);
+    app = await startTestApp(db, { GEOIP_DB: MAXMIND_TEST_DB, DNSSEC_KEY_ENCRYPTION_KEY: kek('a') });
+    await loadFixture(app);
+    expect((await app.api('post', `/v1/zones/${ZONE}/dnssec`, {})).status).toBe(201);
+    await waitFor('signed answers', async () => (await dig(app!.dnsPort, ['+dnssec', 'app.example.com', 'A'])).includes('RRSIG'), 5000, 20);
+    await app.stop();
+    app = null;
+
+    const warnings: string[] = [];
+    const logger = { log: () => undefined, error: () => undefined, verbose: () => undefined, debug: () => undefined, warn: (m: unknown) => void warnings.push(String(m)) };
+    app = await startTestApp(db, { GEOIP_DB: MAXMIND_TEST_DB, DNSSEC_KEY_ENCRYPTION_KEY: kek('b') }, logger);
+    expect(await dig(app.dnsPort, ['+dnssec', 'app.example.com', 'A'])).not.toContain('RRSIG');
+    expect(warnings.join('\n')).toMatch(/zone example\.com: DNSSEC keys unusable, served unsigned/);
+    expect((await app.api('get', `/v1/zones/${ZONE}/dnssec`)).body.status).toBe('signed');
+    await app.stop();
+    app = null;
+
+    app = await startTestApp(db, { GEOIP_DB: MAXMIND_TEST_DB, DNSSEC_KEY_ENCRYPTION_KEY: kek('a') });
+    expect(await dig(app.dnsPort, ['+dnssec', 'app.example.com', 'A'])).toContain('RRSIG');
+  });
+});

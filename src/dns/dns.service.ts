@@ -98,9 +98,23 @@ export class DnsService implements OnApplicationShutdown {
     return workers ? sumCounters(own, workers) : own;
   }
 
+  /** DNSSEC problems already logged (a zone served unsigned because its keys do not open, ...). */
+  private readonly dnssecWarned = new Set<string>();
+
+  /** Logs each DNSSEC warning of the current view once: an operator must learn that a zone went out unsigned. */
+  private warnDnssec(): void {
+    for (const w of this.responder.warnings) {
+      if (!w.includes('DNSSEC') && !w.includes('signed, but')) continue;
+      if (this.dnssecWarned.has(w)) continue;
+      this.dnssecWarned.add(w);
+      this.logger.warn(w);
+    }
+  }
+
   /** Binds UDP and TCP on one port (0 picks a free one) and returns it. */
   async start(host: string, port: number): Promise<number> {
     this.responder.setSnapshot(this.snapshots.current());
+    this.warnDnssec();
     if (this.config.dnsTablesPreload) this.filler.start();
     const rrl = this.config.rateLimit;
     // DNS_UDP_IO=batch without the addon stops start-up here, with the reason.
@@ -116,6 +130,7 @@ export class DnsService implements OnApplicationShutdown {
     // Subscribed before the workers start: a snapshot built meanwhile reaches the pool too.
     this.unsubscribe = this.snapshots.subscribe((s) => {
       this.responder.setSnapshot(s);
+      this.warnDnssec();
       if (this.config.dnsTablesPreload) this.filler.start();
       const source = this.snapshots.currentSource();
       if (this.pool !== null && source !== null && source.version === s.version) this.pool.publish(source);
