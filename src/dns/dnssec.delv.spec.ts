@@ -40,14 +40,18 @@ function key(role: DnssecKeySnap['role'], algorithm: DnssecAlgorithm, state: Dns
 }
 
 /** A server answering the fixture zone signed with `dnssec`. */
-async function serve(dnssec: ZoneDnssecSnap, settings: Partial<DnssecSettings> = {}): Promise<{ server: DnsServer; port: number; responder: DnsResponder }> {
+async function serve(
+  dnssec: ZoneDnssecSnap,
+  settings: Partial<DnssecSettings> = {},
+  zoneOverrides: Record<string, unknown> = {},
+): Promise<{ server: DnsServer; port: number; responder: DnsResponder }> {
   const locator = await GeoLocator.open(GEOIP_TEST_DB);
   const responder = new DnsResponder({
     classifier: () => locator.classifier,
     dnssec: { kek: KEK, validitySeconds: 14 * 86400, inceptionOffsetSeconds: 3600, ...settings },
   });
   const input = fixtureInput();
-  responder.setSnapshot(fixtureSnapshot(1, { zones: [{ ...input.zones[0], dnssec }] }));
+  responder.setSnapshot(fixtureSnapshot(1, { zones: [{ ...input.zones[0], ...zoneOverrides, dnssec }] }));
   const server = new DnsServer(responder, { host: '127.0.0.1', port: 0 });
   const { port } = await server.listen();
   return { server, port, responder };
@@ -251,6 +255,32 @@ describe('signatures made anew before they expire', () => {
       const anchor = anchorFor(dir, keys);
       expect(await delv(port, anchor, 'www.example.com', 'A')).toContain('; fully validated');
       expect(await delv(port, anchor, 'app.example.com', 'A')).toContain('; fully validated');
+      expect(await delv(port, anchor, 'nope.example.com', 'A')).toContain('; negative response, fully validated');
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('canonical form (RFC 4034 §6.2): names in RDATA validated whatever their case on the wire', () => {
+  test('an RNAME with capitals in its local part, upper-case targets of MX, SRV, NAPTR and PTR', async () => {
+    const keys = [key('csk', 13)];
+    const records = [
+      ...fixtureInput().zones[0].records!,
+      { id: 'srv', name: '_sip._udp.example.com', type: 'SRV' as const, ttl: 300, values: ['10 5 5060 SIP.Example.COM.', '10 5 5061 sip2.example.com.'] },
+      { id: 'naptr', name: 'naptr.example.com', type: 'NAPTR' as const, ttl: 300, values: ['100 10 "U" "E2U+sip" "!^.*$!sip:info@example.com!" .', '100 20 "S" "SIP+D2U" "" _SIP._UDP.Example.COM.'] },
+      { id: 'ptr', name: 'ptr.example.com', type: 'PTR' as const, ttl: 300, values: ['Host.EXAMPLE.com.'] },
+      { id: 'mx2', name: 'mx.example.com', type: 'MX' as const, ttl: 300, values: ['10 MAIL.Example.com', '20 backup.EXAMPLE.com'] },
+    ];
+    const { server, port, responder } = await serve({ status: 'signed', keys }, {}, { hostmaster: 'Host.Master@Example.COM', records });
+    const dir = mkdtempSync(path.join(tmpdir(), 'georoute-dnssec-'));
+    try {
+      expect(responder.warnings.filter((w) => /srv|naptr|ptr|mx\./i.test(w))).toEqual([]);
+      const anchor = anchorFor(dir, keys);
+      for (const [name, type] of [['example.com', 'SOA'], ['_sip._udp.example.com', 'SRV'], ['naptr.example.com', 'NAPTR'], ['ptr.example.com', 'PTR'], ['mx.example.com', 'MX']]) {
+        expect(`${name} ${type}: ${await delv(port, anchor, name, type)}`).toContain('; fully validated');
+      }
       expect(await delv(port, anchor, 'nope.example.com', 'A')).toContain('; negative response, fully validated');
     } finally {
       await server.close();
