@@ -259,6 +259,14 @@ describe('DNSSEC rollovers: never a moment validation fails', () => {
     const keys = await keysOf('example.com');
     expect(keys).toHaveLength(1);
     expect((await cdsOf('example.com')).map((d) => Number(d.split(' ')[0]))).toEqual([keys[0].keyTag]);
+    // A validating resolver that only knows the new DS (the parent after the rollover): AD.
+    const resolver = await startUnbound(app.dnsPort, 'example.com', [keys[0].ds!]);
+    try {
+      expect(await resolver.dig(['+dnssec', '+subnet=81.2.69.160/27', 'app.example.com', 'A'])).toMatch(/flags: qr rd ra ad;/);
+      expect(await resolver.dig(['+dnssec', 'gone.example.com', 'A'])).toMatch(/flags: qr rd ra ad;/);
+    } finally {
+      await resolver.stop();
+    }
     const audit = await app.api('get', '/v1/audit?kind=dnssec&name=example.com');
     expect(audit.body.items.filter((i: { action: string; actor: string }) => i.action === 'transition' && i.actor === 'system')).toHaveLength(2);
   });
