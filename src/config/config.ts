@@ -81,6 +81,8 @@ export interface AppConfig {
     readonly timingDivisor: number;
     /** Roll the zone-signing key (ZSK, or the CSK) when it is older than this; 0 = only on request (DNSSEC_ROLLOVER_INTERVAL). */
     readonly rolloverIntervalSeconds: number;
+    /** Signatures per second per process on the query path (DNSSEC_ONLINE_SIGNATURES_PER_SECOND; 0 = no limit). */
+    readonly onlineSignaturesPerSecond: number;
   };
 }
 
@@ -281,6 +283,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const parentDsTtlSeconds = wholeNumber('DNSSEC_PARENT_DS_TTL', 86400, 0, 604800, 'of seconds ');
   const timingDivisor = wholeNumber('DNSSEC_TIMING_DIVISOR', 1, 1, 10_000_000, '');
   const rolloverIntervalSeconds = wholeNumber('DNSSEC_ROLLOVER_INTERVAL', 0, 0, 10 * 365 * 86400, 'of seconds ');
+  const onlineSignaturesPerSecond = wholeNumber('DNSSEC_ONLINE_SIGNATURES_PER_SECOND', 5000, 0, 1_000_000, '');
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -312,7 +315,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     httpLimits,
     outboundAllow: Object.freeze(outbound.nets),
     outboundAllowText: Object.freeze(outbound.text),
-    dnssec: Object.freeze({ kek, kekGenerated, kekFile, signatureValiditySeconds, inceptionOffsetSeconds, parentDsTtlSeconds, timingDivisor, rolloverIntervalSeconds }),
+    dnssec: Object.freeze({ kek, kekGenerated, kekFile, signatureValiditySeconds, inceptionOffsetSeconds, parentDsTtlSeconds, timingDivisor, rolloverIntervalSeconds, onlineSignaturesPerSecond }),
   });
 }
 

@@ -43,7 +43,12 @@ export class DnsService implements OnApplicationShutdown {
       classifier: () => locator.classifier,
       onError: (err) => this.logger.error(`query failed, answered SERVFAIL: ${(err as Error)?.message ?? String(err)}`),
       identity: config.dnsIdentity,
-      dnssec: { kek: config.dnssec.kek, validitySeconds: config.dnssec.signatureValiditySeconds, inceptionOffsetSeconds: config.dnssec.inceptionOffsetSeconds },
+      dnssec: {
+        kek: config.dnssec.kek,
+        validitySeconds: config.dnssec.signatureValiditySeconds,
+        inceptionOffsetSeconds: config.dnssec.inceptionOffsetSeconds,
+        onlineSignaturesPerSecond: config.dnssec.onlineSignaturesPerSecond,
+      },
     });
     // Signatures are made anew halfway through their validity window (checked every minute, off the hot path).
     this.resigner = setInterval(() => {
@@ -180,6 +185,8 @@ export class DnsService implements OnApplicationShutdown {
             kekHex: this.config.dnssec.kek.toString('hex'),
             validitySeconds: this.config.dnssec.signatureValiditySeconds,
             inceptionOffsetSeconds: this.config.dnssec.inceptionOffsetSeconds,
+            // Each worker has its own budget: together they keep to the configured rate.
+            onlineSignaturesPerSecond: share(this.config.dnssec.onlineSignaturesPerSecond),
           },
           udpIo: options.udpIo ?? 'dgram',
           rateLimit: { responsesPerSecond: share(rrl.responsesPerSecond), errorsPerSecond: share(rrl.errorsPerSecond), slip: rrl.slip, exempt: rrl.exemptText },

@@ -30,6 +30,11 @@ export interface DnssecSettings {
   readonly inceptionOffsetSeconds: number;
   /** Clock in ms (tests move it). */
   readonly now?: () => number;
+  /**
+   * Signatures per second this process makes on the query path (compact denials and wildcard
+   * answers for names not seen yet); over it such a query is answered SERVFAIL. 0 = no limit.
+   */
+  readonly onlineSignaturesPerSecond?: number;
 }
 
 interface SigningKey {

@@ -288,3 +288,22 @@ describe('canonical form (RFC 4034 §6.2): names in RDATA validated whatever the
     }
   });
 });
+
+describe('the query-path signing budget (DNSSEC_ONLINE_SIGNATURES_PER_SECOND)', () => {
+  test('new names beyond the budget get SERVFAIL; names already signed, positive answers and TCP-free budget checks as usual', async () => {
+    const keys = [key('csk', 13)];
+    const { server, responder } = await serve({ status: 'signed', keys }, { onlineSignaturesPerSecond: 2 });
+    try {
+      const peer = { address: '198.51.100.7', family: 4 as const };
+      const rcode = (name: string): number => responder.respond(encodeQuery({ name, type: TYPE.A, edns: { flags: 0x8000 } }), peer, 'udp')![3] & 0x0f;
+      expect([rcode('n1.example.com'), rcode('x1.wild.example.com')]).toEqual([0, 0]); // the budget: 2
+      expect([rcode('n2.example.com'), rcode('x2.wild.example.com')]).toEqual([2, 2]); // spent: SERVFAIL
+      expect([rcode('n1.example.com'), rcode('x1.wild.example.com'), rcode('www.example.com')]).toEqual([0, 0, 0]); // made before / prepared
+      expect(responder.zoneView!.signingRefused).toBe(2);
+      await new Promise((r) => setTimeout(r, 600)); // refills at 2 per second
+      expect(rcode('n3.example.com')).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -357,7 +357,7 @@ export class DnsResponder {
       if (signed !== null) return signed;
     }
     const wild = this.wildNode;
-    if (wild !== null && answer.ancount > 0) return view.wildcardSigned(wild, answer, msg, q.qnameWireLength, q.qname);
+    if (wild !== null && answer.ancount > 0) return view.wildcardSigned(wild, answer, msg, q.qnameWireLength, q.qname) ?? SERVFAIL;
     if (!answer.aa || answer.ancount !== 0 || (answer.rcode !== RCODE.NOERROR && answer.rcode !== RCODE.NXDOMAIN)) return answer;
     let zone: ZoneData | undefined;
     if (node !== undefined) zone = node.zone;

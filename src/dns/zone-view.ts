@@ -520,6 +520,29 @@ export class ZoneView {
     this.resignAt = (settings.now?.() ?? Date.now()) + (settings.validitySeconds * 1000) / 2;
   }
 
+  /** Query-path signing budget (a token bucket over `onlineSignaturesPerSecond`). */
+  private signTokens = -1;
+  private signLast = 0;
+
+  /** One signature's worth of the query-path budget, or false when it is spent. */
+  private takeSigningToken(): boolean {
+    const rate = this.dnssec?.onlineSignaturesPerSecond ?? 0;
+    if (rate <= 0) return true;
+    const now = performance.now();
+    const tokens = this.signTokens < 0 ? rate : Math.min(rate, this.signTokens + ((now - this.signLast) / 1000) * rate);
+    this.signLast = now;
+    if (tokens < 1) {
+      this.signTokens = tokens;
+      this.signingRefused++;
+      return false;
+    }
+    this.signTokens = tokens - 1;
+    return true;
+  }
+
+  /** Query-path signatures refused because the budget was spent (for metrics and tests). */
+  signingRefused = 0;
+
   /** Whether any zone of the view is signed. */
   get signed(): boolean {
     return this.resignAt !== Infinity;
@@ -544,7 +567,7 @@ export class ZoneView {
       denials.set(key, known);
       return known;
     }
-    if (onlyCached) return undefined;
+    if (onlyCached || !this.takeSigningToken()) return undefined;
     const owner = lowerWireName(msg, HEADER_LENGTH, qnameWireLength);
     const nsec = compactNsecRdata(owner, node === undefined ? null : typesAt(node).filter((t) => t !== qtype));
     const ttl = zone.negativeSoaTtl;
@@ -1064,9 +1087,10 @@ export class ZoneView {
   /**
    * A wildcard answer for DO=1 (RFC 4592 synthesis): signed as if the question name held the
    * RRset (owner = the question, full label count), as online signers do, so no proof that a
-   * closer name is absent is needed. Signed per name on first use, kept with the denials.
+   * closer name is absent is needed. Signed per name on first use, kept with the denials;
+   * undefined when the query-path signing budget is spent.
    */
-  wildcardSigned(wild: NameNode, answer: PreparedAnswer, msg: Uint8Array, qnameWireLength: number, qname: string): PreparedAnswer {
+  wildcardSigned(wild: NameNode, answer: PreparedAnswer, msg: Uint8Array, qnameWireLength: number, qname: string): PreparedAnswer | undefined {
     const signer = wild.zone.signer;
     if (signer === null || answer.body.length < 4) return answer;
     const type = (answer.body[2] << 8) | answer.body[3];
@@ -1076,6 +1100,7 @@ export class ZoneView {
     const denials = this.denials;
     const known = denials.get(key);
     if (known !== undefined) return known;
+    if (!this.takeSigningToken()) return undefined;
     const owner = lowerWireName(msg, HEADER_LENGTH, qnameWireLength);
     const sigs = signer.sign(owner, type, rrset.ttl, canonicalRdatas(rrset)).map((sig) => rrsigRecord(QUESTION_POINTER, rrset.ttl, sig));
     const signed = prepared(RCODE.NOERROR, true, { ancount: answer.ancount + sigs.length, body: ownBuffer([answer.body, ...sigs]) });

@@ -65,7 +65,12 @@ async function onStart(m: WorkerStart): Promise<void> {
     classifier: () => geo.classifier,
     onError: (err) => log('error', `query failed, answered SERVFAIL: ${(err as Error)?.message ?? String(err)}`),
     identity: m.identity,
-    dnssec: { kek: Buffer.from(m.dnssec.kekHex, 'hex'), validitySeconds: m.dnssec.validitySeconds, inceptionOffsetSeconds: m.dnssec.inceptionOffsetSeconds },
+    dnssec: {
+      kek: Buffer.from(m.dnssec.kekHex, 'hex'),
+      validitySeconds: m.dnssec.validitySeconds,
+      inceptionOffsetSeconds: m.dnssec.inceptionOffsetSeconds,
+      onlineSignaturesPerSecond: m.dnssec.onlineSignaturesPerSecond,
+    },
   });
   if (m.preload) filler = new TableFiller(() => geo.classifier, responder);
   const r = m.rateLimit;

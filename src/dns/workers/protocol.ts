@@ -18,7 +18,7 @@ export interface WorkerStart {
   /** NSID and CHAOS identity (DNS_NSID, DNS_VERSION): every worker answers as this instance. */
   readonly identity: { readonly id: string | null; readonly version: string | null };
   /** DNSSEC signing: the key-encryption key (hex) and the signature window; every worker signs with the zone's keys. */
-  readonly dnssec: { readonly kekHex: string; readonly validitySeconds: number; readonly inceptionOffsetSeconds: number };
+  readonly dnssec: { readonly kekHex: string; readonly validitySeconds: number; readonly inceptionOffsetSeconds: number; readonly onlineSignaturesPerSecond: number };
   /** The UDP listener (DNS_UDP_IO as the main process resolved it). */
   readonly udpIo: 'batch' | 'dgram';
   /**
