@@ -52,6 +52,10 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
   if (config.adminTokenGenerated) {
     fs.writeFileSync(path.join(config.dataDir, 'admin-token'), config.adminToken + '\n', { mode: 0o600 });
   }
+  if (config.dnssec.kekGenerated && config.dnssec.kekFile !== null) {
+    // Sealing zone signing keys (DNSSEC); DnssecService warns when a zone is signed with it.
+    fs.writeFileSync(config.dnssec.kekFile, config.dnssec.kek.toString('hex') + '\n', { mode: 0o600 });
+  }
   const embedded = config.databaseUrl === null ? new EmbeddedPostgres(config.dataDir) : null;
   let app: NestExpressApplication | null = null;
   try {

@@ -100,6 +100,9 @@ describe('audit trail', () => {
       ['POST /v1/config/apply', () => as('post', '/v1/config/apply', { zones: [{ name: 'audit.example', nameservers: ['ns1.example.com'], hostmaster: 'hostmaster.example.com', ttl: 600, records: [{ name: 'mail', type: 'MX', values: ['10 mx.example.net'] }] }] }), [{ action: 'create', kind: 'record', name: 'mail MX in audit.example' }]],
       ['POST /v1/zones/:name/import', () => app.http.post('/v1/zones/audit.example/import').set('Authorization', `Bearer ${token}`).set('Content-Type', 'text/dns').send(ZONE_FILE),
         [{ action: 'create', kind: 'record', name: 'ftp A in audit.example' }, { action: 'delete', kind: 'record', name: 'mail MX in audit.example' }]],
+      ['POST /v1/zones/:name/dnssec', () => as('post', '/v1/zones/audit.example/dnssec', {}), [{ action: 'create', kind: 'dnssec', name: 'audit.example' }]],
+      ['POST /v1/zones/:name/dnssec/rollover', () => as('post', '/v1/zones/audit.example/dnssec/rollover', {}), [{ action: 'update', kind: 'dnssec', name: 'audit.example' }]],
+      ['DELETE /v1/zones/:name/dnssec', () => as('delete', '/v1/zones/audit.example/dnssec'), [{ action: 'update', kind: 'dnssec', name: 'audit.example' }]],
       ['DELETE /v1/zones/:name', () => as('delete', '/v1/zones/audit.example'), [{ action: 'delete', kind: 'zone', name: 'audit.example' }, { action: 'delete', kind: 'record', name: 'ftp A in audit.example' }]],
       ['POST /v1/notifications', async () => {
         const res = await as('post', '/v1/notifications', { url: 'https://ops.example.net/hooks/georoute', secret: NOTIFY_SECRET, events: ['region.unhealthy'] });

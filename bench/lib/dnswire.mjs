@@ -76,7 +76,7 @@ export function ecsHex(subnet) {
  * One query message. `ecs` is a subnet string or null; `edns` adds an OPT (implied by ecs).
  * RD is clear (an authoritative server copies it; nothing depends on it).
  */
-export function buildQuery({ id = 0, name, type = 'A', ecs = null, edns = ecs !== null, udpSize = 1232 }) {
+export function buildQuery({ id = 0, name, type = 'A', ecs = null, edns = ecs !== null, udpSize = 1232, dnssecOk = false }) {
   const header = Buffer.alloc(12);
   header.writeUInt16BE(id & 0xffff, 0);
   header.writeUInt16BE(0x0000, 2);
@@ -100,7 +100,7 @@ export function buildQuery({ id = 0, name, type = 'A', ecs = null, edns = ecs !=
   opt[0] = 0;
   opt.writeUInt16BE(41, 1);
   opt.writeUInt16BE(udpSize, 3);
-  opt.writeUInt32BE(0, 5);
+  opt.writeUInt32BE(dnssecOk ? 0x8000 : 0, 5); // extended RCODE, version, DO bit (RFC 3225)
   opt.writeUInt16BE(options.length, 9);
   return Buffer.concat([header, question, opt, options]);
 }

@@ -5,7 +5,7 @@
 //
 //   node bench/lib/make-queries.mjs --out FILE --queries app.example.com:A,cdn.example.com:A
 //        ( --subnets FILE.tsv | --random-subnets N | --no-ecs yes ) [--repeat 1] [--seed 7]
-//        [--prefix 24] [--edns yes]
+//        [--prefix 24] [--edns yes] [--do yes] [--random-names N]
 //
 // --subnets: one query per (subnet, name:type) pair, the whole list shuffled (seeded) and
 //   written --repeat times (reshuffled each time). dnsperf loops over the file, so a subnet
@@ -13,6 +13,9 @@
 // --random-subnets N: N distinct random public /N prefixes (not located first), one query each:
 //   with N larger than a run sends, every query is a cache miss (locate + decide).
 // --no-ecs yes: one query per name:type, no OPT unless --edns yes (then an OPT without ECS).
+// --do yes: the DO bit set in every OPT (DNSSEC answers; implies an OPT).
+// --random-names N: N queries for distinct random names under the first question's name
+//   (`<12 random letters>.<name>`, each asked once: an NXDOMAIN flood of names never seen).
 // Prints "queries<TAB>distinct subnets" to stdout.
 import * as fs from 'node:fs';
 import { buildQuery, prng } from './dnswire.mjs';
@@ -41,14 +44,25 @@ if (args.subnets) {
   throw new Error('one of --subnets, --random-subnets, --no-ecs yes is required');
 }
 
+const dnssecOk = args.do === 'yes';
 const chunks = [];
 let total = 0;
+if (args['random-names']) {
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  const base = questions[0];
+  questions.length = 0;
+  for (let i = 0; i < Number(args['random-names']); i++) {
+    let label = '';
+    for (let j = 0; j < 12; j++) label += letters[Math.floor(random() * 26)];
+    questions.push({ name: `${label}.${base.name}`, type: base.type });
+  }
+}
 for (let r = 0; r < repeat; r++) {
   const pairs = [];
   for (const ecs of subnets) for (const q of questions) pairs.push({ ecs, ...q });
   shuffle(pairs);
   for (const p of pairs) {
-    const msg = buildQuery({ id: total & 0xffff, name: p.name, type: p.type, ecs: p.ecs, edns: p.ecs !== null || args.edns === 'yes' });
+    const msg = buildQuery({ id: total & 0xffff, name: p.name, type: p.type, ecs: p.ecs, edns: p.ecs !== null || args.edns === 'yes' || dnssecOk, dnssecOk });
     const frame = Buffer.alloc(2 + msg.length);
     frame.writeUInt16BE(msg.length, 0);
     msg.copy(frame, 2);

@@ -5,7 +5,7 @@
  *
  * | event | emitted by | payload | listened to by |
  * |---|---|---|---|
- * | registry.changed | registry services, config apply/seed, promotions, the cluster feed | what changed | snapshot store, health, anycast, live stream |
+ * | registry.changed | registry services (DNSSEC keys and their schedule too), config apply/seed, promotions, the cluster feed | what changed | snapshot store, health, anycast, live stream |
  * | health.changed | health | one transition, or `reload` (verdicts re-read from the database) | snapshot store, anycast, live stream |
  * | replication.changed | replication lag store | whether a replica's read eligibility changed | snapshot store |
  * | replication.lag-reported | health webhook (accepted deliveries only) | the region's parsed lag report | replication lag store |
@@ -36,7 +36,8 @@ export interface SnapshotBuildFailedEvent {
 
 /** A committed registry change; `import` covers whole documents and changes made by other instances. */
 export interface RegistryChangedEvent {
-  readonly kind: 'zone' | 'record' | 'region' | 'service' | 'import';
+  /** 'dnssec': a zone's signing status or keys (registry/dnssec.service.ts). */
+  readonly kind: 'zone' | 'record' | 'region' | 'service' | 'import' | 'dnssec';
   readonly name: string;
 }
 

@@ -17,6 +17,21 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('DNSSEC: the key-encryption key from the environment, else one generated (then reused) in DATA_DIR; the signing windows', () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'kek-'));
+    const given = loadConfig({ DATA_DIR: dir, DNSSEC_KEY_ENCRYPTION_KEY: 'ab'.repeat(32), DNSSEC_SIGNATURE_VALIDITY: '86400', DNSSEC_TIMING_DIVISOR: '100' }, dir);
+    expect(given.dnssec).toMatchObject({ kekGenerated: false, kekFile: null, signatureValiditySeconds: 86400, inceptionOffsetSeconds: 3600, parentDsTtlSeconds: 86400, timingDivisor: 100, rolloverIntervalSeconds: 0 });
+    expect(given.dnssec.kek.toString('hex')).toBe('ab'.repeat(32));
+    const generated = loadConfig({ DATA_DIR: dir }, dir);
+    expect(generated.dnssec.kekGenerated).toBe(true);
+    expect(generated.dnssec.kekFile).toBe(path.join(dir, 'dnssec-kek'));
+    fs.writeFileSync(generated.dnssec.kekFile!, generated.dnssec.kek.toString('hex') + '\n');
+    const again = loadConfig({ DATA_DIR: dir }, dir);
+    expect(again.dnssec.kekGenerated).toBe(false);
+    expect(again.dnssec.kek).toEqual(generated.dnssec.kek);
+    expect(() => loadConfig({ DATA_DIR: dir, DNSSEC_KEY_ENCRYPTION_KEY: 'nope', DNSSEC_SIGNATURE_VALIDITY: '10' }, dir)).toThrow(/DNSSEC_KEY_ENCRYPTION_KEY must be 32 octets.*DNSSEC_SIGNATURE_VALIDITY/);
+  });
+
   it('reuses a generated admin token saved in the data directory', () => {
     fs.writeFileSync(path.join(tmp, 'admin-token'), 'saved-token-0123456789\n');
     expect(loadConfig({ DATA_DIR: tmp }, tmp).adminToken).toBe('saved-token-0123456789');

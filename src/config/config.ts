@@ -6,6 +6,7 @@ import * as ipaddr from 'ipaddr.js';
 import { PROJECT_ROOT } from '../common/paths';
 import { webhookSecretProblem } from '../common/webhook-secret';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../common/http-limits';
+import { parseKeyEncryptionKey } from '../common/dnssec-keys';
 
 /**
  * The only reader of process.env. Validated once at start into a typed, frozen object; a bad
@@ -63,6 +64,26 @@ export interface AppConfig {
   /** Loopback/private/special ranges probes and notifications may reach (common/outbound-policy.ts). */
   readonly outboundAllow: readonly (readonly [ipaddr.IPv4 | ipaddr.IPv6, number])[];
   readonly outboundAllowText: readonly string[];
+  /**
+   * DNSSEC (src/common/dnssec-keys.ts): the AES-256-GCM key that seals zone signing keys in the
+   * database; from DNSSEC_KEY_ENCRYPTION_KEY, else generated into <dataDir>/dnssec-kek (`kekGenerated`,
+   * logged as a warning). RRSIG validity and backdating in seconds; key timings (rollovers) scale.
+   */
+  readonly dnssec: {
+    readonly kek: Buffer;
+    readonly kekGenerated: boolean;
+    readonly kekFile: string | null;
+    readonly signatureValiditySeconds: number;
+    readonly inceptionOffsetSeconds: number;
+    /** The parent's DS TTL assumed when timing KSK/CSK rollovers (DNSSEC_PARENT_DS_TTL). */
+    readonly parentDsTtlSeconds: number;
+    /** Every rollover wait is divided by this (DNSSEC_TIMING_DIVISOR; tests shorten rollovers with it). */
+    readonly timingDivisor: number;
+    /** Roll the zone-signing key (ZSK, or the CSK) when it is older than this; 0 = only on request (DNSSEC_ROLLOVER_INTERVAL). */
+    readonly rolloverIntervalSeconds: number;
+    /** Signatures per second per process on the query path (DNSSEC_ONLINE_SIGNATURES_PER_SECOND; 0 = no limit). */
+    readonly onlineSignaturesPerSecond: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -239,6 +260,31 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
 
   const outbound = cidrs('OUTBOUND_ALLOW', '10.0.0.0/8,127.0.0.1');
 
+  let kek: Buffer = Buffer.alloc(32);
+  let kekGenerated = false;
+  let kekFile: string | null = null;
+  const kekText = str('DNSSEC_KEY_ENCRYPTION_KEY');
+  if (kekText !== undefined) {
+    try {
+      kek = parseKeyEncryptionKey(kekText);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  } else {
+    // Reuse the key an earlier start generated on this data directory, else make one (bootstrap writes it).
+    kekFile = path.join(dataDir, 'dnssec-kek');
+    const saved = fs.existsSync(kekFile) ? fs.readFileSync(kekFile, 'utf8').trim() : '';
+    kek = saved !== '' ? Buffer.from(saved, 'hex') : randomBytes(32);
+    if (kek.length !== 32) problems.push(`${kekFile} must hold 64 hex digits`);
+    kekGenerated = saved === '';
+  }
+  const signatureValiditySeconds = wholeNumber('DNSSEC_SIGNATURE_VALIDITY', 14 * 86400, 3600, 90 * 86400, 'of seconds ');
+  const inceptionOffsetSeconds = wholeNumber('DNSSEC_INCEPTION_OFFSET', 3600, 0, 86400, 'of seconds ');
+  const parentDsTtlSeconds = wholeNumber('DNSSEC_PARENT_DS_TTL', 86400, 0, 604800, 'of seconds ');
+  const timingDivisor = wholeNumber('DNSSEC_TIMING_DIVISOR', 1, 1, 10_000_000, '');
+  const rolloverIntervalSeconds = wholeNumber('DNSSEC_ROLLOVER_INTERVAL', 0, 0, 10 * 365 * 86400, 'of seconds ');
+  const onlineSignaturesPerSecond = wholeNumber('DNSSEC_ONLINE_SIGNATURES_PER_SECOND', 5000, 0, 1_000_000, '');
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -269,6 +315,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     httpLimits,
     outboundAllow: Object.freeze(outbound.nets),
     outboundAllowText: Object.freeze(outbound.text),
+    dnssec: Object.freeze({ kek, kekGenerated, kekFile, signatureValiditySeconds, inceptionOffsetSeconds, parentDsTtlSeconds, timingDivisor, rolloverIntervalSeconds, onlineSignaturesPerSecond }),
   });
 }
 

@@ -23,6 +23,34 @@ export interface PreparedAnswer {
   /** RFC 8914 INFO-CODE to add as an Extended DNS Error when the query had EDNS, or -1. */
   readonly edeCode: number;
   readonly edeText: Buffer | null;
+  /** The same answer with its RRSIGs (DNSSEC), for queries with DO=1; null when unsigned. */
+  readonly signed: SignedTwin | null;
+}
+
+/**
+ * The signed copy of a prepared answer (DNSSEC), made the first time a DO=1 query needs it and
+ * kept until the zone's signer is replaced (new keys, or signatures made anew before they
+ * expire): building a view signs nothing, and re-signing is swapping the signer.
+ */
+export class SignedTwin {
+  private value: PreparedAnswer | null = null;
+  private madeWith: object | null = null;
+
+  constructor(
+    private readonly zone: { readonly signer: object | null },
+    private readonly make: () => PreparedAnswer,
+  ) {}
+
+  /** The signed answer, or null when the zone has no signer now. */
+  get(): PreparedAnswer | null {
+    const signer = this.zone.signer;
+    if (signer === null) return null;
+    if (this.madeWith !== signer) {
+      this.value = this.make();
+      this.madeWith = signer;
+    }
+    return this.value;
+  }
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -43,6 +71,7 @@ export function prepared(
     ecsScope: fields.ecsScope ?? 0,
     edeCode: fields.edeCode ?? -1,
     edeText: fields.edeText ?? null,
+    signed: fields.signed ?? null,
   });
 }
 

@@ -30,6 +30,7 @@ export class DnsService implements OnApplicationShutdown {
   private pool: DnsWorkerPool | null = null;
   private unsubscribe: (() => void) | null = null;
   private readonly filler: TableFiller;
+  private readonly resigner: NodeJS.Timeout;
   port = 0;
 
   constructor(
@@ -43,7 +44,22 @@ export class DnsService implements OnApplicationShutdown {
       classifier: () => locator.classifier,
       onError: (err) => this.logger.error(`query failed, answered SERVFAIL: ${(err as Error)?.message ?? String(err)}`),
       identity: config.dnsIdentity,
+      dnssec: {
+        kek: config.dnssec.kek,
+        validitySeconds: config.dnssec.signatureValiditySeconds,
+        inceptionOffsetSeconds: config.dnssec.inceptionOffsetSeconds,
+        onlineSignaturesPerSecond: config.dnssec.onlineSignaturesPerSecond,
+      },
     });
+    // Signatures are made anew halfway through their validity window (checked every minute, off the hot path).
+    this.resigner = setInterval(() => {
+      try {
+        if (this.responder.maintain()) this.logger.log('DNSSEC signatures made anew');
+      } catch (err) {
+        this.logger.error(`DNSSEC re-signing failed, the current signatures stay: ${(err as Error).message}`);
+      }
+    }, 60_000);
+    this.resigner.unref();
     this.filler = new TableFiller(() => locator.classifier, this.responder);
     metrics.onCollect(() => {
       const st = this.stats();
@@ -88,9 +104,23 @@ export class DnsService implements OnApplicationShutdown {
     return workers ? sumCounters(own, workers) : own;
   }
 
+  /** DNSSEC problems already logged (a zone served unsigned because its keys do not open, ...). */
+  private readonly dnssecWarned = new Set<string>();
+
+  /** Logs each DNSSEC warning of the current view once: an operator must learn that a zone went out unsigned. */
+  private warnDnssec(): void {
+    for (const w of this.responder.warnings) {
+      if (!w.includes('DNSSEC') && !w.includes('signed, but')) continue;
+      if (this.dnssecWarned.has(w)) continue;
+      this.dnssecWarned.add(w);
+      this.logger.warn(w);
+    }
+  }
+
   /** Binds UDP and TCP on one port (0 picks a free one) and returns it. */
   async start(host: string, port: number): Promise<number> {
     this.responder.setSnapshot(this.snapshots.current());
+    this.warnDnssec();
     if (this.config.dnsTablesPreload) this.filler.start();
     const rrl = this.config.rateLimit;
     // DNS_UDP_IO=batch without the addon stops start-up here, with the reason.
@@ -106,6 +136,7 @@ export class DnsService implements OnApplicationShutdown {
     // Subscribed before the workers start: a snapshot built meanwhile reaches the pool too.
     this.unsubscribe = this.snapshots.subscribe((s) => {
       this.responder.setSnapshot(s);
+      this.warnDnssec();
       if (this.config.dnsTablesPreload) this.filler.start();
       const source = this.snapshots.currentSource();
       if (this.pool !== null && source !== null && source.version === s.version) this.pool.publish(source);
@@ -151,6 +182,13 @@ export class DnsService implements OnApplicationShutdown {
           geoipDb: this.config.geoipDb,
           preload: this.config.dnsTablesPreload,
           identity: this.config.dnsIdentity,
+          dnssec: {
+            kekHex: this.config.dnssec.kek.toString('hex'),
+            validitySeconds: this.config.dnssec.signatureValiditySeconds,
+            inceptionOffsetSeconds: this.config.dnssec.inceptionOffsetSeconds,
+            // Each worker has its own budget: together they keep to the configured rate.
+            onlineSignaturesPerSecond: share(this.config.dnssec.onlineSignaturesPerSecond),
+          },
           udpIo: options.udpIo ?? 'dgram',
           rateLimit: { responsesPerSecond: share(rrl.responsesPerSecond), errorsPerSecond: share(rrl.errorsPerSecond), slip: rrl.slip, exempt: rrl.exemptText },
         },
@@ -194,6 +232,7 @@ export class DnsService implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.unsubscribe?.();
     this.filler.stop();
+    clearInterval(this.resigner);
     const server = this.server;
     const pool = this.pool;
     this.server = null;

@@ -34,6 +34,35 @@ describe('ResponseRateLimiter', () => {
     expect(rrl.check('2001:db8:0:100::2', 6, r, 0)).toBe('send');
   });
 
+  it('signed negative answers (RFC 9824 compact denials are NOERROR) share the error bucket; unsigned NODATA stays an answer', () => {
+    const negative = (name: string, authorities: number): Buffer =>
+      dnsPacket.encode({
+        type: 'response',
+        id: 7,
+        flags: dnsPacket.AUTHORITATIVE_ANSWER,
+        questions: [{ type: 'A', name, class: 'IN' }],
+        answers: [],
+        // The header counts are what the limiter reads: SOA, RRSIG, NSEC, RRSIG stand-ins.
+        authorities: Array.from({ length: authorities }, () => ({ type: 'A', name: 'example.com', ttl: 300, data: '192.0.2.1' })),
+      } as never);
+    const rrl = limiter({ slip: 0 });
+    const signed = Array.from({ length: 8 }, (_, i) => rrl.check('10.1.2.3', 4, negative(`r${i}.example.com`, 4), 0));
+    expect(signed).toEqual(['send', 'send', 'send', 'send', 'send', 'drop', 'drop', 'drop']); // errorsPerSecond 5, one bucket
+    const plain = Array.from({ length: 8 }, (_, i) => rrl.check('10.9.2.3', 4, negative(`r${i}.example.com`, 1), 0));
+    expect(plain.every((d) => d === 'send')).toBe(true); // a bucket per response
+  });
+
+  it('errorLimited: true once the prefix has spent its error bucket, without spending anything itself', () => {
+    const rrl = limiter({ slip: 0 });
+    const nx = reply('x.example.com', 'NXDOMAIN');
+    expect(rrl.errorLimited('10.1.2.3', 4, 0)).toBe(false);
+    for (let i = 0; i < 5; i++) expect(rrl.check('10.1.2.3', 4, nx, 0)).toBe('send');
+    expect(rrl.errorLimited('10.1.2.9', 4, 0)).toBe(true);
+    expect(rrl.errorLimited('10.1.3.3', 4, 0)).toBe(false); // another /24
+    expect(rrl.errorLimited('10.1.2.3', 4, 1000)).toBe(false); // refilled after a second
+    expect(limiter({ exempt: [ipaddr.parseCIDR('10.0.0.0/8')] }).errorLimited('10.1.2.3', 4, 0)).toBe(false);
+  });
+
   it('allows the rate, then slips every 2nd limited response and drops the rest', () => {
     const rrl = limiter();
     const r = reply('app.example.com');

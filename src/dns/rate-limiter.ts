@@ -4,8 +4,8 @@ import { fmix32 } from '../routing/rendezvous';
 /**
  * Response rate limiting for UDP (as BIND, Knot and NSD do it): a token bucket per client prefix
  * (/24 for IPv4, /56 for IPv6) and response, where "response" is the whole answer (question
- * case-folded, records, echoed client subnet) for answers and just the prefix for errors (NXDOMAIN, REFUSED, FORMERR, SERVFAIL:
- * random-subdomain floods share one bucket). Over the limit, every `slip`-th response goes out
+ * case-folded, records, echoed client subnet) for answers and just the prefix for errors (NXDOMAIN, REFUSED, FORMERR, SERVFAIL,
+ * and DNSSEC-signed negative answers, which RFC 9824 makes NOERROR: random-subdomain floods share one bucket). Over the limit, every `slip`-th response goes out
  * truncated (TC=1, question only) so a real client retries over TCP, which is not limited (TCP
  * proves the source address); the rest are dropped. Exempt CIDRs are never limited.
  *
@@ -68,7 +68,10 @@ export class ResponseRateLimiter {
     const prefix = this.prefixKey(address, family);
     if (prefix < 0) return 'send';
     // NODATA is an answer; NXDOMAIN, REFUSED, FORMERR and SERVFAIL share the prefix's error bucket.
-    const error = (reply[3] & 0x0f) !== 0;
+    // So does a signed negative answer (NOERROR, AA, no answer, 3+ authority records: SOA, NSEC
+    // and their RRSIGs): an RFC 9824 compact denial is NOERROR, and a random-name flood with DO=1
+    // must meet the same single bucket as one without.
+    const error = (reply[3] & 0x0f) !== 0 || ((reply[2] & 0x04) !== 0 && reply[6] === 0 && reply[7] === 0 && (reply[8] !== 0 || reply[9] >= 3));
     const rate = error ? this.opts.errorsPerSecond : this.opts.responsesPerSecond;
     const h = mix(prefix, error ? 0x45525221 : responseHash(reply));
     const slot = h & this.mask;
@@ -95,6 +98,24 @@ export class ResponseRateLimiter {
     }
     this.counters.dropped++;
     return 'drop';
+  }
+
+  /**
+   * Whether an error-class response (NXDOMAIN, SERVFAIL, a signed negative answer) to this client
+   * would be limited now: its prefix's error bucket is empty. Consumes nothing. The responder asks
+   * before signing a compact denial it has not made yet, so a random-name flood over the limit
+   * costs no signatures (the reply it gets instead is limited by `check` as well).
+   */
+  errorLimited(address: string, family: 4 | 6, now = performance.now()): boolean {
+    if (!this.enabled) return false;
+    if (this.opts.exempt.length > 0 && this.isExempt(address)) return false;
+    const prefix = this.prefixKey(address, family);
+    if (prefix < 0) return false;
+    const rate = this.opts.errorsPerSecond;
+    const h = mix(prefix, 0x45525221);
+    const slot = h & this.mask;
+    if (this.tags[slot] !== (mix(h, 0x2545f491) | 1)) return false;
+    return Math.min(rate, this.tokens[slot] + ((now - this.last[slot]) / 1000) * rate) < 1;
   }
 
   /**

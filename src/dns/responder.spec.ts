@@ -215,12 +215,24 @@ describe('EDNS', () => {
     h = harness();
   });
 
-  test('D21: an OPT with 1232, version 0, DO clear in the reply exactly when the query had one', () => {
-    const withOpt = send(h, { name: 'www.example.com', edns: { udpSize: 4096, flags: 0x8000 } }).msg;
+  test('D21: an OPT with 1232, version 0, the query DO bit in the reply exactly when the query had one', () => {
+    const withOpt = send(h, { name: 'www.example.com', edns: { udpSize: 4096, flags: 0x4000 } }).msg;
     expect(optOf(withOpt)).toMatchObject({ udpPayloadSize: 1232, ednsVersion: 0, extendedRcode: 0, flag_do: false, options: [] });
     expect(withOpt.additionals).toHaveLength(1);
     expect(optOf(send(h, { name: 'www.example.com' }).msg)).toBeUndefined();
     for (const name of ['nope.example.com', 'example.org']) expect(optOf(send(h, { name, edns: {} }).msg)).toBeDefined();
+  });
+
+  test('RFC 3225 §3: the DO bit of the query is copied into the reply, for every kind of answer', () => {
+    for (const name of ['www.example.com', 'nope.example.com', 'example.org']) {
+      const on = send(h, { name, edns: { flags: 0x8000 } }).raw;
+      const off = send(h, { name, edns: { flags: 0 } }).raw;
+      expect(optOf(decodeReply(on))?.flag_do).toBe(true);
+      expect(optOf(decodeReply(off))?.flag_do).toBe(false);
+      // The OPT is the last record: its TTL field's second octet carries DO (0x80), the rest of the flags stay clear.
+      const optTtl = on.length - 11 + 5;
+      expect([on[optTtl], on[optTtl + 1], on[optTtl + 2], on[optTtl + 3]]).toEqual([0, 0, 0x80, 0]);
+    }
   });
 
   test('D22: BADVERS = header 0 + OPT extended RCODE 1, version 0, no answer', () => {

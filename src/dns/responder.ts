@@ -14,12 +14,14 @@
  * queries; BADVERS for EDNS versions above 0; a minimal ANY (RFC 8482); service names answered
  * through `decide` (a refused decision is SERVFAIL with an Extended DNS Error when the query had
  * EDNS). An OPT is in the reply exactly when the query had a well-formed one: payload size 1232,
- * version 0, DO clear, ECS echoed with the decision's scope. A reply that does not fit the UDP
+ * version 0, DO copied from the query (RFC 3225 §3), ECS echoed with the decision's scope. A reply that does not fit the UDP
  * limit (min(max(client, 512), 1232) with EDNS, 512 without) drops its glue first, then is sent
  * as TC=1 with the question (and OPT) only. Any exception while answering is reported through
  * `onError` and answered SERVFAIL, for that query only. With an identity (identity.ts), a query
  * carrying NSID gets the NSID option back, and CHAOS TXT `id.server.` / `hostname.bind.` /
  * `version.bind.` are answered before any zone look-up (others in class CH stay REFUSED).
+ * DNSSEC: for DO=1 in a signed zone the prepared answer's signed twin is sent; negative answers
+ * become RFC 9824 compact denials, signed per name on first use and cached by the view.
  *
  * Hot path: decode into a reused DecodedQuery, one map look-up of the lower-case name, then either
  * a pre-encoded reply by QTYPE or (service names) one look-up in that name's per-client cache of
@@ -50,7 +52,8 @@ import {
   TYPE,
 } from './wire/constants';
 import { DecodedQuery, DecodeStatus, decodeQuery } from './wire/decoder';
-import { ZoneView, type NameNode, type ServiceData } from './zone-view';
+import { ZoneView, type NameNode, type ServiceData, type ZoneData } from './zone-view';
+import type { DnssecSettings } from './dnssec-signer';
 
 /**
  * Where a client is, as location classes (geo/geo-classifier.ts): each call sets prefixLength
@@ -89,6 +92,8 @@ export interface DnsResponderDeps {
   readonly onError?: (err: unknown, ctx: ResponderErrorContext) => void;
   /** NSID and CHAOS identity (identity.ts); left out: NSID off, every CHAOS name REFUSED. */
   readonly identity?: DnsIdentity;
+  /** DNSSEC signing settings (dnssec-signer.ts); left out: signed zones are served unsigned (a warning). */
+  readonly dnssec?: DnssecSettings;
 }
 
 /** Answers counted per service name and region (or refusal), read at scrape time. */
@@ -182,10 +187,22 @@ export class DnsResponder {
           : current.update(snapshot);
       if (view !== null) this.viewReuses++;
     }
-    if (view === null) view = ZoneView.build(snapshot);
+    if (view === null) view = ZoneView.build(snapshot, this.deps.dnssec ?? null);
     this.view = view;
     this.snapshot = snapshot;
     if (this.ranking !== null && this.ranking.geometryKey !== geometryKeyOf(snapshot)) this.ranking = null;
+  }
+
+  /**
+   * Background upkeep (call every minute or so, off the hot path): a view whose signatures are
+   * halfway through their validity window gets new signers (ZoneView.resign); answers are signed
+   * again as DO=1 queries need them. Returns true when it did.
+   */
+  maintain(now: number = this.deps.dnssec?.now?.() ?? Date.now()): boolean {
+    const view = this.view;
+    if (view === null || now < view.resignAt) return false;
+    view.resign();
+    return true;
   }
 
   /**
@@ -234,6 +251,14 @@ export class DnsResponder {
     return this.view?.warnings ?? [];
   }
 
+  /**
+   * DNSSEC: asked before a compact denial not made yet is signed for a UDP client; true = the
+   * client's error responses are over the rate limit, so the reply would be dropped or slipped
+   * anyway: SERVFAIL (an error, limited the same way) goes to the limiter instead, unsigned.
+   * Set by the UDP listener's owner to `ResponseRateLimiter.errorLimited`.
+   */
+  negativeGate: ((address: string, family: 4 | 6) => boolean) | null = null;
+
   /** The current view (for diagnostics and tests). */
   get zoneView(): ZoneView | null {
     return this.view;
@@ -274,6 +299,7 @@ export class DnsResponder {
 
   private answer(msg: Buffer, peer: PeerAddress, transport: Transport): Buffer | null {
     this.scope = -1;
+    this.wildNode = null;
     const q = decodeQuery(msg, this.query);
     switch (q.status) {
       case DecodeStatus.QUERY:
@@ -314,7 +340,33 @@ export class DnsResponder {
     } else {
       answer = this.absentName(view, q);
     }
+    if (q.dnssecOk && view.signed) answer = this.secured(view, answer, node, msg, q, peer, transport);
     return this.reply(msg, q, answer, transport);
+  }
+
+  /**
+   * The DO=1 form of an answer from a view with signed zones: the prepared signed variant of a
+   * positive answer; for NXDOMAIN / NODATA in a signed zone, the compact denial (signed per name
+   * on first use, then cached by the view). Anything else (referrals, refusals, unsigned zones)
+   * as it is.
+   */
+  private secured(view: ZoneView, answer: PreparedAnswer, node: NameNode | undefined, msg: Buffer, q: DecodedQuery, peer: PeerAddress, transport: Transport): PreparedAnswer {
+    const twin = answer.signed;
+    if (twin !== null) {
+      const signed = twin.get();
+      if (signed !== null) return signed;
+    }
+    const wild = this.wildNode;
+    if (wild !== null && answer.ancount > 0) return view.wildcardSigned(wild, answer, msg, q.qnameWireLength, q.qname) ?? SERVFAIL;
+    if (!answer.aa || answer.ancount !== 0 || (answer.rcode !== RCODE.NOERROR && answer.rcode !== RCODE.NXDOMAIN)) return answer;
+    let zone: ZoneData | undefined;
+    if (node !== undefined) zone = node.zone;
+    else zone = view.zoneFor(q.qname);
+    if (zone === undefined || zone.signer === null) return answer;
+    const gate = this.negativeGate;
+    const limited = transport === 'udp' && gate !== null && gate(peer.address, peer.family);
+    const denial = view.denial(zone, node, msg, q.qnameWireLength, q.qtype, q.qname, limited);
+    return denial === undefined ? SERVFAIL : (denial ?? answer);
   }
 
   /** A name with no node: referral, wildcard, NXDOMAIN, or REFUSED outside every zone. */
@@ -327,6 +379,7 @@ export class DnsResponder {
     if (wildcard !== null && wildcard.wild !== null) {
       if (wildcard.cut !== null) return wildcard.cut.referral(length);
       const wild = wildcard.wild;
+      this.wildNode = wildcard;
       if (q.qtype === TYPE.ANY) return wild.any;
       return wild.answers.get(q.qtype) ?? wild.other ?? encloser.zone.negative(RCODE.NOERROR, length);
     }
@@ -404,6 +457,9 @@ export class DnsResponder {
     return clientHashKey(ip.startsWith('::ffff:') && ip.indexOf('.') > 0 ? ip.slice(7) : ip, this.clientFamily);
   };
 
+  /** The "*" node the current answer was synthesized from (RFC 4592), else null. */
+  private wildNode: NameNode | null = null;
+
   /** Scope for the next reply (-1: the prepared answer's own). */
   private scope = -1;
 
@@ -480,7 +536,7 @@ export class DnsResponder {
       out[o + 4] = OUR_UDP_SIZE & 0xff;
       out[o + 5] = rcode >>> 4; // EXTENDED-RCODE
       out[o + 6] = 0; // VERSION
-      out[o + 7] = 0; // DO and Z clear
+      out[o + 7] = q.dnssecOk ? 0x80 : 0; // DO copied from the query (RFC 3225 §3), Z clear
       out[o + 8] = 0;
       const rdlength = ecsLength + edeLength + nsidLength;
       out[o + 9] = rdlength >>> 8;

@@ -199,6 +199,8 @@ export class DnsServer {
       }
     };
     this.limiter = opts.rateLimit && opts.rateLimit.responsesPerSecond > 0 ? new ResponseRateLimiter(opts.rateLimit) : null;
+    const limiter = this.limiter;
+    if (limiter !== null) responder.negativeGate = (address, family) => limiter.errorLimited(address, family);
     this.udp = createUdpListener(opts.udpIo ?? chooseUdpIo('auto').io, responder, log, this.limiter);
     this.tcp = new TcpListener(
       responder,

@@ -25,7 +25,7 @@
  */
 import { planFor, type ServicePlan } from '../routing/service-plan';
 import type { Reason, RegionSnap, RoutingSnapshot, ServiceSnap, ZoneSnap } from '../routing/types';
-import { prepared, type PreparedAnswer } from './answer';
+import { SignedTwin, prepared, type PreparedAnswer } from './answer';
 import { EDE_CODE, HEADER_LENGTH, RCODE, TYPE } from './wire/constants';
 import {
   RecordWriter,
@@ -42,6 +42,18 @@ import {
   MODERN_TYPE_BY_CODE,
 } from './wire/encoder';
 import { modernAdditionalTarget } from '../common/modern-records';
+import { canonicalName } from '../common/dnssec-keys';
+import {
+  TYPE_CDNSKEY,
+  TYPE_CDS,
+  TYPE_DNSKEY,
+  TYPE_NSEC,
+  TYPE_RRSIG,
+  ZoneSigner,
+  compactNsecRdata,
+  lowerWireName,
+  type DnssecSettings,
+} from './dnssec-signer';
 
 const TYPE_BY_NAME: Readonly<Record<string, number>> = {
   A: TYPE.A,
@@ -88,6 +100,9 @@ export class ZoneData {
   /** The minimal ANY reply (synthesized HINFO) of names without data: the same bytes for all of them. */
   hinfoAny: PreparedAnswer | null = null;
   private readonly negatives = new Map<number, PreparedAnswer>();
+  /** DNSSEC: the zone's signer (null = unsigned) and the RRSIG RDATA of its SOA, made on first use. */
+  signer: ZoneSigner | null = null;
+  private soaSigs: Buffer[] | null = null;
 
   constructor(
     readonly name: string,
@@ -117,6 +132,20 @@ export class ZoneData {
   takeSerial(snap: ZoneSnap): void {
     this.snap = snap;
     this.negatives.clear();
+    this.soaSigs = null;
+  }
+
+  /** A new signer (new inception and expiration): every signed twin of the zone is made again on use. */
+  resign(settings: DnssecSettings): void {
+    if (this.signer === null || !this.snap.dnssec) return;
+    this.signer = new ZoneSigner(this.name, this.snap.dnssec, settings);
+    this.soaSigs = null;
+  }
+
+  /** RRSIG RDATA over the SOA (original TTL = the zone TTL, as in the apex SOA answer). */
+  soaSignatures(): Buffer[] {
+    if (this.soaSigs === null) this.soaSigs = this.signer!.sign(canonicalName(this.name), TYPE.SOA, clampTtl(this.snap.ttl), [soaRdata(this)]);
+    return this.soaSigs;
   }
 
   /**
@@ -209,6 +238,10 @@ export interface DynamicAnswer {
   readonly prefixCount: number;
   /** Message offset of the owner name of the address RRs (12 = the question name). */
   readonly ownerPointer: number;
+  /** The owner name of the address RRs (the service name). */
+  readonly ownerName: string;
+  /** DNSSEC: writes `prefix` with its RRSIGs (signed by the zone's current signer); null when unsigned. */
+  readonly prefixSigned: (() => RecordWriter) | null;
 }
 
 export class NameNode {
@@ -273,7 +306,18 @@ export class ZoneView {
   /** Most labels of any owner name: longer question names are trimmed before the suffix walk. */
   private maxLabels = 0;
 
-  private constructor(public snapshot: RoutingSnapshot) {
+  /** DNSSEC: when the signatures made at build time should be made anew (ms epoch; Infinity = unsigned). */
+  resignAt = Infinity;
+  /** Compact-denial replies by name (and QTYPE for NODATA), most recently used last; signed per name, then reused. */
+  private readonly denials = new Map<string, PreparedAnswer>();
+  /** DNSSEC: the signed DS or NSEC of each delegation point, for referrals. */
+  private readonly proofs = new Map<NameNode, { type: number; ttl: number; rdatas: Buffer[]; sigs: Buffer[] }>();
+  static readonly DENIAL_CACHE_SIZE = 20_000;
+
+  private constructor(
+    public snapshot: RoutingSnapshot,
+    private readonly dnssec: DnssecSettings | null = null,
+  ) {
     this.version = snapshot.version;
   }
 
@@ -347,6 +391,8 @@ export class ZoneView {
         if (node.cut === node) this.buildDelegationDs(node); // its NODATA carries the SOA
       }
     }
+    if (zonesTouched.size > 0) this.denials.clear(); // they carry the SOA
+    this.proofs.clear();
     this.snapshot = snapshot;
     this.version = snapshot.version;
     return this;
@@ -379,14 +425,24 @@ export class ZoneView {
       const region = regions[chosen[c]];
       for (const address of isA ? region.ipv4 : region.ipv6) if (!addresses.includes(address)) addresses.push(address);
     }
+    const zone = node.zone;
+    const signed = zone.signer !== null;
     let answer: PreparedAnswer;
     if (addresses.length === 0) {
+      const prefixSigned = dynamic.prefixSigned;
       answer =
         dynamic.prefix !== null
-          ? prepared(RCODE.NOERROR, true, { ancount: dynamic.prefixCount, body: dynamic.prefix })
-          : node.zone.negative(RCODE.NOERROR, node.wireLength);
+          ? prepared(RCODE.NOERROR, true, {
+              ancount: dynamic.prefixCount,
+              body: dynamic.prefix,
+              signed: prefixSigned === null ? null : new SignedTwin(zone, () => {
+                const w = prefixSigned();
+                return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes() });
+              }),
+            })
+          : zone.negative(RCODE.NOERROR, node.wireLength);
     } else {
-      const parts: Buffer[] = dynamic.prefix !== null ? [dynamic.prefix] : [];
+      const parts: Buffer[] = [];
       for (const address of addresses) {
         let rr = service.addressRecord(isA ? 4 : 6, address);
         if (dynamic.ownerPointer !== HEADER_LENGTH) {
@@ -395,7 +451,21 @@ export class ZoneView {
         }
         parts.push(rr);
       }
-      answer = prepared(RCODE.NOERROR, true, { ancount: dynamic.prefixCount + addresses.length, body: ownBuffer(parts) });
+      const count = dynamic.prefixCount + addresses.length;
+      // Signed once per (name, family, chosen regions), when a DO=1 query first needs it.
+      const twin = !signed
+        ? null
+        : new SignedTwin(zone, () => {
+            const type = isA ? TYPE.A : TYPE.AAAA;
+            const rdatas = parts.map((rr) => rr.subarray(12));
+            const sigs = zone.signer!.sign(canonicalName(dynamic.ownerName), type, service.ttl, rdatas).map((sig) => rrsigRecord(dynamic.ownerPointer, service.ttl, sig));
+            const prefix = dynamic.prefixSigned === null ? null : dynamic.prefixSigned();
+            return prepared(RCODE.NOERROR, true, {
+              ancount: (prefix === null ? 0 : prefix.records) + addresses.length + sigs.length,
+              body: ownBuffer(prefix !== null ? [prefix.bytes(), ...parts, ...sigs] : [...parts, ...sigs]),
+            });
+          });
+      answer = prepared(RCODE.NOERROR, true, { ancount: count, body: ownBuffer(dynamic.prefix !== null ? [dynamic.prefix, ...parts] : parts), signed: twin });
     }
     node.routed.set(key, answer);
     return answer;
@@ -430,10 +500,92 @@ export class ZoneView {
     return n;
   }
 
-  static build(snapshot: RoutingSnapshot): ZoneView {
-    const view = new ZoneView(snapshot);
+  static build(snapshot: RoutingSnapshot, dnssec: DnssecSettings | null = null): ZoneView {
+    const view = new ZoneView(snapshot, dnssec);
     view.load();
     return view;
+  }
+
+  /**
+   * Signatures made anew (DnsResponder.maintain, halfway through the validity window): each
+   * signed zone gets a new signer, so every signed twin is made again on its next use; the
+   * denials and delegation proofs are dropped. Nothing is signed here.
+   */
+  resign(): void {
+    const settings = this.dnssec;
+    if (settings === null) return;
+    for (const zone of this.zones.values()) zone.resign(settings);
+    this.denials.clear();
+    this.proofs.clear();
+    this.resignAt = (settings.now?.() ?? Date.now()) + (settings.validitySeconds * 1000) / 2;
+  }
+
+  /** Query-path signing budget (a token bucket over `onlineSignaturesPerSecond`). */
+  private signTokens = -1;
+  private signLast = 0;
+
+  /** One signature's worth of the query-path budget, or false when it is spent. */
+  private takeSigningToken(): boolean {
+    const rate = this.dnssec?.onlineSignaturesPerSecond ?? 0;
+    if (rate <= 0) return true;
+    const now = performance.now();
+    const tokens = this.signTokens < 0 ? rate : Math.min(rate, this.signTokens + ((now - this.signLast) / 1000) * rate);
+    this.signLast = now;
+    if (tokens < 1) {
+      this.signTokens = tokens;
+      this.signingRefused++;
+      return false;
+    }
+    this.signTokens = tokens - 1;
+    return true;
+  }
+
+  /** Query-path signatures refused because the budget was spent (for metrics and tests). */
+  signingRefused = 0;
+
+  /** Whether any zone of the view is signed. */
+  get signed(): boolean {
+    return this.resignAt !== Infinity;
+  }
+
+  /**
+   * The DO=1 reply to a negative answer in a signed zone (RFC 9824 compact denial): NOERROR with
+   * the signed SOA, and an NSEC owned by the question name whose next name is "\000.<qname>" —
+   * for a name that exists (`node`), its bitmap lists the types present but `qtype`; for a name
+   * that does not, the bitmap is RRSIG NSEC NXNAME. Signed on first use per name, then kept
+   * (least recently used dropped past DENIAL_CACHE_SIZE). Null when the zone is unsigned or the
+   * "\000." name would be too long.
+   */
+  denial(zone: ZoneData, node: NameNode | undefined, msg: Uint8Array, qnameWireLength: number, qtype: number, qname: string, onlyCached = false): PreparedAnswer | null | undefined {
+    const signer = zone.signer;
+    if (signer === null || qnameWireLength + 2 > 255) return null;
+    const key = node === undefined ? qname : `${qname}\u0000${qtype}`;
+    const denials = this.denials;
+    const known = denials.get(key);
+    if (known !== undefined) {
+      denials.delete(key);
+      denials.set(key, known);
+      return known;
+    }
+    if (onlyCached || !this.takeSigningToken()) return undefined;
+    const owner = lowerWireName(msg, HEADER_LENGTH, qnameWireLength);
+    const nsec = compactNsecRdata(owner, node === undefined ? null : typesAt(node).filter((t) => t !== qtype));
+    const ttl = zone.negativeSoaTtl;
+    const w = new RecordWriter(HEADER_LENGTH + qnameWireLength + 4);
+    w.knownName(zone.name, HEADER_LENGTH + qnameWireLength - zone.wireLength);
+    writeSoa(w, zone, ttl);
+    this.writeRrsigs(w, zone.name, TYPE.SOA, ttl, zone.soaSignatures());
+    w.record(QUESTION_POINTER, TYPE_NSEC, ttl, (x) => x.raw(nsec));
+    this.writeRrsigs(w, QUESTION_POINTER, TYPE_NSEC, ttl, signer.sign(owner, TYPE_NSEC, ttl, [nsec]));
+    const answer = prepared(RCODE.NOERROR, true, { nscount: w.records, body: w.bytes() });
+    if (denials.size >= ZoneView.DENIAL_CACHE_SIZE) denials.delete(denials.keys().next().value!);
+    denials.set(key, answer);
+    return answer;
+  }
+
+  /** The zone a name belongs to (its longest served zone), for answers without a node. */
+  zoneFor(name: string): ZoneData | undefined {
+    return this.zoneOf(name);
   }
 
   /** The node of an existing name (lower case, presentation form), if any. */
@@ -483,6 +635,18 @@ export class ZoneView {
       }
       const zone = new ZoneData(name, snap);
       for (const problem of zone.problems) this.warn(`zone ${name}: ${problem}`);
+      if (snap.dnssec) {
+        if (this.dnssec === null) this.warn(`zone ${name}: signed, but this server has no DNSSEC settings; served unsigned`);
+        else {
+          try {
+            zone.signer = new ZoneSigner(name, snap.dnssec, this.dnssec);
+            // Made anew halfway through the validity window, long before any signature expires.
+            this.resignAt = Math.min(this.resignAt, (this.dnssec.now?.() ?? Date.now()) + (this.dnssec.validitySeconds * 1000) / 2);
+          } catch (error) {
+            this.warn(`zone ${name}: DNSSEC keys unusable, served unsigned: ${(error as Error).message}`);
+          }
+        }
+      }
       this.zones.set(name, zone);
       zone.apex = this.ensureNode(name, zone);
     }
@@ -671,42 +835,84 @@ export class ZoneView {
 
   private buildAnswers(node: NameNode): void {
     const zone = node.zone;
+    const signer = zone.signer;
     const cname = node.rrsets.get(TYPE.CNAME);
     if (cname !== undefined) {
       this.buildCname(node, cname);
       return;
     }
     for (const rrset of node.rrsets.values()) {
-      const w = this.nodeWriter(node);
-      this.writeRRset(w, node.name, rrset);
-      const ancount = w.records;
-      const bodyEnd = w.size;
-      if (GLUE_TYPES.has(rrset.type)) this.writeGlue(w, rrset, node.name);
-      node.answers.set(
-        rrset.type,
-        prepared(RCODE.NOERROR, true, { ancount, body: w.slice(0, bodyEnd), arcount: w.records - ancount, additional: w.slice(bodyEnd) }),
-      );
+      const build = (sign: boolean): PreparedAnswer => {
+        const w = this.nodeWriter(node);
+        this.writeRRset(w, node.name, rrset);
+        if (sign) this.writeRrsigs(w, node.name, rrset.type, rrset.ttl, zone.signer!.sign(canonicalName(node.name), rrset.type, rrset.ttl, canonicalRdatas(rrset)));
+        const ancount = w.records;
+        const bodyEnd = w.size;
+        if (GLUE_TYPES.has(rrset.type)) this.writeGlue(w, rrset, node.name);
+        return prepared(RCODE.NOERROR, true, {
+          ancount,
+          body: w.slice(0, bodyEnd),
+          arcount: w.records - ancount,
+          additional: w.slice(bodyEnd),
+          signed: sign || signer === null ? null : new SignedTwin(zone, () => build(true)),
+        });
+      };
+      node.answers.set(rrset.type, build(false));
     }
     if (zone.apex === node) {
-      const w = this.nodeWriter(node);
-      writeSoa(w, zone, clampTtl(zone.snap.ttl));
-      node.answers.set(TYPE.SOA, prepared(RCODE.NOERROR, true, { ancount: 1, body: w.bytes() }));
+      const ttl = clampTtl(zone.snap.ttl);
+      const soa = (sign: boolean): PreparedAnswer => {
+        const w = this.nodeWriter(node);
+        writeSoa(w, zone, ttl);
+        if (sign) this.writeRrsigs(w, node.name, TYPE.SOA, ttl, zone.soaSignatures());
+        return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign || signer === null ? null : new SignedTwin(zone, () => soa(true)) });
+      };
+      node.answers.set(TYPE.SOA, soa(false));
+      if (signer !== null) {
+        for (const [type, rdatas] of [[TYPE_DNSKEY, signer.dnskeys], [TYPE_CDS, signer.cds], [TYPE_CDNSKEY, signer.cdnskeys]] as const) {
+          if (rdatas.length === 0) continue;
+          const keys = (sign: boolean): PreparedAnswer => {
+            const w = this.nodeWriter(node);
+            for (const rdata of rdatas) w.record(node.name, type, ttl, (x) => x.raw(rdata));
+            if (sign) this.writeRrsigs(w, node.name, type, ttl, zone.signer!.sign(canonicalName(node.name), type, ttl, rdatas));
+            return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign ? null : new SignedTwin(zone, () => keys(true)) });
+          };
+          node.answers.set(type, keys(false));
+        }
+      }
     }
     node.other = zone.negative(RCODE.NOERROR, node.wireLength);
     node.otherIsNegative = true;
     node.any = this.anyAnswer(node, node.answers, () => this.nodeWriter(node));
-    if (node.service !== null) node.dynamic = { service: node.service, prefix: null, prefixCount: 0, ownerPointer: QUESTION_POINTER };
+    if (node.service !== null) {
+      node.dynamic = { service: node.service, prefix: null, prefixCount: 0, ownerPointer: QUESTION_POINTER, ownerName: node.name, prefixSigned: null };
+    }
+  }
+
+  /** RRSIG records after an RRset: same owner and TTL as the RRset (RFC 4035 §2.2). */
+  private writeRrsigs(w: RecordWriter, owner: string | number, _type: number, ttl: number, sigs: readonly Buffer[]): void {
+    for (const sig of sigs) w.record(owner, TYPE_RRSIG, ttl, (x) => x.raw(sig));
   }
 
   private buildCname(node: NameNode, cname: RRset): void {
     const target = parseTarget(cname.values[0]);
-    const cnameWriter = (): RecordWriter => {
+    const zone = node.zone;
+    const signer = zone.signer;
+    const cnameWriter = (sign: boolean): RecordWriter => {
       const w = this.nodeWriter(node);
       w.record(node.name, TYPE.CNAME, cname.ttl, (x) => x.name(target));
+      if (sign) this.writeRrsigs(w, node.name, TYPE.CNAME, cname.ttl, zone.signer!.sign(canonicalName(node.name), TYPE.CNAME, cname.ttl, canonicalRdatas(cname)));
       return w;
     };
-    const only = cnameWriter();
-    const cnameAnswer = prepared(RCODE.NOERROR, true, { ancount: 1, body: only.bytes() });
+    const only = cnameWriter(false);
+    const cnameAnswer = prepared(RCODE.NOERROR, true, {
+      ancount: 1,
+      body: only.bytes(),
+      signed: signer === null ? null : new SignedTwin(zone, () => {
+        const w = cnameWriter(true);
+        return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes() });
+      }),
+    });
     node.answers.set(TYPE.CNAME, cnameAnswer);
     node.other = cnameAnswer;
     node.any = cnameAnswer;
@@ -719,13 +925,19 @@ export class ZoneView {
         prefix: cnameAnswer.body,
         prefixCount: 1,
         ownerPointer: only.offsetOf(target) ?? QUESTION_POINTER,
+        ownerName: target,
+        prefixSigned: signer === null ? null : () => cnameWriter(true),
       };
     }
     for (const rrset of targetNode.rrsets.values()) {
       if (rrset.type === TYPE.CNAME) continue;
-      const w = cnameWriter();
-      this.writeRRset(w, target, rrset);
-      node.answers.set(rrset.type, prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes() }));
+      const chased = (sign: boolean): PreparedAnswer => {
+        const w = cnameWriter(sign);
+        this.writeRRset(w, target, rrset);
+        if (sign) this.writeRrsigs(w, target, rrset.type, rrset.ttl, zone.signer!.sign(canonicalName(target), rrset.type, rrset.ttl, canonicalRdatas(rrset)));
+        return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign || signer === null ? null : new SignedTwin(zone, () => chased(true)) });
+      };
+      node.answers.set(rrset.type, chased(false));
     }
   }
 
@@ -739,9 +951,14 @@ export class ZoneView {
       node.answers.set(TYPE.DS, node.zone.negative(RCODE.NOERROR, node.wireLength));
       return;
     }
-    const w = this.nodeWriter(node);
-    this.writeRRset(w, node.name, ds);
-    node.answers.set(TYPE.DS, prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes() }));
+    const signer = node.zone.signer;
+    const build = (sign: boolean): PreparedAnswer => {
+      const w = this.nodeWriter(node);
+      this.writeRRset(w, node.name, ds);
+      if (sign) this.writeRrsigs(w, node.name, TYPE.DS, ds.ttl, node.zone.signer!.sign(canonicalName(node.name), TYPE.DS, ds.ttl, canonicalRdatas(ds)));
+      return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign || signer === null ? null : new SignedTwin(node.zone, () => build(true)) });
+    };
+    node.answers.set(TYPE.DS, build(false));
   }
 
   /** Replies for a "*" node that fit any question name: owner 0xC00C, names in rdata uncompressed. */
@@ -762,7 +979,15 @@ export class ZoneView {
   private anyAnswer(node: NameNode, answers: Map<number, PreparedAnswer>, writer: () => RecordWriter): PreparedAnswer {
     for (const type of ANY_PREFERENCE) {
       const a = answers.get(type);
-      if (a !== undefined) return a.additional === null ? a : prepared(a.rcode, a.aa, { ancount: a.ancount, body: a.body });
+      if (a !== undefined) {
+        if (a.additional === null) return a;
+        const twin = a.signed;
+        const signed = twin === null ? null : new SignedTwin(node.zone, () => {
+          const full = twin.get()!;
+          return prepared(a.rcode, a.aa, { ancount: full.ancount, body: full.body });
+        });
+        return prepared(a.rcode, a.aa, { ancount: a.ancount, body: a.body, signed });
+      }
     }
     // RFC 8482 §4.2: a synthesized HINFO when there is no RRset to pick. Its owner is the
     // question (0xC00C) and it names nothing else: one reply serves every such name of the zone.
@@ -815,18 +1040,73 @@ export class ZoneView {
   buildReferral(cut: NameNode, qnameWireLength: number): PreparedAnswer {
     const ns = cut.rrsets.get(TYPE.NS);
     if (ns === undefined) return cut.zone.negative(RCODE.NOERROR, qnameWireLength);
-    const w = new RecordWriter(HEADER_LENGTH + qnameWireLength + 4);
-    w.knownName(cut.name, HEADER_LENGTH + qnameWireLength - cut.wireLength);
-    this.writeRRset(w, cut.name, ns);
-    const nscount = w.records;
-    const bodyEnd = w.size;
-    this.writeGlue(w, ns, cut.name);
-    return prepared(RCODE.NOERROR, false, {
-      nscount,
-      body: w.slice(0, bodyEnd),
-      arcount: w.records - nscount,
-      additional: w.slice(bodyEnd),
-    });
+    const signer = cut.zone.signer;
+    const build = (sign: boolean): PreparedAnswer => {
+      const w = new RecordWriter(HEADER_LENGTH + qnameWireLength + 4);
+      w.knownName(cut.name, HEADER_LENGTH + qnameWireLength - cut.wireLength);
+      this.writeRRset(w, cut.name, ns);
+      if (sign) {
+        // RFC 4035 §3.1.4: the DS RRset with its RRSIGs, or an NSEC proving there is none (insecure delegation).
+        const proof = this.delegationProof(cut, cut.zone.signer!);
+        for (const rdata of proof.rdatas) w.record(cut.name, proof.type, proof.ttl, (x) => x.raw(rdata));
+        this.writeRrsigs(w, cut.name, proof.type, proof.ttl, proof.sigs);
+      }
+      const nscount = w.records;
+      const bodyEnd = w.size;
+      this.writeGlue(w, ns, cut.name);
+      return prepared(RCODE.NOERROR, false, {
+        nscount,
+        body: w.slice(0, bodyEnd),
+        arcount: w.records - nscount,
+        additional: w.slice(bodyEnd),
+        signed: sign || signer === null ? null : new SignedTwin(cut.zone, () => build(true)),
+      });
+    };
+    return build(false);
+  }
+
+  /** The DS RRset (or compact NSEC) of a delegation point with its RRSIGs, made once per cut. */
+  private delegationProof(cut: NameNode, signer: ZoneSigner): { type: number; ttl: number; rdatas: Buffer[]; sigs: Buffer[] } {
+    let proof = this.proofs.get(cut);
+    if (proof === undefined) {
+      const owner = canonicalName(cut.name);
+      const ds = cut.rrsets.get(TYPE.DS);
+      if (ds !== undefined) {
+        const rdatas = canonicalRdatas(ds);
+        proof = { type: TYPE.DS, ttl: ds.ttl, rdatas, sigs: signer.sign(owner, TYPE.DS, ds.ttl, rdatas) };
+      } else {
+        const ttl = cut.zone.negativeSoaTtl;
+        const nsec = compactNsecRdata(owner, [TYPE.NS]);
+        proof = { type: TYPE_NSEC, ttl, rdatas: [nsec], sigs: signer.sign(owner, TYPE_NSEC, ttl, [nsec]) };
+      }
+      this.proofs.set(cut, proof);
+    }
+    return proof;
+  }
+
+  /**
+   * A wildcard answer for DO=1 (RFC 4592 synthesis): signed as if the question name held the
+   * RRset (owner = the question, full label count), as online signers do, so no proof that a
+   * closer name is absent is needed. Signed per name on first use, kept with the denials;
+   * undefined when the query-path signing budget is spent.
+   */
+  wildcardSigned(wild: NameNode, answer: PreparedAnswer, msg: Uint8Array, qnameWireLength: number, qname: string): PreparedAnswer | undefined {
+    const signer = wild.zone.signer;
+    if (signer === null || answer.body.length < 4) return answer;
+    const type = (answer.body[2] << 8) | answer.body[3];
+    const rrset = wild.rrsets.get(type);
+    if (rrset === undefined) return answer;
+    const key = `*${qname}\u0000${type}`;
+    const denials = this.denials;
+    const known = denials.get(key);
+    if (known !== undefined) return known;
+    if (!this.takeSigningToken()) return undefined;
+    const owner = lowerWireName(msg, HEADER_LENGTH, qnameWireLength);
+    const sigs = signer.sign(owner, type, rrset.ttl, canonicalRdatas(rrset)).map((sig) => rrsigRecord(QUESTION_POINTER, rrset.ttl, sig));
+    const signed = prepared(RCODE.NOERROR, true, { ancount: answer.ancount + sigs.length, body: ownBuffer([answer.body, ...sigs]) });
+    if (denials.size >= ZoneView.DENIAL_CACHE_SIZE) denials.delete(denials.keys().next().value!);
+    denials.set(key, signed);
+    return signed;
   }
 }
 
@@ -836,6 +1116,41 @@ function glueTarget(type: number, value: string, owner: string): string | null {
   if (type === TYPE.NS) return parseTarget(value);
   const modern = MODERN_TYPE_BY_CODE.get(type);
   return modern === undefined ? null : modernAdditionalTarget(modern, value, owner);
+}
+
+/** Each RR's RDATA in canonical form (RFC 4034 §6.2): names uncompressed; the encoder writes them lower case. */
+function canonicalRdatas(rrset: RRset): Buffer[] {
+  return rrset.values.map((value) => {
+    const w = new RecordWriter(0, false);
+    writeRdata(w, rrset.type, value);
+    return w.bytes();
+  });
+}
+
+/** The SOA RDATA in canonical form: MNAME and RNAME uncompressed and lower case. */
+function soaRdata(zone: ZoneData): Buffer {
+  const w = new RecordWriter(0, false);
+  const snap = zone.snap;
+  w.name(zone.mname.toLowerCase());
+  w.name(zone.rname.map((l) => l.toLowerCase()));
+  w.u32(snap.serial);
+  w.u32(clampTtl(snap.refresh));
+  w.u32(clampTtl(snap.retry));
+  w.u32(clampTtl(snap.expire));
+  w.u32(clampTtl(snap.negativeTtl));
+  return w.bytes();
+}
+
+/** One RRSIG RR whose owner is a compression pointer (answers assembled from parts). */
+function rrsigRecord(ownerPointer: number, ttl: number, sig: Buffer): Buffer {
+  const b = Buffer.allocUnsafeSlow(12 + sig.length);
+  b.writeUInt16BE(0xc000 | ownerPointer, 0);
+  b.writeUInt16BE(TYPE_RRSIG, 2);
+  b.writeUInt16BE(1, 4);
+  b.writeUInt32BE(ttl, 6);
+  b.writeUInt16BE(sig.length, 10);
+  sig.copy(b, 12);
+  return b;
 }
 
 function writeSoa(w: RecordWriter, zone: ZoneData, ttl: number): void {
@@ -898,7 +1213,8 @@ function onlySerialDiffers(a: ZoneSnap, b: ZoneSnap): boolean {
     a.expire !== b.expire ||
     a.negativeTtl !== b.negativeTtl ||
     a.nameservers.join() !== b.nameservers.join() ||
-    a.records.length !== b.records.length
+    a.records.length !== b.records.length ||
+    JSON.stringify(a.dnssec ?? null) !== JSON.stringify(b.dnssec ?? null)
   ) {
     return false;
   }
@@ -908,6 +1224,21 @@ function onlySerialDiffers(a: ZoneSnap, b: ZoneSnap): boolean {
     if (x.id !== y.id || x.name !== y.name || x.type !== y.type || x.ttl !== y.ttl || x.values.join('\u0000') !== y.values.join('\u0000')) return false;
   }
   return true;
+}
+
+/** The types an existing name has (for a compact-denial NSEC bitmap). */
+function typesAt(node: NameNode): number[] {
+  const types = [...node.rrsets.keys()];
+  if (node.dynamic !== null && node.rrsets.get(TYPE.CNAME) === undefined) types.push(TYPE.A, TYPE.AAAA);
+  if (node.zone.apex === node) {
+    types.push(TYPE.SOA);
+    const signer = node.zone.signer;
+    if (signer !== null) {
+      types.push(TYPE_DNSKEY);
+      if (signer.cds.length > 0) types.push(TYPE_CDS, TYPE_CDNSKEY);
+    }
+  }
+  return types;
 }
 
 function normalize(name: string): string {

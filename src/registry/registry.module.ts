@@ -10,11 +10,13 @@ import { ConfigSyncService } from './config-sync.service';
 import { ConfigController } from './config.controller';
 import { ZoneImportController } from './zone-import.controller';
 import { ZoneImportService } from './zone-import.service';
+import { DnssecController } from './dnssec.controller';
+import { DnssecService } from './dnssec.service';
 
 /** Zones (with static records), regions and services: the operator's registry, stored in PostgreSQL. */
 @Module({
-  controllers: [ZonesController, RegionsController, ServicesController, ConfigController, ZoneImportController],
-  providers: [ZonesService, RegionsService, ServicesService, ConfigLoaderService, ConfigSyncService, ZoneImportService],
+  controllers: [ZonesController, RegionsController, ServicesController, ConfigController, ZoneImportController, DnssecController],
+  providers: [ZonesService, RegionsService, ServicesService, ConfigLoaderService, ConfigSyncService, ZoneImportService, DnssecService],
   exports: [ZonesService, RegionsService, ServicesService, ConfigLoaderService],
 })
 export class RegistryModule {}

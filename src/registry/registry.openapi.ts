@@ -147,3 +147,38 @@ export const IMPORT_RESULT = schemaRef('ZoneImportResult', obj({
   serial: int({ nullable: true }),
 }));
 export const IMPORT_EXAMPLE = { zone: 'example.com', dryRun: false, zoneCreated: false, zoneChanged: false, records: { created: 2, updated: 0, deleted: 1, unchanged: 0 }, skipped: [], serial: 4 };
+
+const DNSSEC_KEY = obj({
+  id: str({ format: 'uuid' }),
+  role: oneOf(['csk', 'ksk', 'zsk']),
+  algorithm: int({ description: '13 = ECDSAP256SHA256, 15 = ED25519' }),
+  algorithmName: str(),
+  flags: int({ description: '257 = SEP (CSK, KSK), 256 = ZSK' }),
+  keyTag: int(),
+  state: oneOf(['published', 'active', 'retired'], { description: 'published: in DNSKEY only; active: signing; retired: in DNSKEY, no longer signing' }),
+  dnskey: str({ description: 'DNSKEY RDATA in presentation form' }),
+  ds: str({ nullable: true, description: 'DS RDATA (SHA-256) for the registrar; SEP keys only' }),
+  createdAt: time(),
+  publishedAt: time(),
+  activeAt: time({ nullable: true }),
+  retiredAt: time({ nullable: true }),
+  next: orNull(obj({ state: oneOf(['active', 'removed']), at: time() })),
+});
+export const DNSSEC = schemaRef('ZoneDnssec', obj({
+  zone: str(),
+  status: oneOf(['unsigned', 'signed', 'unsigning']),
+  keys: list(DNSSEC_KEY),
+  ds: list(str(), { description: 'the DS records to give the registrar' }),
+  dsRecords: list(str()),
+  dnskeyRecords: list(str()),
+  cds: list(str(), { description: 'CDS records published now (RFC 7344), "0 0 0 00" while unsigning (RFC 8078)' }),
+}));
+const DNSKEY_EXAMPLE = '257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==';
+export const DNSSEC_EXAMPLE = {
+  zone: 'example.com', status: 'signed',
+  keys: [{ id: '0b7f6c1e-8a52-4d3f-9b8e-3f2a1c4d5e6f', role: 'csk', algorithm: 13, algorithmName: 'ECDSAP256SHA256', flags: 257, keyTag: 2371, state: 'active', dnskey: DNSKEY_EXAMPLE, ds: '2371 13 2 1F987CC6583E92DF0890718C42A3C3F0A36D5A2DB6E5C4C17C2C3E3B1F0E1D2C', createdAt: T, publishedAt: T, activeAt: T, retiredAt: null, next: null }],
+  ds: ['2371 13 2 1F987CC6583E92DF0890718C42A3C3F0A36D5A2DB6E5C4C17C2C3E3B1F0E1D2C'],
+  dsRecords: ['example.com. IN DS 2371 13 2 1F987CC6583E92DF0890718C42A3C3F0A36D5A2DB6E5C4C17C2C3E3B1F0E1D2C'],
+  dnskeyRecords: [`example.com. IN DNSKEY ${DNSKEY_EXAMPLE}`],
+  cds: ['2371 13 2 1F987CC6583E92DF0890718C42A3C3F0A36D5A2DB6E5C4C17C2C3E3B1F0E1D2C'],
+};

@@ -43,6 +43,7 @@ import type {
   UnknownLocation,
   WhenAllUnhealthy,
   ZoneSnap,
+  ZoneDnssecSnap,
 } from './types';
 
 export interface StaticRecordInput {
@@ -65,6 +66,7 @@ export interface ZoneInput {
   readonly expire: number;
   readonly negativeTtl: number;
   readonly records?: readonly StaticRecordInput[];
+  readonly dnssec?: ZoneDnssecSnap | null;
 }
 
 export interface RegionInput {
@@ -438,6 +440,7 @@ function buildZone(input: ZoneInput, problems: string[]): ZoneSnap | null {
     expire: input.expire,
     negativeTtl: input.negativeTtl,
     records: Object.freeze(records),
+    dnssec: input.dnssec ? Object.freeze({ status: input.dnssec.status, keys: Object.freeze(input.dnssec.keys.map((k) => Object.freeze({ ...k }))) }) : null,
   });
 }
 

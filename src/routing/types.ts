@@ -151,6 +151,36 @@ export interface ZoneSnap {
   readonly expire: number;
   readonly negativeTtl: number;
   readonly records: readonly StaticRecordSnap[];
+  /** DNSSEC signing of the zone (src/dns/dnssec-signer.ts); absent or null: unsigned. */
+  readonly dnssec?: ZoneDnssecSnap | null;
+}
+
+/**
+ * A signed zone: 'signed', or 'unsigning' (still signed, with CDS/CDNSKEY delete records so the
+ * parent removes the DS first, RFC 8078 §4).
+ */
+export interface ZoneDnssecSnap {
+  readonly status: 'signed' | 'unsigning';
+  readonly keys: readonly DnssecKeySnap[];
+}
+
+/**
+ * One signing key. 'published': in the DNSKEY RRset, signs nothing (pre-publication); 'active':
+ * published and signing (a ZSK the zone data, a KSK the DNSKEY RRset, a CSK both); 'retired':
+ * published, signs nothing, about to be removed. `cds`: its CDS/CDNSKEY are published (RFC 7344).
+ */
+export interface DnssecKeySnap {
+  readonly id: string;
+  readonly role: 'csk' | 'ksk' | 'zsk';
+  readonly algorithm: number;
+  readonly flags: number;
+  readonly keyTag: number;
+  /** The DNSKEY public key field, base64. */
+  readonly publicKey: string;
+  /** PKCS#8 DER sealed with AES-256-GCM (common/dnssec-keys.ts `sealSecret`, AAD = the key id). */
+  readonly privateKeySealed: string;
+  readonly state: 'published' | 'active' | 'retired';
+  readonly cds: boolean;
 }
 
 export interface RoutingSnapshot {

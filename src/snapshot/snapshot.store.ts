@@ -10,6 +10,8 @@ import { ZoneEntity, RecordEntity } from '../registry/zone.entity';
 import { RegionEntity } from '../registry/region.entity';
 import { ServiceEntity } from '../registry/service.entity';
 import { MetricsService } from '../metrics/metrics.service';
+import { DnssecRepository, type DnssecKeyRow, type DnssecZoneRow } from '../registry/dnssec.repository';
+import type { ZoneDnssecSnap } from '../routing/types';
 
 /** Last replication lag report per region of a service, fed by the replication module. */
 export interface ReplicationLagSource {
@@ -62,6 +64,8 @@ export class SnapshotStore implements OnApplicationShutdown {
   /** Services to re-read before the next build (when the rest of the registry need not be). */
   private readonly dirtyServices = new Set<string>();
   private rows: { zones: ZoneEntity[]; records: RecordEntity[]; regions: RegionEntity[]; services: ServiceEntity[] } | null = null;
+  /** Signed zones with their keys (sealed), re-read with the registry. */
+  private dnssec = new Map<string, ZoneDnssecSnap>();
   lastBuildMs = 0;
   /** Where the snapshot in use came from: the database, or DATA_DIR while the database is unreachable. */
   source: 'database' | 'disk' | 'none' = 'none';
@@ -208,13 +212,16 @@ export class SnapshotStore implements OnApplicationShutdown {
       if (this.registryDirty || this.rows === null) {
         this.registryDirty = false;
         this.dirtyServices.clear();
-        const [zones, records, regions, services] = await Promise.all([
+        const [zones, records, regions, services, dnssecZones, dnssecKeys] = await Promise.all([
           this.ds.getRepository(ZoneEntity).find(),
           this.ds.getRepository(RecordEntity).find(),
           this.ds.getRepository(RegionEntity).find(),
           this.ds.getRepository(ServiceEntity).find(),
+          DnssecRepository.zones(this.ds.manager),
+          DnssecRepository.keys(this.ds.manager, null),
         ]);
         this.rows = { zones, records, regions, services };
+        this.dnssec = dnssecInput(dnssecZones, dnssecKeys);
       } else if (this.dirtyServices.size > 0) {
         // A service write also bumps its zone's serial: the zone table is re-read with it.
         const names = [...this.dirtyServices];
@@ -245,6 +252,7 @@ export class SnapshotStore implements OnApplicationShutdown {
             retry: z.retry,
             expire: z.expire,
             negativeTtl: z.negativeTtl,
+            dnssec: this.dnssec.get(z.name) ?? null,
             records: records
               .filter((r) => r.zoneName === z.name)
               .map((r) => ({ id: r.id, name: r.name, type: r.type as never, ttl: r.ttl, values: r.values })),
@@ -403,4 +411,32 @@ function replicationInput(s: ServiceEntity, source: ReplicationLagSource | null,
       maxReportAgeMs: lagReportMaxAgeMs(regions.find((x) => x.name === name)?.heartbeatTimeoutSeconds),
     })),
   };
+}
+
+/**
+ * Signed zones as snapshot input: every key with its sealed private key (opened only by the DNS
+ * signer). CDS/CDNSKEY are published for the SEP keys not retired (RFC 7344: during a rollover
+ * the parent is asked for both DS, then for the new one alone); an unsigning zone
+ * publishes the delete form instead (the signer's choice).
+ */
+function dnssecInput(zones: readonly DnssecZoneRow[], keys: readonly DnssecKeyRow[]): Map<string, ZoneDnssecSnap> {
+  const out = new Map<string, ZoneDnssecSnap>();
+  for (const zone of zones) {
+    const own = keys.filter((k) => k.zoneName === zone.zoneName);
+    out.set(zone.zoneName, {
+      status: zone.status,
+      keys: own.map((k) => ({
+        id: k.id,
+        role: k.role,
+        algorithm: k.algorithm,
+        flags: k.flags,
+        keyTag: k.keyTag,
+        publicKey: k.publicKey,
+        privateKeySealed: k.privateKeySealed,
+        state: k.state,
+        cds: k.role !== 'zsk' && k.state !== 'retired',
+      })),
+    });
+  }
+  return out;
 }

@@ -27,7 +27,7 @@
  * - octets after the last declared record are ignored;
  * - an OPT outside the additional section, two OPTs, an OPT whose owner is not the root, a
  *   truncated option, two ECS options or an invalid ECS option are FORMERR;
- * - unknown EDNS options and flag bits are ignored; the DO bit is read but never echoed;
+ * - unknown EDNS options and flag bits are ignored; the DO bit is read (the reply copies it, RFC 3225 §3);
  * - EDNS UDP sizes below 512 are treated as 512.
  */
 import { CLASSIC_UDP_LIMIT, EDNS_OPTION, HEADER_LENGTH, MAX_LABEL_LENGTH, MAX_NAME_WIRE_LENGTH, OPCODE_QUERY, TYPE } from './constants';

@@ -65,6 +65,12 @@ async function onStart(m: WorkerStart): Promise<void> {
     classifier: () => geo.classifier,
     onError: (err) => log('error', `query failed, answered SERVFAIL: ${(err as Error)?.message ?? String(err)}`),
     identity: m.identity,
+    dnssec: {
+      kek: Buffer.from(m.dnssec.kekHex, 'hex'),
+      validitySeconds: m.dnssec.validitySeconds,
+      inceptionOffsetSeconds: m.dnssec.inceptionOffsetSeconds,
+      onlineSignaturesPerSecond: m.dnssec.onlineSignaturesPerSecond,
+    },
   });
   if (m.preload) filler = new TableFiller(() => geo.classifier, responder);
   const r = m.rateLimit;
@@ -75,6 +81,9 @@ async function onStart(m: WorkerStart): Promise<void> {
       slip: r.slip,
       exempt: r.exempt.map((c) => (c.includes('/') ? ipaddr.parseCIDR(c) : ([ipaddr.parse(c), c.includes(':') ? 128 : 32] as [ipaddr.IPv4 | ipaddr.IPv6, number]))),
     });
+    const rrl = limiter;
+    // No signature for a compact denial whose reply the limiter would drop or slip anyway.
+    responder.negativeGate = (address, family) => rrl.errorLimited(address, family);
   }
   if (pending !== null) await onSnapshot(pending);
 }
@@ -122,6 +131,7 @@ function report(): void {
 
 async function stop(): Promise<void> {
   clearInterval(timer);
+  clearInterval(resigner);
   filler?.stop();
   report();
   await udp?.close();
@@ -129,6 +139,14 @@ async function stop(): Promise<void> {
 }
 
 const timer = setInterval(report, STATS_INTERVAL_MS);
+// DNSSEC signatures made anew halfway through their validity window (see DnsResponder.maintain).
+const resigner = setInterval(() => {
+  try {
+    responder?.maintain();
+  } catch (err) {
+    log('error', `dns worker ${process.pid}: DNSSEC re-signing failed: ${(err as Error).message}`);
+  }
+}, 60_000);
 
 process.on('message', (m: ToWorker) => {
   const work = m.type === 'start' ? onStart(m) : m.type === 'snapshot' ? onSnapshot(m) : stop();

@@ -17,6 +17,8 @@ export interface WorkerStart {
   readonly preload: boolean;
   /** NSID and CHAOS identity (DNS_NSID, DNS_VERSION): every worker answers as this instance. */
   readonly identity: { readonly id: string | null; readonly version: string | null };
+  /** DNSSEC signing: the key-encryption key (hex) and the signature window; every worker signs with the zone's keys. */
+  readonly dnssec: { readonly kekHex: string; readonly validitySeconds: number; readonly inceptionOffsetSeconds: number; readonly onlineSignaturesPerSecond: number };
   /** The UDP listener (DNS_UDP_IO as the main process resolved it). */
   readonly udpIo: 'batch' | 'dgram';
   /**
