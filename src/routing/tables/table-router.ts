@@ -37,6 +37,8 @@ export class TableRouter {
   private continentEnd = 0;
   private defaultEnd = 0;
   private located = false;
+  /** Latency: where the measured regions end in the order. */
+  private measuredEnd = 0;
 
   constructor() {
     const input: MutableInput = {
@@ -88,6 +90,9 @@ export class TableRouter {
       case 'geolocation':
         this.geolocationOrder(plan, classes, ranking, classId, located);
         break;
+      case 'latency':
+        this.latencyOrder(snapshot, plan, classes, ranking, classId, located, clientKey);
+        break;
       case 'weighted': {
         const ranked = rendezvousIndexOrder(clientKey(), plan.regions);
         for (let k = 0; k < n; k++) order[k] = ranked[k];
@@ -135,6 +140,9 @@ export class TableRouter {
         return this.located ? 'nearest-healthy' : 'unknown-location';
       case 'weighted':
         return 'weighted';
+      case 'latency':
+        if (rank < this.measuredEnd) return 'lowest-latency';
+        return this.located ? 'latency-distance-fallback' : 'unknown-location';
       case 'geolocation':
         if (rank < this.countryEnd) return 'geolocation-country';
         if (rank < this.continentEnd) return 'geolocation-continent';
@@ -174,6 +182,53 @@ export class TableRouter {
       count++;
     }
     return count;
+  }
+
+  /**
+   * The client network's measured regions (the first evidence level measuring two of the
+   * service's regions) by RTT, ties in service order; then the rest by distance (service order
+   * when unlocated). The same rule as latency.policy.ts.
+   */
+  private latencyOrder(
+    snapshot: RoutingSnapshot,
+    plan: ServicePlan,
+    classes: LocationClassTable,
+    ranking: RegionRanking,
+    classId: number,
+    located: boolean,
+    clientKey: () => string,
+  ): void {
+    const n = plan.regions.length;
+    const order = this.order;
+    const taken = this.taken;
+    const table = snapshot.latency;
+    const row = table === undefined ? null : table.levelForClass(plan, clientKey(), classes, classId);
+    let count = 0;
+    taken.fill(0, 0, n);
+    if (row !== null) {
+      const positionOf = plan.positionOf;
+      const ids = row.ids;
+      const ties = row.ties;
+      let groupStart = 0;
+      for (let k = 0; k < ids.length; k++) {
+        const id = ids[k];
+        if (ties[k] === 0) groupStart = count;
+        const position = id < positionOf.length ? positionOf[id] : -1;
+        if (position < 0) continue;
+        let j = count;
+        while (j > groupStart && order[j - 1] > position) {
+          order[j] = order[j - 1];
+          j--;
+        }
+        order[j] = position;
+        taken[position] = 1;
+        count++;
+      }
+    }
+    this.measuredEnd = count;
+    if (located) this.byDistance(plan, ranking, classId, count);
+    else for (let i = 0; i < n; i++) if (taken[i] === 0) order[count++] = i;
+    taken.fill(0, 0, n);
   }
 
   /** Appends the positions of a geolocation entry not yet taken; returns the new length. */

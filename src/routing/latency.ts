@@ -1,0 +1,337 @@
+/**
+ * Measured latency: the compiled evidence the `latency` policy ranks regions by.
+ *
+ * Input (`LatencyInput`, plain data in SnapshotInput.latency, made by the measurements module
+ * from its PostgreSQL aggregates): per client network — a /24, /20 or /16 (IPv4), a /48, /40 or
+ * /32 (IPv6), a location class (`placeKey` of a geo place) or a country — the trusted evidence per
+ * region: a robust RTT in ms, the samples and the distinct sources behind it. Only evidence that
+ * passed the aggregator's trust rules (minimum samples, minimum sources, per-source caps) is here.
+ *
+ * Output (`LatencyTable`, compiled once per snapshot by buildSnapshot, immutable): one Map from a
+ * numeric network key to a row, and maps by place key and country. A row lists region ids by
+ * RTT, ascending, with tie flags: two regions whose RTTs differ by less than the tie margin
+ * (`TIE_MARGIN_MS` or `TIE_MARGIN_RATIO` of the smaller, whichever is larger) are equal, and a
+ * service orders equals by its own region order — a difference is meaningful only beyond it.
+ *
+ * The evidence rule, shared by decide() and the table router through `levelFor`:
+ *  - levels are tried most specific first: /24 (/48), /20 (/40), /16 (/32), location class,
+ *    country; the first whose row has trusted evidence for at least MIN_MEASURED_REGIONS of the
+ *    service's regions is used (a ranking needs a comparison: one measured region never jumps
+ *    ahead of unmeasured nearer ones);
+ *  - the regions measured at that level come first, by RTT (ties by service order); every other
+ *    region follows by distance (service order for an unlocated client);
+ *  - no level qualifies: the whole order is by distance, and the decision says so
+ *    ('latency-distance-fallback').
+ *
+ * Hot path: the client's /24 or /48 key text (the one weighted hashing uses) parsed without
+ * allocation into a number; at most five Map look-ups; a row walk of R entries.
+ */
+import type { ServicePlan } from './service-plan';
+import type { LocationClassTable } from './tables/location-classes';
+import type { GeoLocation } from './types';
+
+export type LatencyLevel = '/24' | '/20' | '/16' | '/48' | '/40' | '/32' | 'class' | 'country';
+export const LATENCY_LEVELS: readonly LatencyLevel[] = ['/24', '/20', '/16', '/48', '/40', '/32', 'class', 'country'];
+
+/** How many of a service's regions need trusted evidence at a level for the level to rank. */
+export const MIN_MEASURED_REGIONS = 2;
+/** RTTs closer than this (or TIE_MARGIN_RATIO of the smaller) are equal. */
+export const TIE_MARGIN_MS = 5;
+export const TIE_MARGIN_RATIO = 0.1;
+
+export interface LatencyEvidenceInput {
+  readonly region: string;
+  /** The robust statistic (median of the decaying window), ms. */
+  readonly rttMs: number;
+  readonly samples: number;
+  readonly sources: number;
+}
+
+export interface LatencyEntryInput {
+  /** A prefix (CIDR text: 198.51.100.0/24, 2001:db8::/48, ...), a location class, or a country. */
+  readonly level: 'prefix' | 'class' | 'country';
+  /** CIDR text, placeKey(), or the upper-case country code. */
+  readonly key: string;
+  readonly evidence: readonly LatencyEvidenceInput[];
+}
+
+export interface LatencyInput {
+  readonly entries: readonly LatencyEntryInput[];
+}
+
+/** One network's evidence, regions by RTT. */
+export interface LatencyRow {
+  readonly level: LatencyLevel;
+  readonly key: string;
+  /** Region ids (snapshot ids), fastest first. */
+  readonly ids: Uint16Array;
+  /** ties[k] = 1: ids[k] is as fast as ids[k - 1] (within the margin). */
+  readonly ties: Uint8Array;
+  readonly rttMs: Float64Array;
+  readonly samples: Uint32Array;
+  readonly sources: Uint32Array;
+}
+
+/** Level tags in numeric network keys (tag * 2^48 + network bits). */
+const TAG = { '/24': 1, '/20': 2, '/16': 3, '/48': 4, '/40': 5, '/32': 6 } as const;
+const P48 = 2 ** 48;
+
+/** The numeric key of a network at a level: `n` is the /24 (a*65536+b*256+c) or the /48 (first three groups). */
+export function networkKey(level: keyof typeof TAG, n: number): number {
+  switch (level) {
+    case '/24':
+    case '/48':
+      return TAG[level] * P48 + n;
+    case '/20':
+      return TAG[level] * P48 + Math.floor(n / 16);
+    case '/16':
+    case '/40':
+      return TAG[level] * P48 + Math.floor(n / 256);
+    default:
+      return TAG[level] * P48 + Math.floor(n / 65536);
+  }
+}
+
+/**
+ * The /24 or /48 of a client key (clientHashKey's text: "a.b.c.0/24" or "x:y:z::/48") as a number,
+ * in `out` (family 4 or 6; 0 when unreadable). No allocation.
+ */
+export function parseClientKey(key: string, out: { family: 0 | 4 | 6; n: number }): void {
+  out.family = 0;
+  out.n = 0;
+  let value = 0;
+  let part = 0;
+  if (key.indexOf(':') < 0) {
+    let n = 0;
+    for (let i = 0; i < key.length; i++) {
+      const c = key.charCodeAt(i);
+      if (c >= 48 && c <= 57) value = value * 10 + (c - 48);
+      else if (c === 46) {
+        if (value > 255) return;
+        n = n * 256 + value;
+        value = 0;
+        if (++part === 3) {
+          out.family = 4;
+          out.n = n;
+          return;
+        }
+      } else return;
+    }
+    return;
+  }
+  let n = 0;
+  let digits = 0;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (d >= 0) {
+      value = value * 16 + d;
+      digits++;
+    } else if (c === 58) {
+      if (digits === 0) break; // "::": the remaining groups of the /48 are zero
+      n = n * 65536 + value;
+      value = 0;
+      digits = 0;
+      if (++part === 3) break;
+    } else return;
+  }
+  while (part < 3) {
+    n = n * 65536;
+    part++;
+  }
+  out.family = 6;
+  out.n = n;
+}
+
+/** The class key of a geo place with coordinates (null without): country and exact coordinates. */
+export function placeKey(place: { readonly country: string | null; readonly latitude: number | null; readonly longitude: number | null }): string | null {
+  if (place.latitude === null || place.longitude === null || !Number.isFinite(place.latitude) || !Number.isFinite(place.longitude)) return null;
+  return `${place.country ?? '-'}@${place.latitude},${place.longitude}`;
+}
+
+/** A prefix key's level and numeric key, or null when the text is not a /24 /20 /16 /48 /40 /32 network. */
+export function parsePrefixKey(text: string): { level: LatencyLevel; key: number } | null {
+  const slash = text.indexOf('/');
+  if (slash < 0) return null;
+  const bits = text.slice(slash + 1);
+  const address = text.slice(0, slash);
+  const out = { family: 0 as 0 | 4 | 6, n: 0 };
+  if (address.includes(':')) {
+    if (bits !== '48' && bits !== '40' && bits !== '32') return null;
+    const groups = expandIpv6(address);
+    if (groups === null) return null;
+    parseClientKey(`${groups[0].toString(16)}:${groups[1].toString(16)}:${groups[2].toString(16)}::/48`, out);
+    const level = `/${bits}` as '/48' | '/40' | '/32';
+    return out.family === 6 ? { level, key: networkKey(level, out.n) } : null;
+  }
+  if (bits !== '24' && bits !== '20' && bits !== '16') return null;
+  const octets = address.split('.');
+  if (octets.length !== 4 || octets.some((o) => !/^\d{1,3}$/.test(o) || Number(o) > 255)) return null;
+  const level = `/${bits}` as '/24' | '/20' | '/16';
+  return { level, key: networkKey(level, Number(octets[0]) * 65536 + Number(octets[1]) * 256 + Number(octets[2])) };
+}
+
+function expandIpv6(text: string): number[] | null {
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const head = halves[0] === '' ? [] : halves[0].split(':');
+  const tail = halves.length === 2 && halves[1] !== '' ? halves[1].split(':') : [];
+  const fill = 8 - head.length - tail.length;
+  if (fill < 0 || (halves.length === 1 && fill !== 0)) return null;
+  const groups = [...head, ...new Array<string>(fill).fill('0'), ...tail];
+  if (groups.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return null;
+  return groups.map((g) => parseInt(g, 16));
+}
+
+export class LatencyTable {
+  private readonly byNetwork = new Map<number, LatencyRow>();
+  private readonly byPlace = new Map<string, LatencyRow>();
+  private readonly byCountry = new Map<string, LatencyRow>();
+  /** Per location class of `classes`: index+1 into classRows of its place's row, 0 none, -1 not looked up yet. */
+  private classes: LocationClassTable | null = null;
+  private classSlots = new Int32Array(0);
+  private readonly classRowList: LatencyRow[] = [];
+  private readonly parsed = { family: 0 as 0 | 4 | 6, n: 0 };
+
+  /** Compiles `input` against a snapshot's region ids; entries naming unknown regions skip them. */
+  constructor(input: LatencyInput, regionIds: ReadonlyMap<string, number>) {
+    for (const entry of input.entries) {
+      const ranked = entry.evidence
+        .filter((e) => regionIds.has(e.region) && Number.isFinite(e.rttMs) && e.rttMs >= 0)
+        .map((e) => ({ id: regionIds.get(e.region)!, e }))
+        .sort((a, b) => a.e.rttMs - b.e.rttMs || a.id - b.id);
+      const seen = new Set<number>();
+      const list = ranked.filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
+      if (list.length === 0) continue;
+      const ties = new Uint8Array(list.length);
+      let groupRtt = list[0].e.rttMs;
+      for (let k = 1; k < list.length; k++) {
+        const rtt = list[k].e.rttMs;
+        if (rtt - groupRtt < Math.max(TIE_MARGIN_MS, groupRtt * TIE_MARGIN_RATIO)) ties[k] = 1;
+        else groupRtt = rtt;
+      }
+      const make = (level: LatencyLevel): LatencyRow =>
+        Object.freeze({
+          level,
+          key: entry.key,
+          ids: Uint16Array.from(list, (r) => r.id),
+          ties,
+          rttMs: Float64Array.from(list, (r) => r.e.rttMs),
+          samples: Uint32Array.from(list, (r) => r.e.samples),
+          sources: Uint32Array.from(list, (r) => r.e.sources),
+        });
+      if (entry.level === 'prefix') {
+        const parsed = parsePrefixKey(entry.key);
+        if (parsed !== null) this.byNetwork.set(parsed.key, make(parsed.level));
+      } else if (entry.level === 'class') this.byPlace.set(entry.key, make('class'));
+      else this.byCountry.set(entry.key.toUpperCase(), make('country'));
+    }
+  }
+
+  get size(): number {
+    return this.byNetwork.size + this.byPlace.size + this.byCountry.size;
+  }
+
+  /** Rows for the explain path and tests (allocates). */
+  rowsFor(clientKey: string, location: GeoLocation): LatencyRow[] {
+    const rows: LatencyRow[] = [];
+    for (const level of this.networkLevels(clientKey)) rows.push(level);
+    const place = placeKey(location);
+    const byPlace = place === null ? undefined : this.byPlace.get(place);
+    if (byPlace !== undefined) rows.push(byPlace);
+    const byCountry = location.country === null ? undefined : this.byCountry.get(location.country.toUpperCase());
+    if (byCountry !== undefined) rows.push(byCountry);
+    return rows;
+  }
+
+  /**
+   * The row the latency policy ranks `plan`'s regions by for this client, or null (distance).
+   * The explain path: the client's key text, its GeoLocation.
+   */
+  levelFor(plan: ServicePlan, clientKey: string, location: GeoLocation): LatencyRow | null {
+    for (const row of this.rowsFor(clientKey, location)) if (usable(row, plan)) return row;
+    return null;
+  }
+
+  /** The same for the table path: the key text, the client's location class. No allocation after a class's first use. */
+  levelForClass(plan: ServicePlan, clientKey: string, classes: LocationClassTable, classId: number): LatencyRow | null {
+    const parsed = this.parsed;
+    parseClientKey(clientKey, parsed);
+    if (parsed.family === 4) {
+      let row = this.byNetwork.get(networkKey('/24', parsed.n));
+      if (row !== undefined && usable(row, plan)) return row;
+      row = this.byNetwork.get(networkKey('/20', parsed.n));
+      if (row !== undefined && usable(row, plan)) return row;
+      row = this.byNetwork.get(networkKey('/16', parsed.n));
+      if (row !== undefined && usable(row, plan)) return row;
+    } else if (parsed.family === 6) {
+      let row = this.byNetwork.get(networkKey('/48', parsed.n));
+      if (row !== undefined && usable(row, plan)) return row;
+      row = this.byNetwork.get(networkKey('/40', parsed.n));
+      if (row !== undefined && usable(row, plan)) return row;
+      row = this.byNetwork.get(networkKey('/32', parsed.n));
+      if (row !== undefined && usable(row, plan)) return row;
+    }
+    if (this.byPlace.size > 0) {
+      const row = this.classRow(classes, classId);
+      if (row !== undefined && usable(row, plan)) return row;
+    }
+    if (this.byCountry.size > 0) {
+      const country = classes.country(classId);
+      const row = country === null ? undefined : this.byCountry.get(country);
+      if (row !== undefined && usable(row, plan)) return row;
+    }
+    return null;
+  }
+
+  private *networkLevels(clientKey: string): Generator<LatencyRow> {
+    const parsed = { family: 0 as 0 | 4 | 6, n: 0 };
+    parseClientKey(clientKey, parsed);
+    const levels: readonly (keyof typeof TAG)[] = parsed.family === 4 ? ['/24', '/20', '/16'] : parsed.family === 6 ? ['/48', '/40', '/32'] : [];
+    for (const level of levels) {
+      const row = this.byNetwork.get(networkKey(level, parsed.n));
+      if (row !== undefined) yield row;
+    }
+  }
+
+  /** The place row of a class, looked up once per class of a classes table. */
+  private classRow(classes: LocationClassTable, classId: number): LatencyRow | undefined {
+    if (this.classes !== classes) {
+      this.classes = classes;
+      this.classSlots = new Int32Array(Math.max(1024, classes.size)).fill(-1);
+    }
+    if (classId >= this.classSlots.length) {
+      const grown = new Int32Array(Math.max(classId + 1, this.classSlots.length * 2)).fill(-1);
+      grown.set(this.classSlots);
+      this.classSlots = grown;
+    }
+    let slot = this.classSlots[classId];
+    if (slot < 0) {
+      const key = placeKey(classes.place(classId));
+      const row = key === null ? undefined : this.byPlace.get(key);
+      if (row === undefined) slot = 0;
+      else {
+        this.classRowList.push(row);
+        slot = this.classRowList.length;
+      }
+      this.classSlots[classId] = slot;
+    }
+    return slot === 0 ? undefined : this.classRowList[slot - 1];
+  }
+}
+
+/** Whether `row` measures at least MIN_MEASURED_REGIONS of the plan's regions. */
+export function usable(row: LatencyRow, plan: ServicePlan): boolean {
+  const positionOf = plan.positionOf;
+  const ids = row.ids;
+  let found = 0;
+  if (positionOf.length === 0) {
+    // A hand-made snapshot: no ids (no latency either: the table needs the snapshot's ids).
+    return false;
+  }
+  for (let k = 0; k < ids.length; k++) {
+    const id = ids[k];
+    if (id < positionOf.length && positionOf[id] >= 0 && ++found >= MIN_MEASURED_REGIONS) return true;
+  }
+  return false;
+}
