@@ -43,7 +43,7 @@ export class BeaconController {
   }
 
   @Get('v1/measurements/beacon')
-  @ApiQuery({ name: 'key', required: true, example: 'bk_3u0mW1Pq3Xc2rYl9Zk1hN0aB' })
+  @ApiQuery({ name: 'key', required: true, schema: { type: 'string' }, example: 'bk_3u0mW1Pq3Xc2rYl9Zk1hN0aB' })
   @ApiContract({ summary: "The beacon's configuration for a key: the regions to time, the sampling rate", isPublic: true, status: 200, schema: BEACON_CONFIG, example: BEACON_CONFIG_EXAMPLE, errors: [403, 503] })
   config_(@Query('key') key: unknown, @Res({ passthrough: true }) res: Response) {
     crossOrigin(res);

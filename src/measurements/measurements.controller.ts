@@ -25,7 +25,7 @@ export class MeasurementsController {
   report(@Body() body: unknown, @Req() req: { principal?: Principal }) { return this.measurements.report(body, req.principal?.name ?? 'unknown'); }
 
   @Get('summary')
-  @ApiQuery({ name: 'service', required: true, example: 'app.example.com' })
+  @ApiQuery({ name: 'service', required: true, schema: { type: 'string' }, example: 'app.example.com' })
   @ApiContract({ summary: "Per-region coverage of a service's latency evidence", status: 200, schema: SUMMARY, example: SUMMARY_EXAMPLE, errors: [400, 404, 503] })
   summary(@Query('service') service: unknown) { return this.measurements.summary(service); }
 
