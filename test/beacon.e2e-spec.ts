@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './support/browser';
 import { waitFor } from './support/dns-client';
-import { createTestDatabase, startTestApp, TestApp, TestDatabase } from './support/test-app';
+import { createTestDatabase, startTestApp, TestApp, TestDatabase, TEST_TOKEN } from './support/test-app';
 
 /** A local HTTP server; `handler` answers every request. */
 async function serve(handler: http.RequestListener): Promise<{ server: http.Server; port: number }> {
@@ -28,7 +28,8 @@ describe('RUM beacon in Chromium', () => {
   beforeAll(async () => {
     browser = await launchChromium();
     db = await createTestDatabase();
-    app = await startTestApp(db, { CONFIG_FILE: '' });
+    // One page view is enough evidence here (the trust rules have their own tests): the dashboard shows it.
+    app = await startTestApp(db, { CONFIG_FILE: '', LATENCY_MIN_SAMPLES: '1', LATENCY_MIN_SOURCES: '1', LATENCY_COMPILE_INTERVAL_MS: '200' });
     const region = (name: 'slow' | 'fast', delayMs: number) =>
       serve((req, res) => {
         probes[name].push(req.url ?? '');
@@ -98,6 +99,30 @@ describe('RUM beacon in Chromium', () => {
     expect(probes.slow[1]).toMatch(/^\/probe\?georoute=/);
     const summary = await app.api('get', '/v1/measurements/summary?service=rum.example.com');
     expect(summary.body.regions.map((r: { region: string; samples: number }) => [r.region, r.samples])).toEqual([['beacon-slow', 1], ['beacon-fast', 1]]);
+  });
+
+  it('the evidence routes the page\'s network, and the dashboard shows it per candidate', async () => {
+    const explain = await waitFor('compiled evidence', async () => {
+      const res = await app.api('get', '/v1/route?fqdn=rum.example.com&client=127.0.0.1');
+      return res.body.reason === 'lowest-latency' ? res.body : undefined;
+    }, 10000, 100);
+    expect(explain.answer.regions).toEqual(['beacon-fast']);
+    expect(explain.candidates.map((c: { region: string; latency: { level: string } }) => [c.region, c.latency.level])).toEqual([['beacon-fast', '/24'], ['beacon-slow', '/24']]);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${app.httpPort}/ui`);
+    await page.getByLabel('Token', { exact: true }).fill(TEST_TOKEN);
+    await page.getByRole('button', { name: 'Open dashboard' }).click();
+    await page.locator('#dashboard').waitFor({ state: 'visible' });
+    await page.getByLabel('Client IP address', { exact: true }).fill('127.0.0.1');
+    await page.getByLabel('Service', { exact: true }).selectOption('rum.example.com');
+    await page.getByRole('button', { name: 'Explain' }).click();
+    await page.locator('[data-testid="route-reason"]', { hasText: 'lowest-latency' }).waitFor();
+    const cells = await page.locator('[data-testid="candidate-latency"]').allTextContents();
+    await context.close();
+    expect(cells).toHaveLength(2);
+    expect(cells[0]).toMatch(/^\d+(\.\d)? ms · 1 samples, 1 sources · \/24$/);
+    expect(cells[1]).toMatch(/ms · 1 samples, 1 sources · \/24$/);
   });
 
   it('refuses results without a valid key or for regions outside the service, storing nothing', async () => {
