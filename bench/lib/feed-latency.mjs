@@ -6,7 +6,7 @@
 //   node bench/lib/feed-latency.mjs --url http://127.0.0.1:8080 --token TOKEN --subnets FILE.tsv
 //        --regions us-east,us-west,eu-west --networks 20000 [--samples 1] [--seed 3]
 //
-// Prints "measurements<TAB>networks" when done.
+// Prints "measurements<TAB>networks<TAB>batches retried after a 503" when done.
 import fs from 'node:fs';
 
 const args = {};
@@ -22,13 +22,21 @@ const random = () => {
 const subnets = fs.readFileSync(args.subnets, 'utf8').split('\n').filter(Boolean).slice(0, networks).map((l) => l.split('\t')[0]);
 const batch = [];
 let sent = 0;
+let retries = 0;
 async function flush() {
   if (batch.length === 0) return;
-  const res = await fetch(`${args.url}/v1/measurements`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${args.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ measurements: batch }),
-  });
+  let res;
+  for (let attempt = 0; ; attempt++) {
+    res = await fetch(`${args.url}/v1/measurements`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${args.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ measurements: batch }),
+    });
+    // 503: the database was busy (the embedded one has one connection; a compilation holds it).
+    if (res.status !== 503 || attempt === 30) break;
+    retries++;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
   if (res.status !== 202) throw new Error(`POST /v1/measurements: ${res.status} ${await res.text()}`);
   const body = await res.json();
   if (body.accepted !== batch.length) throw new Error(`only ${body.accepted} of ${batch.length} accepted: ${JSON.stringify(body)}`);
@@ -44,4 +52,4 @@ for (const subnet of subnets) {
   }
 }
 await flush();
-console.log(`${sent}\t${subnets.length}`);
+console.log(`${sent}\t${subnets.length}\t${retries}`);

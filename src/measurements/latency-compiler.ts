@@ -87,6 +87,8 @@ export class LatencyCompiler implements OnApplicationBootstrap, OnApplicationShu
       for (const [level, n] of Object.entries(levels)) this.metrics.latencyTable.set({ level }, n);
       this.snapshots.setLatency(input.entries.length === 0 ? null : input);
       this.compiledAt = now.toISOString();
+      const ms = Date.now() - now.getTime();
+      if (input.entries.length > 0) this.logger.log(`latency evidence compiled in ${ms} ms: ${input.entries.length} networks from ${rows.length} aggregates`);
     } catch (err) {
       this.logger.warn(`latency compilation failed, keeping the evidence in service: ${(err as Error).message}`);
     }

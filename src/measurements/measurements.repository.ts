@@ -58,6 +58,18 @@ export interface AggregateWindow {
 const INSERT_COLUMNS = 10;
 
 /**
+ * The evidence levels as SQL over a capped sample `c`: the level's name and its key (the network
+ * number at that prefix length, the place key, the country). Fixed fragments, never input.
+ */
+const LEVEL_GROUPS = [
+  { level: `CASE WHEN c.family = 4 THEN '/24' ELSE '/48' END`, key: `c.network::text` },
+  { level: `CASE WHEN c.family = 4 THEN '/20' ELSE '/40' END`, key: `(CASE WHEN c.family = 4 THEN c.network >> 4 ELSE c.network >> 8 END)::text` },
+  { level: `CASE WHEN c.family = 4 THEN '/16' ELSE '/32' END`, key: `(CASE WHEN c.family = 4 THEN c.network >> 8 ELSE c.network >> 16 END)::text` },
+  { level: `'class'`, key: `c.place_key` },
+  { level: `'country'`, key: `c.country` },
+] as const;
+
+/**
  * Every query of the measurements module. Tables (migration Measurements): latency_samples (RTT
  * samples per client network and region, shared by the instances) and beacon_keys (one public key
  * per service for the RUM beacon).
@@ -104,6 +116,14 @@ export class MeasurementsRepository {
    * count as one voice.
    */
   async aggregates(w: AggregateWindow): Promise<AggregateRow[]> {
+    // One query per level group: each is a fifth of the work, and on the embedded database (one
+    // connection) writes get their turn between them.
+    const out: AggregateRow[] = [];
+    for (const level of LEVEL_GROUPS) out.push(...(await this.aggregateLevel(w, level)));
+    return out;
+  }
+
+  private async aggregateLevel(w: AggregateWindow, group: (typeof LEVEL_GROUPS)[number]): Promise<AggregateRow[]> {
     const since = new Date(w.now.getTime() - w.windowMs).toISOString();
     const rows = (await this.ds.query(
       `WITH capped AS (
@@ -112,16 +132,9 @@ export class MeasurementsRepository {
            FROM latency_samples s WHERE s.observed_at >= $1
          ) ranked WHERE rn <= $2
        ), leveled AS (
-         SELECT l.level, l.key, c.region, c.rtt_ms::float8 AS rtt, c.source_id, c.source_net,
+         SELECT ${group.level} AS level, ${group.key} AS key, c.region, c.rtt_ms::float8 AS rtt, c.source_id, c.source_net,
                 power(0.5::float8, least(greatest(extract(epoch FROM ($3::timestamptz - c.observed_at))::float8 * 1000 / $4, 0), 1000)) AS decay
-         FROM capped c CROSS JOIN LATERAL (VALUES
-           (CASE WHEN c.family = 4 THEN '/24' ELSE '/48' END, c.network::text),
-           (CASE WHEN c.family = 4 THEN '/20' ELSE '/40' END, (CASE WHEN c.family = 4 THEN c.network >> 4 ELSE c.network >> 8 END)::text),
-           (CASE WHEN c.family = 4 THEN '/16' ELSE '/32' END, (CASE WHEN c.family = 4 THEN c.network >> 8 ELSE c.network >> 16 END)::text),
-           ('class', c.place_key),
-           ('country', c.country)
-         ) AS l(level, key)
-         WHERE l.key IS NOT NULL
+         FROM capped c WHERE ${group.key} IS NOT NULL
        ), per_source AS (
          SELECT level, key, region, source_net, source_id, sum(decay) AS d FROM leveled GROUP BY level, key, region, source_net, source_id
        ), per_net AS (
