@@ -3,14 +3,18 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
 import type { LatencyEntryInput, LatencyInput } from '../routing/latency';
 import { SnapshotStore } from '../snapshot/snapshot.store';
+import { aggregate, type SampleView } from './aggregate';
 import { MeasurementsRepository, type AggregateRow } from './measurements.repository';
 
+/** Samples read per query (a short query: the embedded database has one connection). */
+const PAGE = 20000;
 /** How often old samples are deleted (every this many compilations). */
 const PRUNE_EVERY = 10;
 
 /**
- * Compiles the shared aggregates into the routing snapshot on a schedule (LATENCY_COMPILE_INTERVAL_MS,
- * default 60 s), off the hot path: one aggregate query, the trust rules (minimum samples, minimum
+ * Compiles the shared samples into the routing snapshot on a schedule (LATENCY_COMPILE_INTERVAL_MS,
+ * default 60 s), off the hot path: the window's samples in short pages, the aggregate (aggregate.ts),
+ * the trust rules (minimum samples, minimum
  * sources), then SnapshotStore.setLatency() with the trusted evidence (the snapshot, and so the
  * DNS workers and the snapshot file, carry it). A failed run keeps the evidence in service.
  * Self-rescheduling timeout: a slow query never overlaps the next run.
@@ -69,7 +73,15 @@ export class LatencyCompiler implements OnApplicationBootstrap, OnApplicationShu
     const now = new Date();
     try {
       if (this.runs++ % PRUNE_EVERY === 0) await this.repo.pruneBefore(new Date(now.getTime() - l.windowMs));
-      const rows = await this.repo.aggregates({ now, windowMs: l.windowMs, halfLifeMs: l.halfLifeMs, sourceCap: l.sourceCap });
+      const since = new Date(now.getTime() - l.windowMs);
+      const samples: SampleView[] = [];
+      for (let after = 0; ; ) {
+        const page = await this.repo.samplesPage(since, after, PAGE);
+        for (const s of page) samples.push(s);
+        if (page.length < PAGE) break;
+        after = page[page.length - 1].id;
+      }
+      const rows = aggregate(samples, { now: now.getTime(), halfLifeMs: l.halfLifeMs, sourceCap: l.sourceCap });
       const input = compileEvidence(rows, l.minSamples, l.minSources);
       const byRegion = new Map<string, Record<string, number>>();
       const levels: Record<string, number> = {};

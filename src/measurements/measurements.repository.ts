@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditTrail } from '../common/audit';
 import { ServiceEntity } from '../registry/service.entity';
+import type { SampleView } from './aggregate';
 
 /** One sample as stored: the client's network, never its address. */
 export interface SampleRow {
@@ -47,27 +48,10 @@ export interface CoverageRow {
   readonly newest: string | null;
 }
 
-/** What the aggregation needs to know (config.latency, and the time it runs for). */
-export interface AggregateWindow {
-  readonly now: Date;
-  readonly windowMs: number;
-  readonly halfLifeMs: number;
-  readonly sourceCap: number;
-}
 
 const INSERT_COLUMNS = 10;
 
-/**
- * The evidence levels as SQL over a capped sample `c`: the level's name and its key (the network
- * number at that prefix length, the place key, the country). Fixed fragments, never input.
- */
-const LEVEL_GROUPS = [
-  { level: `CASE WHEN c.family = 4 THEN '/24' ELSE '/48' END`, key: `c.network::text` },
-  { level: `CASE WHEN c.family = 4 THEN '/20' ELSE '/40' END`, key: `(CASE WHEN c.family = 4 THEN c.network >> 4 ELSE c.network >> 8 END)::text` },
-  { level: `CASE WHEN c.family = 4 THEN '/16' ELSE '/32' END`, key: `(CASE WHEN c.family = 4 THEN c.network >> 8 ELSE c.network >> 16 END)::text` },
-  { level: `'class'`, key: `c.place_key` },
-  { level: `'country'`, key: `c.country` },
-] as const;
+
 
 /**
  * Every query of the measurements module. Tables (migration Measurements): latency_samples (RTT
@@ -108,65 +92,27 @@ export class MeasurementsRepository {
   }
 
   /**
-   * Every (level, key, region) of the window with its robust RTT. Per source, only its newest
-   * `sourceCap` samples per network and region count; a sample weighs 0.5^(age / half-life). The
-   * statistic is the weighted median where every source network (a token, or the beacon's /24 or
-   * /48) weighs 1 in total, shared equally by its sources, and each source's weight is spread over
-   * its samples by their decay: thousands of samples from one source, or many sources in one /24,
-   * count as one voice.
+   * One page of the window's samples (observed at or after `since`), by id after `afterId`: short
+   * queries, so that on the embedded database (one connection) writes get their turn between pages.
+   * The aggregation itself is aggregate.ts's.
    */
-  async aggregates(w: AggregateWindow): Promise<AggregateRow[]> {
-    // One query per level group: each is a fifth of the work, and on the embedded database (one
-    // connection) writes get their turn between them.
-    const out: AggregateRow[] = [];
-    for (const level of LEVEL_GROUPS) out.push(...(await this.aggregateLevel(w, level)));
-    return out;
-  }
-
-  private async aggregateLevel(w: AggregateWindow, group: (typeof LEVEL_GROUPS)[number]): Promise<AggregateRow[]> {
-    const since = new Date(w.now.getTime() - w.windowMs).toISOString();
+  async samplesPage(since: Date, afterId: number, limit: number): Promise<SampleView[]> {
     const rows = (await this.ds.query(
-      `WITH capped AS (
-         SELECT * FROM (
-           SELECT s.*, row_number() OVER (PARTITION BY s.source_id, s.family, s.network, s.region ORDER BY s.observed_at DESC, s.id DESC) AS rn
-           FROM latency_samples s WHERE s.observed_at >= $1
-         ) ranked WHERE rn <= $2
-       ), leveled AS (
-         SELECT ${group.level} AS level, ${group.key} AS key, c.region, c.rtt_ms::float8 AS rtt, c.source_id, c.source_net,
-                power(0.5::float8, least(greatest(extract(epoch FROM ($3::timestamptz - c.observed_at))::float8 * 1000 / $4, 0), 1000)) AS decay
-         FROM capped c WHERE ${group.key} IS NOT NULL
-       ), per_source AS (
-         SELECT level, key, region, source_net, source_id, sum(decay) AS d FROM leveled GROUP BY level, key, region, source_net, source_id
-       ), per_net AS (
-         SELECT level, key, region, source_net, count(*) AS n FROM per_source GROUP BY level, key, region, source_net
-       ), weighted AS (
-         SELECT l.level, l.key, l.region, l.rtt, l.decay / ps.d / pn.n AS w
-         FROM leveled l
-         JOIN per_source ps ON ps.level = l.level AND ps.key = l.key AND ps.region = l.region AND ps.source_net = l.source_net AND ps.source_id = l.source_id
-         JOIN per_net pn ON pn.level = l.level AND pn.key = l.key AND pn.region = l.region AND pn.source_net = l.source_net
-       ), cumulative AS (
-         SELECT level, key, region, rtt,
-                sum(w) OVER (PARTITION BY level, key, region ORDER BY rtt ROWS UNBOUNDED PRECEDING) AS c,
-                sum(w) OVER (PARTITION BY level, key, region) AS total
-         FROM weighted
-       ), medians AS (
-         SELECT level, key, region, min(rtt) FILTER (WHERE c >= total * 0.5 - 1e-9) AS median FROM cumulative GROUP BY level, key, region
-       ), counts AS (
-         SELECT level, key, region, count(*) AS samples, count(DISTINCT source_id) AS sources, count(DISTINCT source_net) AS nets
-         FROM leveled GROUP BY level, key, region
-       )
-       SELECT m.level, m.key, m.region, m.median, c.samples, c.sources, c.nets
-       FROM medians m JOIN counts c ON c.level = m.level AND c.key = m.key AND c.region = m.region`,
-      [since, w.sourceCap, w.now.toISOString(), w.halfLifeMs],
-    )) as { level: string; key: string; region: string; median: number | string; samples: number | string; sources: number | string; nets: number | string }[];
+      `SELECT id, family, network, place_key, country, region, rtt_ms, source_id, source_net, observed_at
+       FROM latency_samples WHERE id > $1 AND observed_at >= $2 ORDER BY id LIMIT $3`,
+      [afterId, since.toISOString(), limit],
+    )) as RawSample[];
     return rows.map((r) => ({
-      level: r.level,
-      key: r.key,
+      id: Number(r.id),
+      family: Number(r.family) === 6 ? 6 : 4,
+      network: Number(r.network),
+      placeKey: r.place_key,
+      country: r.country,
       region: r.region,
-      medianMs: Math.round(Number(r.median) * 10) / 10,
-      samples: Number(r.samples),
-      sources: Number(r.sources),
-      sourceNets: Number(r.nets),
+      rttMs: Number(r.rtt_ms),
+      sourceId: r.source_id,
+      sourceNet: r.source_net,
+      observedAt: new Date(r.observed_at).getTime(),
     }));
   }
 
@@ -217,6 +163,19 @@ export class MeasurementsRepository {
       return { row: after, before };
     });
   }
+}
+
+interface RawSample {
+  id: string | number;
+  family: string | number;
+  network: string | number;
+  place_key: string | null;
+  country: string | null;
+  region: string;
+  rtt_ms: string | number;
+  source_id: string;
+  source_net: string;
+  observed_at: Date | string;
 }
 
 interface RawBeaconKey {

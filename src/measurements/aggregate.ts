@@ -1,0 +1,119 @@
+/**
+ * The robust statistic of the latency evidence, per (level, key, region), from the shared samples.
+ * Pure: the repository reads the window's samples in short pages (the embedded database has one
+ * connection, and a long aggregate query would hold it past the 4 s statement timeout at 100,000
+ * samples), and this computes, identically on every instance:
+ *
+ *  1. per source, network and region only the newest `sourceCap` samples count;
+ *  2. each weighs 0.5^(age / halfLife);
+ *  3. per level (/24 or /48, /20 or /40, /16 or /32, location class, country), key and region: the
+ *     weighted median where every source network weighs 1 in total, shared equally by its sources,
+ *     each source's share spread over its samples by their decay: thousands of samples from one
+ *     source, or many sources in one /24, are one voice;
+ *  4. with the samples counted, the distinct sources and the distinct source networks.
+ */
+import type { AggregateRow } from './measurements.repository';
+
+export interface SampleView {
+  readonly id: number;
+  readonly family: 4 | 6;
+  /** The /24 or /48 as a number. */
+  readonly network: number;
+  readonly placeKey: string | null;
+  readonly country: string | null;
+  readonly region: string;
+  readonly rttMs: number;
+  readonly sourceId: string;
+  readonly sourceNet: string;
+  /** ms since the epoch. */
+  readonly observedAt: number;
+}
+
+export interface AggregateOptions {
+  readonly now: number;
+  readonly halfLifeMs: number;
+  readonly sourceCap: number;
+}
+
+interface Item {
+  readonly rtt: number;
+  readonly decay: number;
+  readonly sourceId: string;
+  readonly sourceNet: string;
+}
+
+/** The level and key of a sample at each level group (null: the sample has no key there). */
+export function levelKeys(s: SampleView): readonly (readonly [string, string] | null)[] {
+  const v4 = s.family === 4;
+  return [
+    [v4 ? '/24' : '/48', String(s.network)],
+    [v4 ? '/20' : '/40', String(v4 ? Math.floor(s.network / 16) : Math.floor(s.network / 256))],
+    [v4 ? '/16' : '/32', String(v4 ? Math.floor(s.network / 256) : Math.floor(s.network / 65536))],
+    s.placeKey === null ? null : ['class', s.placeKey],
+    s.country === null ? null : ['country', s.country],
+  ];
+}
+
+export function aggregate(samples: readonly SampleView[], o: AggregateOptions): AggregateRow[] {
+  // 1. The cap: newest first per (source, network, region).
+  const bySource = new Map<string, SampleView[]>();
+  for (const s of samples) {
+    const k = `${s.sourceId}\u0000${s.family}\u0000${s.network}\u0000${s.region}`;
+    const list = bySource.get(k);
+    if (list === undefined) bySource.set(k, [s]);
+    else list.push(s);
+  }
+  // 2 and 3: items per (level, key, region).
+  const groups = new Map<string, { level: string; key: string; region: string; items: Item[] }>();
+  for (const list of bySource.values()) {
+    const kept = list.length <= o.sourceCap ? list : list.sort((a, b) => b.observedAt - a.observedAt || b.id - a.id).slice(0, o.sourceCap);
+    for (const s of kept) {
+      const age = Math.max(0, o.now - s.observedAt) / o.halfLifeMs;
+      const item: Item = { rtt: s.rttMs, decay: Math.pow(0.5, Math.min(age, 1000)), sourceId: s.sourceId, sourceNet: s.sourceNet };
+      for (const lk of levelKeys(s)) {
+        if (lk === null) continue;
+        const id = `${lk[0]}\u0000${lk[1]}\u0000${s.region}`;
+        let g = groups.get(id);
+        if (g === undefined) {
+          g = { level: lk[0], key: lk[1], region: s.region, items: [] };
+          groups.set(id, g);
+        }
+        g.items.push(item);
+      }
+    }
+  }
+  const out: AggregateRow[] = [];
+  for (const g of groups.values()) {
+    const sourceDecay = new Map<string, number>();
+    const netSources = new Map<string, Set<string>>();
+    for (const it of g.items) {
+      sourceDecay.set(it.sourceId, (sourceDecay.get(it.sourceId) ?? 0) + it.decay);
+      let set = netSources.get(it.sourceNet);
+      if (set === undefined) netSources.set(it.sourceNet, (set = new Set()));
+      set.add(it.sourceId);
+    }
+    const weighted = g.items.map((it) => ({ rtt: it.rtt, w: it.decay / sourceDecay.get(it.sourceId)! / netSources.get(it.sourceNet)!.size }));
+    weighted.sort((a, b) => a.rtt - b.rtt);
+    let total = 0;
+    for (const x of weighted) total += x.w;
+    let cumulative = 0;
+    let median = weighted[weighted.length - 1].rtt;
+    for (const x of weighted) {
+      cumulative += x.w;
+      if (cumulative >= total * 0.5 - 1e-9) {
+        median = x.rtt;
+        break;
+      }
+    }
+    out.push({
+      level: g.level,
+      key: g.key,
+      region: g.region,
+      medianMs: Math.round(median * 10) / 10,
+      samples: g.items.length,
+      sources: sourceDecay.size,
+      sourceNets: netSources.size,
+    });
+  }
+  return out;
+}
