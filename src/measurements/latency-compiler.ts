@@ -30,6 +30,8 @@ export class LatencyCompiler implements OnApplicationBootstrap, OnApplicationShu
   compiledAt: string | null = null;
   /** Per region, per level: how many networks rank it with trusted evidence. */
   private byRegion = new Map<string, Record<string, number>>();
+  /** The evidence last handed to the snapshot, as JSON. */
+  private lastEvidence = '';
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -97,7 +99,12 @@ export class LatencyCompiler implements OnApplicationBootstrap, OnApplicationShu
       this.byRegion = byRegion;
       this.metrics.latencyTable.reset();
       for (const [level, n] of Object.entries(levels)) this.metrics.latencyTable.set({ level }, n);
-      this.snapshots.setLatency(input.entries.length === 0 ? null : input);
+      // Unchanged evidence changes nothing: no new snapshot, no table compiled again (here and in the DNS workers).
+      const text = JSON.stringify(input);
+      if (text !== this.lastEvidence) {
+        this.snapshots.setLatency(input.entries.length === 0 ? null : input);
+        this.lastEvidence = text;
+      }
       this.compiledAt = now.toISOString();
       const ms = Date.now() - now.getTime();
       if (input.entries.length > 0) this.logger.log(`latency evidence compiled in ${ms} ms: ${input.entries.length} networks from ${rows.length} aggregates`);
