@@ -118,6 +118,21 @@ describe('latency policy end to end', () => {
     expect(await short('cdn.example.com', LONDON)).toBe('198.51.100.10');
   });
 
+  it('IPv6 clients: evidence for a /48 routes DNS (ECS) and explain alike', async () => {
+    for (const who of ['agent-a', 'agent-b', 'agent-c']) {
+      expect((await feed(who, [...rows(3, '2a02:8070:1::/48', 'ap-northeast-1', 12), ...rows(3, '2a02:8070:1::9', 'us-east-1', 70)])).status).toBe(202);
+    }
+    await compiled();
+    const explain = await app.api('get', '/v1/route?fqdn=fast.example.com&client=2a02:8070:1::77');
+    expect(explain.body.reason).toBe('lowest-latency');
+    expect(explain.body.candidates[0]).toMatchObject({ region: 'ap-northeast-1', latency: { level: '/48', rttMs: 12 } });
+    expect(await short('fast.example.com', '2a02:8070:1::/48')).toBe('203.0.113.10');
+    // Another /48 of the same /40: the roll-up.
+    const rolled = await app.api('get', '/v1/route?fqdn=fast.example.com&client=2a02:8070:2::1');
+    expect(rolled.body.candidates[0]).toMatchObject({ region: 'ap-northeast-1', latency: { level: '/40', rttMs: 12 } });
+    expect(await short('fast.example.com', '2a02:8070:2::/48')).toBe('203.0.113.10');
+  });
+
   it('a neighbouring /24 rolls up to the /20; the summary shows coverage per region', async () => {
     const explain = await app.api('get', '/v1/route?fqdn=fast.example.com&client=81.2.70.9');
     expect(explain.body.reason).toBe('lowest-latency');
@@ -126,8 +141,8 @@ describe('latency policy end to end', () => {
     const summary = await app.api('get', '/v1/measurements/summary?service=fast.example.com');
     expect(summary.status).toBe(200);
     const byRegion = Object.fromEntries(summary.body.regions.map((r: { region: string }) => [r.region, r]));
-    expect(byRegion['us-east-1']).toMatchObject({ samples: 9, sources: 3, networks: 1, trusted: { '/24': 1, '/20': 1, '/16': 1 } });
-    expect(byRegion['ap-northeast-1']).toMatchObject({ samples: 0, trusted: {} });
+    expect(byRegion['us-east-1']).toMatchObject({ samples: 18, sources: 3, networks: 2, trusted: { '/24': 1, '/20': 1, '/16': 1, '/48': 1, '/40': 1, '/32': 1 } });
+    expect(byRegion['ap-northeast-1']).toMatchObject({ samples: 9, sources: 3, networks: 1, trusted: { '/48': 1 } });
     expect((await app.api('get', '/v1/measurements/summary?service=nope.example.com')).status).toBe(404);
     expect((await app.api('get', '/v1/measurements/summary')).status).toBe(400);
   });
@@ -180,7 +195,7 @@ describe('latency policy end to end', () => {
     for (const ip of ['81.2.69.7', '81.2.69.200', '193.99.144.7']) expect(stored).not.toContain(ip);
     const networks = await app.ds.query('SELECT DISTINCT family, network FROM latency_samples ORDER BY network');
     expect(networks.map((r: { family: number; network: string | number }) => [Number(r.family), Number(r.network)])).toEqual([
-      [4, 81 * 65536 + 2 * 256 + 69], [4, 193 * 65536 + 99 * 256 + 144],
+      [4, 81 * 65536 + 2 * 256 + 69], [4, 193 * 65536 + 99 * 256 + 144], [6, 0x2a02 * 2 ** 32 + 0x8070 * 65536 + 1],
     ]);
   });
 });

@@ -32,6 +32,8 @@ export class LatencyCompiler implements OnApplicationBootstrap, OnApplicationShu
   private byRegion = new Map<string, Record<string, number>>();
   /** The evidence last handed to the snapshot, as JSON. */
   private lastEvidence = '';
+  /** The sample set the evidence was computed from (repo.windowMark). */
+  private lastMark = '';
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -76,6 +78,12 @@ export class LatencyCompiler implements OnApplicationBootstrap, OnApplicationShu
     try {
       if (this.runs++ % PRUNE_EVERY === 0) await this.repo.pruneBefore(new Date(now.getTime() - l.windowMs));
       const since = new Date(now.getTime() - l.windowMs);
+      // The same samples as last time give the same evidence (decay scales every weight alike): skip.
+      const mark = await this.repo.windowMark(since);
+      if (mark === this.lastMark) {
+        this.compiledAt = now.toISOString();
+        return;
+      }
       const samples: SampleView[] = [];
       for (let after = 0; ; ) {
         const page = await this.repo.samplesPage(since, after, PAGE);
@@ -105,6 +113,7 @@ export class LatencyCompiler implements OnApplicationBootstrap, OnApplicationShu
         this.snapshots.setLatency(input.entries.length === 0 ? null : input);
         this.lastEvidence = text;
       }
+      this.lastMark = mark;
       this.compiledAt = now.toISOString();
       const ms = Date.now() - now.getTime();
       if (input.entries.length > 0) this.logger.log(`latency evidence compiled in ${ms} ms: ${input.entries.length} networks from ${rows.length} aggregates`);

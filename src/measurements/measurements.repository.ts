@@ -92,6 +92,16 @@ export class MeasurementsRepository {
   }
 
   /**
+   * What identifies the window's sample set: its newest id and its size. Equal twice means the
+   * same samples (ids only grow; a sample leaving the window or a new one changes the count or
+   * the id), and so the same aggregates: decay scales every weight alike.
+   */
+  async windowMark(since: Date): Promise<string> {
+    const rows = (await this.ds.query('SELECT max(id) AS newest, count(*) AS n FROM latency_samples WHERE observed_at >= $1', [since.toISOString()])) as { newest: string | number | null; n: string | number }[];
+    return `${rows[0]?.newest ?? 0}/${rows[0]?.n ?? 0}`;
+  }
+
+  /**
    * One page of the window's samples (observed at or after `since`), by id after `afterId`: short
    * queries, so that on the embedded database (one connection) writes get their turn between pages.
    * The aggregation itself is aggregate.ts's.

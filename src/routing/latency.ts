@@ -183,15 +183,24 @@ function expandIpv6(text: string): number[] | null {
   return groups.map((g) => parseInt(g, 16));
 }
 
+/** A client's network as the hot path hands it over: family (0: unknown, use the key text) and its /24 or /48 number. */
+export interface ClientNetwork {
+  family: 0 | 4 | 6;
+  n: number;
+}
+
 export class LatencyTable {
-  private readonly byNetwork = new Map<number, LatencyRow>();
+  /** Network rows per level, keyed by the network number at that length (IPv4 keys are small integers). */
+  private readonly byLevel: Record<keyof typeof TAG, Map<number, LatencyRow>> = {
+    '/24': new Map(), '/20': new Map(), '/16': new Map(), '/48': new Map(), '/40': new Map(), '/32': new Map(),
+  };
   private readonly byPlace = new Map<string, LatencyRow>();
   private readonly byCountry = new Map<string, LatencyRow>();
   /** Per location class of `classes`: index+1 into classRows of its place's row, 0 none, -1 not looked up yet. */
   private classes: LocationClassTable | null = null;
   private classSlots = new Int32Array(0);
   private readonly classRowList: LatencyRow[] = [];
-  private readonly parsed = { family: 0 as 0 | 4 | 6, n: 0 };
+  private readonly parsed: ClientNetwork = { family: 0, n: 0 };
 
   /** Compiles `input` against a snapshot's region ids; entries naming unknown regions skip them. */
   constructor(input: LatencyInput, regionIds: ReadonlyMap<string, number>) {
@@ -222,14 +231,16 @@ export class LatencyTable {
         });
       if (entry.level === 'prefix') {
         const parsed = parsePrefixKey(entry.key);
-        if (parsed !== null) this.byNetwork.set(parsed.key, make(parsed.level));
+        if (parsed !== null) this.byLevel[parsed.level as keyof typeof TAG].set(parsed.key - TAG[parsed.level as keyof typeof TAG] * P48, make(parsed.level));
       } else if (entry.level === 'class') this.byPlace.set(entry.key, make('class'));
       else this.byCountry.set(entry.key.toUpperCase(), make('country'));
     }
   }
 
   get size(): number {
-    return this.byNetwork.size + this.byPlace.size + this.byCountry.size;
+    let n = this.byPlace.size + this.byCountry.size;
+    for (const m of Object.values(this.byLevel)) n += m.size;
+    return n;
   }
 
   /** Rows for the explain path and tests (allocates). */
@@ -253,23 +264,30 @@ export class LatencyTable {
     return null;
   }
 
-  /** The same for the table path: the key text, the client's location class. No allocation after a class's first use. */
-  levelForClass(plan: ServicePlan, clientKey: string, classes: LocationClassTable, classId: number): LatencyRow | null {
-    const parsed = this.parsed;
-    parseClientKey(clientKey, parsed);
-    if (parsed.family === 4) {
-      let row = this.byNetwork.get(networkKey('/24', parsed.n));
+  /**
+   * The same for the table path: the client's network (`network`, or parsed from the key text when
+   * its family is 0), its location class. No allocation after a class's first use.
+   */
+  levelForClass(plan: ServicePlan, network: ClientNetwork | null, clientKey: () => string, classes: LocationClassTable, classId: number): LatencyRow | null {
+    let net = network;
+    if (net === null || net.family === 0) {
+      net = this.parsed;
+      parseClientKey(clientKey(), net);
+    }
+    const n = net.n;
+    if (net.family === 4) {
+      let row = this.byLevel['/24'].get(n);
       if (row !== undefined && usable(row, plan)) return row;
-      row = this.byNetwork.get(networkKey('/20', parsed.n));
+      row = this.byLevel['/20'].get(n >>> 4);
       if (row !== undefined && usable(row, plan)) return row;
-      row = this.byNetwork.get(networkKey('/16', parsed.n));
+      row = this.byLevel['/16'].get(n >>> 8);
       if (row !== undefined && usable(row, plan)) return row;
-    } else if (parsed.family === 6) {
-      let row = this.byNetwork.get(networkKey('/48', parsed.n));
+    } else if (net.family === 6) {
+      let row = this.byLevel['/48'].get(n);
       if (row !== undefined && usable(row, plan)) return row;
-      row = this.byNetwork.get(networkKey('/40', parsed.n));
+      row = this.byLevel['/40'].get(Math.floor(n / 256));
       if (row !== undefined && usable(row, plan)) return row;
-      row = this.byNetwork.get(networkKey('/32', parsed.n));
+      row = this.byLevel['/32'].get(Math.floor(n / 65536));
       if (row !== undefined && usable(row, plan)) return row;
     }
     if (this.byPlace.size > 0) {
@@ -289,7 +307,7 @@ export class LatencyTable {
     parseClientKey(clientKey, parsed);
     const levels: readonly (keyof typeof TAG)[] = parsed.family === 4 ? ['/24', '/20', '/16'] : parsed.family === 6 ? ['/48', '/40', '/32'] : [];
     for (const level of levels) {
-      const row = this.byNetwork.get(networkKey(level, parsed.n));
+      const row = this.byLevel[level].get(networkKey(level, parsed.n) - TAG[level] * P48);
       if (row !== undefined) yield row;
     }
   }

@@ -11,6 +11,7 @@
  * (table-router.property.spec.ts).
  */
 import { ecsScopeOf } from '../engine';
+import type { ClientNetwork } from '../latency';
 import { rendezvousIndexOrder } from '../rendezvous';
 import { replicationView } from '../replication';
 import { Selection, select, type SelectionInput } from '../select';
@@ -59,7 +60,9 @@ export class TableRouter {
   /**
    * Routes one client of class `classId` (network prefix `prefixLength`, address family
    * `clientFamily`) to `plan`'s service. `write`: a write (write name or unsafe method).
-   * `clientKey` is called only for weighted services (the /24 or /48 the rendezvous hash keys on).
+   * `clientKey` is called only for weighted services (the /24 or /48 the rendezvous hash keys on)
+   * and for latency services when `network` (the client's /24 or /48 as a number, filled by a
+   * caller that has the address octets) is absent or of family 0.
    */
   route(
     snapshot: RoutingSnapshot,
@@ -72,6 +75,7 @@ export class TableRouter {
     family: AnswerFamily,
     write: boolean,
     clientKey: () => string,
+    network: ClientNetwork | null = null,
   ): Selection {
     const service = plan.service;
     const n = plan.regions.length;
@@ -91,7 +95,7 @@ export class TableRouter {
         this.geolocationOrder(plan, classes, ranking, classId, located);
         break;
       case 'latency':
-        this.latencyOrder(snapshot, plan, classes, ranking, classId, located, clientKey);
+        this.latencyOrder(snapshot, plan, classes, ranking, classId, located, clientKey, network);
         break;
       case 'weighted': {
         const ranked = rendezvousIndexOrder(clientKey(), plan.regions);
@@ -197,12 +201,13 @@ export class TableRouter {
     classId: number,
     located: boolean,
     clientKey: () => string,
+    network: ClientNetwork | null,
   ): void {
     const n = plan.regions.length;
     const order = this.order;
     const taken = this.taken;
     const table = snapshot.latency;
-    const row = table === undefined ? null : table.levelForClass(plan, clientKey(), classes, classId);
+    const row = table === undefined ? null : table.levelForClass(plan, network, clientKey, classes, classId);
     let count = 0;
     taken.fill(0, 0, n);
     if (row !== null) {
