@@ -199,8 +199,18 @@ export class LatencyTable {
   /** Per location class of `classes`: index+1 into classRows of its place's row, 0 none, -1 not looked up yet. */
   private classes: LocationClassTable | null = null;
   private classSlots = new Int32Array(0);
+  private countrySlots = new Int32Array(0);
   private readonly classRowList: LatencyRow[] = [];
+  private readonly rowSlots = new Map<LatencyRow, number>();
   private readonly parsed: ClientNetwork = { family: 0, n: 0 };
+  /**
+   * IPv4 presence bits, so that most clients skip the maps: bit n of `any16` is set when /16 n has a
+   * row at /24, /20 or /16; `has24` / `has20` the same per level (2 MB + 128 KB, only when the table
+   * has IPv4 rows).
+   */
+  private any16: Uint8Array | null = null;
+  private has24: Uint8Array | null = null;
+  private has20: Uint8Array | null = null;
 
   /** Compiles `input` against a snapshot's region ids; entries naming unknown regions skip them. */
   constructor(input: LatencyInput, regionIds: ReadonlyMap<string, number>) {
@@ -235,6 +245,29 @@ export class LatencyTable {
       } else if (entry.level === 'class') this.byPlace.set(entry.key, make('class'));
       else this.byCountry.set(entry.key.toUpperCase(), make('country'));
     }
+    this.indexIpv4();
+  }
+
+  /** Sets the IPv4 presence bits of every network row. */
+  private indexIpv4(): void {
+    const n = this.byLevel['/24'].size + this.byLevel['/20'].size + this.byLevel['/16'].size;
+    if (n === 0) return;
+    const any16 = new Uint8Array(1 << 13);
+    const has24 = new Uint8Array(1 << 21);
+    const has20 = new Uint8Array(1 << 17);
+    const set = (bits: Uint8Array, i: number) => (bits[i >>> 3] |= 1 << (i & 7));
+    for (const k of this.byLevel['/24'].keys()) {
+      set(has24, k);
+      set(any16, k >>> 8);
+    }
+    for (const k of this.byLevel['/20'].keys()) {
+      set(has20, k);
+      set(any16, k >>> 4);
+    }
+    for (const k of this.byLevel['/16'].keys()) set(any16, k);
+    this.any16 = any16;
+    this.has24 = has24;
+    this.has20 = has20;
   }
 
   get size(): number {
@@ -275,13 +308,18 @@ export class LatencyTable {
       parseClientKey(clientKey(), net);
     }
     const n = net.n;
+    const any16 = this.any16;
     if (net.family === 4) {
-      let row = this.byLevel['/24'].get(n);
-      if (row !== undefined && usable(row, plan)) return row;
-      row = this.byLevel['/20'].get(n >>> 4);
-      if (row !== undefined && usable(row, plan)) return row;
-      row = this.byLevel['/16'].get(n >>> 8);
-      if (row !== undefined && usable(row, plan)) return row;
+      const n16 = n >>> 8;
+      if (any16 !== null && (any16[n16 >>> 3] & (1 << (n16 & 7))) !== 0) {
+        let row = (this.has24![n >>> 3] & (1 << (n & 7))) !== 0 ? this.byLevel['/24'].get(n) : undefined;
+        if (row !== undefined && usable(row, plan)) return row;
+        const n20 = n >>> 4;
+        row = (this.has20![n20 >>> 3] & (1 << (n20 & 7))) !== 0 ? this.byLevel['/20'].get(n20) : undefined;
+        if (row !== undefined && usable(row, plan)) return row;
+        row = this.byLevel['/16'].get(n16);
+        if (row !== undefined && usable(row, plan)) return row;
+      }
     } else if (net.family === 6) {
       let row = this.byLevel['/48'].get(n);
       if (row !== undefined && usable(row, plan)) return row;
@@ -295,8 +333,7 @@ export class LatencyTable {
       if (row !== undefined && usable(row, plan)) return row;
     }
     if (this.byCountry.size > 0) {
-      const country = classes.country(classId);
-      const row = country === null ? undefined : this.byCountry.get(country);
+      const row = this.countryRow(classes, classId);
       if (row !== undefined && usable(row, plan)) return row;
     }
     return null;
@@ -314,27 +351,57 @@ export class LatencyTable {
 
   /** The place row of a class, looked up once per class of a classes table. */
   private classRow(classes: LocationClassTable, classId: number): LatencyRow | undefined {
-    if (this.classes !== classes) {
-      this.classes = classes;
-      this.classSlots = new Int32Array(Math.max(1024, classes.size)).fill(-1);
-    }
-    if (classId >= this.classSlots.length) {
-      const grown = new Int32Array(Math.max(classId + 1, this.classSlots.length * 2)).fill(-1);
-      grown.set(this.classSlots);
-      this.classSlots = grown;
-    }
+    this.slotsFor(classes, classId);
     let slot = this.classSlots[classId];
     if (slot < 0) {
       const key = placeKey(classes.place(classId));
-      const row = key === null ? undefined : this.byPlace.get(key);
-      if (row === undefined) slot = 0;
-      else {
-        this.classRowList.push(row);
-        slot = this.classRowList.length;
-      }
+      slot = this.slotOf(key === null ? undefined : this.byPlace.get(key));
       this.classSlots[classId] = slot;
     }
     return slot === 0 ? undefined : this.classRowList[slot - 1];
+  }
+
+  /** The country row of a class, looked up once per class. */
+  private countryRow(classes: LocationClassTable, classId: number): LatencyRow | undefined {
+    this.slotsFor(classes, classId);
+    let slot = this.countrySlots[classId];
+    if (slot < 0) {
+      const country = classes.country(classId);
+      slot = this.slotOf(country === null ? undefined : this.byCountry.get(country));
+      this.countrySlots[classId] = slot;
+    }
+    return slot === 0 ? undefined : this.classRowList[slot - 1];
+  }
+
+  /** Slot arrays for `classes`, long enough for `classId` (-1: not looked up yet). */
+  private slotsFor(classes: LocationClassTable, classId: number): void {
+    if (this.classes !== classes) {
+      this.classes = classes;
+      this.classSlots = new Int32Array(Math.max(1024, classes.size)).fill(-1);
+      this.countrySlots = new Int32Array(this.classSlots.length).fill(-1);
+    }
+    if (classId >= this.classSlots.length) {
+      const size = Math.max(classId + 1, this.classSlots.length * 2);
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(size).fill(-1);
+        b.set(a);
+        return b;
+      };
+      this.classSlots = grow(this.classSlots);
+      this.countrySlots = grow(this.countrySlots);
+    }
+  }
+
+  /** 0 for no row, else index + 1 of the row in classRowList (added once). */
+  private slotOf(row: LatencyRow | undefined): number {
+    if (row === undefined) return 0;
+    let slot = this.rowSlots.get(row);
+    if (slot === undefined) {
+      this.classRowList.push(row);
+      slot = this.classRowList.length;
+      this.rowSlots.set(row, slot);
+    }
+    return slot;
   }
 }
 
