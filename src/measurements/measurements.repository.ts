@@ -19,18 +19,6 @@ export interface SampleRow {
   readonly observedAt: Date;
 }
 
-/** One aggregate: a (level, key, region) with its weighted median and what it rests on. */
-export interface AggregateRow {
-  /** '/24' '/20' '/16' '/48' '/40' '/32' 'class' 'country'. */
-  readonly level: string;
-  /** Prefix levels: the network number at that length; class: the place key; country: the code. */
-  readonly key: string;
-  readonly region: string;
-  readonly medianMs: number;
-  readonly samples: number;
-  readonly sources: number;
-  readonly sourceNets: number;
-}
 
 export interface BeaconKeyRow {
   readonly service: string;

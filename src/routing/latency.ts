@@ -189,28 +189,58 @@ export interface ClientNetwork {
   n: number;
 }
 
+/** Bit 31 of a region mask: some region id is 31 or more (the mask cannot say; walk the ids). */
+const MASK_OVERFLOW = -2147483648;
+
+/** The mask of `plan`'s region ids (bit id for ids 0-30; MASK_OVERFLOW when one is larger). */
+export function planMask(plan: ServicePlan): number {
+  let mask = 0;
+  for (const id of plan.regionIds) {
+    if (id < 0) continue;
+    mask |= id < 31 ? 1 << id : MASK_OVERFLOW;
+  }
+  return mask;
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+}
+
 export class LatencyTable {
+  /**
+   * The hot path's view of the rows, struct of arrays (one contiguous run of region ids per row,
+   * no object per look-up): row r holds `ids[start[r] .. start[r] + length[r] - 1]`, fastest first,
+   * `ties` beside them, `mask[r]` its region ids as bits. `rows[r]` is the same row as an object
+   * (explain, tests).
+   */
+  readonly ids: Uint16Array;
+  readonly ties: Uint8Array;
+  readonly start: Int32Array;
+  readonly length: Uint8Array;
+  private readonly mask: Int32Array;
+  private readonly rows: LatencyRow[] = [];
   /** Network rows per level, keyed by the network number at that length (IPv4 keys are small integers). */
-  private readonly byLevel: Record<keyof typeof TAG, Map<number, LatencyRow>> = {
+  private readonly byLevel: Record<keyof typeof TAG, Map<number, number>> = {
     '/24': new Map(), '/20': new Map(), '/16': new Map(), '/48': new Map(), '/40': new Map(), '/32': new Map(),
   };
-  private readonly byPlace = new Map<string, LatencyRow>();
-  private readonly byCountry = new Map<string, LatencyRow>();
-  /** Per location class of `classes`: index+1 into classRows of its place's row, 0 none, -1 not looked up yet. */
+  private readonly byPlace = new Map<string, number>();
+  private readonly byCountry = new Map<string, number>();
+  /** Per location class of `classes`: its place's / country's row + 1, 0 none, -1 not looked up yet. */
   private classes: LocationClassTable | null = null;
   private classSlots = new Int32Array(0);
   private countrySlots = new Int32Array(0);
-  private readonly classRowList: LatencyRow[] = [];
-  private readonly rowSlots = new Map<LatencyRow, number>();
   private readonly parsed: ClientNetwork = { family: 0, n: 0 };
   /**
-   * IPv4 presence bits, so that most clients skip the maps: bit n of `any16` is set when /16 n has a
-   * row at /24, /20 or /16; `has24` / `has20` the same per level (2 MB + 128 KB, only when the table
-   * has IPv4 rows).
+   * IPv4 without maps for most clients: bit n of `any16` is set when /16 n has a row at /24, /20 or
+   * /16, `has24` the same for /24 rows (then the /24 map); `at20` / `at16` hold row + 1 of each /20
+   * and /16 directly (0: none). 8 KB + 2 MB + 4 MB + 256 KB, only when the table has IPv4 rows.
    */
   private any16: Uint8Array | null = null;
   private has24: Uint8Array | null = null;
-  private has20: Uint8Array | null = null;
+  private at20: Int32Array | null = null;
+  private at16: Int32Array | null = null;
 
   /** Compiles `input` against a snapshot's region ids; entries naming unknown regions skip them. */
   constructor(input: LatencyInput, regionIds: ReadonlyMap<string, number>) {
@@ -220,7 +250,7 @@ export class LatencyTable {
         .map((e) => ({ id: regionIds.get(e.region)!, e }))
         .sort((a, b) => a.e.rttMs - b.e.rttMs || a.id - b.id);
       const seen = new Set<number>();
-      const list = ranked.filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
+      const list = ranked.filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true))).slice(0, 255);
       if (list.length === 0) continue;
       const ties = new Uint8Array(list.length);
       let groupRtt = list[0].e.rttMs;
@@ -229,62 +259,100 @@ export class LatencyTable {
         if (rtt - groupRtt < Math.max(TIE_MARGIN_MS, groupRtt * TIE_MARGIN_RATIO)) ties[k] = 1;
         else groupRtt = rtt;
       }
-      const make = (level: LatencyLevel): LatencyRow =>
-        Object.freeze({
-          level,
-          key: entry.key,
-          ids: Uint16Array.from(list, (r) => r.id),
-          ties,
-          rttMs: Float64Array.from(list, (r) => r.e.rttMs),
-          samples: Uint32Array.from(list, (r) => r.e.samples),
-          sources: Uint32Array.from(list, (r) => r.e.sources),
-        });
+      const make = (level: LatencyLevel): number => {
+        this.rows.push(
+          Object.freeze({
+            level,
+            key: entry.key,
+            ids: Uint16Array.from(list, (r) => r.id),
+            ties,
+            rttMs: Float64Array.from(list, (r) => r.e.rttMs),
+            samples: Uint32Array.from(list, (r) => r.e.samples),
+            sources: Uint32Array.from(list, (r) => r.e.sources),
+          }),
+        );
+        return this.rows.length - 1;
+      };
       if (entry.level === 'prefix') {
         const parsed = parsePrefixKey(entry.key);
         if (parsed !== null) this.byLevel[parsed.level as keyof typeof TAG].set(parsed.key - TAG[parsed.level as keyof typeof TAG] * P48, make(parsed.level));
       } else if (entry.level === 'class') this.byPlace.set(entry.key, make('class'));
       else this.byCountry.set(entry.key.toUpperCase(), make('country'));
     }
+    const n = this.rows.length;
+    let total = 0;
+    for (const row of this.rows) total += row.ids.length;
+    this.ids = new Uint16Array(total);
+    this.ties = new Uint8Array(total);
+    this.start = new Int32Array(n);
+    this.length = new Uint8Array(n);
+    this.mask = new Int32Array(n);
+    let at = 0;
+    for (let r = 0; r < n; r++) {
+      const row = this.rows[r];
+      this.start[r] = at;
+      this.length[r] = row.ids.length;
+      this.ids.set(row.ids, at);
+      this.ties.set(row.ties, at);
+      let mask = 0;
+      for (const id of row.ids) mask |= id < 31 ? 1 << id : MASK_OVERFLOW;
+      this.mask[r] = mask;
+      at += row.ids.length;
+    }
     this.indexIpv4();
   }
 
-  /** Sets the IPv4 presence bits of every network row. */
+  /** Sets the IPv4 presence bits and direct /20 and /16 indexes of every network row. */
   private indexIpv4(): void {
     const n = this.byLevel['/24'].size + this.byLevel['/20'].size + this.byLevel['/16'].size;
     if (n === 0) return;
     const any16 = new Uint8Array(1 << 13);
     const has24 = new Uint8Array(1 << 21);
-    const has20 = new Uint8Array(1 << 17);
+    const at20 = new Int32Array(1 << 20);
+    const at16 = new Int32Array(1 << 16);
     const set = (bits: Uint8Array, i: number) => (bits[i >>> 3] |= 1 << (i & 7));
     for (const k of this.byLevel['/24'].keys()) {
       set(has24, k);
       set(any16, k >>> 8);
     }
-    for (const k of this.byLevel['/20'].keys()) {
-      set(has20, k);
+    for (const [k, r] of this.byLevel['/20']) {
+      at20[k] = r + 1;
       set(any16, k >>> 4);
     }
-    for (const k of this.byLevel['/16'].keys()) set(any16, k);
+    for (const [k, r] of this.byLevel['/16']) {
+      at16[k] = r + 1;
+      set(any16, k);
+    }
     this.any16 = any16;
     this.has24 = has24;
-    this.has20 = has20;
+    this.at20 = at20;
+    this.at16 = at16;
   }
 
   get size(): number {
-    let n = this.byPlace.size + this.byCountry.size;
-    for (const m of Object.values(this.byLevel)) n += m.size;
-    return n;
+    return this.rows.length;
+  }
+
+  /** Row r as an object (explain, tests). */
+  row(r: number): LatencyRow {
+    return this.rows[r];
   }
 
   /** Rows for the explain path and tests (allocates). */
   rowsFor(clientKey: string, location: GeoLocation): LatencyRow[] {
     const rows: LatencyRow[] = [];
-    for (const level of this.networkLevels(clientKey)) rows.push(level);
+    const parsed: ClientNetwork = { family: 0, n: 0 };
+    parseClientKey(clientKey, parsed);
+    const levels: readonly (keyof typeof TAG)[] = parsed.family === 4 ? ['/24', '/20', '/16'] : parsed.family === 6 ? ['/48', '/40', '/32'] : [];
+    for (const level of levels) {
+      const r = this.byLevel[level].get(networkKey(level, parsed.n) - TAG[level] * P48);
+      if (r !== undefined) rows.push(this.rows[r]);
+    }
     const place = placeKey(location);
     const byPlace = place === null ? undefined : this.byPlace.get(place);
-    if (byPlace !== undefined) rows.push(byPlace);
+    if (byPlace !== undefined) rows.push(this.rows[byPlace]);
     const byCountry = location.country === null ? undefined : this.byCountry.get(location.country.toUpperCase());
-    if (byCountry !== undefined) rows.push(byCountry);
+    if (byCountry !== undefined) rows.push(this.rows[byCountry]);
     return rows;
   }
 
@@ -298,79 +366,60 @@ export class LatencyTable {
   }
 
   /**
-   * The same for the table path: the client's network (`network`, or parsed from the key text when
-   * its family is 0), its location class. No allocation after a class's first use.
+   * The same rule for the table path, as a row index (-1: none): the client's network (`network`,
+   * or parsed from the key text when its family is 0), its location class, `mask` = planMask(plan).
+   * No allocation after a class's first use.
    */
-  levelForClass(plan: ServicePlan, network: ClientNetwork | null, clientKey: () => string, classes: LocationClassTable, classId: number): LatencyRow | null {
+  levelForClass(plan: ServicePlan, mask: number, network: ClientNetwork | null, clientKey: () => string, classes: LocationClassTable, classId: number): number {
     let net = network;
     if (net === null || net.family === 0) {
       net = this.parsed;
       parseClientKey(clientKey(), net);
     }
     const n = net.n;
-    const any16 = this.any16;
+    let r: number | undefined;
     if (net.family === 4) {
+      const any16 = this.any16;
       const n16 = n >>> 8;
       if (any16 !== null && (any16[n16 >>> 3] & (1 << (n16 & 7))) !== 0) {
-        let row = (this.has24![n >>> 3] & (1 << (n & 7))) !== 0 ? this.byLevel['/24'].get(n) : undefined;
-        if (row !== undefined && usable(row, plan)) return row;
-        const n20 = n >>> 4;
-        row = (this.has20![n20 >>> 3] & (1 << (n20 & 7))) !== 0 ? this.byLevel['/20'].get(n20) : undefined;
-        if (row !== undefined && usable(row, plan)) return row;
-        row = this.byLevel['/16'].get(n16);
-        if (row !== undefined && usable(row, plan)) return row;
+        if ((this.has24![n >>> 3] & (1 << (n & 7))) !== 0 && (r = this.byLevel['/24'].get(n)) !== undefined && this.usableRow(r, plan, mask)) return r;
+        let slot = this.at20![n >>> 4];
+        if (slot > 0 && this.usableRow(slot - 1, plan, mask)) return slot - 1;
+        slot = this.at16![n16];
+        if (slot > 0 && this.usableRow(slot - 1, plan, mask)) return slot - 1;
       }
     } else if (net.family === 6) {
-      let row = this.byLevel['/48'].get(n);
-      if (row !== undefined && usable(row, plan)) return row;
-      row = this.byLevel['/40'].get(Math.floor(n / 256));
-      if (row !== undefined && usable(row, plan)) return row;
-      row = this.byLevel['/32'].get(Math.floor(n / 65536));
-      if (row !== undefined && usable(row, plan)) return row;
+      if ((r = this.byLevel['/48'].get(n)) !== undefined && this.usableRow(r, plan, mask)) return r;
+      if ((r = this.byLevel['/40'].get(Math.floor(n / 256))) !== undefined && this.usableRow(r, plan, mask)) return r;
+      if ((r = this.byLevel['/32'].get(Math.floor(n / 65536))) !== undefined && this.usableRow(r, plan, mask)) return r;
     }
-    if (this.byPlace.size > 0) {
-      const row = this.classRow(classes, classId);
-      if (row !== undefined && usable(row, plan)) return row;
+    if (this.byPlace.size > 0 || this.byCountry.size > 0) {
+      this.slotsFor(classes, classId);
+      let slot = this.classSlots[classId];
+      if (slot < 0) {
+        const key = placeKey(classes.place(classId));
+        const found = key === null ? undefined : this.byPlace.get(key);
+        slot = found === undefined ? 0 : found + 1;
+        this.classSlots[classId] = slot;
+      }
+      if (slot > 0 && this.usableRow(slot - 1, plan, mask)) return slot - 1;
+      slot = this.countrySlots[classId];
+      if (slot < 0) {
+        const country = classes.country(classId);
+        const found = country === null ? undefined : this.byCountry.get(country);
+        slot = found === undefined ? 0 : found + 1;
+        this.countrySlots[classId] = slot;
+      }
+      if (slot > 0 && this.usableRow(slot - 1, plan, mask)) return slot - 1;
     }
-    if (this.byCountry.size > 0) {
-      const row = this.countryRow(classes, classId);
-      if (row !== undefined && usable(row, plan)) return row;
-    }
-    return null;
+    return -1;
   }
 
-  private *networkLevels(clientKey: string): Generator<LatencyRow> {
-    const parsed = { family: 0 as 0 | 4 | 6, n: 0 };
-    parseClientKey(clientKey, parsed);
-    const levels: readonly (keyof typeof TAG)[] = parsed.family === 4 ? ['/24', '/20', '/16'] : parsed.family === 6 ? ['/48', '/40', '/32'] : [];
-    for (const level of levels) {
-      const row = this.byLevel[level].get(networkKey(level, parsed.n) - TAG[level] * P48);
-      if (row !== undefined) yield row;
-    }
-  }
-
-  /** The place row of a class, looked up once per class of a classes table. */
-  private classRow(classes: LocationClassTable, classId: number): LatencyRow | undefined {
-    this.slotsFor(classes, classId);
-    let slot = this.classSlots[classId];
-    if (slot < 0) {
-      const key = placeKey(classes.place(classId));
-      slot = this.slotOf(key === null ? undefined : this.byPlace.get(key));
-      this.classSlots[classId] = slot;
-    }
-    return slot === 0 ? undefined : this.classRowList[slot - 1];
-  }
-
-  /** The country row of a class, looked up once per class. */
-  private countryRow(classes: LocationClassTable, classId: number): LatencyRow | undefined {
-    this.slotsFor(classes, classId);
-    let slot = this.countrySlots[classId];
-    if (slot < 0) {
-      const country = classes.country(classId);
-      slot = this.slotOf(country === null ? undefined : this.byCountry.get(country));
-      this.countrySlots[classId] = slot;
-    }
-    return slot === 0 ? undefined : this.classRowList[slot - 1];
+  /** usable() on row r: two bit operations when every region id is below 31. */
+  private usableRow(r: number, plan: ServicePlan, mask: number): boolean {
+    const m = this.mask[r];
+    if ((m | mask) >= 0) return popcount(m & mask) >= MIN_MEASURED_REGIONS;
+    return usable(this.rows[r], plan);
   }
 
   /** Slot arrays for `classes`, long enough for `classId` (-1: not looked up yet). */
@@ -390,18 +439,6 @@ export class LatencyTable {
       this.classSlots = grow(this.classSlots);
       this.countrySlots = grow(this.countrySlots);
     }
-  }
-
-  /** 0 for no row, else index + 1 of the row in classRowList (added once). */
-  private slotOf(row: LatencyRow | undefined): number {
-    if (row === undefined) return 0;
-    let slot = this.rowSlots.get(row);
-    if (slot === undefined) {
-      this.classRowList.push(row);
-      slot = this.classRowList.length;
-      this.rowSlots.set(row, slot);
-    }
-    return slot;
   }
 }
 

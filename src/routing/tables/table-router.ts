@@ -11,7 +11,7 @@
  * (table-router.property.spec.ts).
  */
 import { ecsScopeOf } from '../engine';
-import type { ClientNetwork } from '../latency';
+import { planMask, type ClientNetwork } from '../latency';
 import { rendezvousIndexOrder } from '../rendezvous';
 import { replicationView } from '../replication';
 import { Selection, select, type SelectionInput } from '../select';
@@ -40,6 +40,9 @@ export class TableRouter {
   private located = false;
   /** Latency: where the measured regions end in the order. */
   private measuredEnd = 0;
+  /** Latency: the region-id mask of the last plan routed (planMask). */
+  private maskPlan: ServicePlan | null = null;
+  private planMask = 0;
 
   constructor() {
     const input: MutableInput = {
@@ -207,27 +210,34 @@ export class TableRouter {
     const order = this.order;
     const taken = this.taken;
     const table = snapshot.latency;
-    const row = table === undefined ? null : table.levelForClass(plan, network, clientKey, classes, classId);
     let count = 0;
     taken.fill(0, 0, n);
-    if (row !== null) {
-      const positionOf = plan.positionOf;
-      const ids = row.ids;
-      const ties = row.ties;
-      let groupStart = 0;
-      for (let k = 0; k < ids.length; k++) {
-        const id = ids[k];
-        if (ties[k] === 0) groupStart = count;
-        const position = id < positionOf.length ? positionOf[id] : -1;
-        if (position < 0) continue;
-        let j = count;
-        while (j > groupStart && order[j - 1] > position) {
-          order[j] = order[j - 1];
-          j--;
+    if (table !== undefined) {
+      if (plan !== this.maskPlan) {
+        this.maskPlan = plan;
+        this.planMask = planMask(plan);
+      }
+      const r = table.levelForClass(plan, this.planMask, network, clientKey, classes, classId);
+      if (r >= 0) {
+        const positionOf = plan.positionOf;
+        const ids = table.ids;
+        const ties = table.ties;
+        const end = table.start[r] + table.length[r];
+        let groupStart = 0;
+        for (let k = table.start[r]; k < end; k++) {
+          const id = ids[k];
+          if (ties[k] === 0) groupStart = count;
+          const position = id < positionOf.length ? positionOf[id] : -1;
+          if (position < 0) continue;
+          let j = count;
+          while (j > groupStart && order[j - 1] > position) {
+            order[j] = order[j - 1];
+            j--;
+          }
+          order[j] = position;
+          taken[position] = 1;
+          count++;
         }
-        order[j] = position;
-        taken[position] = 1;
-        count++;
       }
     }
     this.measuredEnd = count;
