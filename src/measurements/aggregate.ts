@@ -67,10 +67,28 @@ export function levelKeys(s: SampleView): readonly (readonly [string, string] | 
   ];
 }
 
+/** How many samples or groups are handled between two yields of aggregateSteps. */
+const STEP = 4000;
+
+/** The aggregates at once (tests, small windows). */
 export function aggregate(samples: readonly SampleView[], o: AggregateOptions): AggregateRow[] {
+  const steps = aggregateSteps(samples, o);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * The same in steps: it yields after every few thousand samples or groups, so that a caller on the
+ * event loop (LatencyCompiler) can let DNS and HTTP run between them.
+ */
+export function* aggregateSteps(samples: readonly SampleView[], o: AggregateOptions): Generator<void, AggregateRow[]> {
   // 1. The cap: newest first per (source, network, region).
   const bySource = new Map<string, SampleView[]>();
+  let work = 0;
   for (const s of samples) {
+    if (++work % STEP === 0) yield;
     const k = `${s.sourceId}\u0000${s.family}\u0000${s.network}\u0000${s.region}`;
     const list = bySource.get(k);
     if (list === undefined) bySource.set(k, [s]);
@@ -79,6 +97,11 @@ export function aggregate(samples: readonly SampleView[], o: AggregateOptions): 
   // 2 and 3: items per (level, key, region).
   const groups = new Map<string, { level: string; key: string; region: string; items: Item[] }>();
   for (const list of bySource.values()) {
+    work += list.length;
+    if (work >= STEP) {
+      work = 0;
+      yield;
+    }
     const kept = list.length <= o.sourceCap ? list : list.sort((a, b) => b.observedAt - a.observedAt || b.id - a.id).slice(0, o.sourceCap);
     for (const s of kept) {
       const age = Math.max(0, o.now - s.observedAt) / o.halfLifeMs;
@@ -97,6 +120,11 @@ export function aggregate(samples: readonly SampleView[], o: AggregateOptions): 
   }
   const out: AggregateRow[] = [];
   for (const g of groups.values()) {
+    work += g.items.length;
+    if (work >= STEP) {
+      work = 0;
+      yield;
+    }
     const sourceDecay = new Map<string, number>();
     const netSources = new Map<string, Set<string>>();
     for (const it of g.items) {

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
 import { SnapshotStore } from '../snapshot/snapshot.store';
-import { aggregate, compileEvidence, type SampleView } from './aggregate';
+import { aggregateSteps, compileEvidence, type SampleView } from './aggregate';
 import { MeasurementsRepository } from './measurements.repository';
 
 /** Samples read per query (a short query: the embedded database has one connection). */
@@ -90,7 +90,14 @@ export class LatencyCompiler implements OnApplicationBootstrap, OnApplicationShu
         if (page.length < PAGE) break;
         after = page[page.length - 1].id;
       }
-      const rows = aggregate(samples, { now: now.getTime(), halfLifeMs: l.halfLifeMs, sourceCap: l.sourceCap });
+      // In steps, yielding to the event loop between them: DNS and HTTP keep answering meanwhile.
+      const steps = aggregateSteps(samples, { now: now.getTime(), halfLifeMs: l.halfLifeMs, sourceCap: l.sourceCap });
+      let step = steps.next();
+      while (!step.done) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        step = steps.next();
+      }
+      const rows = step.value;
       const input = compileEvidence(rows, l.minSamples, l.minSources);
       const byRegion = new Map<string, Record<string, number>>();
       const levels: Record<string, number> = {};

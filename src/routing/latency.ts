@@ -220,7 +220,13 @@ export class LatencyTable {
   readonly start: Int32Array;
   readonly length: Uint8Array;
   private readonly mask: Int32Array;
-  private readonly rows: LatencyRow[] = [];
+  private readonly rtts: Float64Array;
+  private readonly samples: Uint32Array;
+  private readonly sources: Uint32Array;
+  private readonly levels: LatencyLevel[] = [];
+  private readonly keys: string[] = [];
+  /** Row objects made so far (explain, tests), by row index. */
+  private readonly rows: (LatencyRow | undefined)[] = [];
   /** Network rows per level, keyed by the network number at that length (IPv4 keys are small integers). */
   private readonly byLevel: Record<keyof typeof TAG, Map<number, number>> = {
     '/24': new Map(), '/20': new Map(), '/16': new Map(), '/48': new Map(), '/40': new Map(), '/32': new Map(),
@@ -244,61 +250,68 @@ export class LatencyTable {
 
   /** Compiles `input` against a snapshot's region ids; entries naming unknown regions skip them. */
   constructor(input: LatencyInput, regionIds: ReadonlyMap<string, number>) {
+    // Plain arrays while compiling, typed arrays at the end; row objects only when asked for (row()).
+    const ids: number[] = [];
+    const ties: number[] = [];
+    const rtts: number[] = [];
+    const samples: number[] = [];
+    const sources: number[] = [];
+    const starts: number[] = [];
+    const lengths: number[] = [];
+    const masks: number[] = [];
+    const list: { id: number; rtt: number; samples: number; sources: number }[] = [];
     for (const entry of input.entries) {
-      const ranked = entry.evidence
-        .filter((e) => regionIds.has(e.region) && Number.isFinite(e.rttMs) && e.rttMs >= 0)
-        .map((e) => ({ id: regionIds.get(e.region)!, e }))
-        .sort((a, b) => a.e.rttMs - b.e.rttMs || a.id - b.id);
-      const seen = new Set<number>();
-      const list = ranked.filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true))).slice(0, 255);
-      if (list.length === 0) continue;
-      const ties = new Uint8Array(list.length);
-      let groupRtt = list[0].e.rttMs;
-      for (let k = 1; k < list.length; k++) {
-        const rtt = list[k].e.rttMs;
-        if (rtt - groupRtt < Math.max(TIE_MARGIN_MS, groupRtt * TIE_MARGIN_RATIO)) ties[k] = 1;
-        else groupRtt = rtt;
+      list.length = 0;
+      for (const e of entry.evidence) {
+        const id = regionIds.get(e.region);
+        if (id === undefined || !Number.isFinite(e.rttMs) || e.rttMs < 0 || list.some((x) => x.id === id)) continue;
+        list.push({ id, rtt: e.rttMs, samples: e.samples, sources: e.sources });
       }
-      const make = (level: LatencyLevel): number => {
-        this.rows.push(
-          Object.freeze({
-            level,
-            key: entry.key,
-            ids: Uint16Array.from(list, (r) => r.id),
-            ties,
-            rttMs: Float64Array.from(list, (r) => r.e.rttMs),
-            samples: Uint32Array.from(list, (r) => r.e.samples),
-            sources: Uint32Array.from(list, (r) => r.e.sources),
-          }),
-        );
-        return this.rows.length - 1;
-      };
+      if (list.length === 0) continue;
+      list.sort((a, b) => a.rtt - b.rtt || a.id - b.id);
+      if (list.length > 255) list.length = 255;
+      let level: LatencyLevel;
+      let mapKey = 0;
       if (entry.level === 'prefix') {
         const parsed = parsePrefixKey(entry.key);
-        if (parsed !== null) this.byLevel[parsed.level as keyof typeof TAG].set(parsed.key - TAG[parsed.level as keyof typeof TAG] * P48, make(parsed.level));
-      } else if (entry.level === 'class') this.byPlace.set(entry.key, make('class'));
-      else this.byCountry.set(entry.key.toUpperCase(), make('country'));
-    }
-    const n = this.rows.length;
-    let total = 0;
-    for (const row of this.rows) total += row.ids.length;
-    this.ids = new Uint16Array(total);
-    this.ties = new Uint8Array(total);
-    this.start = new Int32Array(n);
-    this.length = new Uint8Array(n);
-    this.mask = new Int32Array(n);
-    let at = 0;
-    for (let r = 0; r < n; r++) {
-      const row = this.rows[r];
-      this.start[r] = at;
-      this.length[r] = row.ids.length;
-      this.ids.set(row.ids, at);
-      this.ties.set(row.ties, at);
+        if (parsed === null) continue;
+        level = parsed.level;
+        mapKey = parsed.key - TAG[level as keyof typeof TAG] * P48;
+      } else level = entry.level;
+      const r = starts.length;
+      starts.push(ids.length);
+      lengths.push(list.length);
+      let groupRtt = list[0].rtt;
       let mask = 0;
-      for (const id of row.ids) mask |= id < 31 ? 1 << id : MASK_OVERFLOW;
-      this.mask[r] = mask;
-      at += row.ids.length;
+      for (let k = 0; k < list.length; k++) {
+        const x = list[k];
+        let tie = 0;
+        if (k > 0) {
+          if (x.rtt - groupRtt < Math.max(TIE_MARGIN_MS, groupRtt * TIE_MARGIN_RATIO)) tie = 1;
+          else groupRtt = x.rtt;
+        }
+        ids.push(x.id);
+        ties.push(tie);
+        rtts.push(x.rtt);
+        samples.push(x.samples);
+        sources.push(x.sources);
+        mask |= x.id < 31 ? 1 << x.id : MASK_OVERFLOW;
+      }
+      masks.push(mask);
+      this.levels.push(level);
+      this.keys.push(entry.key);
+      if (entry.level === 'prefix') this.byLevel[level as keyof typeof TAG].set(mapKey, r);
+      else if (entry.level === 'class') this.byPlace.set(entry.key, r);
+      else this.byCountry.set(entry.key.toUpperCase(), r);
     }
+    this.ids = Uint16Array.from(ids);
+    this.ties = Uint8Array.from(ties);
+    this.rtts = Float64Array.from(rtts);
+    this.samples = Uint32Array.from(samples);
+    this.sources = Uint32Array.from(sources);
+    this.start = Int32Array.from(starts);
+    this.length = Uint8Array.from(lengths);
+    this.mask = Int32Array.from(masks);
     this.indexIpv4();
   }
 
@@ -330,12 +343,27 @@ export class LatencyTable {
   }
 
   get size(): number {
-    return this.rows.length;
+    return this.start.length;
   }
 
-  /** Row r as an object (explain, tests). */
+  /** Row r as an object (explain, tests): views on the shared arrays, made once. */
   row(r: number): LatencyRow {
-    return this.rows[r];
+    let row = this.rows[r];
+    if (row === undefined) {
+      const a = this.start[r];
+      const b = a + this.length[r];
+      row = Object.freeze({
+        level: this.levels[r],
+        key: this.keys[r],
+        ids: this.ids.subarray(a, b),
+        ties: this.ties.subarray(a, b),
+        rttMs: this.rtts.subarray(a, b),
+        samples: this.samples.subarray(a, b),
+        sources: this.sources.subarray(a, b),
+      });
+      this.rows[r] = row;
+    }
+    return row;
   }
 
   /** Rows for the explain path and tests (allocates). */
@@ -346,13 +374,13 @@ export class LatencyTable {
     const levels: readonly (keyof typeof TAG)[] = parsed.family === 4 ? ['/24', '/20', '/16'] : parsed.family === 6 ? ['/48', '/40', '/32'] : [];
     for (const level of levels) {
       const r = this.byLevel[level].get(networkKey(level, parsed.n) - TAG[level] * P48);
-      if (r !== undefined) rows.push(this.rows[r]);
+      if (r !== undefined) rows.push(this.row(r));
     }
     const place = placeKey(location);
     const byPlace = place === null ? undefined : this.byPlace.get(place);
-    if (byPlace !== undefined) rows.push(this.rows[byPlace]);
+    if (byPlace !== undefined) rows.push(this.row(byPlace));
     const byCountry = location.country === null ? undefined : this.byCountry.get(location.country.toUpperCase());
-    if (byCountry !== undefined) rows.push(this.rows[byCountry]);
+    if (byCountry !== undefined) rows.push(this.row(byCountry));
     return rows;
   }
 
@@ -419,7 +447,7 @@ export class LatencyTable {
   private usableRow(r: number, plan: ServicePlan, mask: number): boolean {
     const m = this.mask[r];
     if ((m | mask) >= 0) return popcount(m & mask) >= MIN_MEASURED_REGIONS;
-    return usable(this.rows[r], plan);
+    return usable(this.row(r), plan);
   }
 
   /** Slot arrays for `classes`, long enough for `classId` (-1: not looked up yet). */
