@@ -189,6 +189,12 @@ export interface ClientNetwork {
   n: number;
 }
 
+/** An entry: the region id in the low 15 bits, TIE when it is as fast as the entry before. */
+export const ENTRY_ID = 0x7fff;
+export const ENTRY_TIE = 0x8000;
+/** In the /20 index: some /24 inside has a row of its own. */
+const AT20_HAS24 = 1 << 30;
+
 /** Bit 31 of a region mask: some region id is 31 or more (the mask cannot say; walk the ids). */
 const MASK_OVERFLOW = -2147483648;
 
@@ -210,16 +216,14 @@ function popcount(x: number): number {
 
 export class LatencyTable {
   /**
-   * The hot path's view of the rows, struct of arrays (one contiguous run of region ids per row,
-   * no object per look-up): row r holds `ids[start[r] .. start[r] + length[r] - 1]`, fastest first,
-   * `ties` beside them, `mask[r]` its region ids as bits. `rows[r]` is the same row as an object
-   * (explain, tests).
+   * The hot path's view of the rows, struct of arrays (no object per look-up): row r's meta at
+   * meta[3r..3r+2] (start, length, region mask), its regions at entries[start .. start+length-1].
+   * `row(r)` is the same row as an object (explain, tests).
    */
-  readonly ids: Uint16Array;
-  readonly ties: Uint8Array;
-  readonly start: Int32Array;
-  readonly length: Uint8Array;
-  private readonly mask: Int32Array;
+  /** Per row: its first entry, its length and its region-id mask (3 x int32, one cache line). */
+  readonly meta: Int32Array;
+  /** Every row's regions in turn, fastest first: region id | TIE (as fast as the entry before). */
+  readonly entries: Uint16Array;
   private readonly rtts: Float64Array;
   private readonly samples: Uint32Array;
   private readonly sources: Uint32Array;
@@ -235,8 +239,8 @@ export class LatencyTable {
   private readonly byCountry = new Map<string, number>();
   /** Per location class of `classes`: its place's / country's row + 1, 0 none, -1 not looked up yet. */
   private classes: LocationClassTable | null = null;
-  private classSlots = new Int32Array(0);
-  private countrySlots = new Int32Array(0);
+  /** slots[2c]: class c's place row + 1, slots[2c + 1]: its country's (0 none, -1 not looked up yet). */
+  private slots = new Int32Array(0);
   private readonly parsed: ClientNetwork = { family: 0, n: 0 };
   /**
    * IPv4 without maps for most clients: bit n of `any16` is set when /16 n has a row at /24, /20 or
@@ -264,7 +268,7 @@ export class LatencyTable {
       list.length = 0;
       for (const e of entry.evidence) {
         const id = regionIds.get(e.region);
-        if (id === undefined || !Number.isFinite(e.rttMs) || e.rttMs < 0 || list.some((x) => x.id === id)) continue;
+        if (id === undefined || id > ENTRY_ID || !Number.isFinite(e.rttMs) || e.rttMs < 0 || list.some((x) => x.id === id)) continue;
         list.push({ id, rtt: e.rttMs, samples: e.samples, sources: e.sources });
       }
       if (list.length === 0) continue;
@@ -304,14 +308,16 @@ export class LatencyTable {
       else if (entry.level === 'class') this.byPlace.set(entry.key, r);
       else this.byCountry.set(entry.key.toUpperCase(), r);
     }
-    this.ids = Uint16Array.from(ids);
-    this.ties = Uint8Array.from(ties);
+    this.entries = Uint16Array.from(ids, (id, k) => id | (ties[k] === 1 ? ENTRY_TIE : 0));
     this.rtts = Float64Array.from(rtts);
     this.samples = Uint32Array.from(samples);
     this.sources = Uint32Array.from(sources);
-    this.start = Int32Array.from(starts);
-    this.length = Uint8Array.from(lengths);
-    this.mask = Int32Array.from(masks);
+    this.meta = new Int32Array(starts.length * 3);
+    for (let r = 0; r < starts.length; r++) {
+      this.meta[3 * r] = starts[r];
+      this.meta[3 * r + 1] = lengths[r];
+      this.meta[3 * r + 2] = masks[r];
+    }
     this.indexIpv4();
   }
 
@@ -324,13 +330,14 @@ export class LatencyTable {
     const at20 = new Int32Array(1 << 20);
     const at16 = new Int32Array(1 << 16);
     const set = (bits: Uint8Array, i: number) => (bits[i >>> 3] |= 1 << (i & 7));
-    for (const k of this.byLevel['/24'].keys()) {
-      set(has24, k);
-      set(any16, k >>> 8);
-    }
     for (const [k, r] of this.byLevel['/20']) {
       at20[k] = r + 1;
       set(any16, k >>> 4);
+    }
+    for (const k of this.byLevel['/24'].keys()) {
+      set(has24, k);
+      set(any16, k >>> 8);
+      at20[k >>> 4] |= AT20_HAS24;
     }
     for (const [k, r] of this.byLevel['/16']) {
       at16[k] = r + 1;
@@ -343,20 +350,21 @@ export class LatencyTable {
   }
 
   get size(): number {
-    return this.start.length;
+    return this.meta.length / 3;
   }
 
   /** Row r as an object (explain, tests): views on the shared arrays, made once. */
   row(r: number): LatencyRow {
     let row = this.rows[r];
     if (row === undefined) {
-      const a = this.start[r];
-      const b = a + this.length[r];
+      const a = this.meta[3 * r];
+      const b = a + this.meta[3 * r + 1];
+      const entries = this.entries.subarray(a, b);
       row = Object.freeze({
         level: this.levels[r],
         key: this.keys[r],
-        ids: this.ids.subarray(a, b),
-        ties: this.ties.subarray(a, b),
+        ids: Uint16Array.from(entries, (e) => e & ENTRY_ID),
+        ties: Uint8Array.from(entries, (e) => (e & ENTRY_TIE) === 0 ? 0 : 1),
         rttMs: this.rtts.subarray(a, b),
         samples: this.samples.subarray(a, b),
         sources: this.sources.subarray(a, b),
@@ -410,8 +418,9 @@ export class LatencyTable {
       const any16 = this.any16;
       const n16 = n >>> 8;
       if (any16 !== null && (any16[n16 >>> 3] & (1 << (n16 & 7))) !== 0) {
-        if ((this.has24![n >>> 3] & (1 << (n & 7))) !== 0 && (r = this.byLevel['/24'].get(n)) !== undefined && this.usableRow(r, plan, mask)) return r;
-        let slot = this.at20![n >>> 4];
+        const v20 = this.at20![n >>> 4];
+        if ((v20 & AT20_HAS24) !== 0 && (this.has24![n >>> 3] & (1 << (n & 7))) !== 0 && (r = this.byLevel['/24'].get(n)) !== undefined && this.usableRow(r, plan, mask)) return r;
+        let slot = v20 & ~AT20_HAS24;
         if (slot > 0 && this.usableRow(slot - 1, plan, mask)) return slot - 1;
         slot = this.at16![n16];
         if (slot > 0 && this.usableRow(slot - 1, plan, mask)) return slot - 1;
@@ -423,20 +432,21 @@ export class LatencyTable {
     }
     if (this.byPlace.size > 0 || this.byCountry.size > 0) {
       this.slotsFor(classes, classId);
-      let slot = this.classSlots[classId];
+      const slots = this.slots;
+      let slot = slots[2 * classId];
       if (slot < 0) {
         const key = placeKey(classes.place(classId));
         const found = key === null ? undefined : this.byPlace.get(key);
         slot = found === undefined ? 0 : found + 1;
-        this.classSlots[classId] = slot;
+        slots[2 * classId] = slot;
       }
       if (slot > 0 && this.usableRow(slot - 1, plan, mask)) return slot - 1;
-      slot = this.countrySlots[classId];
+      slot = slots[2 * classId + 1];
       if (slot < 0) {
         const country = classes.country(classId);
         const found = country === null ? undefined : this.byCountry.get(country);
         slot = found === undefined ? 0 : found + 1;
-        this.countrySlots[classId] = slot;
+        slots[2 * classId + 1] = slot;
       }
       if (slot > 0 && this.usableRow(slot - 1, plan, mask)) return slot - 1;
     }
@@ -445,29 +455,24 @@ export class LatencyTable {
 
   /** usable() on row r: two bit operations when every region id is below 31. */
   private usableRow(r: number, plan: ServicePlan, mask: number): boolean {
-    const m = this.mask[r];
+    const m = this.meta[3 * r + 2];
     if ((m | mask) >= 0) return popcount(m & mask) >= MIN_MEASURED_REGIONS;
     return usable(this.row(r), plan);
   }
 
-  /** Slot arrays for `classes`, long enough for `classId` (-1: not looked up yet). */
+  /** The slot array for `classes`, long enough for `classId` (-1: not looked up yet). */
   private slotsFor(classes: LocationClassTable, classId: number): void {
     if (this.classes !== classes) {
       this.classes = classes;
-      this.classSlots = new Int32Array(Math.max(1024, classes.size)).fill(-1);
-      this.countrySlots = new Int32Array(this.classSlots.length).fill(-1);
+      this.slots = new Int32Array(2 * Math.max(1024, classes.size)).fill(-1);
     }
-    if (classId >= this.classSlots.length) {
-      const size = Math.max(classId + 1, this.classSlots.length * 2);
-      const grow = (a: Int32Array) => {
-        const b = new Int32Array(size).fill(-1);
-        b.set(a);
-        return b;
-      };
-      this.classSlots = grow(this.classSlots);
-      this.countrySlots = grow(this.countrySlots);
+    if (2 * classId + 1 >= this.slots.length) {
+      const b = new Int32Array(Math.max(2 * classId + 2, this.slots.length * 2)).fill(-1);
+      b.set(this.slots);
+      this.slots = b;
     }
   }
+
 }
 
 /** Whether `row` measures at least MIN_MEASURED_REGIONS of the plan's regions. */

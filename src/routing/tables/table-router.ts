@@ -11,7 +11,7 @@
  * (table-router.property.spec.ts).
  */
 import { ecsScopeOf } from '../engine';
-import { planMask, type ClientNetwork } from '../latency';
+import { ENTRY_ID, ENTRY_TIE, planMask, type ClientNetwork } from '../latency';
 import { rendezvousIndexOrder } from '../rendezvous';
 import { replicationView } from '../replication';
 import { Selection, select, type SelectionInput } from '../select';
@@ -220,13 +220,15 @@ export class TableRouter {
       const r = table.levelForClass(plan, this.planMask, network, clientKey, classes, classId);
       if (r >= 0) {
         const positionOf = plan.positionOf;
-        const ids = table.ids;
-        const ties = table.ties;
-        const end = table.start[r] + table.length[r];
+        const entries = table.entries;
+        const meta = table.meta;
+        const first = meta[3 * r];
+        const end = first + meta[3 * r + 1];
         let groupStart = 0;
-        for (let k = table.start[r]; k < end; k++) {
-          const id = ids[k];
-          if (ties[k] === 0) groupStart = count;
+        for (let k = first; k < end; k++) {
+          const entry = entries[k];
+          const id = entry & ENTRY_ID;
+          if ((entry & ENTRY_TIE) === 0) groupStart = count;
           const position = id < positionOf.length ? positionOf[id] : -1;
           if (position < 0) continue;
           let j = count;
