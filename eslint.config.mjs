@@ -19,7 +19,7 @@ export const FLOORS = [
   ['registry'], // the operator's zones, regions and services
   ['database', 'metrics', 'geo'], // infrastructure: connection and migrations, metrics, GeoIP
   ['snapshot'], // the one RoutingSnapshot, built from the registry and health
-  ['health', 'cluster', 'ops', 'anycast', 'residency', 'route', 'ui', 'tokens', 'audit', 'notifications'],
+  ['health', 'cluster', 'ops', 'anycast', 'residency', 'route', 'ui', 'tokens', 'audit', 'notifications', 'measurements'],
   ['replication', 'dns', 'redirect'],
 ];
 /** The imports allowed to run up, each with its reason. */
@@ -91,7 +91,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    files: ['src/ui/public/**/*.js'],
+    files: ['src/ui/public/**/*.js', 'src/measurements/public/**/*.js'],
     languageOptions: { globals: { ...globals.browser } },
   },
   {

@@ -29,6 +29,7 @@ import { RedirectModule } from './redirect/redirect.module';
 import { ResidencyModule } from './residency/residency.module';
 import { AnycastModule } from './anycast/anycast.module';
 import { ReplicationModule } from './replication/replication.module';
+import { MeasurementsModule } from './measurements/measurements.module';
 import { UiModule } from './ui/ui.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ClusterModule } from './cluster/cluster.module';
@@ -94,6 +95,7 @@ export class AppModule {
         ResidencyModule,
         AnycastModule,
         ReplicationModule,
+        MeasurementsModule,
         ClusterModule,
         UiModule,
         TokensModule,

@@ -75,6 +75,8 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
     app.use('/v1/anycast/topology', express.text({ type: ['text/plain', 'application/json'], limit: '64mb' }));
     // A whole registry as code may be one document (10,000 services are ~1.5 MiB of JSON).
     app.use('/v1/config/apply', express.json({ limit: CONFIG_APPLY_BODY_LIMIT }));
+    // The RUM beacon posts text/plain (a CORS-simple request: no preflight from every page view).
+    app.use('/v1/measurements/beacon', express.text({ type: 'text/plain', limit: '64kb' }));
     // Zone import: a BIND master file as text (a 100,000-record zone is ~5 MiB).
     const zoneFile = express.text({ type: ['text/dns', 'text/plain'], limit: '16mb' });
     app.use('/v1/zones', (req: express.Request, res: express.Response, next: express.NextFunction) => (/^\/[^/]+\/import$/.test(req.path) ? zoneFile(req, res, next) : next()));

@@ -85,6 +85,7 @@ describe('audit trail', () => {
       ['PATCH /v1/regions/:name', () => as('patch', '/v1/regions/eu-north-1', { weight: 50 }), [{ action: 'update', kind: 'region', name: 'eu-north-1' }]],
       ['POST /v1/services', () => as('post', '/v1/services', { fqdn: 'app.audit.example', regions: ['eu-north-1', 'eu-west-1'] }), [{ action: 'create', kind: 'service', name: 'app.audit.example' }]],
       ['PATCH /v1/services/:fqdn', () => as('patch', '/v1/services/app.audit.example', { replication: { mode: 'active-passive', primary: 'eu-west-1', notifyUrl: 'https://ops.example.net/hook', notifySecret: 'notify-secret-0123456789abcdef' } }), [{ action: 'update', kind: 'service', name: 'app.audit.example' }]],
+      ['POST /v1/measurements/beacon-keys', () => as('post', '/v1/measurements/beacon-keys', { service: 'app.audit.example', probePath: '/probe', sampleRate: 0.2 }), [{ action: 'create', kind: 'beacon-key', name: 'app.audit.example' }]],
       ['POST /v1/services/:fqdn/promote', () => as('post', '/v1/services/app.audit.example/promote', { region: 'eu-north-1', force: true }), [{ action: 'promote', kind: 'service', name: 'app.audit.example' }]],
       ['POST /v1/health/webhook', async () => {
         const raw = JSON.stringify({ region: 'eu-north-1', status: 'unhealthy', reason: 'disk full' });

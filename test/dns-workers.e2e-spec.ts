@@ -33,7 +33,9 @@ describe('DNS_WORKERS: UDP answered by worker processes', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    app = await startTestApp(db, { CONFIG_FILE: '', GEOIP_DB: MAXMIND_TEST_DB, DNS_WORKERS: '2', DNS_TABLES_PRELOAD: 'on', INSTANCE_ID: 'workers-e2e-1', DNS_VERSION: 'georoute-e2e' });
+    app = await startTestApp(db, { CONFIG_FILE: '', GEOIP_DB: MAXMIND_TEST_DB, DNS_WORKERS: '2', DNS_TABLES_PRELOAD: 'on', INSTANCE_ID: 'workers-e2e-1', DNS_VERSION: 'georoute-e2e',
+      // The latency test below: one report is evidence enough, compiled every 200 ms.
+      LATENCY_MIN_SAMPLES: '1', LATENCY_MIN_SOURCES: '1', LATENCY_COMPILE_INTERVAL_MS: '200' });
   });
   afterAll(async () => {
     await app?.stop();
@@ -73,6 +75,18 @@ describe('DNS_WORKERS: UDP answered by worker processes', () => {
     }, 3000);
     expect(Date.now() - started).toBeLessThan(1000);
     await app.api('patch', `/v1/regions/${region}`, { drained: false }).expect(200);
+  });
+
+  it('the compiled latency evidence reaches the workers with the snapshot', async () => {
+    expect((await app.api('post', '/v1/services', { fqdn: 'lat.example.com', policy: 'latency', regions: ['eu-west-1', 'us-east-1'], residency: 'none' })).status).toBe(201);
+    const before = addresses(await query(app.dnsPort, 'lat.example.com', 'A', { subnet: '81.2.69.160/27' }));
+    expect(before).toEqual(['198.51.100.10']); // London: eu-west-1 by distance
+    const fed = await app.api('post', '/v1/measurements', { measurements: [{ client: '81.2.69.160', region: 'us-east-1', rttMs: 5 }, { client: '81.2.69.160', region: 'eu-west-1', rttMs: 90 }] });
+    expect(fed.status).toBe(202);
+    await waitFor('UDP (workers) answers by the measurement', async () => addresses(await query(app.dnsPort, 'lat.example.com', 'A', { subnet: '81.2.69.160/27' }))[0] === '192.0.2.10', 8000, 50);
+    for (let i = 0; i < 6; i++) expect(addresses(await query(app.dnsPort, 'lat.example.com', 'A', { subnet: '81.2.69.160/27' }))).toEqual(['192.0.2.10']);
+    expect(addresses(await query(app.dnsPort, 'lat.example.com', 'A', { subnet: '81.2.69.160/27', tcp: true }))).toEqual(['192.0.2.10']);
+    expect((await app.api('delete', '/v1/services/lat.example.com')).status).toBe(204);
   });
 
   it('replaces a worker that dies, and keeps answering meanwhile', async () => {

@@ -121,7 +121,7 @@ describe('OpenAPI document: the contract', () => {
   });
 
   it('declares bearer security on every route but the public ones, and 401/403 where it applies', () => {
-    const publicOps = ['get /healthz', 'get /readyz', 'get /metrics', 'post /v1/health/webhook'];
+    const publicOps = ['get /healthz', 'get /readyz', 'get /metrics', 'post /v1/health/webhook', 'get /beacon.js', 'get /v1/measurements/beacon', 'post /v1/measurements/beacon'];
     expect(doc.components?.securitySchemes?.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(
       each((m, p, op) => {
@@ -369,6 +369,22 @@ describe('OpenAPI document: the contract', () => {
       await call('GET /v1/notifications/{id}/deliveries', 404, api('get', `/v1/notifications/${randomUUID()}/deliveries`));
       await call('DELETE /v1/notifications/{id}', 204, api('delete', `/v1/notifications/${created.body.id}`));
       await call('DELETE /v1/notifications/{id}', 404, api('delete', `/v1/notifications/${created.body.id}`));
+    });
+
+    it('measurements and the beacon', async () => {
+      const key = await call('POST /v1/measurements/beacon-keys', 201, api('post', '/v1/measurements/beacon-keys').send({ service: 'app.example.com', probePath: '/georoute-probe', sampleRate: 0.5 }));
+      await call('POST /v1/measurements/beacon-keys', 400, api('post', '/v1/measurements/beacon-keys').send({ service: 'app.example.com', sampleRate: 2 }));
+      await call('GET /v1/measurements/beacon-keys', 200, api('get', '/v1/measurements/beacon-keys'));
+      await call('GET /v1/measurements/beacon-keys', 401, app.http.get('/v1/measurements/beacon-keys'));
+      await call('GET /beacon.js', 200, app.http.get('/beacon.js'));
+      await call('GET /v1/measurements/beacon', 200, app.http.get(`/v1/measurements/beacon?key=${key.body.key}`));
+      await call('GET /v1/measurements/beacon', 403, app.http.get('/v1/measurements/beacon?key=bk_not-a-key'));
+      await call('POST /v1/measurements/beacon', 202, app.http.post('/v1/measurements/beacon').set('Content-Type', 'text/plain').send(JSON.stringify({ key: key.body.key, results: [{ region: 'eu-west-1', rttMs: 21.5 }] })));
+      await call('POST /v1/measurements/beacon', 400, app.http.post('/v1/measurements/beacon').set('Content-Type', 'text/plain').send('{not json'));
+      await call('POST /v1/measurements', 202, api('post', '/v1/measurements').send({ measurements: [{ client: '81.2.69.7', region: 'eu-west-1', rttMs: 20.5, observedAt: new Date().toISOString() }] }));
+      await call('POST /v1/measurements', 400, api('post', '/v1/measurements').send({ measurements: [{ client: '81.2.69.7', region: 'eu-west-1', rttMs: -1 }] }));
+      await call('GET /v1/measurements/summary', 200, api('get', '/v1/measurements/summary?service=app.example.com'));
+      await call('GET /v1/measurements/summary', 404, api('get', '/v1/measurements/summary?service=missing.example.com'));
     });
 
     it('the dashboard\'s own reads', async () => {

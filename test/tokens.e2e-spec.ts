@@ -4,7 +4,10 @@ import { waitFor } from './support/dns-client';
 import { createTestDatabase, dumpRegistry, startTestApp, TestApp, TestDatabase, TEST_TOKEN } from './support/test-app';
 
 /** A scope that does not grant `needed`: the token the route must refuse. */
-const LACKING: Record<Scope, Scope[]> = { read: ['health:report'], write: ['read', 'health:report'], 'health:report': ['write'], admin: ['write', 'health:report'] };
+const LACKING: Record<Scope, Scope[]> = {
+  read: ['health:report', 'measurements:report'], write: ['read', 'health:report', 'measurements:report'], 'health:report': ['write', 'measurements:report'],
+  'measurements:report': ['write', 'health:report'], admin: ['write', 'health:report', 'measurements:report'],
+};
 
 describe('scoped API tokens', () => {
   let db: TestDatabase;
@@ -40,7 +43,8 @@ describe('scoped API tokens', () => {
     for (const r of routes) if (r.scope !== undefined) expect(SCOPES).toContain(r.scope);
     // The public ones are exactly these (a new public route is a decision, not an accident).
     expect(routes.filter((r) => r.isPublic).map((r) => `${r.method} ${r.path}`).sort()).toEqual([
-      'ALL /r', 'ALL /r/*path', 'GET /healthz', 'GET /metrics', 'GET /readyz', 'GET /ui', 'GET /ui/:file', 'POST /v1/health/webhook',
+      'ALL /r', 'ALL /r/*path', 'GET /beacon.js', 'GET /healthz', 'GET /metrics', 'GET /readyz', 'GET /ui', 'GET /ui/:file', 'GET /v1/measurements/beacon', 'POST /v1/health/webhook',
+      'POST /v1/measurements/beacon',
     ]);
   });
 

@@ -19,7 +19,7 @@ export class AuditController {
   @Get()
   @ApiContract({ summary: 'The audit trail: who changed what, newest first (paged)', status: 200, schema: AUDIT_PAGE, example: { items: [AUDIT_EXAMPLE], nextCursor: null }, errors: [400, 503] })
   @ApiQuery(PAGE_PARAMETERS[0]) @ApiQuery(PAGE_PARAMETERS[1])
-  @ApiQuery({ name: 'kind', required: false, schema: { type: 'string' }, description: 'zone, record, region, service, token, anycast-topology, region-health, notification-endpoint, dnssec' })
+  @ApiQuery({ name: 'kind', required: false, schema: { type: 'string' }, description: 'zone, record, region, service, token, anycast-topology, region-health, notification-endpoint, dnssec, beacon-key' })
   @ApiQuery({ name: 'name', required: false, schema: { type: 'string' }, description: 'the object: a name, or "<owner> <type> in <zone>" for records' })
   @ApiQuery({ name: 'token', required: false, schema: { type: 'string' }, description: 'the token name (admin: ADMIN_TOKEN; system: no request)' })
   @ApiQuery({ name: 'since', required: false, schema: { type: 'string', format: 'date-time' }, description: 'ISO 8601, inclusive' })

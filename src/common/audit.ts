@@ -6,7 +6,7 @@ import type { Principal } from './scopes';
 /** One accepted change, as the audit trail records it (who, from where and which route come from the request). */
 export interface AuditChange {
   readonly action: 'create' | 'update' | 'delete' | 'promote' | 'transition' | 'revoke' | 'replace' | 'test';
-  readonly kind: 'zone' | 'record' | 'region' | 'service' | 'token' | 'anycast-topology' | 'region-health' | 'notification-endpoint' | 'dnssec';
+  readonly kind: 'zone' | 'record' | 'region' | 'service' | 'token' | 'anycast-topology' | 'region-health' | 'notification-endpoint' | 'dnssec' | 'beacon-key';
   /** Zones, regions, services: the name; records: "<owner> <type> in <zone>"; tokens: the name. */
   readonly name: string;
   /** The object before and after (null for a create's before and a delete's after); secrets are removed when recorded. */

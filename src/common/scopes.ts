@@ -10,9 +10,10 @@ import { SetMetadata } from '@nestjs/common';
  * | `read` | every GET, and the read-only computations (explain, replication check, anycast simulation) |
  * | `write` | `read`, and every change to zones, records, regions, services, promotions, the anycast topology, config apply |
  * | `health:report` | reporting health and replication lag for tools that post them (nothing else) |
+ * | `measurements:report` | posting RTT measurements (`POST /v1/measurements`) for load balancers and synthetic agents (nothing else) |
  * | `admin` | everything: the above, tokens and the audit trail |
  */
-export const SCOPES = ['read', 'write', 'health:report', 'admin'] as const;
+export const SCOPES = ['read', 'write', 'health:report', 'measurements:report', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export const REQUIRED_SCOPE = 'georoute:scope';
@@ -25,7 +26,8 @@ const IMPLIES: Record<Scope, readonly Scope[]> = {
   read: [],
   write: ['read'],
   'health:report': [],
-  admin: ['read', 'write', 'health:report'],
+  'measurements:report': [],
+  admin: ['read', 'write', 'health:report', 'measurements:report'],
 };
 
 /** Whether a token with `held` scopes may use a route that needs `needed`. */

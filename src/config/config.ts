@@ -84,6 +84,28 @@ export interface AppConfig {
     /** Signatures per second per process on the query path (DNSSEC_ONLINE_SIGNATURES_PER_SECOND; 0 = no limit). */
     readonly onlineSignaturesPerSecond: number;
   };
+  /** Measured latency (src/measurements): the evidence rules and how often they compile into the routing tables. */
+  readonly latency: LatencyConfig;
+}
+
+/** The measurements module's settings (README: the evidence rules). */
+export interface LatencyConfig {
+  /** How often the aggregates compile into the routing snapshot (LATENCY_COMPILE_INTERVAL_MS). */
+  readonly compileIntervalMs: number;
+  /** Samples (counted after the per-source cap) a (network, region) needs before it is trusted. */
+  readonly minSamples: number;
+  /** Distinct reporting sources a (network, region) needs before it is trusted. */
+  readonly minSources: number;
+  /** Samples older than this are not used (and are deleted). */
+  readonly windowMs: number;
+  /** The decay: a sample's weight halves every halfLifeMs. */
+  readonly halfLifeMs: number;
+  /** At most this many (the newest) samples of one source count per network and region. */
+  readonly sourceCap: number;
+  /** Samples one source may send per minute (per instance); more are rejected (rate-limited). */
+  readonly sourceRatePerMinute: number;
+  /** Largest batch POST /v1/measurements and the beacon accept. */
+  readonly batchMax: number;
 }
 
 export class ConfigError extends Error {
@@ -242,6 +264,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const changePollIntervalMs = wholeNumber('CHANGE_POLL_INTERVAL_MS', 2000, 100, 600000, 'of milliseconds ');
   const alertResidencyRefusals = wholeNumber('ALERT_RESIDENCY_REFUSALS', 100, 0, 100_000_000, '');
   const alertWindowMs = wholeNumber('ALERT_WINDOW_SECONDS', 60, 1, 86400, 'of seconds ') * 1000;
+  const latency: LatencyConfig = Object.freeze({
+    compileIntervalMs: wholeNumber('LATENCY_COMPILE_INTERVAL_MS', 60000, 100, 3600000, 'of milliseconds '),
+    minSamples: wholeNumber('LATENCY_MIN_SAMPLES', 20, 1, 1000000, ''),
+    minSources: wholeNumber('LATENCY_MIN_SOURCES', 3, 1, 10000, ''),
+    windowMs: wholeNumber('LATENCY_WINDOW_HOURS', 24, 1, 720, 'of hours ') * 3600000,
+    halfLifeMs: wholeNumber('LATENCY_HALF_LIFE_MINUTES', 360, 1, 43200, 'of minutes ') * 60000,
+    sourceCap: wholeNumber('LATENCY_SOURCE_CAP', 50, 1, 100000, ''),
+    sourceRatePerMinute: wholeNumber('LATENCY_SOURCE_RATE_PER_MINUTE', 600, 1, 1000000, ''),
+    batchMax: wholeNumber('LATENCY_BATCH_MAX', 500, 1, 100000, ''),
+  });
   const databaseConnectTimeoutMs = wholeNumber('DATABASE_CONNECT_TIMEOUT_SECONDS', 30, 0, 3600, 'of seconds ') * 1000;
 
   const d = DEFAULT_HTTP_LIMITS;
@@ -311,6 +343,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     databaseConnectTimeoutMs,
     alertResidencyRefusals,
     alertWindowMs,
+    latency,
     rateLimit,
     httpLimits,
     outboundAllow: Object.freeze(outbound.nets),

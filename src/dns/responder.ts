@@ -31,6 +31,7 @@
 import type { LocationClassTable } from '../routing/tables/location-classes';
 import { RegionRanking, geometryKeyOf } from '../routing/tables/region-ranking';
 import { TableRouter } from '../routing/tables/table-router';
+import type { ClientNetwork } from '../routing/latency';
 import { refusalDetail } from '../routing/select';
 import { clientHashKey } from '../routing/rendezvous';
 import { REASONS, type Reason, type RoutingSnapshot } from '../routing/types';
@@ -401,18 +402,25 @@ export class DnsResponder {
     try {
       const ranking = this.tables();
       const classifier = this.classifier!;
+      const network = this.network;
       if (q.hasEcs && q.ecsSourcePrefix > 0) {
         const b = q.ecsAddress;
         if (q.ecsFamily === 1) {
           classId = classifier.classifyV4(b[0], b[1], b[2], b[3]);
           clientFamily = 4;
+          network.family = 4;
+          network.n = b[0] * 65536 + b[1] * 256 + b[2];
         } else {
           classId = classifier.classifyV6(b, q.ecsAddressLength);
           clientFamily = 6;
+          // An IPv4-mapped subnet is keyed as IPv4 by clientHashKey: let the table parse that text.
+          network.family = b[10] === 0xff && b[11] === 0xff && b[0] === 0 && b[1] === 0 && b[8] === 0 && b[9] === 0 ? 0 : 6;
+          network.n = b[0] * 2 ** 40 + b[1] * 2 ** 32 + b[2] * 2 ** 24 + b[3] * 65536 + b[4] * 256 + b[5];
         }
       } else {
         classId = classifier.classifyText(peer.address);
         clientFamily = classifier.family;
+        network.family = 0; // the latency table parses clientKey() (the peer's text) itself
       }
       this.clientQuery = q;
       this.clientPeer = peer;
@@ -429,6 +437,7 @@ export class DnsResponder {
         isA ? 'ipv4' : 'ipv6',
         false,
         this.clientKey,
+        network,
       );
       this.routed++;
       this.scope = router.scope;
@@ -459,6 +468,8 @@ export class DnsResponder {
 
   /** The "*" node the current answer was synthesized from (RFC 4592), else null. */
   private wildNode: NameNode | null = null;
+  /** The client's /24 or /48 as a number, for latency services (reused; family 0: unknown). */
+  private readonly network: ClientNetwork = { family: 0, n: 0 };
 
   /** Scope for the next reply (-1: the prepared answer's own). */
   private scope = -1;

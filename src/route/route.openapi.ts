@@ -53,7 +53,13 @@ export const EXPLANATION = schemaRef('RouteExplanation', obj({
     role: ROLE,
     lagMs: int({ nullable: true }),
     excludedBecause: oneOf(['drained', 'unhealthy', 'residency', 'not-primary', 'replica-stale', 'no-address', 'not-in-geolocation-entry']),
-  }, ['role', 'lagMs', 'excludedBecause'])),
+    latency: obj({
+      level: oneOf(['/24', '/20', '/16', '/48', '/40', '/32', 'class', 'country', 'distance-fallback'], { description: 'the evidence level the RTT came from, or distance-fallback (too little trusted evidence)' }),
+      rttMs: num({ description: 'median of the decaying window' }),
+      samples: int(),
+      sources: int(),
+    }, ['rttMs', 'samples', 'sources'], { description: 'latency services only' }),
+  }, ['role', 'lagMs', 'excludedBecause', 'latency'])),
 }));
 
 export const EXPLANATION_EXAMPLE = {

@@ -1,3 +1,4 @@
+import type { LatencyInput } from './latency';
 import { decide } from './engine';
 import { CLIENTS, REGIONS, UNKNOWN_LOCATION, located, query, service, snapshotOf } from './fixtures';
 import { clientHashKey, rendezvousOrder } from './rendezvous';
@@ -14,6 +15,7 @@ interface Scenario {
   /** The name asked (default app.example.com; a write name for write-name scenarios). */
   readonly fqdn?: string;
   readonly access?: 'read' | 'write';
+  readonly latency?: LatencyInput;
   readonly expect: {
     readonly outcome?: 'answer' | 'refused';
     readonly reason: Reason;
@@ -31,7 +33,7 @@ const DRAINED = { drained: true } as const;
 const ADDRESS: Record<string, string> = Object.fromEntries(Object.values(REGIONS).map((r) => [r.name, (r.ipv4 ?? [])[0]]));
 
 function run(s: Scenario): Decision {
-  const snapshot = snapshotOf([service(s.service)], s.regions);
+  const snapshot = snapshotOf([service(s.service)], s.regions, s.latency);
   const decision = decide(snapshot, { ...query(s.client, s.qtype ?? 'A', s.fqdn ?? 'app.example.com', s.ip), access: s.access });
   if (decision === null) throw new Error('no decision');
   return decision;
@@ -295,6 +297,36 @@ const scenarios: Scenario[] = [
     regions: { 'eu-west-1': DRAINED },
     client: CLIENTS.berlin,
     expect: { reason: 'weighted', regions: ['eu-central-1'], candidates: [], ecsScope: 24 },
+  },
+
+  // ---- latency (latency.spec.ts has the evidence levels)
+  {
+    name: 'latency: the /24 measures the farther region faster',
+    service: { policy: 'latency', regions: ['eu-central-1', 'eu-west-1', 'us-east-1'], residency: 'none' },
+    latency: { entries: [{ level: 'prefix', key: '198.51.100.0/24', evidence: [{ region: 'eu-central-1', rttMs: 70, samples: 40, sources: 6 }, { region: 'eu-west-1', rttMs: 18, samples: 60, sources: 9 }] }] },
+    client: CLIENTS.berlin,
+    ip: '198.51.100.7',
+    expect: {
+      reason: 'lowest-latency',
+      regions: ['eu-west-1'],
+      candidates: [['eu-west-1', null], ['eu-central-1', null], ['us-east-1', null]],
+      detail: /eu-west-1 has the lowest measured round-trip time among routable regions \(18 ms median, 60 samples from 9 sources, evidence at \/24 198\.51\.100\.0\/24\)/,
+      ecsScope: 24,
+    },
+  },
+  {
+    name: 'latency: thin evidence falls back to distance and says so',
+    service: { policy: 'latency', regions: ['eu-central-1', 'eu-west-1', 'us-east-1'], residency: 'none' },
+    latency: { entries: [{ level: 'prefix', key: '198.51.100.0/24', evidence: [{ region: 'eu-west-1', rttMs: 18, samples: 60, sources: 9 }] }] },
+    client: CLIENTS.berlin,
+    ip: '198.51.100.7',
+    expect: {
+      reason: 'latency-distance-fallback',
+      regions: ['eu-central-1'],
+      candidates: [['eu-central-1', null], ['eu-west-1', null], ['us-east-1', null]],
+      detail: /too little trusted latency evidence for 198\.51\.100\.0\/24 .*nearest routable region by distance eu-central-1 \(423\.4 km\) \(distance fallback\)/,
+      ecsScope: 24,
+    },
   },
 
   // ---- residency (DESIGN §8)

@@ -27,14 +27,17 @@ import { greatCircleDistanceKm } from './geo-distance';
 import { geolocationPolicy } from './geolocation.policy';
 import { isEuCountry } from './jurisdiction';
 import type { PolicyRanking, RoutingPolicy } from './policy';
+import { latencyPolicy } from './latency.policy';
 import { proximityPolicy } from './proximity.policy';
 import { clientHashKey } from './rendezvous';
 import { replicationView, type ReplicationView } from './replication';
 import { regionFlags, refusalDetail, select, Selection, type SelectionInput } from './select';
 import { planFor, type ServicePlan } from './service-plan';
 import { REGION_DRAINED, REGION_UNHEALTHY } from './types';
+import { MIN_MEASURED_REGIONS, type LatencyLevel } from './latency';
 import type {
   Candidate,
+  CandidateLatency,
   ClientInfo,
   Decision,
   ExclusionReason,
@@ -53,6 +56,7 @@ const POLICIES: Readonly<Record<Policy, RoutingPolicy>> = Object.freeze({
   failover: failoverPolicy,
   weighted: weightedPolicy,
   geolocation: geolocationPolicy,
+  latency: latencyPolicy,
 });
 
 /** How the pick treats health: among routable regions, or failing open among non-drained ones. */
@@ -70,7 +74,7 @@ export function decide(snapshot: RoutingSnapshot, query: RouteQuery): Decision |
 
   const distancesKm = hasCoordinates(location) ? distancesFrom(location, plan) : null;
   const policy = POLICIES[service.policy] ?? failoverPolicy;
-  const ranking = policy({ plan, client, distancesKm });
+  const ranking = policy({ plan, client, distancesKm, latency: snapshot.latency });
   const order = ranking.order;
 
   const euClient = isEuClient(location, service.unknownLocation === 'treat-as-eu');
@@ -226,6 +230,10 @@ interface PickResult {
   readonly servedByEntry: boolean;
 }
 
+function levelText(level: LatencyLevel): string {
+  return level === 'class' ? 'location class' : level;
+}
+
 /** What an exclusion rule sees about one candidate. */
 interface CandidateFacts {
   readonly index: number;
@@ -266,6 +274,7 @@ function buildCandidates(
   pick: PickResult | null,
 ): Candidate[] {
   const { order, matchedEntryLength } = ranking;
+  const service = plan.service;
   const candidates = new Array<Candidate>(order.length);
   const failingOpen = pick?.mode === 'fail-open';
   const hasAddress = hasAddressOf(plan, family);
@@ -287,7 +296,16 @@ function buildCandidates(
         }
       }
     }
-    if (repl !== null) {
+    if (service.policy === 'latency') {
+      const latency = candidateLatency(ranking, plan.regionIds[i], k);
+      const base = { region: region.name, distanceKm, healthy, allowed, chosen };
+      candidates[k] = Object.assign(
+        base,
+        repl === null ? {} : { role: repl.roles[i], lagMs: repl.lagMs[i] },
+        excludedBecause === undefined ? {} : { excludedBecause },
+        { latency },
+      );
+    } else if (repl !== null) {
       const role = repl.roles[i];
       const lagMs = repl.lagMs[i];
       candidates[k] =
@@ -302,6 +320,16 @@ function buildCandidates(
     }
   }
   return candidates;
+}
+
+/** A latency candidate's evidence: its entry in the row used (measured ranks), else the distance fallback. */
+function candidateLatency(ranking: PolicyRanking, id: number, rank: number): CandidateLatency {
+  const row = ranking.latencyRow;
+  if (row === null || row === undefined || rank >= (ranking.measuredLength ?? 0)) return { level: 'distance-fallback' };
+  for (let k = 0; k < row.ids.length; k++) {
+    if (row.ids[k] === id) return { level: row.level, rttMs: row.rttMs[k], samples: row.samples[k], sources: row.sources[k] };
+  }
+  return { level: 'distance-fallback' };
 }
 
 /** The operator sentence for a policy reason (the region at `rank` being the first chosen). */
@@ -336,6 +364,15 @@ function describePolicyPick(
       return ranking.matchedEntryLength > 0
         ? `no region of the matched geolocation entries is usable; nearest routable region ${name}${km}`
         : `no geolocation entry matched; nearest routable region ${name}${km}`;
+    case 'lowest-latency': {
+      const row = ranking.latencyRow!;
+      const k = row.ids.indexOf(plan.regionIds[index]);
+      return `${name} has the lowest measured round-trip time among routable regions (${row.rttMs[k]} ms median, ${row.samples[k]} samples from ${row.sources[k]} sources, evidence at ${levelText(row.level)} ${row.key})`;
+    }
+    case 'latency-distance-fallback':
+      return ranking.latencyRow
+        ? `no measured region is usable; nearest routable region by distance ${name}${km} (distance fallback)`
+        : `too little trusted latency evidence for ${clientHashKey(client.ip, client.family)} (at least ${MIN_MEASURED_REGIONS} of the service's regions measured at /24, /20, /16, location class or country): nearest routable region by distance ${name}${km} (distance fallback)`;
     case 'unknown-location':
       return `client location unknown; first usable region in the service's order: ${name}`;
     default:
@@ -367,10 +404,11 @@ export function ecsScopeOf(plan: ServicePlan, family: 4 | 6, prefixLength: numbe
   // A write to an active-passive service answers the primary whatever the policy: only residency tells clients apart.
   const several = plan.regions.length > 1 && !primaryOnly;
   const residencyMatters = service.residency === 'gdpr' && plan.hasNonEuRegion;
-  const byLocation = residencyMatters || (several && (service.policy === 'proximity' || service.policy === 'geolocation'));
+  const byLocation = residencyMatters || (several && (service.policy === 'proximity' || service.policy === 'geolocation' || service.policy === 'latency'));
   const locationBits = prefixLength > 0 ? prefixLength : keyBits;
   let scope = byLocation ? locationBits : 0;
-  if (several && service.policy === 'weighted') scope = Math.max(scope, keyBits);
+  // Weighted hashes the /24 or /48; latency evidence is per /24 or /48 at its most specific.
+  if (several && (service.policy === 'weighted' || service.policy === 'latency')) scope = Math.max(scope, keyBits);
   return Math.min(scope, maxBits);
 }
 

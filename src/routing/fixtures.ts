@@ -3,6 +3,7 @@
  * addresses from RFC 5737 / RFC 3849), a zone, and helpers to build snapshots and queries.
  * Not used at runtime.
  */
+import type { LatencyInput } from './latency';
 import type { PolicyContext, PolicyRanking } from './policy';
 import { planFor } from './service-plan';
 import { buildSnapshot, type RegionInput, type ServiceInput } from './snapshot';
@@ -46,9 +47,10 @@ export const ALL_REGIONS: readonly RegionInput[] = Object.freeze(Object.values(R
 export function snapshotOf(
   services: readonly ServiceInput[],
   regionOverrides: Readonly<Record<string, Partial<RegionInput>>> = {},
+  latency?: LatencyInput,
 ): RoutingSnapshot {
   const regions = ALL_REGIONS.map((r) => ({ ...r, ...(regionOverrides[r.name] ?? {}) }));
-  return buildSnapshot({ zones: [ZONE], regions, services }, 1, new Date('2025-01-01T00:00:00Z'));
+  return buildSnapshot({ zones: [ZONE], regions, services, latency }, 1, new Date('2025-01-01T00:00:00Z'));
 }
 
 /** A service named app.example.com with the given settings (defaults as the API's). */

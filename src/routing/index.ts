@@ -34,3 +34,18 @@ export { proximityPolicy } from './proximity.policy';
 export { weightedPolicy } from './weighted.policy';
 export { geolocationPolicy } from './geolocation.policy';
 export { planService, type ServicePlan } from './service-plan';
+export { latencyPolicy } from './latency.policy';
+export {
+  LatencyTable,
+  LATENCY_LEVELS,
+  MIN_MEASURED_REGIONS,
+  TIE_MARGIN_MS,
+  TIE_MARGIN_RATIO,
+  placeKey,
+  parsePrefixKey,
+  type LatencyEntryInput,
+  type LatencyEvidenceInput,
+  type LatencyInput,
+  type LatencyLevel,
+  type LatencyRow,
+} from './latency';

@@ -3,6 +3,7 @@
  * regions and returns every one of them, best first. Residency, health and address family are
  * applied afterwards by the engine, in that order, so a filter never leaves a policy with nothing.
  */
+import type { LatencyRow, LatencyTable } from './latency';
 import type { ServicePlan } from './service-plan';
 import type { ClientInfo, Reason } from './types';
 
@@ -14,6 +15,8 @@ export interface PolicyContext {
    * no coordinates.
    */
   readonly distancesKm: readonly number[] | null;
+  /** The snapshot's compiled latency evidence (the latency policy), when it has any. */
+  readonly latency?: LatencyTable;
 }
 
 export interface PolicyRanking {
@@ -27,6 +30,10 @@ export interface PolicyRanking {
    * matched entry.
    */
   readonly matchedEntryLength: number;
+  /** Latency policy: the evidence row the order came from (null: distance only). */
+  readonly latencyRow?: LatencyRow | null;
+  /** Latency policy: how many leading entries of `order` are measured regions. */
+  readonly measuredLength?: number;
 }
 
 export type RoutingPolicy = (context: PolicyContext) => PolicyRanking;

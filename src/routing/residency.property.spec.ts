@@ -39,7 +39,7 @@ const regionsArb = fc.tuple(...POOL.map(() => regionState)).map((states) =>
 
 const serviceArb = fc
   .record({
-    policy: fc.constantFrom<Policy>('proximity', 'failover', 'weighted', 'geolocation'),
+    policy: fc.constantFrom<Policy>('proximity', 'failover', 'weighted', 'geolocation', 'latency'),
     regions: fc.shuffledSubarray(POOL_NAMES, { minLength: 1 }),
     unknownLocation: fc.constantFrom('route', 'treat-as-eu') as fc.Arbitrary<'route' | 'treat-as-eu'>,
     whenAllUnhealthy: fc.constantFrom('fail-open', 'fail-closed') as fc.Arbitrary<'fail-open' | 'fail-closed'>,
@@ -120,12 +120,24 @@ function residencyViolations(decision: Decision | null, regions: readonly Region
   return problems;
 }
 
+/**
+ * Latency evidence that tempts: for every EU/EEA country, the regions outside the EU measure 1 ms
+ * and the EU ones 100 ms (the latency policy ranks the non-EU ones first; residency must still win).
+ */
+const TEMPTING_LATENCY = {
+  entries: EU_JURISDICTION_COUNTRIES.map((country) => ({
+    level: 'country' as const,
+    key: country,
+    evidence: POOL.map((r) => ({ region: r.name, rttMs: EU_REGION_NAMES.has(r.name) ? 100 : 1, samples: 50, sources: 5 })),
+  })),
+};
+
 describe('residency property', () => {
   it('a GDPR service never answers an EU client with a non-EU region (10,000 runs)', () => {
     fc.assert(
       fc.property(regionsArb, serviceArb, euLocationArb, queryArb, (regions, serviceIn, location, q) => {
         const service: ServiceInput = location === null ? { ...serviceIn, unknownLocation: 'treat-as-eu' } : serviceIn;
-        const snapshot = buildSnapshot({ zones: [ZONE], regions, services: [service] }, 1);
+        const snapshot = buildSnapshot({ zones: [ZONE], regions, services: [service], latency: TEMPTING_LATENCY }, 1);
         const query: RouteQuery = {
           fqdn: 'app.example.com',
           qtype: q.qtype,

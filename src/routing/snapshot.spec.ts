@@ -177,7 +177,7 @@ describe('buildSnapshot', () => {
       'service c.example.net: it must list at least one region',
       'service d.example.com: zone example.org does not exist',
       'service d.example.com: region eu-west-1 is listed more than once',
-      'service e.example.com: policy random must be one of proximity, failover, weighted, geolocation',
+      'service e.example.com: policy random must be one of proximity, failover, weighted, geolocation, latency',
       'service e.example.com: residency maybe must be one of gdpr, none',
     ]);
     expect(() => buildSnapshot(input, 1)).toThrow(SnapshotValidationError);

@@ -24,6 +24,7 @@ import {
   roleOf,
 } from './replication';
 import { CONTINENT_KEY_PREFIX, DEFAULT_GEOLOCATION_KEY, planService, registerPlans, registeredPlansOf, type ServicePlan } from './service-plan';
+import { LatencyTable, type LatencyInput } from './latency';
 import { REGION_DRAINED, REGION_UNHEALTHY } from './types';
 import type {
   ConflictResolution,
@@ -144,6 +145,8 @@ export interface SnapshotInput {
   readonly zones: readonly ZoneInput[];
   readonly regions: readonly RegionInput[];
   readonly services: readonly ServiceInput[];
+  /** Compiled latency evidence for `latency` services (the measurements module's); absent: none. */
+  readonly latency?: LatencyInput | null;
 }
 
 /** The input cannot become a snapshot; `problems` names every one found, one sentence each. */
@@ -165,7 +168,7 @@ export const MAX_REGION_WEIGHT = 1000;
 /** RFC 2181 §8: TTLs are at most 2^31 - 1. */
 const MAX_RECORD_TTL = 2147483647;
 
-const POLICIES: readonly Policy[] = ['proximity', 'failover', 'weighted', 'geolocation'];
+const POLICIES: readonly Policy[] = ['proximity', 'failover', 'weighted', 'geolocation', 'latency'];
 const RESIDENCIES: readonly Residency[] = ['gdpr', 'none'];
 const UNKNOWN_LOCATIONS: readonly UnknownLocation[] = ['route', 'treat-as-eu'];
 const WHEN_ALL_UNHEALTHY: readonly WhenAllUnhealthy[] = ['fail-open', 'fail-closed'];
@@ -205,6 +208,8 @@ interface BuildMemo {
   readonly serviceInputs: ReadonlyMap<string, ServiceInput>;
   /** Every region's static fields (all but health, healthReason, drained), in order. */
   readonly geometryKey: string;
+  /** The latency evidence input the snapshot's table was compiled from. */
+  readonly latencyInput: LatencyInput | null;
 }
 
 const memos = new WeakMap<RoutingSnapshot, BuildMemo>();
@@ -302,6 +307,7 @@ export function buildSnapshot(input: SnapshotInput, version: number, builtAt: Da
     services: new ImmutableMap(services),
     state: regionState([...regions.values()], previous?.state),
     regionIds: new ImmutableMap(regionIds),
+    ...latencyOf(input.latency, regionIds, sameGeometry ? previous : undefined, memo?.latencyInput),
   });
   const previousPlans = sameGeometry ? registeredPlansOf(previous!) : undefined;
   const plans = new Map<string, ServicePlan>();
@@ -310,8 +316,23 @@ export function buildSnapshot(input: SnapshotInput, version: number, builtAt: Da
     plans.set(service.fqdn, old !== undefined && old.service === service ? old : planService(service, snapshot.regions, regionIds));
   }
   registerPlans(snapshot, new ImmutableMap(plans));
-  memos.set(snapshot, { zoneKeys, serviceInputs, geometryKey });
+  memos.set(snapshot, { zoneKeys, serviceInputs, geometryKey, latencyInput: input.latency ?? null });
   return snapshot;
+}
+
+/**
+ * The compiled latency table: the previous snapshot's when the evidence input is the same object
+ * and the regions did not change, else compiled anew (nothing when there is no evidence).
+ */
+function latencyOf(
+  input: LatencyInput | null | undefined,
+  regionIds: ReadonlyMap<string, number>,
+  previous: RoutingSnapshot | undefined,
+  previousInput: LatencyInput | null | undefined,
+): { latency?: LatencyTable } {
+  if (input === null || input === undefined || !Array.isArray(input.entries) || input.entries.length === 0) return {};
+  if (previous?.latency !== undefined && previousInput === input) return { latency: previous.latency };
+  return { latency: new LatencyTable(input, regionIds) };
 }
 
 /**
@@ -386,6 +407,7 @@ export function withRegionHealth(
     services: snapshot.services,
     state: regionState([...regions.values()], snapshot.state),
     regionIds: snapshot.regionIds,
+    ...(snapshot.latency === undefined ? {} : { latency: snapshot.latency }),
   });
   const plans = registeredPlansOf(snapshot);
   if (plans !== undefined) registerPlans(next, plans);

@@ -4,6 +4,8 @@
  * frozen, and read once per request.
  */
 
+import type { LatencyLevel, LatencyTable } from './latency';
+
 /** Where the geo database places an address. `found` is false for private, reserved and unlisted addresses. */
 export interface GeoLocation {
   readonly found: boolean;
@@ -32,7 +34,7 @@ export interface ClientInfo {
 }
 
 export type HealthStatus = 'healthy' | 'unhealthy' | 'unknown';
-export type Policy = 'proximity' | 'failover' | 'weighted' | 'geolocation';
+export type Policy = 'proximity' | 'failover' | 'weighted' | 'geolocation' | 'latency';
 export type Residency = 'gdpr' | 'none';
 export type UnknownLocation = 'route' | 'treat-as-eu';
 export type WhenAllUnhealthy = 'fail-open' | 'fail-closed';
@@ -195,6 +197,8 @@ export interface RoutingSnapshot {
    * snapshots, whose RegionSnap fields are read instead). Region ids index it.
    */
   readonly state?: RegionState;
+  /** Compiled latency evidence (latency.ts) for `latency` services; absent when none was given. */
+  readonly latency?: LatencyTable;
   /** Every region's id (its position in `regions`), fixed for the snapshot's lifetime. */
   readonly regionIds?: ReadonlyMap<string, number>;
 }
@@ -237,6 +241,10 @@ export type Access = 'read' | 'write';
  * - weighted: rendezvous hashing over routable regions by weight.
  * - geolocation-country / geolocation-continent / geolocation-default: the geolocation map entry that matched.
  * - geolocation-nearest: no map entry matched; fell back to proximity.
+ * - lowest-latency: the latency policy picked the routable region with the lowest measured RTT
+ *   from the client's network (evidence at the first level that measures two of its regions).
+ * - latency-distance-fallback: the latency policy had too little trusted evidence for the client's
+ *   network (or no measured region was usable) and picked the nearest routable region by distance.
  * - unknown-location: the client could not be located; the service's order was used.
  * - residency-eu-only: a gdpr service, an EU client: only EU regions were offered.
  * - residency-no-eligible-region: a gdpr service, an EU client, and the service has no EU region: refused.
@@ -259,6 +267,8 @@ export type Reason =
   | 'geolocation-continent'
   | 'geolocation-default'
   | 'geolocation-nearest'
+  | 'lowest-latency'
+  | 'latency-distance-fallback'
   | 'unknown-location'
   | 'residency-eu-only'
   | 'residency-no-eligible-region'
@@ -278,6 +288,8 @@ export const REASONS = [
   'geolocation-continent',
   'geolocation-default',
   'geolocation-nearest',
+  'lowest-latency',
+  'latency-distance-fallback',
   'unknown-location',
   'residency-eu-only',
   'residency-no-eligible-region',
@@ -322,7 +334,20 @@ export interface Candidate {
   /** Replicated services only: the last reported lag in milliseconds (null: none reported). */
   readonly lagMs?: number | null;
   readonly excludedBecause?: ExclusionReason;
+  /** Latency services only: the measured evidence for this region, or the distance fallback. */
+  readonly latency?: CandidateLatency;
 }
+
+/** What the latency policy knew about one candidate. */
+export type CandidateLatency =
+  | {
+      readonly level: LatencyLevel;
+      /** Median of the decaying window, ms. */
+      readonly rttMs: number;
+      readonly samples: number;
+      readonly sources: number;
+    }
+  | { readonly level: 'distance-fallback' };
 
 export interface Decision {
   /** answer: addresses (possibly none: NODATA); refused: SERVFAIL in DNS, 503 over HTTP. */

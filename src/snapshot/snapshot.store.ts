@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { buildSnapshot, emptySnapshot, withRegionHealth, type RegionHealthUpdate, type ReplicationInput, type ServiceInput, type SnapshotInput } from '../routing/snapshot';
+import type { LatencyInput } from '../routing/latency';
 import { lagReportMaxAgeMs } from '../routing/replication';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { readSnapshotFile, writeSnapshotFile, type SnapshotFile } from './snapshot-file';
@@ -74,6 +75,8 @@ export class SnapshotStore implements OnApplicationShutdown {
   private writeDelayMs = 0;
   private writing = false;
   lastError: string | null = null;
+  /** The compiled latency evidence (the measurements module's), carried by every build. */
+  private latency: LatencyInput | null = null;
 
   constructor(
     private readonly ds: DataSource,
@@ -169,6 +172,29 @@ export class SnapshotStore implements OnApplicationShutdown {
     this.install(next, this.source === 'disk' ? 'disk' : 'database', input);
     this.lastBuildMs = Date.now() - started;
     this.persist(input, next, HEALTH_PERSIST_DELAY_MS);
+  }
+
+  /**
+   * New latency evidence (compiled off the hot path by the measurements module): the current
+   * input with it, every zone, service and plan reused; no database round trip. While a rebuild
+   * is under way (or none happened yet) the next rebuild takes it.
+   */
+  setLatency(latency: LatencyInput | null): void {
+    this.latency = latency;
+    if (this.building !== null || this.source_ === null || this.stopped) {
+      if (this.source_ !== null) void this.requestRebuild();
+      return;
+    }
+    const started = Date.now();
+    try {
+      const input: SnapshotInput = { ...this.source_.input, latency };
+      const next = buildSnapshot(input, this.version + 1, new Date(), this.snapshot);
+      this.install(next, this.source === 'disk' ? 'disk' : 'database', input);
+      this.lastBuildMs = Date.now() - started;
+      this.persist(input, next, HEALTH_PERSIST_DELAY_MS);
+    } catch (err) {
+      this.logger.error(`latency evidence not applied: ${(err as Error).message}`);
+    }
   }
 
   /** Replication lag alone changed: like health, no database round trip. */
@@ -274,6 +300,7 @@ export class SnapshotStore implements OnApplicationShutdown {
             };
           }),
           services: services.map((s) => this.serviceInput(s, regions)),
+          latency: this.latency,
       };
       // The snapshot in service lets unchanged zones, services and plans be reused.
       const next = buildSnapshot(input, this.version + 1, new Date(), this.snapshot);
@@ -327,6 +354,7 @@ export class SnapshotStore implements OnApplicationShutdown {
     try {
       const snap = buildSnapshot(file.input, file.version);
       this.version = file.version;
+      this.latency = file.input.latency ?? null;
       this.install(snap, 'disk', file.input);
       this.logger.warn(`serving the last good snapshot from disk (version ${file.version}, built ${file.builtAt}): the database is unreachable`);
       return true;

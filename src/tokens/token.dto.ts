@@ -8,7 +8,7 @@ export class CreateTokenDto {
   @IsString() @Matches(/^[a-z0-9][a-z0-9._-]{0,63}$/, { message: 'name must be 1-64 characters of a-z, 0-9, ".", "_", "-", starting with a letter or digit' })
   name!: string;
 
-  @ApiProperty({ enum: SCOPES, isArray: true, example: ['read'], description: 'read; write (includes read); health:report; admin (everything, tokens and audit)' })
+  @ApiProperty({ enum: SCOPES, isArray: true, example: ['read'], description: 'read; write (includes read); health:report; measurements:report; admin (everything, tokens and audit)' })
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(SCOPES.length) @ArrayUnique() @IsIn(SCOPES, { each: true, message: `each scope must be one of ${SCOPES.join(', ')}` })
   scopes!: Scope[];
 

@@ -13,7 +13,7 @@ import type { ConflictResolution, PromotionMode, ReplicationMode } from '../../r
 import type { ReplicationConfig, ServiceEntity } from '../service.entity';
 import { REGION_NAME } from './region.dto';
 
-export const POLICIES = ['proximity', 'failover', 'weighted', 'geolocation'] as const;
+export const POLICIES = ['proximity', 'failover', 'weighted', 'geolocation', 'latency'] as const;
 
 /**
  * A service's own settings: copied as given on create and PATCH, returned and exported as stored.

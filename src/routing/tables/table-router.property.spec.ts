@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 import { decide } from '../engine';
+import { placeKey, type LatencyEntryInput, type LatencyInput } from '../latency';
 import { ALL_REGIONS, ZONE } from '../fixtures';
 import { clientHashKey } from '../rendezvous';
 import { planFor } from '../service-plan';
@@ -76,7 +77,7 @@ const regionsArb = fc
 
 const serviceArb = fc
   .record({
-    policy: fc.constantFrom<Policy>('proximity', 'failover', 'weighted', 'geolocation'),
+    policy: fc.constantFrom<Policy>('proximity', 'failover', 'weighted', 'geolocation', 'latency', 'latency'),
     regions: fc.shuffledSubarray(POOL_NAMES, { minLength: 1 }),
     residency: fc.constantFrom('gdpr', 'none') as fc.Arbitrary<'gdpr' | 'none'>,
     unknownLocation: fc.constantFrom('route', 'treat-as-eu') as fc.Arbitrary<'route' | 'treat-as-eu'>,
@@ -108,10 +109,34 @@ const serviceArb = fc
     return { fqdn: 'app.example.com', ...s, geolocation, replication };
   });
 
+/** Networks the latency evidence and the clients share (/24s inside one /20 and /16, and apart). */
+const NETS: readonly (readonly [number, number, number])[] = [[198, 51, 100], [198, 51, 101], [198, 51, 96], [198, 60, 1], [203, 0, 113], [100, 64, 7]];
+const CLASS_PLACES = COUNTRIES.flatMap(([country]) => POOL.slice(0, 3).map((r) => ({ country, latitude: r.latitude, longitude: r.longitude })));
+
+const evidenceArb = fc.array(
+  fc.record({ region: fc.constantFrom(...POOL_NAMES), rttMs: fc.oneof(fc.integer({ min: 1, max: 400 }), fc.constantFrom(20, 22, 24, 30)), samples: fc.integer({ min: 5, max: 900 }), sources: fc.integer({ min: 3, max: 40 }) }),
+  { minLength: 1, maxLength: POOL.length },
+);
+
+const latencyArb: fc.Arbitrary<LatencyInput> = fc
+  .array(
+    fc.oneof(
+      fc.record({ net: fc.constantFrom(...NETS), bits: fc.constantFrom(24, 20, 16), evidence: evidenceArb }).map(({ net, bits, evidence }): LatencyEntryInput => {
+        const n = net[0] * 65536 + net[1] * 256 + net[2];
+        const masked = bits === 24 ? n : bits === 20 ? n - (n % 16) : n - (n % 256);
+        return { level: 'prefix', key: `${masked >> 16}.${(masked >> 8) & 255}.${masked & 255}.0/${bits}`, evidence };
+      }),
+      fc.record({ place: fc.constantFrom(...CLASS_PLACES), evidence: evidenceArb }).map(({ place, evidence }): LatencyEntryInput => ({ level: 'class', key: placeKey(place)!, evidence })),
+      fc.record({ country: fc.constantFrom('DE', 'US', 'JP', 'FR'), evidence: evidenceArb }).map(({ country, evidence }): LatencyEntryInput => ({ level: 'country', key: country, evidence })),
+    ),
+    { maxLength: 12 },
+  )
+  .map((entries) => ({ entries }));
+
 const clientArb = fc.record({
-  place: placeArb,
+  place: fc.oneof(placeArb, fc.constantFrom(...CLASS_PLACES).map((p): Place => ({ found: true, continent: 'EU', ...p }))),
   prefixLength: fc.integer({ min: 0, max: 32 }),
-  octets: fc.tuple(fc.integer({ min: 1, max: 223 }), fc.nat(255), fc.nat(255)),
+  octets: fc.oneof(fc.tuple(fc.integer({ min: 1, max: 223 }), fc.nat(255), fc.nat(255)), fc.constantFrom(...NETS)),
   qtype: fc.constantFrom<'A' | 'AAAA' | 'HTTP'>('A', 'AAAA', 'HTTP'),
   write: fc.boolean(),
 });
@@ -135,24 +160,29 @@ function check(snapshot: RoutingSnapshot, fqdn: string, clients: readonly Client
     const table = { outcome: sel.refusal === null ? 'answer' : 'refused', reason: router.reason(), regions: sel.refusal === null ? chosen : [], scope: router.scope };
     const engine = { outcome: decision.outcome, reason: decision.reason, regions: decision.regions, scope: decision.ecsScope };
     expect(table).toEqual(engine);
+    seenReasons.add(decision.reason);
   }
 }
+
+/** Reasons the random runs reached (the latency ones must be among them, or the property proves little). */
+const seenReasons = new Set<string>();
 
 describe('table path agrees with decide()', () => {
   it('for random registries, health and clients (also after a health-only change)', () => {
     fc.assert(
-      fc.property(regionsArb, serviceArb, fc.array(clientArb, { minLength: 1, maxLength: 12 }), regionsArb, (regions, service, clients, later) => {
-        const snapshot = buildSnapshot({ zones: [ZONE], regions, services: [service] }, 1);
+      fc.property(regionsArb, serviceArb, fc.array(clientArb, { minLength: 1, maxLength: 12 }), regionsArb, latencyArb, (regions, service, clients, later, latency) => {
+        const snapshot = buildSnapshot({ zones: [ZONE], regions, services: [service], latency }, 1);
         check(snapshot, 'app.example.com', clients);
         if (service.replication?.mode === 'active-passive') check(snapshot, 'write.example.com', clients);
         // Health alone changes: the tables stay, the state array moves.
         const updates = new Map(later.map((r) => [r.name, { health: r.health ?? 'unknown', healthReason: null }]));
         check(withRegionHealth(snapshot, updates, 2), 'app.example.com', clients);
         // An incremental build with new drain flags reuses the service and its plan.
-        const next = buildSnapshot({ zones: [ZONE], regions: regions.map((r, i) => ({ ...r, drained: later[i].drained })), services: [service] }, 3, new Date(), snapshot);
+        const next = buildSnapshot({ zones: [ZONE], regions: regions.map((r, i) => ({ ...r, drained: later[i].drained })), services: [service], latency }, 3, new Date(), snapshot);
         check(next, 'app.example.com', clients);
       }),
-      { numRuns: 400 },
+      { numRuns: 600 },
     );
+    expect([...seenReasons]).toEqual(expect.arrayContaining(['lowest-latency', 'latency-distance-fallback', 'nearest-healthy']));
   });
 });

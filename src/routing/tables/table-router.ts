@@ -11,6 +11,7 @@
  * (table-router.property.spec.ts).
  */
 import { ecsScopeOf } from '../engine';
+import { ENTRY_ID, ENTRY_TIE, planMask, type ClientNetwork } from '../latency';
 import { rendezvousIndexOrder } from '../rendezvous';
 import { replicationView } from '../replication';
 import { Selection, select, type SelectionInput } from '../select';
@@ -37,6 +38,11 @@ export class TableRouter {
   private continentEnd = 0;
   private defaultEnd = 0;
   private located = false;
+  /** Latency: where the measured regions end in the order. */
+  private measuredEnd = 0;
+  /** Latency: the region-id mask of the last plan routed (planMask). */
+  private maskPlan: ServicePlan | null = null;
+  private planMask = 0;
 
   constructor() {
     const input: MutableInput = {
@@ -57,7 +63,9 @@ export class TableRouter {
   /**
    * Routes one client of class `classId` (network prefix `prefixLength`, address family
    * `clientFamily`) to `plan`'s service. `write`: a write (write name or unsafe method).
-   * `clientKey` is called only for weighted services (the /24 or /48 the rendezvous hash keys on).
+   * `clientKey` is called only for weighted services (the /24 or /48 the rendezvous hash keys on)
+   * and for latency services when `network` (the client's /24 or /48 as a number, filled by a
+   * caller that has the address octets) is absent or of family 0.
    */
   route(
     snapshot: RoutingSnapshot,
@@ -70,6 +78,7 @@ export class TableRouter {
     family: AnswerFamily,
     write: boolean,
     clientKey: () => string,
+    network: ClientNetwork | null = null,
   ): Selection {
     const service = plan.service;
     const n = plan.regions.length;
@@ -87,6 +96,9 @@ export class TableRouter {
         break;
       case 'geolocation':
         this.geolocationOrder(plan, classes, ranking, classId, located);
+        break;
+      case 'latency':
+        this.latencyOrder(snapshot, plan, classes, ranking, classId, located, clientKey, network);
         break;
       case 'weighted': {
         const ranked = rendezvousIndexOrder(clientKey(), plan.regions);
@@ -135,6 +147,9 @@ export class TableRouter {
         return this.located ? 'nearest-healthy' : 'unknown-location';
       case 'weighted':
         return 'weighted';
+      case 'latency':
+        if (rank < this.measuredEnd) return 'lowest-latency';
+        return this.located ? 'latency-distance-fallback' : 'unknown-location';
       case 'geolocation':
         if (rank < this.countryEnd) return 'geolocation-country';
         if (rank < this.continentEnd) return 'geolocation-continent';
@@ -174,6 +189,63 @@ export class TableRouter {
       count++;
     }
     return count;
+  }
+
+  /**
+   * The client network's measured regions (the first evidence level measuring two of the
+   * service's regions) by RTT, ties in service order; then the rest by distance (service order
+   * when unlocated). The same rule as latency.policy.ts.
+   */
+  private latencyOrder(
+    snapshot: RoutingSnapshot,
+    plan: ServicePlan,
+    classes: LocationClassTable,
+    ranking: RegionRanking,
+    classId: number,
+    located: boolean,
+    clientKey: () => string,
+    network: ClientNetwork | null,
+  ): void {
+    const n = plan.regions.length;
+    const order = this.order;
+    const taken = this.taken;
+    const table = snapshot.latency;
+    let count = 0;
+    taken.fill(0, 0, n);
+    if (table !== undefined) {
+      if (plan !== this.maskPlan) {
+        this.maskPlan = plan;
+        this.planMask = planMask(plan);
+      }
+      const r = table.levelForClass(plan, this.planMask, network, clientKey, classes, classId);
+      if (r >= 0) {
+        const positionOf = plan.positionOf;
+        const entries = table.entries;
+        const meta = table.meta;
+        const first = meta[3 * r];
+        const end = first + meta[3 * r + 1];
+        let groupStart = 0;
+        for (let k = first; k < end; k++) {
+          const entry = entries[k];
+          const id = entry & ENTRY_ID;
+          if ((entry & ENTRY_TIE) === 0) groupStart = count;
+          const position = id < positionOf.length ? positionOf[id] : -1;
+          if (position < 0) continue;
+          let j = count;
+          while (j > groupStart && order[j - 1] > position) {
+            order[j] = order[j - 1];
+            j--;
+          }
+          order[j] = position;
+          taken[position] = 1;
+          count++;
+        }
+      }
+    }
+    this.measuredEnd = count;
+    if (located) this.byDistance(plan, ranking, classId, count);
+    else for (let i = 0; i < n; i++) if (taken[i] === 0) order[count++] = i;
+    taken.fill(0, 0, n);
   }
 
   /** Appends the positions of a geolocation entry not yet taken; returns the new length. */

@@ -455,17 +455,28 @@ function yesNo(value) {
 }
 
 function candidatesTable(candidates) {
+  // Latency services: each candidate's measured RTT and where the evidence came from (or the distance fallback).
+  const measured = candidates.some((cand) => cand.latency !== undefined);
+  const heads = ['Region', 'Distance', ...(measured ? ['Measured RTT'] : []), 'Allowed', 'Healthy', 'Excluded because'];
   return h('div', { class: 'table-scroll' }, h('table', { class: 'compact candidates', 'data-testid': 'candidates' },
-    h('caption', {}, 'Candidates, nearest first'),
-    h('thead', {}, h('tr', {}, ...['Region', 'Distance', 'Allowed', 'Healthy', 'Excluded because'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('caption', {}, measured ? 'Candidates, fastest measured first, then nearest' : 'Candidates, nearest first'),
+    h('thead', {}, h('tr', {}, ...heads.map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, ...candidates.map((cand) => h('tr', { class: cand.chosen ? 'chosen' : null, dataset: { region: cand.region }, 'data-testid': 'candidate' },
       h('th', { scope: 'row' }, cand.region, cand.chosen ? h('span', { class: 'tag chosen-tag' }, 'chosen') : null),
       h('td', { class: 'num' }, Number.isFinite(cand.distanceKm) ? `${Math.round(cand.distanceKm).toLocaleString()} km` : '—'),
+      measured ? h('td', { 'data-testid': 'candidate-latency' }, latencyText(cand.latency)) : null,
       h('td', {}, yesNo(cand.allowed)),
       h('td', {}, yesNo(cand.healthy)),
       h('td', { class: 'reason' }, cand.excludedBecause ?? ''),
     ))),
   ));
+}
+
+function latencyText(latency) {
+  if (!latency) return '—';
+  if (latency.level === 'distance-fallback') return h('span', { class: 'muted' }, 'distance fallback');
+  const level = latency.level === 'class' ? 'location class' : latency.level;
+  return h('span', {}, `${latency.rttMs} ms`, h('span', { class: 'muted' }, ` · ${latency.samples} samples, ${latency.sources} sources · ${level}`));
 }
 
 // ---------------------------------------------------------------- start
