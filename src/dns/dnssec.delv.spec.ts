@@ -211,7 +211,7 @@ describe('compact denials under response rate limiting', () => {
     const { server, responder } = await serve({ status: 'signed', keys });
     try {
       const peer = { address: '198.51.100.7', family: 4 as const };
-      const ask = (name: string, transport: 'udp' | 'tcp'): Buffer => responder.respond(encodeQuery({ name, type: TYPE.A, edns: { flags: 0x8000 } }), peer, transport)!;
+      const ask = (name: string, transport: 'udp' | 'tcp'): Buffer => responder.respond(encodeQuery({ name, qtype: TYPE.A, edns: { flags: 0x8000 } }), peer, transport)!;
       const nscount = (b: Buffer): number => b.readUInt16BE(8);
       const cached = ask('cached.example.com', 'udp');
       expect([cached[3] & 0x0f, nscount(cached)]).toEqual([0, 4]);
@@ -295,7 +295,7 @@ describe('the query-path signing budget (DNSSEC_ONLINE_SIGNATURES_PER_SECOND)', 
     const { server, responder } = await serve({ status: 'signed', keys }, { onlineSignaturesPerSecond: 2 });
     try {
       const peer = { address: '198.51.100.7', family: 4 as const };
-      const rcode = (name: string): number => responder.respond(encodeQuery({ name, type: TYPE.A, edns: { flags: 0x8000 } }), peer, 'udp')![3] & 0x0f;
+      const rcode = (name: string): number => responder.respond(encodeQuery({ name, qtype: TYPE.A, edns: { flags: 0x8000 } }), peer, 'udp')![3] & 0x0f;
       expect([rcode('n1.example.com'), rcode('x1.wild.example.com')]).toEqual([0, 0]); // the budget: 2
       expect([rcode('n2.example.com'), rcode('x2.wild.example.com')]).toEqual([2, 2]); // spent: SERVFAIL
       expect([rcode('n1.example.com'), rcode('x1.wild.example.com'), rcode('www.example.com')]).toEqual([0, 0, 0]); // made before / prepared

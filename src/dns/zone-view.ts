@@ -302,6 +302,11 @@ export class NameNode {
     this.wireLength = nameWireLength(name);
   }
 
+  /** The referrals made so far (one per question length), for the pre-signer. */
+  madeReferrals(): PreparedAnswer[] {
+    return this.referrals === null ? [] : [...this.referrals.values()];
+  }
+
   /** Referral from this delegation point, for a question name of `qnameWireLength` octets. */
   referral(qnameWireLength: number): PreparedAnswer {
     if (this.referrals === null) this.referrals = new Map();
@@ -663,7 +668,11 @@ export class ZoneView {
       if (node.zone.signer === null) continue;
       if (node.cut !== null) {
         yield node.other.signed;
-        if (node.cut === node) yield node.answers.get(TYPE.DS)?.signed ?? null;
+        if (node.cut === node) {
+          yield node.answers.get(TYPE.DS)?.signed ?? null;
+          // Referrals for names below the cut that have no node (made by queries, one per length).
+          for (const referral of node.madeReferrals()) yield referral.signed;
+        }
         continue;
       }
       for (const answer of [...node.answers.values()]) yield answer.signed;
@@ -680,6 +689,9 @@ export class ZoneView {
           yield this.routedAnswer(node, isA, chosen, 1).signed;
         }
       }
+      // Variants queries made (answerCount > 1): re-signed too, so a re-signing signs nothing inline.
+      const routed = node.routed;
+      if (routed !== null) for (const answer of [...routed.values()]) yield answer.signed;
     }
     for (const twin of [...this.denials.values()]) yield twin;
   }
