@@ -359,6 +359,10 @@ describe('answers signed ahead by the PreSigner', () => {
       await settled();
       expect(responder.zoneView!.resigning).toBe(false);
       for (const [name, type] of positives) expect(`${name} ${type}: ${await delv(port, anchor, name, type)}`).toContain('; fully validated');
+      // NODATA at existing names: one compact denial per name, signed ahead too.
+      for (const [name, type] of [['www.example.com', 'TXT'], ['a.b.example.com', 'A'], ['sub.example.com', 'DS']]) {
+        expect(`${name} ${type}: ${await delv(port, anchor, name, type)}`).toContain('; negative response, fully validated');
+      }
       expect(responder.stats().dnssecSignatures.query).toBe(query);
       expect(await delv(port, anchor, 'nope.example.com', 'A')).toContain('; negative response, fully validated');
     } finally {

@@ -141,6 +141,22 @@ describe('PreSigner', () => {
     expect(h.responder.stats().dnssecSignatures.query).toBe(before);
   });
 
+  test.each([
+    ['www.example.com', TYPE.TXT],
+    ['example.com', TYPE.AAAA],
+    ['app.example.com', TYPE.TXT],
+    ['a.b.example.com', TYPE.A],
+    ['sub.example.com', TYPE.DS],
+    ['alias.example.com', TYPE.HTTPS],
+  ])('NODATA %s type %i: the compact denial (signed SOA, NSEC and its RRSIG) was signed ahead', (name, type) => {
+    const before = h.responder.stats().dnssecSignatures.query;
+    const reply = ask(h.responder, name, type, US, true);
+    expect(reply.rcode).toBe('NOERROR');
+    if (name === 'alias.example.com') expect(reply.answers.map((r) => r.type)).toEqual(['CNAME', 'RRSIG']); // a CNAME answers every type
+    else expect(reply.authorities.map((r) => r.type)).toEqual(['SOA', 'RRSIG', 'NSEC', 'RRSIG']);
+    expect(h.responder.stats().dnssecSignatures.query).toBe(before);
+  });
+
   test('a two-region variant asked first without DO is signed in the background before its first DO=1 query', async () => {
     const before = h.responder.stats().dnssecSignatures;
     const plain = ask(h.responder, 'pair.example.com', TYPE.A, LONDON, false);

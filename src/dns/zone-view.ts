@@ -291,6 +291,8 @@ export class NameNode {
   /** Refusal replies (SERVFAIL + EDE) by reason and flags, valid for one RegionState version. */
   refusals: Map<string, PreparedAnswer> | null = null;
   refusalsStateVersion = -1;
+  /** DNSSEC: the compact NODATA denial for any type the name does not have (pre-signed; null until made). */
+  nodata: SignedTwin | null = null;
   /** (Made on first use: most names are never a delegation point, answered or refused.) */
   private referrals: Map<number, PreparedAnswer> | null = null;
 
@@ -428,6 +430,7 @@ export class ZoneView {
       if (zonesTouched.has(node.zone)) {
         if (node.otherIsNegative) node.other = node.zone.negative(RCODE.NOERROR, node.wireLength);
         node.routed = null; // NODATA replies carry the SOA
+        node.nodata = null;
         if (node === node.zone.apex) this.rebuildApex(node);
         if (node.cut === node) this.buildDelegationDs(node); // its NODATA carries the SOA
       }
@@ -670,6 +673,7 @@ export class ZoneView {
         yield node.other.signed;
         if (node.cut === node) {
           yield node.answers.get(TYPE.DS)?.signed ?? null;
+          if (!node.rrsets.has(TYPE.DS) && node.wireLength + 2 <= 255) yield node.nodata ?? this.nodataTwin(node); // DS NODATA at the cut
           // Referrals for names below the cut that have no node (made by queries, one per length).
           for (const referral of node.madeReferrals()) yield referral.signed;
         }
@@ -678,6 +682,8 @@ export class ZoneView {
       for (const answer of [...node.answers.values()]) yield answer.signed;
       yield node.any.signed;
       yield node.other.signed;
+      // NODATA for the types the name does not have: one compact denial per name.
+      if (node.otherIsNegative && node.zone.signer !== null && node.wireLength + 2 <= 255) yield node.nodata ?? this.nodataTwin(node);
       const dynamic = node.dynamic;
       if (dynamic === null) continue;
       // answerCount 1 under every policy: each single region, per family.
@@ -735,6 +741,15 @@ export class ZoneView {
   denial(zone: ZoneData, node: NameNode | undefined, msg: Uint8Array, qnameWireLength: number, qtype: number, qname: string, onlyCached = false): PreparedAnswer | null | undefined {
     const signer = zone.signer;
     if (signer === null || qnameWireLength + 2 > 255) return null;
+    // An existing name without the type (not an engine NODATA): one denial per name, signed ahead.
+    if (node !== undefined && !node.rrsets.has(qtype) && !(node.dynamic !== null && (qtype === TYPE.A || qtype === TYPE.AAAA))) {
+      let twin = node.nodata;
+      if (twin === null) {
+        if (onlyCached || !this.takeSigningToken()) return undefined;
+        twin = this.nodataTwin(node);
+      } else if (!twin.ready && (onlyCached || !this.takeSigningToken())) return undefined;
+      return twin.get()!;
+    }
     const key = node === undefined ? qname : `${qname}\u0000${qtype}`;
     const denials = this.denials;
     const known = denials.get(key);
@@ -748,19 +763,32 @@ export class ZoneView {
     if (onlyCached || !this.takeSigningToken()) return undefined;
     const owner = lowerWireName(msg, HEADER_LENGTH, qnameWireLength);
     const nsec = compactNsecRdata(owner, node === undefined ? null : typesAt(node).filter((t) => t !== qtype));
-    const ttl = zone.negativeSoaTtl;
-    const twin = this.twin(zone, zone.pending !== null, (s) => {
-      const w = new RecordWriter(HEADER_LENGTH + qnameWireLength + 4);
-      w.knownName(zone.name, HEADER_LENGTH + qnameWireLength - zone.wireLength);
-      writeSoa(w, zone, ttl);
-      this.writeRrsigs(w, zone.name, TYPE.SOA, ttl, zone.soaSignatures(s));
-      w.record(QUESTION_POINTER, TYPE_NSEC, ttl, (x) => x.raw(nsec));
-      this.writeRrsigs(w, QUESTION_POINTER, TYPE_NSEC, ttl, s.sign(owner, TYPE_NSEC, ttl, [nsec]));
-      return prepared(RCODE.NOERROR, true, { nscount: w.records, body: w.bytes() });
-    });
+    const twin = this.twin(zone, zone.pending !== null, (s) => this.compactDenial(zone, s, owner, qnameWireLength, nsec));
     if (denials.size >= ZoneView.DENIAL_CACHE_SIZE) denials.delete(denials.keys().next().value!);
     denials.set(key, twin);
     return twin.get()!;
+  }
+
+  /** The NODATA denial of an existing name for the types it does not have (question = the name, any case). */
+  private nodataTwin(node: NameNode): SignedTwin {
+    const zone = node.zone;
+    const owner = canonicalName(node.name);
+    const nsec = compactNsecRdata(owner, typesAt(node));
+    const twin = this.twin(zone, zone.pending !== null, (s) => this.compactDenial(zone, s, owner, node.wireLength, nsec));
+    node.nodata = twin;
+    return twin;
+  }
+
+  /** NOERROR, the SOA and its RRSIGs, the NSEC owned by the question and its RRSIGs (RFC 9824). */
+  private compactDenial(zone: ZoneData, s: ZoneSigner, owner: Buffer, qnameWireLength: number, nsec: Buffer): PreparedAnswer {
+    const ttl = zone.negativeSoaTtl;
+    const w = new RecordWriter(HEADER_LENGTH + qnameWireLength + 4);
+    w.knownName(zone.name, HEADER_LENGTH + qnameWireLength - zone.wireLength);
+    writeSoa(w, zone, ttl);
+    this.writeRrsigs(w, zone.name, TYPE.SOA, ttl, zone.soaSignatures(s));
+    w.record(QUESTION_POINTER, TYPE_NSEC, ttl, (x) => x.raw(nsec));
+    this.writeRrsigs(w, QUESTION_POINTER, TYPE_NSEC, ttl, s.sign(owner, TYPE_NSEC, ttl, [nsec]));
+    return prepared(RCODE.NOERROR, true, { nscount: w.records, body: w.bytes() });
   }
 
   /** The zone a name belongs to (its longest served zone), for answers without a node. */
