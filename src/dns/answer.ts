@@ -88,6 +88,12 @@ export class SignedTwin {
   madeFor(signer: TwinSigner): PreparedAnswer {
     if (this.madeWith === signer) return this.value!;
     if (this.nextWith === signer) return this.next!;
+    if (this.nextWith !== null && this.nextWith === this.zone.signer) {
+      // The copy made for the signer now serving was never asked for: it becomes the current one
+      // before the slot is used for another signer (a re-signing started before it was served).
+      this.value = this.next;
+      this.madeWith = this.nextWith;
+    }
     const made = this.make(signer);
     if (signer === this.zone.signer) {
       this.value = made;
