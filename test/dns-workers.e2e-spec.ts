@@ -136,6 +136,39 @@ describe('DNS_WORKERS: UDP answered by worker processes', () => {
     await waitFor('30 more TXT queries counted', async () => (await read()) === before + 30, 5000, 200);
   });
 
+  it('DNSSEC: the workers sign ahead of queries; DO=1 answers over UDP make no signature on the query path', async () => {
+    const res = await app.api('post', '/v1/zones/example.com/dnssec', {});
+    expect(res.status).toBe(201);
+    await waitFor('the signed DNSKEY over UDP', async () => (await dig(app.dnsPort, ['+dnssec', 'example.com', 'DNSKEY'])).includes('RRSIG'), 10000, 100);
+    const scrape = async () => {
+      const text = (await app.http.get('/metrics')).text;
+      const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+      return {
+        background: value(/georoute_dnssec_signatures_total\{path="background"\} (\d+)/),
+        query: value(/georoute_dnssec_signatures_total\{path="query"\} (\d+)/),
+        udpNoerror: value(/georoute_dns_responses_total\{rcode="NOERROR",transport="udp"\} (\d+)/),
+      };
+    };
+    // Every process (two workers, the main process) pre-signs its own view: wait until no more is signed.
+    let last = await scrape();
+    await waitFor('the pre-signers done', async () => {
+      const now = await scrape();
+      const same = now.background > 0 && now.background === last.background;
+      last = now;
+      return same;
+    }, 15000, 1200);
+    const before = last;
+    const asked: string[][] = [];
+    for (const subnet of ['81.2.69.160/27', '175.16.199.0/24', '216.160.83.56/32']) {
+      asked.push(['+dnssec', `+subnet=${subnet}`, 'app.example.com', 'A'], ['+dnssec', `+subnet=${subnet}`, 'app.example.com', 'AAAA']);
+    }
+    asked.push(['+dnssec', 'example.com', 'SOA'], ['+dnssec', 'example.com', 'DNSKEY'], ['+dnssec', 'example.com', 'NS']);
+    for (const args of asked) expect(`${args.join(' ')}: ${await dig(app.dnsPort, args)}`).toMatch(/\tRRSIG\t/);
+    // Every reply counted (each worker reported after answering its share), then no query-path signature among them.
+    await waitFor('the replies counted', async () => (last = await scrape()).udpNoerror >= before.udpNoerror + asked.length, 5000, 200);
+    expect(last.query).toBe(before.query);
+  });
+
   it('stops its workers when the app stops', async () => {
     await app.stop();
     await waitFor('no worker left', async () => workerPids().length === 0, 10000, 100);

@@ -27,29 +27,88 @@ export interface PreparedAnswer {
   readonly signed: SignedTwin | null;
 }
 
+/** The signer a twin is made with (a ZoneSigner; kept abstract so this file imports nothing). */
+export type TwinSigner = object;
+
+/** What a SignedTwin needs from its zone: the signer serving now, and the one being prepared. */
+export interface TwinZone {
+  readonly signer: TwinSigner | null;
+  /** During a re-signing: the signer that takes over once every twin of the zone has its copy. */
+  readonly pending: TwinSigner | null;
+}
+
 /**
- * The signed copy of a prepared answer (DNSSEC), made the first time a DO=1 query needs it and
- * kept until the zone's signer is replaced (new keys, or signatures made anew before they
- * expire): building a view signs nothing, and re-signing is swapping the signer.
+ * The signed copy of a prepared answer (DNSSEC). Made ahead of queries by the pre-signer
+ * (`prepare`, pre-signer.ts) for every answer that can be enumerated, and for the others on the
+ * first DO=1 query that needs one (`get`, counted as a query-path signature). While a zone is
+ * re-signed the copy made with the serving signer keeps being served and the pre-signer makes the
+ * next one beside it (`pending`); when the zone swaps signers, `get` takes the prepared copy.
  */
 export class SignedTwin {
   private value: PreparedAnswer | null = null;
-  private madeWith: object | null = null;
+  private madeWith: TwinSigner | null = null;
+  private next: PreparedAnswer | null = null;
+  private nextWith: TwinSigner | null = null;
 
   constructor(
-    private readonly zone: { readonly signer: object | null },
-    private readonly make: () => PreparedAnswer,
+    private readonly zone: TwinZone,
+    private readonly make: (signer: TwinSigner) => PreparedAnswer,
   ) {}
 
-  /** The signed answer, or null when the zone has no signer now. */
+  /** The signed answer, or null when the zone has no signer now. Signs on the spot only when nothing was prepared. */
   get(): PreparedAnswer | null {
     const signer = this.zone.signer;
     if (signer === null) return null;
     if (this.madeWith !== signer) {
-      this.value = this.make();
+      if (this.nextWith === signer) {
+        this.value = this.next;
+        this.next = null;
+        this.nextWith = null;
+      } else {
+        this.value = this.make(signer);
+      }
       this.madeWith = signer;
     }
     return this.value;
+  }
+
+  /**
+   * Makes the copy for the zone's pending signer (or, when none, the serving one) unless it is
+   * there already. Returns true when it signed something.
+   */
+  prepare(): boolean {
+    const zone = this.zone;
+    const target = zone.pending ?? zone.signer;
+    if (target === null || this.madeWith === target || this.nextWith === target) return false;
+    this.madeFor(target);
+    return true;
+  }
+
+  /** The copy made with `signer` (the serving or the pending one), made now if it is not there. */
+  madeFor(signer: TwinSigner): PreparedAnswer {
+    if (this.madeWith === signer) return this.value!;
+    if (this.nextWith === signer) return this.next!;
+    if (this.nextWith !== null && this.nextWith === this.zone.signer) {
+      // The copy made for the signer now serving was never asked for: it becomes the current one
+      // before the slot is used for another signer (a re-signing started before it was served).
+      this.value = this.next;
+      this.madeWith = this.nextWith;
+    }
+    const made = this.make(signer);
+    if (signer === this.zone.signer) {
+      this.value = made;
+      this.madeWith = signer;
+    } else {
+      this.next = made;
+      this.nextWith = signer;
+    }
+    return made;
+  }
+
+  /** Whether `get()` would answer without signing. */
+  get ready(): boolean {
+    const signer = this.zone.signer;
+    return signer === null || this.madeWith === signer || this.nextWith === signer;
   }
 }
 

@@ -5,6 +5,7 @@ import { GeoLocator } from '../geo/geo-locator';
 import { ReadinessService } from '../ops/readiness.service';
 import { DnsResponder, type AnswerCount, type ResponderStats } from './responder';
 import { TableFiller } from './table-filler';
+import { PreSigner } from './pre-signer';
 import { DnsServer } from './udp-server';
 import { MetricsService } from '../metrics/metrics.service';
 import { DnsWorkerPool } from './workers/worker-pool';
@@ -30,6 +31,7 @@ export class DnsService implements OnApplicationShutdown {
   private pool: DnsWorkerPool | null = null;
   private unsubscribe: (() => void) | null = null;
   private readonly filler: TableFiller;
+  private readonly presigner: PreSigner;
   private readonly resigner: NodeJS.Timeout;
   port = 0;
 
@@ -61,6 +63,9 @@ export class DnsService implements OnApplicationShutdown {
     }, 60_000);
     this.resigner.unref();
     this.filler = new TableFiller(() => locator.classifier, this.responder);
+    // DNSSEC answers signed ahead of queries: after every new view, re-signing and new answer variant.
+    this.presigner = new PreSigner(this.responder, undefined, (err) => this.logger.error(`DNSSEC pre-signing stopped, answers left are signed on first use: ${(err as Error).message}`));
+    this.responder.onSigningWork = () => this.presigner.start();
     metrics.onCollect(() => {
       const st = this.stats();
       for (const transport of ['udp', 'tcp'] as const) {
@@ -76,6 +81,8 @@ export class DnsService implements OnApplicationShutdown {
       metrics.dnsTables.set({ table: 'ranked_classes' }, st.rankedClasses);
       metrics.dnsTables.set({ table: 'prepared_answers' }, st.preparedAnswers);
       metrics.dnsTables.set({ table: 'routed_answers' }, st.routed);
+      metrics.dnssecSignatures.set({ path: 'background' }, st.dnssecSignatures.background);
+      metrics.dnssecSignatures.set({ path: 'query' }, st.dnssecSignatures.query);
       countAnswers(metrics, this.responder.takeAnswerCounts());
     });
     readiness.register('dns', () => {
@@ -232,6 +239,7 @@ export class DnsService implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.unsubscribe?.();
     this.filler.stop();
+    this.presigner.stop();
     clearInterval(this.resigner);
     const server = this.server;
     const pool = this.pool;

@@ -37,6 +37,22 @@ export interface DnssecSettings {
   readonly onlineSignaturesPerSecond?: number;
 }
 
+/**
+ * Signatures (RRSIGs) made by this process, by where: ahead of queries by the pre-signer, or on
+ * the query path (answers not prepared, compact denials, wildcard answers). The pre-signer sets
+ * `inBackground` while it works.
+ */
+export class SignatureCounter {
+  background = 0;
+  query = 0;
+  inBackground = false;
+
+  add(n: number): void {
+    if (this.inBackground) this.background += n;
+    else this.query += n;
+  }
+}
+
 interface SigningKey {
   readonly algorithm: number;
   readonly tag: number;
@@ -62,6 +78,7 @@ export class ZoneSigner {
     readonly zone: string,
     snap: ZoneDnssecSnap,
     settings: DnssecSettings,
+    private readonly counter: SignatureCounter | null = null,
   ) {
     this.signerName = canonicalName(zone);
     const now = Math.floor((settings.now?.() ?? Date.now()) / 1000);
@@ -144,6 +161,7 @@ export class ZoneSigner {
       }
       out.push(Buffer.concat([head, dnssecSign(s.algorithm, s.key, data)]));
     }
+    this.counter?.add(out.length);
     return out;
   }
 }

@@ -15,6 +15,7 @@ import type { DnssecKeySnap, ZoneDnssecSnap } from '../routing/types';
 import { DnsResponder } from './responder';
 import { GEOIP_TEST_DB, fixtureInput, fixtureSnapshot } from './test-fixtures';
 import { DnsServer } from './udp-server';
+import { PreSigner } from './pre-signer';
 import type { DnssecSettings } from './dnssec-signer';
 import { TYPE } from './wire/constants';
 import { encodeQuery } from './wire/query-builder';
@@ -44,17 +45,24 @@ async function serve(
   dnssec: ZoneDnssecSnap,
   settings: Partial<DnssecSettings> = {},
   zoneOverrides: Record<string, unknown> = {},
-): Promise<{ server: DnsServer; port: number; responder: DnsResponder }> {
+  presign: { done: () => void } | null = null,
+): Promise<{ server: DnsServer; port: number; responder: DnsResponder; presigner: PreSigner | null }> {
   const locator = await GeoLocator.open(GEOIP_TEST_DB);
   const responder = new DnsResponder({
     classifier: () => locator.classifier,
     dnssec: { kek: KEK, validitySeconds: 14 * 86400, inceptionOffsetSeconds: 3600, ...settings },
   });
+  let presigner: PreSigner | null = null;
+  if (presign !== null) {
+    const p = new PreSigner(responder, () => presign.done());
+    responder.onSigningWork = () => p.start();
+    presigner = p;
+  }
   const input = fixtureInput();
   responder.setSnapshot(fixtureSnapshot(1, { zones: [{ ...input.zones[0], ...zoneOverrides, dnssec }] }));
   const server = new DnsServer(responder, { host: '127.0.0.1', port: 0 });
   const { port } = await server.listen();
-  return { server, port, responder };
+  return { server, port, responder, presigner };
 }
 
 function requireTool(name: string): string {
@@ -211,7 +219,7 @@ describe('compact denials under response rate limiting', () => {
     const { server, responder } = await serve({ status: 'signed', keys });
     try {
       const peer = { address: '198.51.100.7', family: 4 as const };
-      const ask = (name: string, transport: 'udp' | 'tcp'): Buffer => responder.respond(encodeQuery({ name, type: TYPE.A, edns: { flags: 0x8000 } }), peer, transport)!;
+      const ask = (name: string, transport: 'udp' | 'tcp'): Buffer => responder.respond(encodeQuery({ name, qtype: TYPE.A, edns: { flags: 0x8000 } }), peer, transport)!;
       const nscount = (b: Buffer): number => b.readUInt16BE(8);
       const cached = ask('cached.example.com', 'udp');
       expect([cached[3] & 0x0f, nscount(cached)]).toEqual([0, 4]);
@@ -295,7 +303,7 @@ describe('the query-path signing budget (DNSSEC_ONLINE_SIGNATURES_PER_SECOND)', 
     const { server, responder } = await serve({ status: 'signed', keys }, { onlineSignaturesPerSecond: 2 });
     try {
       const peer = { address: '198.51.100.7', family: 4 as const };
-      const rcode = (name: string): number => responder.respond(encodeQuery({ name, type: TYPE.A, edns: { flags: 0x8000 } }), peer, 'udp')![3] & 0x0f;
+      const rcode = (name: string): number => responder.respond(encodeQuery({ name, qtype: TYPE.A, edns: { flags: 0x8000 } }), peer, 'udp')![3] & 0x0f;
       expect([rcode('n1.example.com'), rcode('x1.wild.example.com')]).toEqual([0, 0]); // the budget: 2
       expect([rcode('n2.example.com'), rcode('x2.wild.example.com')]).toEqual([2, 2]); // spent: SERVFAIL
       expect([rcode('n1.example.com'), rcode('x1.wild.example.com'), rcode('www.example.com')]).toEqual([0, 0, 0]); // made before / prepared
@@ -304,6 +312,63 @@ describe('the query-path signing budget (DNSSEC_ONLINE_SIGNATURES_PER_SECOND)', 
       expect(rcode('n3.example.com')).toBe(0);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('answers signed ahead by the PreSigner', () => {
+  test('validated after the pre-signer ran and after a re-signing in the background, with no positive answer signed on the query path', async () => {
+    let clock = Date.now() - 8 * 86400_000;
+    const keys = [key('csk', 13)];
+    let passes = 0;
+    let waiting: (() => void) | null = null;
+    const presign = {
+      done: (): void => {
+        passes++;
+        const w = waiting;
+        waiting = null;
+        w?.();
+      },
+    };
+    const { server, port, responder, presigner } = await serve({ status: 'signed', keys }, { now: () => clock }, {}, presign);
+    const settled = async (): Promise<void> => {
+      while (presigner!.busy) await new Promise<void>((resolve) => (waiting = resolve));
+    };
+    const dir = mkdtempSync(path.join(tmpdir(), 'georoute-dnssec-'));
+    const positives = [
+      ['www.example.com', 'A'],
+      ['example.com', 'SOA'],
+      ['example.com', 'DNSKEY'],
+      ['example.com', 'NS'],
+      ['alias.example.com', 'A'],
+      ['app.example.com', 'A'],
+      ['app.example.com', 'AAAA'],
+      ['go.example.com', 'A'],
+    ];
+    try {
+      await settled();
+      expect(passes).toBeGreaterThanOrEqual(1);
+      const anchor = anchorFor(dir, keys);
+      const query = responder.stats().dnssecSignatures.query;
+      for (const [name, type] of positives) expect(`${name} ${type}: ${await delv(port, anchor, name, type)}`).toContain('; fully validated');
+      expect(responder.stats().dnssecSignatures.query).toBe(query);
+      clock = Date.now();
+      expect(responder.maintain()).toBe(true);
+      // While the new signatures are made, the old ones (valid for half a window more) are served.
+      expect(await delv(port, anchor, 'www.example.com', 'A')).toContain('; fully validated');
+      await settled();
+      expect(responder.zoneView!.resigning).toBe(false);
+      for (const [name, type] of positives) expect(`${name} ${type}: ${await delv(port, anchor, name, type)}`).toContain('; fully validated');
+      // NODATA at existing names: one compact denial per name, signed ahead too.
+      for (const [name, type] of [['www.example.com', 'TXT'], ['a.b.example.com', 'A'], ['sub.example.com', 'DS']]) {
+        expect(`${name} ${type}: ${await delv(port, anchor, name, type)}`).toContain('; negative response, fully validated');
+      }
+      expect(responder.stats().dnssecSignatures.query).toBe(query);
+      expect(await delv(port, anchor, 'nope.example.com', 'A')).toContain('; negative response, fully validated');
+    } finally {
+      presigner!.stop();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -54,7 +54,7 @@ import {
 } from './wire/constants';
 import { DecodedQuery, DecodeStatus, decodeQuery } from './wire/decoder';
 import { ZoneView, type NameNode, type ServiceData, type ZoneData } from './zone-view';
-import type { DnssecSettings } from './dnssec-signer';
+import { SignatureCounter, type DnssecSettings } from './dnssec-signer';
 
 /**
  * Where a client is, as location classes (geo/geo-classifier.ts): each call sets prefixLength
@@ -129,6 +129,11 @@ export interface ResponderStats {
   readonly snapshotVersion: number;
   /** How many snapshots were taken without rebuilding the DNS view (health, drain, unchanged data). */
   readonly viewReuses: number;
+  /**
+   * DNSSEC signatures (RRSIGs) made: ahead of queries by the pre-signer, or on the query path
+   * (answers asked before the pre-signer reached them, compact denials, wildcard answers).
+   */
+  readonly dnssecSignatures: { readonly background: number; readonly query: number };
 }
 
 const FORMERR = prepared(RCODE.FORMERR, false);
@@ -156,6 +161,20 @@ export class DnsResponder {
   private malformedDropped = 0;
   private responsesDropped = 0;
   private handlerErrors = 0;
+  /** DNSSEC signatures made by this process, by path (every view counts into it). */
+  private readonly signatures = new SignatureCounter();
+  /**
+   * Called when the view has signing to do ahead of queries (a new view, a re-signing, answer
+   * variants made since): the owner starts its PreSigner here. Unset: nothing is signed ahead,
+   * and a re-signing swaps signers at once (answers signed again on first use).
+   */
+  onSigningWork: (() => void) | null = null;
+  private readonly signingWork = (): boolean => {
+    const start = this.onSigningWork;
+    if (start === null) return false;
+    start();
+    return true;
+  };
   private readonly identity: IdentityAnswers;
   /** The whole NSID option (code, length, payload) for replies to queries that carry it; null = off. */
   private readonly nsidOption: Buffer | null;
@@ -188,7 +207,7 @@ export class DnsResponder {
           : current.update(snapshot);
       if (view !== null) this.viewReuses++;
     }
-    if (view === null) view = ZoneView.build(snapshot, this.deps.dnssec ?? null);
+    if (view === null) view = ZoneView.build(snapshot, this.deps.dnssec ?? null, this.signatures, this.signingWork);
     this.view = view;
     this.snapshot = snapshot;
     if (this.ranking !== null && this.ranking.geometryKey !== geometryKeyOf(snapshot)) this.ranking = null;
@@ -196,14 +215,33 @@ export class DnsResponder {
 
   /**
    * Background upkeep (call every minute or so, off the hot path): a view whose signatures are
-   * halfway through their validity window gets new signers (ZoneView.resign); answers are signed
-   * again as DO=1 queries need them. Returns true when it did.
+   * halfway through their validity window gets new signers (ZoneView.resign), which the
+   * pre-signer signs every answer with before they serve (without a pre-signer: at once, answers
+   * signed again as DO=1 queries need them). Returns true when it did.
    */
   maintain(now: number = this.deps.dnssec?.now?.() ?? Date.now()): boolean {
     const view = this.view;
-    if (view === null || now < view.resignAt) return false;
+    if (view === null) return false;
+    if (view.resigning) view.swapIfOverdue(now);
+    if (now < view.resignAt) return false;
     view.resign();
     return true;
+  }
+
+  /**
+   * Signs up to `budget` answers ahead of queries (the PreSigner calls it in slices, off the hot
+   * path; see ZoneView.presign). Returns true when nothing is left to sign.
+   */
+  presign(budget: number): boolean {
+    const view = this.view;
+    if (view === null) return true;
+    const counter = this.signatures;
+    counter.inBackground = true;
+    try {
+      return view.presign(budget);
+    } finally {
+      counter.inBackground = false;
+    }
   }
 
   /**
@@ -278,6 +316,7 @@ export class DnsResponder {
       preparedAnswers: this.view?.preparedDynamicAnswers() ?? 0,
       snapshotVersion: this.snapshot?.version ?? -1,
       viewReuses: this.viewReuses,
+      dnssecSignatures: { background: this.signatures.background, query: this.signatures.query },
     };
   }
 

@@ -25,7 +25,7 @@
  */
 import { planFor, type ServicePlan } from '../routing/service-plan';
 import type { Reason, RegionSnap, RoutingSnapshot, ServiceSnap, ZoneSnap } from '../routing/types';
-import { SignedTwin, prepared, type PreparedAnswer } from './answer';
+import { SignedTwin, prepared, type PreparedAnswer, type TwinSigner } from './answer';
 import { EDE_CODE, HEADER_LENGTH, RCODE, TYPE } from './wire/constants';
 import {
   RecordWriter,
@@ -50,6 +50,7 @@ import {
   TYPE_NSEC,
   TYPE_RRSIG,
   ZoneSigner,
+  SignatureCounter,
   compactNsecRdata,
   lowerWireName,
   type DnssecSettings,
@@ -100,9 +101,11 @@ export class ZoneData {
   /** The minimal ANY reply (synthesized HINFO) of names without data: the same bytes for all of them. */
   hinfoAny: PreparedAnswer | null = null;
   private readonly negatives = new Map<number, PreparedAnswer>();
-  /** DNSSEC: the zone's signer (null = unsigned) and the RRSIG RDATA of its SOA, made on first use. */
+  /** DNSSEC: the zone's signer (null = unsigned), and the RRSIG RDATA of its SOA per signer, made on first use. */
   signer: ZoneSigner | null = null;
-  private soaSigs: Buffer[] | null = null;
+  /** DNSSEC, while re-signing: the next signer, swapped in once the pre-signer has made every twin with it. */
+  pending: ZoneSigner | null = null;
+  private readonly soaSigs = new Map<ZoneSigner, Buffer[]>();
 
   constructor(
     readonly name: string,
@@ -132,20 +135,35 @@ export class ZoneData {
   takeSerial(snap: ZoneSnap): void {
     this.snap = snap;
     this.negatives.clear();
-    this.soaSigs = null;
+    this.soaSigs.clear();
   }
 
-  /** A new signer (new inception and expiration): every signed twin of the zone is made again on use. */
-  resign(settings: DnssecSettings): void {
+  /**
+   * A new signer (new inception and expiration) waits as `pending` while the current one keeps
+   * serving; `swapSigner` puts it in service once the pre-signer has made every twin with it.
+   */
+  resign(settings: DnssecSettings, counter: SignatureCounter | null): void {
     if (this.signer === null || !this.snap.dnssec) return;
-    this.signer = new ZoneSigner(this.name, this.snap.dnssec, settings);
-    this.soaSigs = null;
+    this.pending = new ZoneSigner(this.name, this.snap.dnssec, settings, counter);
   }
 
-  /** RRSIG RDATA over the SOA (original TTL = the zone TTL, as in the apex SOA answer). */
-  soaSignatures(): Buffer[] {
-    if (this.soaSigs === null) this.soaSigs = this.signer!.sign(canonicalName(this.name), TYPE.SOA, clampTtl(this.snap.ttl), [soaRdata(this)]);
-    return this.soaSigs;
+  /** The pending signer takes over (twins prepared with it are served from now on). */
+  swapSigner(): void {
+    const next = this.pending;
+    if (next === null) return;
+    this.signer = next;
+    this.pending = null;
+    for (const signer of [...this.soaSigs.keys()]) if (signer !== next) this.soaSigs.delete(signer);
+  }
+
+  /** RRSIG RDATA over the SOA (original TTL = the zone TTL, as in the apex SOA answer), by `signer`. */
+  soaSignatures(signer: ZoneSigner): Buffer[] {
+    let sigs = this.soaSigs.get(signer);
+    if (sigs === undefined) {
+      sigs = signer.sign(canonicalName(this.name), TYPE.SOA, clampTtl(this.snap.ttl), [soaRdata(this)]);
+      this.soaSigs.set(signer, sigs);
+    }
+    return sigs;
   }
 
   /**
@@ -240,8 +258,8 @@ export interface DynamicAnswer {
   readonly ownerPointer: number;
   /** The owner name of the address RRs (the service name). */
   readonly ownerName: string;
-  /** DNSSEC: writes `prefix` with its RRSIGs (signed by the zone's current signer); null when unsigned. */
-  readonly prefixSigned: (() => RecordWriter) | null;
+  /** DNSSEC: writes `prefix` with its RRSIGs made by `signer`; null when unsigned. */
+  readonly prefixSigned: ((signer: ZoneSigner) => RecordWriter) | null;
 }
 
 export class NameNode {
@@ -273,6 +291,8 @@ export class NameNode {
   /** Refusal replies (SERVFAIL + EDE) by reason and flags, valid for one RegionState version. */
   refusals: Map<string, PreparedAnswer> | null = null;
   refusalsStateVersion = -1;
+  /** DNSSEC: the compact NODATA denial for any type the name does not have (pre-signed; null until made). */
+  nodata: SignedTwin | null = null;
   /** (Made on first use: most names are never a delegation point, answered or refused.) */
   private referrals: Map<number, PreparedAnswer> | null = null;
 
@@ -282,6 +302,11 @@ export class NameNode {
     private readonly view: ZoneView,
   ) {
     this.wireLength = nameWireLength(name);
+  }
+
+  /** The referrals made so far (one per question length), for the pre-signer. */
+  madeReferrals(): PreparedAnswer[] {
+    return this.referrals === null ? [] : [...this.referrals.values()];
   }
 
   /** Referral from this delegation point, for a question name of `qnameWireLength` octets. */
@@ -308,17 +333,35 @@ export class ZoneView {
 
   /** DNSSEC: when the signatures made at build time should be made anew (ms epoch; Infinity = unsigned). */
   resignAt = Infinity;
-  /** Compact-denial replies by name (and QTYPE for NODATA), most recently used last; signed per name, then reused. */
-  private readonly denials = new Map<string, PreparedAnswer>();
-  /** DNSSEC: the signed DS or NSEC of each delegation point, for referrals. */
-  private readonly proofs = new Map<NameNode, { type: number; ttl: number; rdatas: Buffer[]; sigs: Buffer[] }>();
+  /** Compact-denial (and wildcard) replies by name (and QTYPE for NODATA), most recently used last; signed per name, then reused. */
+  private readonly denials = new Map<string, SignedTwin>();
+  /** DNSSEC: the signed DS or NSEC of each delegation point, for referrals, per signer. */
+  private proofs = new WeakMap<ZoneSigner, Map<NameNode, DelegationProof>>();
+  /** Where this view's signatures are counted (query path or background). */
+  readonly signatures: SignatureCounter;
+  /**
+   * Called when there is signing to do ahead of queries (new twins, a new walk): starts the
+   * pre-signer, and says whether there is one (false: nothing is signed ahead).
+   */
+  onWork: (() => boolean) | null = null;
+  /** Twins made since the pre-signer last looked (routed variants, denials while re-signing). */
+  private queue: SignedTwin[] = [];
+  private queueHead = 0;
+  /** The walk over every twin that can be enumerated (after a build, an update, a resign); null when done. */
+  private walk: Iterator<SignedTwin | null> | null = null;
+  private workSignalled = false;
+  /** While re-signing: when to swap signers even if the pre-signer has not finished (ms epoch). */
+  private forceSwapAt = Infinity;
+  static readonly PRESIGN_QUEUE_LIMIT = 100_000;
   static readonly DENIAL_CACHE_SIZE = 20_000;
 
   private constructor(
     public snapshot: RoutingSnapshot,
     private readonly dnssec: DnssecSettings | null = null,
+    signatures: SignatureCounter | null = null,
   ) {
     this.version = snapshot.version;
+    this.signatures = signatures ?? new SignatureCounter();
   }
 
   /**
@@ -387,12 +430,14 @@ export class ZoneView {
       if (zonesTouched.has(node.zone)) {
         if (node.otherIsNegative) node.other = node.zone.negative(RCODE.NOERROR, node.wireLength);
         node.routed = null; // NODATA replies carry the SOA
+        node.nodata = null;
         if (node === node.zone.apex) this.rebuildApex(node);
         if (node.cut === node) this.buildDelegationDs(node); // its NODATA carries the SOA
       }
     }
     if (zonesTouched.size > 0) this.denials.clear(); // they carry the SOA
-    this.proofs.clear();
+    this.proofs = new WeakMap();
+    this.restartWalk();
     this.snapshot = snapshot;
     this.version = snapshot.version;
     return this;
@@ -435,8 +480,8 @@ export class ZoneView {
           ? prepared(RCODE.NOERROR, true, {
               ancount: dynamic.prefixCount,
               body: dynamic.prefix,
-              signed: prefixSigned === null ? null : new SignedTwin(zone, () => {
-                const w = prefixSigned();
+              signed: prefixSigned === null ? null : this.twin(zone, true, (s) => {
+                const w = prefixSigned(s);
                 return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes() });
               }),
             })
@@ -452,14 +497,14 @@ export class ZoneView {
         parts.push(rr);
       }
       const count = dynamic.prefixCount + addresses.length;
-      // Signed once per (name, family, chosen regions), when a DO=1 query first needs it.
+      // Signed once per (name, family, chosen regions): by the pre-signer (queued here), or by the first DO=1 query that comes before it.
       const twin = !signed
         ? null
-        : new SignedTwin(zone, () => {
+        : this.twin(zone, true, (s) => {
             const type = isA ? TYPE.A : TYPE.AAAA;
             const rdatas = parts.map((rr) => rr.subarray(12));
-            const sigs = zone.signer!.sign(canonicalName(dynamic.ownerName), type, service.ttl, rdatas).map((sig) => rrsigRecord(dynamic.ownerPointer, service.ttl, sig));
-            const prefix = dynamic.prefixSigned === null ? null : dynamic.prefixSigned();
+            const sigs = s.sign(canonicalName(dynamic.ownerName), type, service.ttl, rdatas).map((sig) => rrsigRecord(dynamic.ownerPointer, service.ttl, sig));
+            const prefix = dynamic.prefixSigned === null ? null : dynamic.prefixSigned(s);
             return prepared(RCODE.NOERROR, true, {
               ancount: (prefix === null ? 0 : prefix.records) + addresses.length + sigs.length,
               body: ownBuffer(prefix !== null ? [prefix.bytes(), ...parts, ...sigs] : [...parts, ...sigs]),
@@ -500,24 +545,161 @@ export class ZoneView {
     return n;
   }
 
-  static build(snapshot: RoutingSnapshot, dnssec: DnssecSettings | null = null): ZoneView {
-    const view = new ZoneView(snapshot, dnssec);
+  static build(snapshot: RoutingSnapshot, dnssec: DnssecSettings | null = null, signatures: SignatureCounter | null = null, onWork: (() => boolean) | null = null): ZoneView {
+    const view = new ZoneView(snapshot, dnssec, signatures);
+    view.onWork = onWork;
     view.load();
+    view.restartWalk();
     return view;
   }
 
   /**
    * Signatures made anew (DnsResponder.maintain, halfway through the validity window): each
-   * signed zone gets a new signer, so every signed twin is made again on its next use; the
-   * denials and delegation proofs are dropped. Nothing is signed here.
+   * signed zone gets a pending signer; the pre-signer makes every twin (and cached denial) with
+   * it while the current signatures, valid for half a window more, keep being served, then swaps
+   * (`presign`). Nothing is signed here. Without a pre-signer (`onWork` null) the signers are
+   * swapped at once and answers are signed again as queries need them.
    */
   resign(): void {
     const settings = this.dnssec;
     if (settings === null) return;
-    for (const zone of this.zones.values()) zone.resign(settings);
-    this.denials.clear();
-    this.proofs.clear();
-    this.resignAt = (settings.now?.() ?? Date.now()) + (settings.validitySeconds * 1000) / 2;
+    for (const zone of this.zones.values()) zone.resign(settings, this.signatures);
+    const now = settings.now?.() ?? Date.now();
+    this.resignAt = now + (settings.validitySeconds * 1000) / 2;
+    // The old signatures stay valid until now + validity/2: swap at the latest a quarter window on.
+    this.forceSwapAt = now + (settings.validitySeconds * 1000) / 4;
+    if (!(this.onWork?.() ?? false)) {
+      this.swapSigners();
+      return;
+    }
+    this.workSignalled = true;
+    this.walk = this.presignable();
+  }
+
+  /** Whether a re-signing waits for the pre-signer. */
+  get resigning(): boolean {
+    return this.forceSwapAt !== Infinity;
+  }
+
+  /** Puts every pending signer in service (the end of a re-signing). */
+  swapSigners(): void {
+    for (const zone of this.zones.values()) zone.swapSigner();
+    this.proofs = new WeakMap();
+    this.forceSwapAt = Infinity;
+  }
+
+  /** Called by maintain(): a re-signing the pre-signer could not finish in a quarter window swaps anyway. */
+  swapIfOverdue(now: number): boolean {
+    if (now < this.forceSwapAt) return false;
+    this.swapSigners();
+    return true;
+  }
+
+  /**
+   * Signs ahead of queries, up to `budget` twins looked at (the pre-signer calls it in slices):
+   * first twins made since the last call, then the walk over every enumerable answer of the
+   * signed zones — each static RRset, SOA, NS, DNSKEY, CDS, CDNSKEY, DS, CNAME chains, referrals,
+   * and each service name's answer for every single region (A and AAAA) — then the cached
+   * denials. When all is done, a re-signing swaps signers. Returns true when nothing is left.
+   */
+  presign(budget: number): boolean {
+    try {
+      return this.presignSteps(budget);
+    } catch (err) {
+      // Whatever is left is signed on first use; a re-signing swaps now (its answers too).
+      this.walk = null;
+      this.queue = [];
+      this.queueHead = 0;
+      this.workSignalled = false;
+      if (this.resigning) this.swapSigners();
+      throw err;
+    }
+  }
+
+  private presignSteps(budget: number): boolean {
+    for (let i = 0; i < budget; i++) {
+      if (this.queueHead < this.queue.length) {
+        const twin = this.queue[this.queueHead++];
+        twin.prepare();
+        continue;
+      }
+      if (this.queue.length > 0) {
+        this.queue = [];
+        this.queueHead = 0;
+      }
+      const walk = this.walk;
+      if (walk === null) {
+        if (this.resigning) this.swapSigners();
+        this.workSignalled = false;
+        return true;
+      }
+      const step = walk.next();
+      if (step.done === true) this.walk = null;
+      else step.value?.prepare();
+    }
+    return false;
+  }
+
+  /** Starts the walk over every enumerable twin (and tells the pre-signer). */
+  private restartWalk(): void {
+    if (!this.signed) return;
+    this.walk = this.presignable();
+    this.signal();
+  }
+
+  private signal(): void {
+    if (!this.workSignalled) this.workSignalled = this.onWork?.() ?? false;
+  }
+
+  /** A signed twin of `zone`; queued for the pre-signer when `queue` (answers made after the walk may have passed them). */
+  private twin(zone: ZoneData, queue: boolean, make: (signer: ZoneSigner) => PreparedAnswer): SignedTwin {
+    const twin = new SignedTwin(zone, make as (signer: TwinSigner) => PreparedAnswer);
+    if (queue) this.enqueue(twin);
+    return twin;
+  }
+
+  private enqueue(twin: SignedTwin): void {
+    if (this.queue.length - this.queueHead >= ZoneView.PRESIGN_QUEUE_LIMIT) return; // signed on first use instead
+    this.queue.push(twin);
+    this.signal();
+  }
+
+  /** Every twin the pre-signer can make ahead of queries, with null for answers that have none. */
+  private *presignable(): Generator<SignedTwin | null> {
+    const chosen = new Int32Array(1);
+    for (const node of [...this.nodes.values()]) {
+      if (node.zone.signer === null) continue;
+      if (node.cut !== null) {
+        yield node.other.signed;
+        if (node.cut === node) {
+          yield node.answers.get(TYPE.DS)?.signed ?? null;
+          if (!node.rrsets.has(TYPE.DS) && node.wireLength + 2 <= 255) yield node.nodata ?? this.nodataTwin(node); // DS NODATA at the cut
+          // Referrals for names below the cut that have no node (made by queries, one per length).
+          for (const referral of node.madeReferrals()) yield referral.signed;
+        }
+        continue;
+      }
+      for (const answer of [...node.answers.values()]) yield answer.signed;
+      yield node.any.signed;
+      yield node.other.signed;
+      // NODATA for the types the name does not have: one compact denial per name.
+      if (node.otherIsNegative && node.zone.signer !== null && node.wireLength + 2 <= 255) yield node.nodata ?? this.nodataTwin(node);
+      const dynamic = node.dynamic;
+      if (dynamic === null) continue;
+      // answerCount 1 under every policy: each single region, per family.
+      const regions = dynamic.service.plan.regions.length;
+      for (const isA of [true, false]) {
+        for (let p = 0; p < regions; p++) {
+          if (node.dynamic === null) break;
+          chosen[0] = p;
+          yield this.routedAnswer(node, isA, chosen, 1).signed;
+        }
+      }
+      // Variants queries made (answerCount > 1): re-signed too, so a re-signing signs nothing inline.
+      const routed = node.routed;
+      if (routed !== null) for (const answer of [...routed.values()]) yield answer.signed;
+    }
+    for (const twin of [...this.denials.values()]) yield twin;
   }
 
   /** Query-path signing budget (a token bucket over `onlineSignaturesPerSecond`). */
@@ -559,28 +741,54 @@ export class ZoneView {
   denial(zone: ZoneData, node: NameNode | undefined, msg: Uint8Array, qnameWireLength: number, qtype: number, qname: string, onlyCached = false): PreparedAnswer | null | undefined {
     const signer = zone.signer;
     if (signer === null || qnameWireLength + 2 > 255) return null;
+    // An existing name without the type (not an engine NODATA): one denial per name, signed ahead.
+    if (node !== undefined && !node.rrsets.has(qtype) && !(node.dynamic !== null && (qtype === TYPE.A || qtype === TYPE.AAAA))) {
+      let twin = node.nodata;
+      if (twin === null) {
+        if (onlyCached || !this.takeSigningToken()) return undefined;
+        twin = this.nodataTwin(node);
+      } else if (!twin.ready && (onlyCached || !this.takeSigningToken())) return undefined;
+      return twin.get()!;
+    }
     const key = node === undefined ? qname : `${qname}\u0000${qtype}`;
     const denials = this.denials;
     const known = denials.get(key);
     if (known !== undefined) {
       denials.delete(key);
       denials.set(key, known);
-      return known;
+      // Made with a signer no longer serving and not prepared by the pre-signer: under the same budget as a new one.
+      if (!known.ready && (onlyCached || !this.takeSigningToken())) return undefined;
+      return known.get()!;
     }
     if (onlyCached || !this.takeSigningToken()) return undefined;
     const owner = lowerWireName(msg, HEADER_LENGTH, qnameWireLength);
     const nsec = compactNsecRdata(owner, node === undefined ? null : typesAt(node).filter((t) => t !== qtype));
+    const twin = this.twin(zone, zone.pending !== null, (s) => this.compactDenial(zone, s, owner, qnameWireLength, nsec));
+    if (denials.size >= ZoneView.DENIAL_CACHE_SIZE) denials.delete(denials.keys().next().value!);
+    denials.set(key, twin);
+    return twin.get()!;
+  }
+
+  /** The NODATA denial of an existing name for the types it does not have (question = the name, any case). */
+  private nodataTwin(node: NameNode): SignedTwin {
+    const zone = node.zone;
+    const owner = canonicalName(node.name);
+    const nsec = compactNsecRdata(owner, typesAt(node));
+    const twin = this.twin(zone, zone.pending !== null, (s) => this.compactDenial(zone, s, owner, node.wireLength, nsec));
+    node.nodata = twin;
+    return twin;
+  }
+
+  /** NOERROR, the SOA and its RRSIGs, the NSEC owned by the question and its RRSIGs (RFC 9824). */
+  private compactDenial(zone: ZoneData, s: ZoneSigner, owner: Buffer, qnameWireLength: number, nsec: Buffer): PreparedAnswer {
     const ttl = zone.negativeSoaTtl;
     const w = new RecordWriter(HEADER_LENGTH + qnameWireLength + 4);
     w.knownName(zone.name, HEADER_LENGTH + qnameWireLength - zone.wireLength);
     writeSoa(w, zone, ttl);
-    this.writeRrsigs(w, zone.name, TYPE.SOA, ttl, zone.soaSignatures());
+    this.writeRrsigs(w, zone.name, TYPE.SOA, ttl, zone.soaSignatures(s));
     w.record(QUESTION_POINTER, TYPE_NSEC, ttl, (x) => x.raw(nsec));
-    this.writeRrsigs(w, QUESTION_POINTER, TYPE_NSEC, ttl, signer.sign(owner, TYPE_NSEC, ttl, [nsec]));
-    const answer = prepared(RCODE.NOERROR, true, { nscount: w.records, body: w.bytes() });
-    if (denials.size >= ZoneView.DENIAL_CACHE_SIZE) denials.delete(denials.keys().next().value!);
-    denials.set(key, answer);
-    return answer;
+    this.writeRrsigs(w, QUESTION_POINTER, TYPE_NSEC, ttl, s.sign(owner, TYPE_NSEC, ttl, [nsec]));
+    return prepared(RCODE.NOERROR, true, { nscount: w.records, body: w.bytes() });
   }
 
   /** The zone a name belongs to (its longest served zone), for answers without a node. */
@@ -639,7 +847,7 @@ export class ZoneView {
         if (this.dnssec === null) this.warn(`zone ${name}: signed, but this server has no DNSSEC settings; served unsigned`);
         else {
           try {
-            zone.signer = new ZoneSigner(name, snap.dnssec, this.dnssec);
+            zone.signer = new ZoneSigner(name, snap.dnssec, this.dnssec, this.signatures);
             // Made anew halfway through the validity window, long before any signature expires.
             this.resignAt = Math.min(this.resignAt, (this.dnssec.now?.() ?? Date.now()) + (this.dnssec.validitySeconds * 1000) / 2);
           } catch (error) {
@@ -842,10 +1050,10 @@ export class ZoneView {
       return;
     }
     for (const rrset of node.rrsets.values()) {
-      const build = (sign: boolean): PreparedAnswer => {
+      const build = (sign: ZoneSigner | null): PreparedAnswer => {
         const w = this.nodeWriter(node);
         this.writeRRset(w, node.name, rrset);
-        if (sign) this.writeRrsigs(w, node.name, rrset.type, rrset.ttl, zone.signer!.sign(canonicalName(node.name), rrset.type, rrset.ttl, canonicalRdatas(rrset)));
+        if (sign) this.writeRrsigs(w, node.name, rrset.type, rrset.ttl, sign.sign(canonicalName(node.name), rrset.type, rrset.ttl, canonicalRdatas(rrset)));
         const ancount = w.records;
         const bodyEnd = w.size;
         if (GLUE_TYPES.has(rrset.type)) this.writeGlue(w, rrset, node.name);
@@ -854,30 +1062,30 @@ export class ZoneView {
           body: w.slice(0, bodyEnd),
           arcount: w.records - ancount,
           additional: w.slice(bodyEnd),
-          signed: sign || signer === null ? null : new SignedTwin(zone, () => build(true)),
+          signed: sign || signer === null ? null : this.twin(zone, false, build),
         });
       };
-      node.answers.set(rrset.type, build(false));
+      node.answers.set(rrset.type, build(null));
     }
     if (zone.apex === node) {
       const ttl = clampTtl(zone.snap.ttl);
-      const soa = (sign: boolean): PreparedAnswer => {
+      const soa = (sign: ZoneSigner | null): PreparedAnswer => {
         const w = this.nodeWriter(node);
         writeSoa(w, zone, ttl);
-        if (sign) this.writeRrsigs(w, node.name, TYPE.SOA, ttl, zone.soaSignatures());
-        return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign || signer === null ? null : new SignedTwin(zone, () => soa(true)) });
+        if (sign) this.writeRrsigs(w, node.name, TYPE.SOA, ttl, zone.soaSignatures(sign));
+        return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign || signer === null ? null : this.twin(zone, true, soa) });
       };
-      node.answers.set(TYPE.SOA, soa(false));
+      node.answers.set(TYPE.SOA, soa(null));
       if (signer !== null) {
         for (const [type, rdatas] of [[TYPE_DNSKEY, signer.dnskeys], [TYPE_CDS, signer.cds], [TYPE_CDNSKEY, signer.cdnskeys]] as const) {
           if (rdatas.length === 0) continue;
-          const keys = (sign: boolean): PreparedAnswer => {
+          const keys = (sign: ZoneSigner | null): PreparedAnswer => {
             const w = this.nodeWriter(node);
             for (const rdata of rdatas) w.record(node.name, type, ttl, (x) => x.raw(rdata));
-            if (sign) this.writeRrsigs(w, node.name, type, ttl, zone.signer!.sign(canonicalName(node.name), type, ttl, rdatas));
-            return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign ? null : new SignedTwin(zone, () => keys(true)) });
+            if (sign) this.writeRrsigs(w, node.name, type, ttl, sign.sign(canonicalName(node.name), type, ttl, rdatas));
+            return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign ? null : this.twin(zone, true, keys) });
           };
-          node.answers.set(type, keys(false));
+          node.answers.set(type, keys(null));
         }
       }
     }
@@ -898,18 +1106,18 @@ export class ZoneView {
     const target = parseTarget(cname.values[0]);
     const zone = node.zone;
     const signer = zone.signer;
-    const cnameWriter = (sign: boolean): RecordWriter => {
+    const cnameWriter = (sign: ZoneSigner | null): RecordWriter => {
       const w = this.nodeWriter(node);
       w.record(node.name, TYPE.CNAME, cname.ttl, (x) => x.name(target));
-      if (sign) this.writeRrsigs(w, node.name, TYPE.CNAME, cname.ttl, zone.signer!.sign(canonicalName(node.name), TYPE.CNAME, cname.ttl, canonicalRdatas(cname)));
+      if (sign) this.writeRrsigs(w, node.name, TYPE.CNAME, cname.ttl, sign.sign(canonicalName(node.name), TYPE.CNAME, cname.ttl, canonicalRdatas(cname)));
       return w;
     };
-    const only = cnameWriter(false);
+    const only = cnameWriter(null);
     const cnameAnswer = prepared(RCODE.NOERROR, true, {
       ancount: 1,
       body: only.bytes(),
-      signed: signer === null ? null : new SignedTwin(zone, () => {
-        const w = cnameWriter(true);
+      signed: signer === null ? null : this.twin(zone, false, (s) => {
+        const w = cnameWriter(s);
         return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes() });
       }),
     });
@@ -926,18 +1134,18 @@ export class ZoneView {
         prefixCount: 1,
         ownerPointer: only.offsetOf(target) ?? QUESTION_POINTER,
         ownerName: target,
-        prefixSigned: signer === null ? null : () => cnameWriter(true),
+        prefixSigned: signer === null ? null : cnameWriter,
       };
     }
     for (const rrset of targetNode.rrsets.values()) {
       if (rrset.type === TYPE.CNAME) continue;
-      const chased = (sign: boolean): PreparedAnswer => {
+      const chased = (sign: ZoneSigner | null): PreparedAnswer => {
         const w = cnameWriter(sign);
         this.writeRRset(w, target, rrset);
-        if (sign) this.writeRrsigs(w, target, rrset.type, rrset.ttl, zone.signer!.sign(canonicalName(target), rrset.type, rrset.ttl, canonicalRdatas(rrset)));
-        return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign || signer === null ? null : new SignedTwin(zone, () => chased(true)) });
+        if (sign) this.writeRrsigs(w, target, rrset.type, rrset.ttl, sign.sign(canonicalName(target), rrset.type, rrset.ttl, canonicalRdatas(rrset)));
+        return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign || signer === null ? null : this.twin(zone, false, chased) });
       };
-      node.answers.set(rrset.type, chased(false));
+      node.answers.set(rrset.type, chased(null));
     }
   }
 
@@ -952,13 +1160,13 @@ export class ZoneView {
       return;
     }
     const signer = node.zone.signer;
-    const build = (sign: boolean): PreparedAnswer => {
+    const build = (sign: ZoneSigner | null): PreparedAnswer => {
       const w = this.nodeWriter(node);
       this.writeRRset(w, node.name, ds);
-      if (sign) this.writeRrsigs(w, node.name, TYPE.DS, ds.ttl, node.zone.signer!.sign(canonicalName(node.name), TYPE.DS, ds.ttl, canonicalRdatas(ds)));
-      return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign || signer === null ? null : new SignedTwin(node.zone, () => build(true)) });
+      if (sign) this.writeRrsigs(w, node.name, TYPE.DS, ds.ttl, sign.sign(canonicalName(node.name), TYPE.DS, ds.ttl, canonicalRdatas(ds)));
+      return prepared(RCODE.NOERROR, true, { ancount: w.records, body: w.bytes(), signed: sign || signer === null ? null : this.twin(node.zone, true, build) });
     };
-    node.answers.set(TYPE.DS, build(false));
+    node.answers.set(TYPE.DS, build(null));
   }
 
   /** Replies for a "*" node that fit any question name: owner 0xC00C, names in rdata uncompressed. */
@@ -982,8 +1190,8 @@ export class ZoneView {
       if (a !== undefined) {
         if (a.additional === null) return a;
         const twin = a.signed;
-        const signed = twin === null ? null : new SignedTwin(node.zone, () => {
-          const full = twin.get()!;
+        const signed = twin === null ? null : this.twin(node.zone, false, (s) => {
+          const full = twin.madeFor(s);
           return prepared(a.rcode, a.aa, { ancount: full.ancount, body: full.body });
         });
         return prepared(a.rcode, a.aa, { ancount: a.ancount, body: a.body, signed });
@@ -1041,13 +1249,13 @@ export class ZoneView {
     const ns = cut.rrsets.get(TYPE.NS);
     if (ns === undefined) return cut.zone.negative(RCODE.NOERROR, qnameWireLength);
     const signer = cut.zone.signer;
-    const build = (sign: boolean): PreparedAnswer => {
+    const build = (sign: ZoneSigner | null): PreparedAnswer => {
       const w = new RecordWriter(HEADER_LENGTH + qnameWireLength + 4);
       w.knownName(cut.name, HEADER_LENGTH + qnameWireLength - cut.wireLength);
       this.writeRRset(w, cut.name, ns);
       if (sign) {
         // RFC 4035 §3.1.4: the DS RRset with its RRSIGs, or an NSEC proving there is none (insecure delegation).
-        const proof = this.delegationProof(cut, cut.zone.signer!);
+        const proof = this.delegationProof(cut, sign);
         for (const rdata of proof.rdatas) w.record(cut.name, proof.type, proof.ttl, (x) => x.raw(rdata));
         this.writeRrsigs(w, cut.name, proof.type, proof.ttl, proof.sigs);
       }
@@ -1059,15 +1267,20 @@ export class ZoneView {
         body: w.slice(0, bodyEnd),
         arcount: w.records - nscount,
         additional: w.slice(bodyEnd),
-        signed: sign || signer === null ? null : new SignedTwin(cut.zone, () => build(true)),
+        signed: sign || signer === null ? null : this.twin(cut.zone, true, build),
       });
     };
-    return build(false);
+    return build(null);
   }
 
   /** The DS RRset (or compact NSEC) of a delegation point with its RRSIGs, made once per cut. */
-  private delegationProof(cut: NameNode, signer: ZoneSigner): { type: number; ttl: number; rdatas: Buffer[]; sigs: Buffer[] } {
-    let proof = this.proofs.get(cut);
+  private delegationProof(cut: NameNode, signer: ZoneSigner): DelegationProof {
+    let proofs = this.proofs.get(signer);
+    if (proofs === undefined) {
+      proofs = new Map();
+      this.proofs.set(signer, proofs);
+    }
+    let proof = proofs.get(cut);
     if (proof === undefined) {
       const owner = canonicalName(cut.name);
       const ds = cut.rrsets.get(TYPE.DS);
@@ -1079,7 +1292,7 @@ export class ZoneView {
         const nsec = compactNsecRdata(owner, [TYPE.NS]);
         proof = { type: TYPE_NSEC, ttl, rdatas: [nsec], sigs: signer.sign(owner, TYPE_NSEC, ttl, [nsec]) };
       }
-      this.proofs.set(cut, proof);
+      proofs.set(cut, proof);
     }
     return proof;
   }
@@ -1099,15 +1312,29 @@ export class ZoneView {
     const key = `*${qname}\u0000${type}`;
     const denials = this.denials;
     const known = denials.get(key);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      if (!known.ready && !this.takeSigningToken()) return undefined;
+      return known.get()!;
+    }
     if (!this.takeSigningToken()) return undefined;
     const owner = lowerWireName(msg, HEADER_LENGTH, qnameWireLength);
-    const sigs = signer.sign(owner, type, rrset.ttl, canonicalRdatas(rrset)).map((sig) => rrsigRecord(QUESTION_POINTER, rrset.ttl, sig));
-    const signed = prepared(RCODE.NOERROR, true, { ancount: answer.ancount + sigs.length, body: ownBuffer([answer.body, ...sigs]) });
+    const zone = wild.zone;
+    const twin = this.twin(zone, zone.pending !== null, (s) => {
+      const sigs = s.sign(owner, type, rrset.ttl, canonicalRdatas(rrset)).map((sig) => rrsigRecord(QUESTION_POINTER, rrset.ttl, sig));
+      return prepared(RCODE.NOERROR, true, { ancount: answer.ancount + sigs.length, body: ownBuffer([answer.body, ...sigs]) });
+    });
     if (denials.size >= ZoneView.DENIAL_CACHE_SIZE) denials.delete(denials.keys().next().value!);
-    denials.set(key, signed);
-    return signed;
+    denials.set(key, twin);
+    return twin.get()!;
   }
+}
+
+/** The DS RRset (or compact NSEC) of a delegation point and its RRSIGs. */
+interface DelegationProof {
+  readonly type: number;
+  readonly ttl: number;
+  readonly rdatas: Buffer[];
+  readonly sigs: Buffer[];
 }
 
 /** The name whose addresses follow a record in the additional section, or null. */

@@ -15,6 +15,7 @@ import type { RoutingSnapshot } from '../../routing/types';
 import { GeoLocator } from '../../geo/geo-locator';
 import { DnsResponder } from '../responder';
 import { TableFiller } from '../table-filler';
+import { PreSigner } from '../pre-signer';
 import { ResponseRateLimiter } from '../rate-limiter';
 import { createUdpListener, type UdpSocketListener } from '../udp-server';
 import { BatchUdpListener } from '../udp-batch';
@@ -36,6 +37,7 @@ let pending: Extract<ToWorker, { type: 'snapshot' }> | null = null;
 
 let current: RoutingSnapshot | undefined;
 let filler: TableFiller | null = null;
+let presigner: PreSigner | null = null;
 
 function apply(m: Extract<ToWorker, { type: 'snapshot' }>): boolean {
   try {
@@ -73,6 +75,10 @@ async function onStart(m: WorkerStart): Promise<void> {
     },
   });
   if (m.preload) filler = new TableFiller(() => geo.classifier, responder);
+  // DNSSEC answers signed ahead of queries in this process too (each worker holds its own view).
+  const signer = new PreSigner(responder, undefined, (err) => log('error', `dns worker ${process.pid}: DNSSEC pre-signing stopped: ${(err as Error).message}`));
+  presigner = signer;
+  responder.onSigningWork = () => signer.start();
   const r = m.rateLimit;
   if (r.responsesPerSecond > 0) {
     limiter = new ResponseRateLimiter({
@@ -133,6 +139,7 @@ async function stop(): Promise<void> {
   clearInterval(timer);
   clearInterval(resigner);
   filler?.stop();
+  presigner?.stop();
   report();
   await udp?.close();
   process.disconnect();
