@@ -71,8 +71,9 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
     app.disable('x-powered-by');
     app.use(accessLog);
     app.use(uriLengthLimit(config.httpLimits.maxUrlBytes));
-    // Topologies are large (a 75,000-AS CAIDA file is ~7 MiB, its JSON ~20 MiB): read as text, parsed by the simulator.
-    app.use('/v1/anycast/topology', express.text({ type: ['text/plain', 'application/json'], limit: '64mb' }));
+    // Topologies are large (a 75,000-AS CAIDA file is ~7 MiB, its JSON ~20 MiB): read as bytes,
+    // handed (transferred, not copied) to the simulator's worker, which decodes, parses and compresses them.
+    app.use('/v1/anycast/topology', express.raw({ type: ['text/plain', 'application/json'], limit: '64mb' }));
     // A whole registry as code may be one document (10,000 services are ~1.5 MiB of JSON).
     app.use('/v1/config/apply', express.json({ limit: CONFIG_APPLY_BODY_LIMIT }));
     // The RUM beacon posts text/plain (a CORS-simple request: no preflight from every page view).

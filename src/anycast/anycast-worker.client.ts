@@ -32,8 +32,11 @@ export class AnycastWorker {
     return this.pending.size;
   }
 
-  /** Sends a request; `internal` requests (start-up load, restore) are not counted against the limit. */
-  async request(command: WorkerCommand, internal = false): Promise<WorkerReply> {
+  /**
+   * Sends a request; `internal` requests (start-up load, restore) are not counted against the
+   * limit. `transfer`: buffers moved to the worker, not copied (they are unusable here afterwards).
+   */
+  async request(command: WorkerCommand, internal = false, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
     if (!internal && this.pending.size >= ANYCAST_MAX_QUEUED) {
       throw new DomainError(ErrorCode.TooManyRequests, `the anycast worker is busy (${this.pending.size} requests ahead); try again shortly`, [], { retryAfterSeconds: 2 });
     }
@@ -45,7 +48,7 @@ export class AnycastWorker {
     const id = this.nextId++;
     return new Promise<WorkerReply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ ...command, id });
+      worker.postMessage({ ...command, id }, transfer);
     });
   }
 

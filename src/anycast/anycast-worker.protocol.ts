@@ -2,7 +2,11 @@
 import type { Site, SiteProblem, TopologyProblem, TopologySummary } from '../routing/bgp';
 
 export type WorkerRequest =
-  | { readonly id: number; readonly op: 'parse'; readonly format: 'json' | 'caida'; readonly source: string }
+  /**
+   * The topology's bytes (UTF-8 text, or its gzip when `compressed`); with `keep`, the reply also
+   * carries the gzip of the text, for the database.
+   */
+  | { readonly id: number; readonly op: 'parse'; readonly format: 'json' | 'caida'; readonly bytes: Uint8Array; readonly compressed: boolean; readonly keep: boolean }
   | { readonly id: number; readonly op: 'commit' | 'discard' | 'clear' }
   | { readonly id: number; readonly op: 'simulate'; readonly sites: readonly Site[]; readonly withdrawn: readonly string[]; readonly clients: readonly number[] };
 
@@ -37,5 +41,5 @@ export type WorkerFailure =
   | { readonly id: number; readonly ok: false; readonly kind: 'error'; readonly message: string };
 
 export type WorkerReply =
-  | ({ readonly id: number; readonly ok: true } & Partial<SimulationView> & { readonly summary?: TopologySummary })
+  | ({ readonly id: number; readonly ok: true } & Partial<SimulationView> & { readonly summary?: TopologySummary; readonly compressed?: Uint8Array })
   | WorkerFailure;

@@ -1,26 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
-import * as zlib from 'node:zlib';
 import { DataSource } from 'typeorm';
 import { AuditTrail } from '../common/audit';
-
-const gzip = promisify(zlib.gzip);
-const gunzip = promisify(zlib.gunzip);
 
 /** The size of one stored chunk of the compressed upload. */
 export const TOPOLOGY_CHUNK_BYTES = 1024 * 1024;
 
-/** The stored topology upload (one row, table `anycast_topology`), as uploaded. */
+/** The stored topology upload (one row, table `anycast_topology`): its text, gzip-compressed (or, stored before compression, as it was). */
 export interface StoredTopology {
   readonly format: string;
-  readonly source: string;
+  readonly bytes: Buffer;
+  readonly compressed: boolean;
   readonly uploadedAt: Date;
 }
 
 /**
- * The anycast module's SQL: the one stored topology. The upload is gzip-compressed (in libuv's
- * thread pool) and written as 1 MiB chunks, each its own short statement, so other queries run
+ * The anycast module's SQL: the one stored topology. The upload, gzip-compressed by the
+ * simulator's worker thread, is written as 1 MiB chunks, each its own short statement, so other queries run
  * between them; one short transaction then points `anycast_topology` at the new upload and
  * removes the previous one's chunks. A failed store removes its own chunks.
  */
@@ -37,17 +33,13 @@ export class AnycastRepository {
     );
     if (rows.length === 0) return null;
     const row = rows[0];
-    let source = row.source ?? '';
-    if (row.upload_id !== null) {
-      const chunks: { data: Buffer }[] = await this.ds.query('SELECT data FROM anycast_topology_chunks WHERE upload_id = $1 ORDER BY seq', [row.upload_id]);
-      source = (await gunzip(Buffer.concat(chunks.map((c) => c.data)))).toString('utf8');
-    }
-    return { format: row.format, source, uploadedAt: row.uploaded_at };
+    if (row.upload_id === null) return { format: row.format, bytes: Buffer.from(row.source ?? '', 'utf8'), compressed: false, uploadedAt: row.uploaded_at };
+    const chunks: { data: Buffer }[] = await this.ds.query('SELECT data FROM anycast_topology_chunks WHERE upload_id = $1 ORDER BY seq', [row.upload_id]);
+    return { format: row.format, bytes: Buffer.concat(chunks.map((c) => c.data)), compressed: true, uploadedAt: row.uploaded_at };
   }
 
-  /** Replaces the stored topology with an upload that parsed and validated. */
-  async store(format: string, source: string, summary: unknown, uploadedAt: Date): Promise<void> {
-    const compressed = await gzip(Buffer.from(source, 'utf8'));
+  /** Replaces the stored topology with an upload that parsed and validated (`compressed`: the gzip of its text). */
+  async store(format: string, compressed: Buffer, summary: unknown, uploadedAt: Date): Promise<void> {
     const uploadId = randomUUID();
     try {
       for (let seq = 0, at = 0; at < compressed.length; seq++, at += TOPOLOGY_CHUNK_BYTES) {

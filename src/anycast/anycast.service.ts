@@ -52,7 +52,7 @@ export class AnycastService implements OnModuleInit, OnApplicationShutdown {
     const stored = await this.repository.stored();
     if (stored === null) return;
     try {
-      const summary = await this.parse(stored.format, stored.source, true);
+      const summary = (await this.parse(stored.format, stored.bytes, stored.compressed, { internal: true })).summary;
       await this.worker.request({ op: 'commit' }, true);
       this.install(summary, stored.format, stored.uploadedAt);
     } catch (err) {
@@ -68,15 +68,17 @@ export class AnycastService implements OnModuleInit, OnApplicationShutdown {
 
   /** Parses and validates the upload; stores it only when it is valid (a bad upload changes nothing). */
   async load(body: unknown, contentType: string | undefined) {
-    if (typeof body !== 'string' || body.length === 0) {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.isBuffer(body) ? body : null;
+    if (bytes === null || bytes.length === 0) {
       throw DomainError.field('body', 'required', 'send the topology as text/plain (CAIDA as-rel) or application/json');
     }
     const format = /json/i.test(contentType ?? '') ? 'json' : 'caida';
     const started = Date.now();
-    const summary = await this.parse(format, body);
+    // The upload's bytes move to the worker (decoded, parsed and compressed there, not here).
+    const { summary, compressed } = await this.parse(format, bytes, false, { keep: true });
     const uploadedAt = new Date();
     try {
-      await this.repository.store(format, body, summary, uploadedAt);
+      await this.repository.store(format, compressed!, summary, uploadedAt);
     } catch (err) {
       await this.worker.request({ op: 'discard' }, true).catch(() => undefined);
       throw err;
@@ -154,10 +156,23 @@ export class AnycastService implements OnModuleInit, OnApplicationShutdown {
     return { result: reply, sites, withdrawn: sorted };
   }
 
-  /** Parses in the worker (kept there as the candidate until commit); the summary, or a 400 naming the problems. */
-  private async parse(format: string, source: string, internal = false): Promise<TopologySummary> {
-    const reply = await this.worker.request({ op: 'parse', format: format === 'json' ? 'json' : 'caida', source }, internal);
-    if (reply.ok) return reply.summary!;
+  /**
+   * Parses in the worker (kept there as the candidate until commit); the summary (and with `keep`
+   * the gzip of the text, for the database), or a 400 naming the problems. `bytes` are moved to the
+   * worker when they fill their own ArrayBuffer (a large upload's do), else copied.
+   */
+  private async parse(format: string, bytes: Buffer, compressed: boolean, opts: { internal?: boolean; keep?: boolean } = {}): Promise<{ summary: TopologySummary; compressed?: Buffer }> {
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const reply = await this.worker.request(
+      { op: 'parse', format: format === 'json' ? 'json' : 'caida', bytes: view, compressed, keep: opts.keep === true },
+      opts.internal === true,
+      own ? [bytes.buffer as ArrayBuffer] : [],
+    );
+    if (reply.ok) {
+      const gz = reply.compressed;
+      return { summary: reply.summary!, compressed: gz === undefined ? undefined : Buffer.from(gz.buffer, gz.byteOffset, gz.byteLength) };
+    }
     if (reply.kind === 'topology') {
       throw new DomainError(
         ErrorCode.Validation,

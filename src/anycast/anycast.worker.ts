@@ -9,6 +9,7 @@
  * - clear: forgets cached results.
  */
 import * as os from 'node:os';
+import * as zlib from 'node:zlib';
 import { parentPort } from 'node:worker_threads';
 import { SiteError, Topology, TopologyError, parseCaidaAsRel, parseTopologyJson, simulate, type SimulationResult, type Site } from '../routing/bgp';
 import type { WorkerReply, WorkerRequest, RouteView } from './anycast-worker.protocol';
@@ -40,13 +41,17 @@ function routeView(result: SimulationResult, asn: number): RouteView {
 function handle(msg: WorkerRequest): WorkerReply {
   switch (msg.op) {
     case 'parse': {
+      const bytes = Buffer.from(msg.bytes.buffer, msg.bytes.byteOffset, msg.bytes.byteLength);
+      const text = msg.compressed ? zlib.gunzipSync(bytes) : bytes;
+      const source = text.toString('utf8');
       try {
-        candidate = msg.format === 'json' ? parseTopologyJson(msg.source) : parseCaidaAsRel(msg.source);
+        candidate = msg.format === 'json' ? parseTopologyJson(source) : parseCaidaAsRel(source);
       } catch (err) {
         if (err instanceof TopologyError) return { id: msg.id, ok: false, kind: 'topology', problems: [...err.problems], problemCount: err.problemCount };
         throw err;
       }
-      return { id: msg.id, ok: true, summary: candidate.summary };
+      if (!msg.keep) return { id: msg.id, ok: true, summary: candidate.summary };
+      return { id: msg.id, ok: true, summary: candidate.summary, compressed: ownedBytes(zlib.gzipSync(text)) };
     }
     case 'commit':
       if (candidate === null) return { id: msg.id, ok: false, kind: 'error', message: 'no parsed topology to commit' };
@@ -99,5 +104,13 @@ parentPort?.on('message', (msg: WorkerRequest) => {
   } catch (err) {
     reply = { id: msg.id, ok: false, kind: 'error', message: (err as Error)?.message ?? String(err) };
   }
-  parentPort!.postMessage(reply);
+  // The compressed topology goes back moved, not copied.
+  const compressed = reply.ok ? reply.compressed : undefined;
+  parentPort!.postMessage(reply, compressed ? [compressed.buffer as ArrayBuffer] : []);
 });
+
+/** `b` in an ArrayBuffer of its own (so it can be transferred without taking anything else along). */
+function ownedBytes(b: Buffer): Uint8Array {
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return new Uint8Array(b.buffer, 0, b.byteLength);
+  return new Uint8Array(b);
+}

@@ -31,7 +31,7 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
  * recursive reads it (json-shape.ts).
  */
 export function jsonBodyShape(req: Request, res: Response, next: NextFunction): void {
-  if (typeof req.body === 'object' && req.body !== null) {
+  if (typeof req.body === 'object' && req.body !== null && !Buffer.isBuffer(req.body)) {
     const problems = jsonShapeProblems(req.body);
     if (problems.length > 0) {
       const error = DomainError.validation(problems);
