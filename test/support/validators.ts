@@ -67,6 +67,18 @@ export interface Unbound {
  * clients of several subnets.
  */
 export async function startUnbound(georoutePort: number, zone: string, ds: readonly string[]): Promise<Unbound> {
+  // The free port is looked up, then bound by unbound: another process may take it in between,
+  // so a start that fails on "Address already in use" is tried again on another port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchUnbound(georoutePort, zone, ds);
+    } catch (err) {
+      if (attempt >= 3 || !/Address already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function launchUnbound(georoutePort: number, zone: string, ds: readonly string[]): Promise<Unbound> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'georoute-unbound-'));
   const port = await freePort();
   fs.writeFileSync(path.join(dir, 'anchor.ds'), ds.map((d) => `${zone}. IN DS ${d}\n`).join(''));
@@ -121,6 +133,8 @@ remote-control:
     }, 10_000, 100);
   } catch (err) {
     child.kill();
+    await exited;
+    fs.rmSync(dir, { recursive: true, force: true });
     throw err;
   }
   return {
