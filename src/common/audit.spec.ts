@@ -1,4 +1,4 @@
-import { withoutSecrets } from './audit';
+import { LOG_LINES_PER_TURN, withoutSecrets, writeLines } from './audit';
 
 describe('withoutSecrets: what the audit trail stores of an object', () => {
   it.each<[string, unknown, unknown]>([
@@ -13,5 +13,24 @@ describe('withoutSecrets: what the audit trail stores of an object', () => {
     ['a secret-looking value under another key stays (keys decide)', { reason: 'secret rotated' }, { reason: 'secret rotated' }],
   ])('%s', (_name, input, expected) => {
     expect(withoutSecrets(input)).toEqual(expected);
+  });
+});
+
+describe('writeLines: the log lines of a request, after its response', () => {
+  it('writes a few lines at once', () => {
+    const out: string[] = [];
+    writeLines(['a', 'b', 'c'], (l) => out.push(l));
+    expect(out).toEqual(['a', 'b', 'c']);
+  });
+
+  it('writes many lines in order, LOG_LINES_PER_TURN per turn of the event loop', async () => {
+    const lines = Array.from({ length: LOG_LINES_PER_TURN * 3 + 7 }, (_, i) => `line ${i}`);
+    const out: string[] = [];
+    writeLines(lines, (l) => out.push(l));
+    expect(out).toHaveLength(LOG_LINES_PER_TURN);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(out).toHaveLength(LOG_LINES_PER_TURN * 2);
+    for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(out).toEqual(lines);
   });
 });

@@ -1,9 +1,12 @@
 /**
  * Background work off the DNS hot path, in slices of about a millisecond with pauses between
  * them (a third of one core at most, and never more than about a millisecond added to anything
- * else waiting: a webhook's database round trips wait for it). The table filler and the DNSSEC
- * pre-signer are two of these.
+ * else waiting: a webhook's database round trips wait for it). While an API request is in
+ * progress, the next slice waits for it to finish, for up to MAX_DEFER_MS (common/foreground.ts).
+ * The table filler and the DNSSEC pre-signer are two of these.
  */
+
+import { MAX_DEFER_MS, foregroundBusy } from '../common/foreground';
 
 /** Work per slice, and the pause after it. */
 const SLICE_MS = 1;
@@ -28,9 +31,18 @@ export abstract class SlicedWork {
     if (this.running || this.stopped) return;
     this.running = true;
     const started = Date.now();
+    let deferredSince: number | null = null;
     const slice = (): void => {
       this.timer = null;
       if (this.stopped) return;
+      // API requests in progress go first, for up to MAX_DEFER_MS per slice (common/foreground.ts).
+      const now = Date.now();
+      if (foregroundBusy(now) && (deferredSince === null || now - deferredSince < MAX_DEFER_MS)) {
+        deferredSince ??= now;
+        this.timer = setTimeout(slice, 1);
+        return;
+      }
+      deferredSince = null;
       const until = Date.now() + SLICE_MS;
       let done = false;
       try {
