@@ -24,6 +24,7 @@
  * - negative answers carry the SOA with TTL = min(SOA TTL, negativeTtl) (RFC 2308 §3).
  */
 import { planFor, type ServicePlan } from '../routing/service-plan';
+import { ImmutableMap } from '../routing/immutable-map';
 import type { Reason, RegionSnap, RoutingSnapshot, ServiceSnap, ZoneSnap } from '../routing/types';
 import { SignedTwin, prepared, type PreparedAnswer, type TwinSigner } from './answer';
 import { EDE_CODE, HEADER_LENGTH, RCODE, TYPE } from './wire/constants';
@@ -400,9 +401,12 @@ export class ZoneView {
     if (before.size !== snapshot.services.size) return null;
     const replaced = new Map<ServiceData, ServiceData>();
     const pending: [NameNode, ServiceSnap][] = [];
-    for (const [name, service] of snapshot.services) {
+    // After a change to a few services the two tables share all but a few entries (ImmutableMap.derive).
+    const differing = snapshot.services instanceof ImmutableMap ? snapshot.services.differingKeys(before) : null;
+    for (const name of differing ?? snapshot.services.keys()) {
+      const service = snapshot.services.get(name);
       const previous = before.get(name);
-      if (previous === undefined) return null;
+      if (previous === undefined || service === undefined) return null;
       if (previous === service) continue;
       const node = this.nodes.get(normalize(name));
       if (node === undefined || node.service === null || normalize(service.fqdn) !== node.name) return null;

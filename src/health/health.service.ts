@@ -3,7 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DomainError } from '../common/domain-error';
 import { OutboundPolicy } from '../common/outbound-policy';
-import { CLUSTER_CHANGED, EventBus, HEALTH_CHANGED, OnAppEvent, REGISTRY_CHANGED } from '../common/events';
+import { CLUSTER_CHANGED, EventBus, HEALTH_CHANGED, OnAppEvent, REGISTRY_CHANGED, type RegistryChangedEvent } from '../common/events';
 import { Page, toPage } from '../common/paging';
 import { MetricsService } from '../metrics/metrics.service';
 import { RegionHealthReader } from '../registry/regions.service';
@@ -151,9 +151,10 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown, Healt
     return toPage<TransitionRow, HealthEventResponse>(rows, { limit: query.limit, after: null }, (r) => String(r.id), toHealthEventResponse);
   }
 
+  /** Health settings live on regions: a change to services or records leaves them as they are. */
   @OnAppEvent(REGISTRY_CHANGED)
-  async onRegistryChanged(): Promise<void> {
-    if (this.stopped) return;
+  async onRegistryChanged(event?: RegistryChangedEvent): Promise<void> {
+    if (this.stopped || event?.kind === 'service' || event?.kind === 'record' || event?.kind === 'dnssec') return;
     const run = this.syncRegions().catch((err: Error) => this.logger.error(`cannot refresh health configuration: ${err.message}`));
     this.refreshing = run;
     await run;

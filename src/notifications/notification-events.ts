@@ -1,5 +1,6 @@
 import type { AuditChange } from '../common/audit';
 import type { RoutingSnapshot } from '../routing/types';
+import { ImmutableMap } from '../routing/immutable-map';
 
 /**
  * The events operators can subscribe a notification endpoint to, and which accepted changes
@@ -54,7 +55,11 @@ export interface ReplicaFlip {
  */
 export function replicaFlips(prev: RoutingSnapshot, next: RoutingSnapshot): ReplicaFlip[] {
   const out: ReplicaFlip[] = [];
-  for (const service of next.services.values()) {
+  // Replicated services are built anew by every build, so they are among the differing entries.
+  const differing = next.services instanceof ImmutableMap ? next.services.differingKeys(prev.services) : null;
+  for (const name of differing ?? next.services.keys()) {
+    const service = next.services.get(name);
+    if (service === undefined) continue;
     const before = prev.services.get(service.fqdn);
     if (service.writeOf !== undefined || service.replication?.mode !== 'active-passive' || before?.replication?.mode !== 'active-passive') continue;
     for (const member of service.replication.members) {

@@ -80,7 +80,10 @@ export class ServicesService {
         if (next?.writeFqdn) await this.zones.lockZone(m, s.zoneName);
       }
       await this.checkService(m, s, problems);
-      const out = await m.save(s);
+      // An UPDATE of the row locked above (save() would read it again first to diff it).
+      const { fqdn: _key, zoneName: _zone, createdAt: _created, updatedAt: _updated, ...fields } = s;
+      const written = await m.createQueryBuilder().update(ServiceEntity).set(fields).where('fqdn = :fqdn', { fqdn }).returning('updated_at').execute();
+      const out = Object.assign(s, { updatedAt: new Date((written.raw as { updated_at: Date | string }[])[0].updated_at) });
       await this.zones.bumpSerial(m, s.zoneName);
       await this.audit.record(m, [{ action: 'update', kind: 'service', name: fqdn, before, after: out }]);
       return out;

@@ -205,7 +205,11 @@ interface BuildMemo {
   /** Input text of each zone, by zone name. */
   readonly zoneKeys: ReadonlyMap<string, string>;
   /** The input of each service (not replicated: replicated ones depend on the time), by fqdn. */
-  readonly serviceInputs: ReadonlyMap<string, ServiceInput>;
+  readonly serviceInputs: ImmutableMap<string, ServiceInput>;
+  /** The inputs of the snapshot's services (write names not counted), in the input's order. */
+  readonly inputs: readonly ServiceInput[];
+  /** The derived write-name entries, in order. */
+  readonly writeNames: readonly string[];
   /** Every region's static fields (all but health, healthReason, drained), in order. */
   readonly geometryKey: string;
   /** The latency evidence input the snapshot's table was compiled from. */
@@ -259,32 +263,11 @@ export function buildSnapshot(input: SnapshotInput, version: number, builtAt: Da
 
   // A service without an explicit zone belongs to the longest zone containing it: reuse needs the same zones.
   const sameZoneNames = previous !== undefined && previous.zones.size === zones.size && [...zones.keys()].every((z) => previous.zones.has(z));
-  const services = new Map<string, ServiceSnap>();
-  const serviceInputs = new Map<string, ServiceInput>();
   const now = builtAt.getTime();
-  for (const serviceInput of input.services ?? []) {
-    if (serviceInput?.writeOf !== undefined) continue; // derived below from its service
-    const replicated = serviceInput?.replication !== null && serviceInput?.replication !== undefined;
-    const fqdn = typeof serviceInput?.fqdn === 'string' ? normalizeDnsName(serviceInput.fqdn) : '';
-    const before = replicated || !sameZoneNames ? undefined : memo?.serviceInputs.get(fqdn);
-    const old = before !== undefined && sameServiceInput(before, serviceInput) ? previous!.services.get(fqdn) : undefined;
-    // A reused service was valid against the same zones and regions; its zone must still exist.
-    const service = old !== undefined && zones.has(old.zone) && old.regions.every((r) => regions.has(r)) ? old : buildService(serviceInput, zones, regions, problems, now);
-    if (service === null) continue;
-    if (services.has(service.fqdn)) problems.push(`service ${service.fqdn} is defined more than once`);
-    else {
-      services.set(service.fqdn, service);
-      if (!replicated) serviceInputs.set(service.fqdn, serviceInput);
-    }
-  }
-  // Write names: service-like entries (answered by the DNS server like any service name) whose
-  // decisions are writes to the service they name in writeOf.
-  for (const service of [...services.values()]) {
-    const writeFqdn = service.replication?.writeFqdn;
-    if (writeFqdn === null || writeFqdn === undefined) continue;
-    if (services.has(writeFqdn)) problems.push(`service ${service.fqdn}: write name ${writeFqdn} is already the name of a service or write name`);
-    else services.set(writeFqdn, Object.freeze({ ...service, fqdn: writeFqdn, writeOf: service.fqdn }));
-  }
+  const context: ServiceBuild = { memo, previous: sameZoneNames ? previous : undefined, zones, regions, problems, now };
+  const changes = memo !== undefined && sameGeometry && sameZoneNames && previous!.services instanceof ImmutableMap ? changedServices(input.services ?? [], memo, previous!, context) : null;
+  const built = changes === null ? allServices(input.services ?? [], context) : null;
+  const services = changes?.services ?? built!.services;
 
   for (const zone of zones.values()) {
     for (const record of zone.records) {
@@ -304,20 +287,192 @@ export function buildSnapshot(input: SnapshotInput, version: number, builtAt: Da
     builtAt: builtAt.toISOString(),
     zones: new ImmutableMap(zones),
     regions: new ImmutableMap(regions),
-    services: new ImmutableMap(services),
+    services,
     state: regionState([...regions.values()], previous?.state),
     regionIds: new ImmutableMap(regionIds),
     ...latencyOf(input.latency, regionIds, sameGeometry ? previous : undefined, memo?.latencyInput),
   });
   const previousPlans = sameGeometry ? registeredPlansOf(previous!) : undefined;
-  const plans = new Map<string, ServicePlan>();
-  for (const service of services.values()) {
+  const planOf = (service: ServiceSnap): ServicePlan => {
     const old = previousPlans?.get(service.fqdn);
-    plans.set(service.fqdn, old !== undefined && old.service === service ? old : planService(service, snapshot.regions, regionIds));
+    return old !== undefined && old.service === service ? old : planService(service, snapshot.regions, regionIds);
+  };
+  if (changes !== null && previousPlans instanceof ImmutableMap) {
+    // Only the services that changed (and the write names, rebuilt with them) get a plan here.
+    registerPlans(snapshot, previousPlans.derive(changes.rebuilt.map((service) => [service.fqdn, planOf(service)] as const), changes.removed));
+  } else {
+    const plans = new Map<string, ServicePlan>();
+    for (const service of services.values()) plans.set(service.fqdn, planOf(service));
+    registerPlans(snapshot, ImmutableMap.adopt(plans));
   }
-  registerPlans(snapshot, new ImmutableMap(plans));
-  memos.set(snapshot, { zoneKeys, serviceInputs, geometryKey, latencyInput: input.latency ?? null });
+  const kept = changes ?? built!;
+  memos.set(snapshot, { zoneKeys, serviceInputs: kept.serviceInputs, inputs: kept.inputs, writeNames: kept.writeNames, geometryKey, latencyInput: input.latency ?? null });
   return snapshot;
+}
+
+/** Above this share of changed services a build looks at every service (allServices). */
+const MAX_CHANGED_SHARE = 0.25;
+
+/** The services of a build, with what the next build's memo keeps of them. */
+interface BuiltServices {
+  readonly services: ImmutableMap<string, ServiceSnap>;
+  readonly serviceInputs: ImmutableMap<string, ServiceInput>;
+  readonly inputs: readonly ServiceInput[];
+  readonly writeNames: readonly string[];
+}
+
+/**
+ * What building a snapshot's services reads: the previous build's memo and snapshot (undefined
+ * when the zones changed: nothing is reused then), the new zones and regions, the time; and where
+ * it reports what is wrong.
+ */
+interface ServiceBuild {
+  readonly memo: BuildMemo | undefined;
+  readonly previous: RoutingSnapshot | undefined;
+  readonly zones: ReadonlyMap<string, ZoneSnap>;
+  readonly regions: ReadonlyMap<string, RegionSnap>;
+  readonly problems: string[];
+  readonly now: number;
+}
+
+/**
+ * Every service of the input, each reused from `previous` when its input says the same (field by
+ * field) and its zone and regions still exist, else built and validated.
+ */
+function allServices(list: readonly ServiceInput[], context: ServiceBuild): BuiltServices {
+  const { problems } = context;
+  const services = new Map<string, ServiceSnap>();
+  const serviceInputs = new Map<string, ServiceInput>();
+  for (const serviceInput of list) {
+    if (serviceInput?.writeOf !== undefined) continue; // derived below from its service
+    const service = reusedOrBuilt(serviceInput, context);
+    if (service === null) continue;
+    if (services.has(service.fqdn)) problems.push(`service ${service.fqdn} is defined more than once`);
+    else {
+      services.set(service.fqdn, service);
+      if (!isReplicated(serviceInput)) serviceInputs.set(service.fqdn, serviceInput);
+    }
+  }
+  // Write names: service-like entries (answered by the DNS server like any service name) whose
+  // decisions are writes to the service they name in writeOf.
+  const writeNames: string[] = [];
+  for (const service of [...services.values()]) {
+    const writeFqdn = service.replication?.writeFqdn;
+    if (writeFqdn === null || writeFqdn === undefined) continue;
+    if (services.has(writeFqdn)) problems.push(`service ${service.fqdn}: write name ${writeFqdn} is already the name of a service or write name`);
+    else {
+      services.set(writeFqdn, writeEntry(service, writeFqdn));
+      writeNames.push(writeFqdn);
+    }
+  }
+  return { services: ImmutableMap.adopt(services), serviceInputs: ImmutableMap.adopt(serviceInputs), inputs: list.filter((serviceInput) => serviceInput?.writeOf === undefined), writeNames };
+}
+
+/** What changedServices found: the new tables, the services built anew and the names gone. */
+interface ChangedServices extends BuiltServices {
+  /** Services (and write names) set in this build, in order. */
+  readonly rebuilt: readonly ServiceSnap[];
+  /** Names (services and write names) deleted in this build. */
+  readonly removed: readonly string[];
+}
+
+/**
+ * The incremental form of allServices, for a build on the same zones and regions as `previous`:
+ * a service whose input is the very object the previous build had keeps its entry without being
+ * looked at again (the snapshot store keeps the input objects of the rows it did not re-read);
+ * the others, every replicated service (their replicas' staleness depends on the time) and every
+ * write name go through the same rules as in allServices, and the tables are derived from the
+ * previous ones (ImmutableMap.derive) instead of copied. The result is the one allServices gives
+ * for the same input, but for the order of the entries (a replaced service keeps its place).
+ * Null when the input's services cannot be matched that way (a name given twice): the caller
+ * builds them all.
+ */
+function changedServices(list: readonly ServiceInput[], memo: BuildMemo, previous: RoutingSnapshot, context: ServiceBuild): ChangedServices | null {
+  const { problems } = context;
+  const before = previous.services as ImmutableMap<string, ServiceSnap>;
+  const inputs: ServiceInput[] = [];
+  const changedInputs: ServiceInput[] = [];
+  // The previous build's inputs that the input no longer has as they were (changed or deleted).
+  const passed: ServiceInput[] = [];
+  const last = memo.inputs;
+  let at = 0;
+  for (const serviceInput of list) {
+    if (serviceInput?.writeOf !== undefined) continue;
+    inputs.push(serviceInput);
+    // The same object in the same place as in the previous build (most of them) is found
+    // without a look-up; a replicated one is always built again.
+    const same = at < last.length && last[at] === serviceInput ? !isReplicated(serviceInput) : memo.serviceInputs.get(serviceInput?.fqdn) === serviceInput;
+    if (!same) {
+      changedInputs.push(serviceInput);
+      continue;
+    }
+    // The same object as before: found further on in the previous build's order (else the
+    // order changed or it is given twice, and every service is looked at).
+    while (at < last.length && last[at] !== serviceInput) passed.push(last[at++]);
+    if (at === last.length) return null;
+    at++;
+  }
+  while (at < last.length) passed.push(last[at++]);
+  // Most of the input new (a snapshot read from disk, then the database's rows): build it all.
+  if (changedInputs.length > MAX_CHANGED_SHARE * inputs.length + 16) return null;
+  const rebuilt: ServiceSnap[] = [];
+  const names = new Set<string>();
+  const count = problems.length;
+  for (const serviceInput of changedInputs) {
+    const service = reusedOrBuilt(serviceInput, context);
+    if (service === null) continue;
+    if (names.has(service.fqdn)) return null; // the full build names the duplicate
+    names.add(service.fqdn);
+    rebuilt.push(service);
+  }
+  if (problems.length > count) return null; // the full build reports them, with any others
+  // Deleted: what the previous build had that no changed service replaces; the write names are
+  // all made again from their services (every replicated service is among the changed ones).
+  const removed = [...memo.writeNames];
+  for (const gone of passed) {
+    const name = typeof gone?.fqdn === 'string' ? normalizeDnsName(gone.fqdn) : '';
+    if (!names.has(name) && before.get(name)?.writeOf === undefined) removed.push(name);
+  }
+  let services = before.derive(
+    rebuilt.map((service) => [service.fqdn, service] as const),
+    removed,
+  );
+  const writeNames: string[] = [];
+  const writes: ServiceSnap[] = [];
+  for (const service of rebuilt) {
+    const writeFqdn = service.replication?.writeFqdn;
+    if (writeFqdn === null || writeFqdn === undefined) continue;
+    if (services.has(writeFqdn) || writeNames.includes(writeFqdn)) {
+      problems.push(`service ${service.fqdn}: write name ${writeFqdn} is already the name of a service or write name`);
+      continue;
+    }
+    writes.push(writeEntry(service, writeFqdn));
+    writeNames.push(writeFqdn);
+  }
+  if (writes.length > 0) services = services.derive(writes.map((w) => [w.fqdn, w] as const));
+  const serviceInputs = memo.serviceInputs.derive(
+    changedInputs.flatMap((serviceInput, i) => (isReplicated(serviceInput) ? [] : [[rebuilt[i].fqdn, serviceInput] as const])),
+    [...removed, ...rebuilt.filter((service) => service.replication !== undefined).map((service) => service.fqdn)],
+  );
+  return { services, serviceInputs, inputs, writeNames, rebuilt: [...rebuilt, ...writes], removed };
+}
+
+/** The previous snapshot's service when its input says the same and its zone and regions exist; else built from the input. */
+function reusedOrBuilt(serviceInput: ServiceInput, { memo, previous, zones, regions, problems, now }: ServiceBuild): ServiceSnap | null {
+  const fqdn = typeof serviceInput?.fqdn === 'string' ? normalizeDnsName(serviceInput.fqdn) : '';
+  const before = isReplicated(serviceInput) || previous === undefined ? undefined : memo?.serviceInputs.get(fqdn);
+  const old = before !== undefined && sameServiceInput(before, serviceInput) ? previous!.services.get(fqdn) : undefined;
+  // A reused service was valid against the same zones and regions; its zone must still exist.
+  return old !== undefined && zones.has(old.zone) && old.regions.every((r) => regions.has(r)) ? old : buildService(serviceInput, zones, regions, problems, now);
+}
+
+function isReplicated(serviceInput: ServiceInput): boolean {
+  return serviceInput?.replication !== null && serviceInput?.replication !== undefined;
+}
+
+/** The entry of a service's write name. */
+function writeEntry(service: ServiceSnap, writeFqdn: string): ServiceSnap {
+  return Object.freeze({ ...service, fqdn: writeFqdn, writeOf: service.fqdn });
 }
 
 /**

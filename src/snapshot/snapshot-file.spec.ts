@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { SnapshotInput } from '../routing/snapshot';
-import { readSnapshotFile, SnapshotFile, snapshotFileJson, writeSnapshotFile } from './snapshot-file';
+import { readSnapshotFile, SnapshotFile, snapshotFileJson, snapshotFileParts, writeSnapshotFile } from './snapshot-file';
 
 describe('snapshot file', () => {
   const file = (input: SnapshotInput, version = 7): SnapshotFile => ({ format: 1, version, builtAt: '2026-12-06T00:00:00.000Z', input });
@@ -31,6 +31,32 @@ describe('snapshot file', () => {
 
   it.each(cases)('is exactly JSON.stringify of the file: $name', ({ input }) => {
     expect(snapshotFileJson(file(input))).toBe(JSON.stringify(file(input)));
+  });
+
+  it.each(cases)('in pieces, the same text: $name', async ({ input }) => {
+    expect(Buffer.concat(await snapshotFileParts(file(input))).toString('utf8')).toBe(JSON.stringify(file(input)));
+  });
+
+  it('in pieces, blocks of rows: a changed, added or deleted row is written anew, the untouched blocks from their bytes', async () => {
+    const many = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ fqdn: `s${from + i}.example.com`, policy: 'proximity' as const, regions: ['eu-west-1'], ttl: 30 }));
+    const services = many(1000);
+    const big = { ...base, services };
+    const first = await snapshotFileParts(file(big));
+    // 1,000 rows: blocks of 256 at 0, 256, 512 and 768; the count is of those blocks reused.
+    const blocksOf = (parts: Buffer[]) => parts.filter((p) => p.length > 1000);
+    expect(blocksOf(first)).toHaveLength(4);
+    const edits: [string, SnapshotInput['services'], number][] = [
+      ['one edited', services.map((s, i) => (i === 700 ? { ...s, ttl: 99 } : s)), 3],
+      ['one added', [...services, ...many(1, 5000)], 3],
+      ['one deleted (every later block shifts)', services.filter((_, i) => i !== 3), 0],
+      ['unchanged', services, 4],
+    ];
+    for (const [what, list, reused] of edits) {
+      const before = blocksOf(await snapshotFileParts(file(big))); // the first list's write just before
+      const parts = await snapshotFileParts(file({ ...big, services: list }));
+      expect([what, Buffer.concat(parts).toString('utf8')]).toEqual([what, JSON.stringify(file({ ...big, services: list }))]);
+      expect([what, blocksOf(parts).filter((p) => before.includes(p)).length]).toEqual([what, reused]);
+    }
   });
 
   it('a changed row object is serialised anew, never taken from the cache of the old one', () => {

@@ -74,6 +74,8 @@ export class SnapshotStore implements OnApplicationShutdown {
   private writeTimer: NodeJS.Timeout | null = null;
   private writeDelayMs = 0;
   private writing = false;
+  /** The write of the snapshot file under way, if any. */
+  private fileWrite: Promise<void> | null = null;
   lastError: string | null = null;
   /** The compiled latency evidence (the measurements module's), carried by every build. */
   private latency: LatencyInput | null = null;
@@ -131,12 +133,15 @@ export class SnapshotStore implements OnApplicationShutdown {
 
   /**
    * Health alone changed: a new state array on the same tables (withRegionHealth), no rebuild and
-   * no database round trip. While a rebuild is under way (or none happened yet) it rides along
-   * with the rebuild instead, which reads health too.
+   * no database round trip, at once, also while a rebuild is under way: DNS does not wait for
+   * that rebuild's database reads (the whole registry after another instance's change). The
+   * rebuild reads health again when it makes its input, after its reads and in the same turn
+   * as it installs, so it cannot put back the state from before. Before the first snapshot it
+   * rides along with the first rebuild.
    */
   @OnAppEvent(HEALTH_CHANGED)
   onHealthChange(): void {
-    if (this.building !== null || this.source_ === null || this.stopped) {
+    if (this.source_ === null || this.stopped) {
       void this.requestRebuild();
       return;
     }
@@ -249,22 +254,27 @@ export class SnapshotStore implements OnApplicationShutdown {
         this.rows = { zones, records, regions, services };
         this.dnssec = dnssecInput(dnssecZones, dnssecKeys);
       } else if (this.dirtyServices.size > 0) {
-        // A service write also bumps its zone's serial: the zone table is re-read with it.
-        const names = [...this.dirtyServices];
+        // A service write also bumps its zone's serial: the zone table is re-read with the
+        // services. Records and regions change only with events that re-read the registry.
+        const names = new Set(this.dirtyServices);
         this.dirtyServices.clear();
-        const [zones, records, regions, changed] = await Promise.all([
+        const [zones, changed] = await Promise.all([
           this.ds.getRepository(ZoneEntity).find(),
-          this.ds.getRepository(RecordEntity).find(),
-          this.ds.getRepository(RegionEntity).find(),
-          this.ds.getRepository(ServiceEntity).find({ where: { fqdn: In(names) } }),
+          this.ds.getRepository(ServiceEntity).find({ where: { fqdn: In([...names]) } }),
         ]);
         const byName = new Map(changed.map((row) => [row.fqdn, row]));
-        const services = this.rows.services.filter((row) => !names.includes(row.fqdn));
-        for (const name of names) {
-          const row = byName.get(name);
-          if (row !== undefined) services.push(row);
+        // In place: the rows not re-read keep their order (and their input objects: buildSnapshot
+        // passes over them); a deleted one goes, a new one comes last.
+        const services: ServiceEntity[] = [];
+        for (const row of this.rows.services) {
+          if (!names.has(row.fqdn)) services.push(row);
+          else if (byName.has(row.fqdn)) {
+            services.push(byName.get(row.fqdn)!);
+            byName.delete(row.fqdn);
+          }
         }
-        this.rows = { zones, records, regions, services };
+        services.push(...byName.values());
+        this.rows = { ...this.rows, zones, services };
       }
       const { zones, records, regions, services } = this.rows;
       const input: SnapshotInput = {
@@ -340,8 +350,17 @@ export class SnapshotStore implements OnApplicationShutdown {
     return input;
   }
 
-  onApplicationShutdown(): void {
+  /**
+   * No write starts after this (one still waiting for its pause is dropped, as before), and one
+   * under way is waited for: a stopped instance leaves no temporary file appearing in DATA_DIR.
+   */
+  async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    if (this.writeTimer !== null) {
+      clearTimeout(this.writeTimer);
+      this.writeTimer = null;
+    }
+    await this.fileWrite;
   }
 
   /**
@@ -405,14 +424,14 @@ export class SnapshotStore implements OnApplicationShutdown {
         }, delayMs);
         this.writeTimer.unref(); // a write still waiting does not keep a stopping process alive
       });
-      while (this.pendingWrite) {
+      while (this.pendingWrite && !this.stopped) {
         const file = this.pendingWrite;
         this.pendingWrite = null;
-        try {
-          await writeSnapshotFile(this.config.dataDir, file);
-        } catch (err) {
-          this.logger.warn(`cannot write the snapshot to disk: ${(err as Error).message}`);
-        }
+        this.fileWrite = writeSnapshotFile(this.config.dataDir, file).catch((err: Error) => {
+          this.logger.warn(`cannot write the snapshot to disk: ${err.message}`);
+        });
+        await this.fileWrite;
+        this.fileWrite = null;
       }
       this.writing = false;
     })();

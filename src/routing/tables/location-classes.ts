@@ -28,6 +28,9 @@ export const UNKNOWN_CLASS = 0;
 export const EU_YES = 1;
 export const EU_NO = 0;
 export const EU_UNKNOWN = 2;
+/** In LocationClassTable.traits: the euClass value, and whether the class has coordinates. */
+export const TRAIT_EU = 3;
+export const TRAIT_LOCATED = 4;
 
 const NO_CODE = 0xffff;
 const CONTINENTS = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'];
@@ -46,9 +49,13 @@ export class LocationClassTable {
   longitudes = new Float64Array(1024);
   /** EU_YES / EU_NO / EU_UNKNOWN per class. */
   euClass = new Uint8Array(1024);
+  /** Per class, what the router asks of every query in one octet: euClass (TRAIT_EU bits) | TRAIT_LOCATED. */
+  traits = new Uint8Array(1024);
   private found = new Uint8Array(1024);
   private countryCodes = new Uint16Array(1024);
   private continentCodes = new Uint8Array(1024);
+  /** Each class's hash, so that a rehash only re-probes (hashing a place is most of a rehash's time). */
+  private hashes = new Uint32Array(1024);
   /** Open addressing over class ids (-1 empty), by a hash of the place. */
   private slots = new Int32Array(4096).fill(-1);
   /** Country texts by code: two letters are computed once; anything else is listed here. */
@@ -74,9 +81,10 @@ export class LocationClassTable {
     const country = this.countryCode(place.country);
     const continent = place.continent === null ? NO_CONTINENT : CONTINENTS.indexOf(place.continent) < 0 ? NO_CONTINENT - 1 : CONTINENTS.indexOf(place.continent);
     const mask = this.slots.length - 1;
-    for (let slot = this.hash(found, country, continent, lat, lon) & mask; ; slot = (slot + 1) & mask) {
+    const hash = this.hash(found, country, continent, lat, lon);
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const id = this.slots[slot];
-      if (id < 0) return this.add(slot, found, country, continent, lat, lon, place);
+      if (id < 0) return this.add(slot, hash, found, country, continent, lat, lon, place);
       if (
         this.found[id] === found &&
         this.countryCodes[id] === country &&
@@ -158,7 +166,7 @@ export class LocationClassTable {
     return (h ^ (h >>> 13)) >>> 0;
   }
 
-  private add(slot: number, found: number, country: number, continent: number, lat: number, lon: number, place: Place): number {
+  private add(slot: number, hash: number, found: number, country: number, continent: number, lat: number, lon: number, place: Place): number {
     const id = this.count;
     if (id === this.latitudes.length) this.grow();
     this.latitudes[id] = lat;
@@ -166,7 +174,9 @@ export class LocationClassTable {
     this.found[id] = found;
     this.countryCodes[id] = country;
     this.continentCodes[id] = continent;
+    this.hashes[id] = hash;
     this.euClass[id] = place.country ? (isEuCountry(place.country) ? EU_YES : EU_NO) : EU_UNKNOWN;
+    this.traits[id] = this.euClass[id] | (Number.isNaN(lat) ? 0 : TRAIT_LOCATED);
     this.slots[slot] = id;
     this.count++;
     if (this.count * 2 > this.slots.length) this.rehash();
@@ -177,7 +187,7 @@ export class LocationClassTable {
     const slots = new Int32Array(this.slots.length * 2).fill(-1);
     const mask = slots.length - 1;
     for (let id = 0; id < this.count; id++) {
-      let slot = this.hash(this.found[id], this.countryCodes[id], this.continentCodes[id], this.latitudes[id], this.longitudes[id]) & mask;
+      let slot = this.hashes[id] & mask;
       while (slots[slot] >= 0) slot = (slot + 1) & mask;
       slots[slot] = id;
     }
@@ -186,7 +196,7 @@ export class LocationClassTable {
 
   private grow(): void {
     const n = this.latitudes.length * 2;
-    const copy = <T extends Float64Array | Uint8Array | Uint16Array>(a: T, make: (n: number) => T): T => {
+    const copy = <T extends Float64Array | Uint8Array | Uint16Array | Uint32Array>(a: T, make: (n: number) => T): T => {
       const b = make(n);
       b.set(a);
       return b;
@@ -194,8 +204,10 @@ export class LocationClassTable {
     this.latitudes = copy(this.latitudes, (k) => new Float64Array(k));
     this.longitudes = copy(this.longitudes, (k) => new Float64Array(k));
     this.euClass = copy(this.euClass, (k) => new Uint8Array(k));
+    this.traits = copy(this.traits, (k) => new Uint8Array(k));
     this.found = copy(this.found, (k) => new Uint8Array(k));
     this.countryCodes = copy(this.countryCodes, (k) => new Uint16Array(k));
     this.continentCodes = copy(this.continentCodes, (k) => new Uint8Array(k));
+    this.hashes = copy(this.hashes, (k) => new Uint32Array(k));
   }
 }

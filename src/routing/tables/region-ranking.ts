@@ -3,8 +3,8 @@
  * distance (rounded to 0.1 km, as the proximity policy rounds), equal distances by region id and
  * marked as ties so a service can order them by its own region order.
  *
- * Memory is classes x regions (two octets and one flag each), whatever the number of services:
- * a service reads the ranking through its plan's positionOf mask. A ranking belongs to one
+ * Memory is classes x regions (two octets each: the region id and a tie mark), whatever the
+ * number of services: a service reads the ranking through its plan's positionOf mask. A ranking belongs to one
  * region geometry (names and coordinates in id order, `geometryKey`): a snapshot that moves, adds
  * or removes a region needs a new ranking, one that changes anything else (health, drain,
  * services, records) keeps it.
@@ -18,19 +18,31 @@ import { greatCircleDistanceKm } from '../geo-distance';
 import type { RoutingSnapshot } from '../types';
 import type { LocationClassTable } from './location-classes';
 
+/**
+ * In a ranking cell: the region id + 1 (`(cell & RANK_ID) - 1`), and the mark of a region as far
+ * as the one before it. 0 is no cell: a row not computed yet (new arrays are zeroed, nothing to fill).
+ */
+export const RANK_ID = 0x7fff;
+export const RANK_TIE = 0x8000;
+const NOT_COMPUTED = 0;
+
 export class RegionRanking {
   readonly regionCount: number;
   readonly geometryKey: string;
   private readonly latitudes: Float64Array;
   private readonly longitudes: Float64Array;
-  /** orders[c * R + k]: the region id at rank k for class c. */
-  private orders: Uint16Array;
-  /** ties[c * R + k] = 1: the region at rank k is as far as the one at rank k - 1. */
-  private ties: Uint8Array;
-  private computed: Uint8Array;
+  /**
+   * table[c * R + k] (`cells`): the region id + 1 at rank k for class c, with RANK_TIE set when
+   * that region is as far as the one at rank k - 1. A row not computed yet starts with
+   * NOT_COMPUTED. One array, so a class's row is one read of memory (a query for a class not
+   * asked lately pays one cache miss here, not three).
+   */
+  private table: Uint16Array;
+  private capacity: number;
   private readonly distances: Float64Array;
   private readonly scratch: number[];
   private filled = 0;
+  private computed = 0;
 
   constructor(
     snapshot: RoutingSnapshot,
@@ -41,34 +53,29 @@ export class RegionRanking {
     this.geometryKey = geometryKeyOf(snapshot);
     this.latitudes = Float64Array.from(regions, (r) => r.latitude);
     this.longitudes = Float64Array.from(regions, (r) => r.longitude);
-    const capacity = Math.max(1024, classes.size);
-    this.orders = new Uint16Array(capacity * this.regionCount);
-    this.ties = new Uint8Array(capacity * this.regionCount);
-    this.computed = new Uint8Array(capacity);
+    if (this.regionCount >= RANK_ID) throw new Error(`a region ranking holds at most ${RANK_ID - 1} regions`);
+    this.capacity = Math.max(1024, classes.size);
+    this.table = new Uint16Array(this.capacity * this.regionCount);
     this.distances = new Float64Array(this.regionCount);
     this.scratch = new Array<number>(this.regionCount);
   }
 
-  /** Offset of class `c`'s row in `orderRow` / `tieRow` (computing it first when needed). Requires coordinates. */
+  /** Offset of class `c`'s row in `cells` (computing it first when needed). Requires coordinates. */
   row(c: number): number {
-    if (c >= this.computed.length) this.grow(c + 1);
-    if (this.computed[c] === 0) this.compute(c);
-    return c * this.regionCount;
+    if (c >= this.capacity) this.grow(c + 1);
+    const base = c * this.regionCount;
+    if (this.table[base] === NOT_COMPUTED) this.compute(c);
+    return base;
   }
 
-  get orderRow(): Uint16Array {
-    return this.orders;
-  }
-
-  get tieRow(): Uint8Array {
-    return this.ties;
+  /** Ranks of every class: `(cells[row(c) + k] & RANK_ID) - 1` is a region id, `& RANK_TIE` the tie mark. */
+  get cells(): Uint16Array {
+    return this.table;
   }
 
   /** Rows computed so far (of classes.size). */
   get computedRows(): number {
-    let n = 0;
-    for (let c = 0; c < this.computed.length; c++) n += this.computed[c];
-    return n;
+    return this.computed;
   }
 
   /** Computes up to `budget` rows not yet computed; returns whether every class known now has its row. */
@@ -96,24 +103,16 @@ export class RegionRanking {
     }
     ids.sort((a, b) => d[a] - d[b] || a - b);
     const base = c * n;
-    for (let k = 0; k < n; k++) {
-      this.orders[base + k] = ids[k];
-      this.ties[base + k] = k > 0 && d[ids[k]] === d[ids[k - 1]] ? 1 : 0;
-    }
-    this.computed[c] = 1;
+    for (let k = 0; k < n; k++) this.table[base + k] = (ids[k] + 1) | (k > 0 && d[ids[k]] === d[ids[k - 1]] ? RANK_TIE : 0);
+    this.computed++;
   }
 
   private grow(minimum: number): void {
-    const capacity = Math.max(minimum, this.computed.length * 2);
-    const orders = new Uint16Array(capacity * this.regionCount);
-    orders.set(this.orders);
-    const ties = new Uint8Array(capacity * this.regionCount);
-    ties.set(this.ties);
-    const computed = new Uint8Array(capacity);
-    computed.set(this.computed);
-    this.orders = orders;
-    this.ties = ties;
-    this.computed = computed;
+    const capacity = Math.max(minimum, this.capacity * 2);
+    const cells = new Uint16Array(capacity * this.regionCount);
+    cells.set(this.table);
+    this.table = cells;
+    this.capacity = capacity;
   }
 }
 

@@ -17,8 +17,8 @@ import { replicationView } from '../replication';
 import { Selection, select, type SelectionInput } from '../select';
 import type { ServicePlan } from '../service-plan';
 import type { Reason, RoutingSnapshot } from '../types';
-import { EU_UNKNOWN, EU_YES, type LocationClassTable } from './location-classes';
-import type { RegionRanking } from './region-ranking';
+import { EU_UNKNOWN, EU_YES, TRAIT_EU, TRAIT_LOCATED, type LocationClassTable } from './location-classes';
+import { RANK_ID, RANK_TIE, type RegionRanking } from './region-ranking';
 
 export type AnswerFamily = 'ipv4' | 'ipv6' | 'http';
 
@@ -87,7 +87,9 @@ export class TableRouter {
       this.taken = new Uint8Array(n * 2);
     }
     const order = this.order;
-    const located = classes.hasCoordinates(classId);
+    // One octet of the class for both questions asked of every query (coordinates? EU?).
+    const traits = classes.traits[classId];
+    const located = (traits & TRAIT_LOCATED) !== 0;
     this.located = located;
     switch (service.policy) {
       case 'proximity':
@@ -109,7 +111,7 @@ export class TableRouter {
         serviceOrder(order, n);
     }
 
-    const eu = classes.euClass[classId];
+    const eu = traits & TRAIT_EU;
     const euClient = eu === EU_UNKNOWN ? service.unknownLocation === 'treat-as-eu' : eu === EU_YES;
     const repl = replicationView(plan);
     const isWrite = service.writeOf !== undefined || write;
@@ -169,14 +171,14 @@ export class TableRouter {
     const taken = this.taken;
     const positionOf = plan.positionOf;
     const base = ranking.row(classId);
-    const ids = ranking.orderRow;
-    const ties = ranking.tieRow;
+    const cells = ranking.cells;
     const r = ranking.regionCount;
     let count = from;
     let groupStart = from;
     for (let k = 0; k < r; k++) {
-      const id = ids[base + k];
-      if (ties[base + k] === 0) groupStart = count;
+      const cell = cells[base + k];
+      const id = (cell & RANK_ID) - 1;
+      if ((cell & RANK_TIE) === 0) groupStart = count;
       const position = id < positionOf.length ? positionOf[id] : -1;
       if (position < 0 || taken[position] === 1) continue;
       // Insert into the current tie group by service position (ties are rare: groups are short).
