@@ -5,6 +5,7 @@ import type { Request } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Observable, tap } from 'rxjs';
 import { logAccess } from './common/access-log';
+import type { ServerHeaders } from './common/lean-response';
 import { BearerAuth, requiredScope } from './common/auth.guard';
 import { CACHED_READ } from './common/cached-read';
 import { CLUSTER_CHANGED, HEALTH_CHANGED, OnAppEvent, REGISTRY_CHANGED, REPLICATION_CHANGED } from './common/events';
@@ -63,7 +64,7 @@ export class AdminReadCache implements NestInterceptor {
   }
 
   /** The lean answerer (src/redirect/fast-path.ts LeanAnswerer). */
-  readonly answer = (req: IncomingMessage, res: ServerResponse): boolean => {
+  readonly answer = (req: IncomingMessage, res: ServerResponse, headers: ServerHeaders): boolean => {
     const method = req.method;
     const url = req.url ?? '';
     if (method !== 'GET') {
@@ -84,8 +85,8 @@ export class AdminReadCache implements NestInterceptor {
     const principal = this.auth.identifyKnown(token);
     if (principal === undefined || !grants(principal.scopes, entry.scope)) return false;
     if (!this.auth.backoff.clearGood(req as Request, now)) return false;
-    const started = this.logLines ? process.hrtime.bigint() : 0n;
-    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': entry.body.length, ETag: entry.etag });
+    const started = this.logLines ? performance.now() : 0;
+    headers.writeHead(res, 200, ['Content-Type', 'application/json; charset=utf-8', 'Content-Length', entry.body.length, 'ETag', entry.etag]);
     res.end(entry.body);
     this.answered++;
     if (this.logLines) logAccess(req, url, 200, started);

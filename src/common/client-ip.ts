@@ -47,3 +47,55 @@ export function clientAddress(
   }
   return { ip: client.toString(), forwarded: client !== peerAddr };
 }
+
+/** Whether `text` is an IPv4 address in canonical dotted-decimal form (no leading zeros, no spaces). */
+export function isCanonicalIpv4(text: string): boolean {
+  const n = text.length;
+  if (n < 7 || n > 15) return false;
+  let octets = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i === n ? 0x2e : text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || value > 255 || ++octets > 4) return false;
+      value = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits === 1 && value === 0) return false;
+      value = value * 10 + (c - 0x30);
+      digits++;
+    } else {
+      return false;
+    }
+  }
+  return octets === 4;
+}
+
+/**
+ * clientAddress for a hot path (the redirect fast path): the same answers, with what each socket
+ * peer is (its text form, trusted or not) remembered, and the common X-Forwarded-For — one
+ * canonical IPv4 address from a trusted proxy — read without parsing.
+ */
+export class ClientAddressReader {
+  private static readonly MAX_PEERS = 4096;
+  private readonly peers = new Map<string, { readonly ip: string; readonly trusted: boolean } | null>();
+
+  constructor(private readonly trusted: readonly Cidr[]) {}
+
+  read(peer: string | undefined, forwardedFor: string | string[] | undefined): { ip: string; forwarded: boolean } | null {
+    if (!peer) return null;
+    let known = this.peers.get(peer);
+    if (known === undefined) {
+      const addr = parseIp(peer);
+      known = addr === null ? null : { ip: addr.toString(), trusted: this.trusted.length > 0 && inAny(addr, this.trusted) };
+      if (this.peers.size >= ClientAddressReader.MAX_PEERS) this.peers.clear();
+      this.peers.set(peer, known);
+    }
+    if (known === null) return null;
+    if (!known.trusted || forwardedFor === undefined) return { ip: known.ip, forwarded: false };
+    // One hop: whether or not it is a trusted proxy itself, it is the client (nothing left of it).
+    if (typeof forwardedFor === 'string' && isCanonicalIpv4(forwardedFor)) return { ip: forwardedFor, forwarded: true };
+    return clientAddress(peer, forwardedFor, this.trusted);
+  }
+}

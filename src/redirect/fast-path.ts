@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { clientAddress } from '../common/client-ip';
+import { ClientAddressReader } from '../common/client-ip';
 import { normalizeName } from '../common/dns-name';
 import { logAccess } from '../common/access-log';
+import { ServerHeaders, type FlatHeaders } from '../common/lean-response';
 import { GeoLocator } from '../geo/geo-locator';
 import type { GeoClassifier } from '../geo/geo-classifier';
 import { MetricsService } from '../metrics/metrics.service';
@@ -13,13 +14,18 @@ import { RegionRanking, geometryKeyOf } from '../routing/tables/region-ranking';
 import { TableRouter } from '../routing/tables/table-router';
 import { REASONS, type Reason, type RoutingSnapshot } from '../routing/types';
 import { SnapshotStore } from '../snapshot/snapshot.store';
-import { buildLocation } from './redirect-location';
+import { LocationCache } from './redirect-location';
 
-/** A lean answerer in front of Express: answers and returns true, or touches nothing and returns false. */
-export type LeanAnswerer = (req: IncomingMessage, res: ServerResponse) => boolean;
+/**
+ * A lean answerer in front of Express: answers (its status line and headers written with
+ * `headers.writeHead`, so they carry the server-wide headers) and returns true, or touches nothing
+ * and returns false.
+ */
+export type LeanAnswerer = (req: IncomingMessage, res: ServerResponse, headers: ServerHeaders) => boolean;
 
 /** The body of GET /healthz, as Nest serialises the controller's `{ status: 'ok' }`. */
 const HEALTHZ_BODY = Buffer.from(JSON.stringify({ status: 'ok' }));
+const HEALTHZ_HEADERS: FlatHeaders = ['Content-Type', 'application/json; charset=utf-8', 'Content-Length', HEALTHZ_BODY.length];
 
 /**
  * The lean path of `GET|HEAD /r/{fqdn}/{path}` and `GET|HEAD /healthz`, in front of Nest's router
@@ -38,8 +44,10 @@ const HEALTHZ_BODY = Buffer.from(JSON.stringify({ status: 'ok' }));
  * path and decide() agree on outcome, reason and regions (routing/tables property test), and
  * test/redirect-fast-path.e2e-spec.ts compares the two over HTTP.
  *
- * Headers: the fast path is the server's last 'request' listener and writes with res.writeHead,
- * which keeps every header the listeners before it set (server-wide security headers).
+ * Headers: the server-wide headers (helmet's, src/common/lean-response.ts) and the answer's own go
+ * out in one res.writeHead with a flat list, computed once rather than set one by one per
+ * request; the fast path is the server's last 'request' listener, and headers a listener before
+ * it set are kept, except those the server-wide list names (as on the Express path).
  */
 @Injectable()
 export class RedirectFastPath {
@@ -49,6 +57,8 @@ export class RedirectFastPath {
   private rankedSnapshot: RoutingSnapshot | null = null;
   private geometryKey = '';
   private classifier: GeoClassifier | null = null;
+  private readonly clients: ClientAddressReader;
+  private readonly locations = new LocationCache();
   /** Redirects per (plan, first region position, reason), added to the decision counter at scrape time. */
   private readonly counts = new Map<ServicePlan, Float64Array>();
   /** Client key of the weighted policy, for the request being routed. */
@@ -60,6 +70,11 @@ export class RedirectFastPath {
   failures = 0;
   /** The access log's lines are debug lines: timed and written only when LOG_LEVEL lets them out. */
   private readonly accessLog: boolean;
+  /**
+   * georoute_decision_seconds{path="redirect"}, its labels resolved once. Timed with
+   * performance.now() (a double; hrtime.bigint() made two BigInts a request).
+   */
+  private readonly decisionSeconds: { observe(seconds: number): void };
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -69,25 +84,28 @@ export class RedirectFastPath {
   ) {
     metrics.onCollect(() => this.flushCounts());
     this.accessLog = config.logLevel === 'debug' || config.logLevel === 'trace';
+    this.clients = new ClientAddressReader(config.trustedProxies);
+    this.decisionSeconds = metrics.decisionSeconds.labels({ path: 'redirect' });
   }
 
   /**
    * Puts the fast path in front of `app` (the Express application the server's 'request' event
    * calls): requests it does not answer go to `app` as before. The pair becomes the last
-   * 'request' listener, so server-wide listeners (security headers) run first whether they were
-   * added before or after the application; one added after attach() must use prependListener,
-   * since the fast path sends its headers at once. `others` are further lean answerers tried
-   * first, in order (src/read-cache.ts), each with the fast path's contract: answer and return
-   * true, or touch nothing and return false.
+   * 'request' listener, so other server-wide listeners run first whether they were added before
+   * or after the application; one added after attach() must use prependListener, since the fast
+   * path sends its headers at once. `others` are further lean answerers tried after the fast
+   * path, in order (src/read-cache.ts), each with the fast path's contract: answer and return
+   * true, or touch nothing and return false. `headers` go on every response: written by the lean
+   * answerers with their own, set before Express for the rest.
    */
-  attach(server: Server, app: RequestListener, others: readonly LeanAnswerer[] = []): void {
+  attach(server: Server, app: RequestListener, others: readonly LeanAnswerer[] = [], headers: ServerHeaders = ServerHeaders.none): void {
     const listeners = server.listeners('request');
     if (!listeners.includes(app)) throw new Error('redirect fast path: the HTTP server does not call the given application');
     const front: RequestListener = (req, res) => {
       let answered = false;
       try {
-        for (const other of others) if ((answered = other(req, res))) break;
-        if (!answered) answered = this.handle(req, res);
+        answered = this.handle(req, res, headers);
+        if (!answered) for (const other of others) if ((answered = other(req, res, headers))) break;
       } catch (err) {
         // A throw in a 'request' listener would end the process: log it and let Nest answer
         // (with decide()), or drop the connection if the fast path had already begun a reply.
@@ -98,7 +116,10 @@ export class RedirectFastPath {
           return;
         }
       }
-      if (!answered) app(req, res);
+      if (!answered) {
+        headers.setOn(res);
+        app(req, res);
+      }
     };
     server.removeAllListeners('request');
     for (const listener of listeners) if (listener !== app) server.on('request', listener as RequestListener);
@@ -106,14 +127,14 @@ export class RedirectFastPath {
   }
 
   /** Answers `req` and returns true, or returns false (and touches nothing) for Express to answer. */
-  handle(req: IncomingMessage, res: ServerResponse): boolean {
+  handle(req: IncomingMessage, res: ServerResponse, headers: ServerHeaders = ServerHeaders.none): boolean {
     const method = req.method;
     if (method !== 'GET' && method !== 'HEAD') return false;
     const url = req.url ?? '';
-    if (url.startsWith('/r/')) return this.redirect(req, res, url, method === 'HEAD');
+    if (url.startsWith('/r/')) return this.redirect(req, res, headers, url, method === 'HEAD');
     if (url === '/healthz' || url.startsWith('/healthz?')) {
-      const started = process.hrtime.bigint();
-      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': HEALTHZ_BODY.length });
+      const started = performance.now();
+      headers.writeHead(res, 200, HEALTHZ_HEADERS);
       res.end(method === 'HEAD' ? undefined : HEALTHZ_BODY);
       this.answered++;
       this.endLog(req, 200, started);
@@ -122,8 +143,8 @@ export class RedirectFastPath {
     return false;
   }
 
-  private redirect(req: IncomingMessage, res: ServerResponse, url: string, head: boolean): boolean {
-    const started = process.hrtime.bigint();
+  private redirect(req: IncomingMessage, res: ServerResponse, serverHeaders: ServerHeaders, url: string, head: boolean): boolean {
+    const started = performance.now();
     const raw = url.slice(3);
     let cut = -1;
     for (let i = 0; i < raw.length; i++) {
@@ -137,7 +158,7 @@ export class RedirectFastPath {
     const snapshot = this.snapshots.current();
     const service = snapshot.services.get(fqdn);
     if (service === undefined) return false;
-    const client = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.config.trustedProxies);
+    const client = this.clients.read(req.socket.remoteAddress, req.headers['x-forwarded-for']);
     if (client === null) return false;
 
     const plan = planFor(snapshot, service);
@@ -153,30 +174,24 @@ export class RedirectFastPath {
     const region = plan.regions[position];
     const baseUrl = region.baseUrl;
     if (baseUrl === null || baseUrl === undefined) return false;
-    const built = buildLocation(baseUrl, cut < 0 ? '' : raw.slice(cut));
+    const built = this.locations.build(baseUrl, cut < 0 ? '' : raw.slice(cut));
     if (!built.ok) return false;
 
     const reason = router.reason();
-    const headers: Record<string, string | number> = {
-      'X-Georoute-Reason': reason,
-      'X-Georoute-Region': region.name,
-      'Cache-Control': `private, max-age=${service.ttl}`,
-      Location: built.location,
-    };
-    if (service.replication !== undefined) headers['X-Georoute-Access'] = service.writeOf !== undefined ? 'write' : 'read';
+    const headers: FlatHeaders = ['X-Georoute-Reason', reason, 'X-Georoute-Region', region.name, 'Cache-Control', `private, max-age=${service.ttl}`, 'Location', built.location];
+    if (service.replication !== undefined) headers.push('X-Georoute-Access', service.writeOf !== undefined ? 'write' : 'read');
     if (head) {
-      res.writeHead(307, headers);
+      serverHeaders.writeHead(res, 307, headers);
       res.end();
     } else {
       const body = `Temporary Redirect to ${region.name}\n`;
-      headers['Content-Type'] = 'text/plain; charset=utf-8';
-      headers['Content-Length'] = Buffer.byteLength(body);
-      res.writeHead(307, headers);
+      headers.push('Content-Type', 'text/plain; charset=utf-8', 'Content-Length', Buffer.byteLength(body));
+      serverHeaders.writeHead(res, 307, headers);
       res.end(body);
     }
     this.answered++;
     this.count(plan, position, reason);
-    this.metrics.decisionSeconds.observe({ path: 'redirect' }, Number(process.hrtime.bigint() - started) / 1e9);
+    this.decisionSeconds.observe((performance.now() - started) / 1000);
     this.endLog(req, 307, started);
     return true;
   }
@@ -225,7 +240,7 @@ export class RedirectFastPath {
   }
 
   /** The line src/common/access-log.ts writes for a request Express answers. */
-  private endLog(req: IncomingMessage, status: number, started: bigint): void {
+  private endLog(req: IncomingMessage, status: number, started: number): void {
     if (this.accessLog) logAccess(req, req.url ?? '', status, started);
   }
 }

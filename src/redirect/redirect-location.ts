@@ -54,3 +54,32 @@ export function buildLocation(baseUrl: string, rawTail: string): LocationResult 
   }
   return { ok: true, location };
 }
+
+/**
+ * buildLocation with the successful answers remembered per base URL (the redirect fast path):
+ * a site's redirected paths repeat (/login, /download), and building one parses two URLs. At most
+ * `perBase` tails a base URL; a full table is emptied and starts again. Refusals are not kept
+ * (they go to the slower path, which answers them with a problem document).
+ */
+export class LocationCache {
+  private readonly byBase = new Map<string, Map<string, string>>();
+
+  constructor(private readonly perBase = 2048) {}
+
+  build(baseUrl: string, rawTail: string): LocationResult {
+    let tails = this.byBase.get(baseUrl);
+    const known = tails?.get(rawTail);
+    if (known !== undefined) return { ok: true, location: known };
+    const built = buildLocation(baseUrl, rawTail);
+    if (!built.ok) return built;
+    if (tails === undefined) {
+      if (this.byBase.size >= 256) this.byBase.clear();
+      tails = new Map();
+      this.byBase.set(baseUrl, tails);
+    } else if (tails.size >= this.perBase) {
+      tails.clear();
+    }
+    tails.set(rawTail, built.location);
+    return built;
+  }
+}
