@@ -3,8 +3,9 @@
 # Debian 13 (trixie). CI runs the suite on Node.js 20, the lowest release package.json's engines
 # allows, and checks that nothing needs a newer one (.ci/node-floor.js). The suite was run on 26
 # too (bench/RESULTS.md): one unit test pins Node.js 20's wording of a TLS error (README).
-# Build stage: all dependencies, compile TypeScript and the native UDP addon (native/; npm ci's
-# install script builds it with node-gyp, which needs python3, make and a C compiler).
+# Build stage: all dependencies, compile TypeScript and the native addons (native/: batched UDP
+# and the read-only mapping of the GeoIP database; npm ci's install script builds them with
+# node-gyp, which needs python3, make and a C compiler).
 FROM node:26-trixie-slim AS build
 # No install-time telemetry (@scarf/scarf, through @nestjs/swagger -> swagger-ui-dist).
 ENV SCARF_ANALYTICS=false
@@ -12,7 +13,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY bin/build-native.js ./bin/
-COPY native/binding.gyp native/udp_batch.c ./native/
+COPY native/binding.gyp native/udp_batch.c native/mapped_file.c ./native/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
@@ -20,8 +21,8 @@ COPY migrations ./migrations
 COPY bench ./bench
 RUN npm run build
 
-# Runtime stage: production dependencies only, non-root. The addon comes built from the build
-# stage (same Node.js); being newer than its sources, npm ci's install script leaves it alone.
+# Runtime stage: production dependencies only, non-root. The addons come built from the build
+# stage (same Node.js); being newer than their sources, npm ci's install script leaves them alone.
 # Shipped: the server (dist/src, dist/migrations), the CLI (bin/, also as `georoute` on the PATH),
 # the demo configuration; not the benchmarks (dist/bench).
 FROM node:26-trixie-slim AS runtime
@@ -29,8 +30,8 @@ ENV NODE_ENV=production HTTP_HOST=0.0.0.0 DNS_HOST=0.0.0.0 DATA_DIR=/var/lib/geo
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY bin ./bin
-COPY native/binding.gyp native/udp_batch.c ./native/
-COPY --from=build /app/native/build/Release/udp_batch.node ./native/build/Release/
+COPY native/binding.gyp native/udp_batch.c native/mapped_file.c ./native/
+COPY --from=build /app/native/build/Release/udp_batch.node /app/native/build/Release/mapped_file.node ./native/build/Release/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
   && ln -s /app/bin/georoute.js /usr/local/bin/georoute
 COPY --from=build /app/dist/src ./dist/src

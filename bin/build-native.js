@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// Builds the native UDP addon (native/udp_batch.c -> native/build/Release/udp_batch.node) that
-// lets the DNS server read and send datagrams in batches (src/dns/udp-batch.ts). Run by npm's
-// `install` (so `npm ci` builds it), by `npm run build` and by `npm start`'s prestart.
+// Builds the native addons of native/binding.gyp into native/build/Release/: udp_batch.node, which
+// lets the DNS server read and send datagrams in batches (src/dns/udp-batch.ts), and
+// mapped_file.node, which maps the GeoIP database files read-only so every process shares their
+// pages (src/geo/mapped-file.ts). Run by npm's `install` (so `npm ci` builds them), by
+// `npm run build` and by `npm start`'s prestart.
 //
-// Linux only. Skipped when the addon is newer than its sources. It compiles against the headers
+// Linux only. Skipped when both addons are newer than their sources. It compiles against the headers
 // of the running Node.js (npm's nodedir setting, else <prefix>/include/node), so nothing is
 // downloaded. A missing toolchain (python3, make, a C compiler) or any other failure never fails
-// the install: one line says why, and DNS_UDP_IO=auto then uses node:dgram.
+// the install: one line says why; DNS_UDP_IO=auto then uses node:dgram, and the GeoIP database
+// is read into each process's memory (fs.readFile).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -14,8 +17,8 @@ const { spawnSync } = require('node:child_process');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIR = path.join(ROOT, 'native');
-const ADDON = path.join(DIR, 'build', 'Release', 'udp_batch.node');
-const SOURCES = ['udp_batch.c', 'binding.gyp'].map((f) => path.join(DIR, f));
+const ADDONS = ['udp_batch.node', 'mapped_file.node'].map((f) => path.join(DIR, 'build', 'Release', f));
+const SOURCES = ['udp_batch.c', 'mapped_file.c', 'binding.gyp'].map((f) => path.join(DIR, f));
 
 function mtime(file) {
   try {
@@ -26,13 +29,13 @@ function mtime(file) {
 }
 
 function skip(reason) {
-  console.log(`georoute: native UDP addon not built (${reason}); DNS over UDP will use node:dgram`);
+  console.log(`georoute: native addons not built (${reason}); DNS over UDP will use node:dgram, the GeoIP database is read into memory`);
   process.exit(0);
 }
 
 if (process.platform !== 'linux') skip(`batched UDP needs Linux, this is ${process.platform}`);
 if (SOURCES.some((f) => mtime(f) < 0)) skip('native/ sources missing');
-const built = mtime(ADDON);
+const built = Math.min(...ADDONS.map(mtime));
 if (built >= 0 && SOURCES.every((f) => mtime(f) <= built)) process.exit(0);
 
 /** node-gyp: the one npm passes to scripts, else the one bundled with npm beside this Node.js. */
@@ -61,4 +64,7 @@ if (res.error || res.status !== 0) {
     `node-gyp exited with ${res.status}`;
   skip(line.replace(/^(gyp ERR! )?(stack )?(Error: )?/, '').trim().slice(0, 300));
 }
-console.log(`georoute: built the native UDP addon ${path.relative(ROOT, ADDON)}`);
+// make relinks only an addon whose own source changed; date both now so the check above holds.
+const now = new Date();
+for (const a of ADDONS) if (mtime(a) >= 0) fs.utimesSync(a, now, now);
+console.log(`georoute: built the native addons ${ADDONS.map((a) => path.relative(ROOT, a)).join(', ')}`);

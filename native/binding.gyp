@@ -5,6 +5,12 @@
       "sources": ["udp_batch.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [["OS != 'linux'", {"type": "none"}]]
+    },
+    {
+      "target_name": "mapped_file",
+      "sources": ["mapped_file.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "conditions": [["OS == 'win'", {"type": "none"}]]
     }
   ]
 }

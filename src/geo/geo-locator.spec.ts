@@ -143,6 +143,8 @@ describe('GeoLocator with the GeoIP2 City test database', () => {
         ipVersion: 6,
         buildDate: '2026-02-04T22:49:29.000Z',
         description: 'GeoIP2 City Test Database (fake GeoIP2 data, for example purposes only)',
+        memory: 'mapped',
+        memoryReason: null,
       },
     ]);
   });
@@ -188,10 +190,28 @@ describe('GeoLocator cache', () => {
     expect(locator.locate('81.2.69.160').latitude).toBeNull();
     expect(locator.cachedAddresses).toBe(1);
 
-    await fs.copyFile(CITY_TEST_DB, file);
+    // Replaced by rename, as the README asks (the old file stays mapped until reload).
+    await fs.copyFile(CITY_TEST_DB, `${file}.new`);
+    await fs.rename(`${file}.new`, file);
     await locator.reload();
     expect(locator.cachedAddresses).toBe(0);
     expect(locator.locate('81.2.69.160')).toMatchObject({ country: 'GB', latitude: 51.5142, longitude: -0.0931 });
+    expect(locator.describe()[0].databaseType).toBe('GeoIP2-City');
+  });
+
+  it('keeps answering from a mapped file replaced by rename until reload', async () => {
+    const file = path.join(dir, 'renamed.mmdb');
+    const next = path.join(dir, 'renamed.mmdb.new');
+    await fs.copyFile(COUNTRY_TEST_DB, file);
+    const locator = await GeoLocator.open(file);
+    expect(locator.describe()[0].memory).toBe('mapped');
+
+    // What geoipupdate and `mv` do: a new file (a new inode) takes the name; the mapping keeps the old one.
+    await fs.copyFile(CITY_TEST_DB, next);
+    await fs.rename(next, file);
+    expect(locator.locate('175.16.199.1')).toMatchObject({ country: 'CN', latitude: null });
+    await locator.reload();
+    expect(locator.locate('175.16.199.1')).toMatchObject({ country: 'CN', latitude: 43.88 });
     expect(locator.describe()[0].databaseType).toBe('GeoIP2-City');
   });
 

@@ -13,13 +13,13 @@
  *   and reports 96 + the IPv4 prefix length.
  * Results are cached by the exact input string (bounded; cleared when full, and on `reload`).
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Reader, type Response } from 'maxmind';
 import type { GeoLocation } from '../routing/types';
 import { parseClientAddress } from './client-address';
 import { GeoClassifier, SearchTree } from './geo-classifier';
 import { decodeGeoRecord, recordSchema, type DecodedLocation, type GeoSchema } from './geo-record';
+import { readFileBytes, type FileBytes, type FileMemory } from './mapped-file';
 
 /** One file holding both families, or one file per family. */
 export type GeoDatabaseSource = string | GeoDatabaseFiles;
@@ -43,6 +43,13 @@ export interface GeoDatabaseInfo {
   /** Build date from the metadata (ISO 8601). */
   readonly buildDate: string;
   readonly description: string | null;
+  /**
+   * How the file's bytes are held: 'mapped' read-only (pages shared by every process that maps
+   * the file, the main one and the DNS workers), or 'read' into this process's own memory.
+   */
+  readonly memory: FileMemory;
+  /** Why the file was read rather than mapped (the addon is missing, mmap failed); null when mapped. */
+  readonly memoryReason: string | null;
 }
 
 export interface GeoLocatorOptions {
@@ -132,7 +139,9 @@ export class GeoLocator {
 
   /**
    * Re-reads the same file(s) and swaps them in as one step, emptying the cache. On failure the
-   * databases in use stay in place and the promise rejects.
+   * databases in use stay in place and the promise rejects. A mapped file is mapped again (the
+   * file now at the path: a new one renamed over it); the old mapping goes when the old
+   * databases are garbage-collected.
    */
   async reload(): Promise<void> {
     const next = await loadDatabases(this.source);
@@ -233,41 +242,54 @@ const NOT_FOUND_ANYWHERE = notFound(0);
 
 async function loadDatabases(source: GeoDatabaseSource): Promise<LoadedDatabases> {
   if (typeof source === 'string') {
-    const [reader, buffer] = await readDatabase(source);
+    const file = await readDatabase(source);
+    const { reader } = file;
     const v6 = reader.metadata.ipVersion === 6 ? reader : null;
     const serves = v6 ? 'ipv4+ipv6' : 'ipv4';
-    const tree = new SearchTree(buffer, reader);
-    return { v4: reader, v6, info: Object.freeze([describeDatabase(source, reader, serves)]), v4Tree: tree, v6Tree: v6 ? tree : null };
+    const tree = new SearchTree(file.bytes.buffer, reader);
+    return { v4: reader, v6, info: Object.freeze([describeDatabase(source, file, serves)]), v4Tree: tree, v6Tree: v6 ? tree : null };
   }
   const { ipv4, ipv6 } = source;
   if (!ipv4 && !ipv6) throw new Error('geo database: no file given (need ipv4 and/or ipv6)');
   if (ipv4 && ipv6 && path.resolve(ipv4) === path.resolve(ipv6)) return loadDatabases(ipv4);
   const v4File = ipv4 ? await readDatabase(ipv4) : null;
   const v6File = ipv6 ? await readDatabase(ipv6) : null;
-  const v4 = v4File?.[0] ?? null;
-  const v6 = v6File?.[0] ?? null;
+  const v4 = v4File?.reader ?? null;
+  const v6 = v6File?.reader ?? null;
   if (ipv6 && v6 && v6.metadata.ipVersion !== 6) {
     throw new Error(`geo database ${ipv6}: holds IPv4 only (ipVersion 4), cannot answer IPv6 addresses`);
   }
   const info: GeoDatabaseInfo[] = [];
-  if (ipv4 && v4) info.push(describeDatabase(ipv4, v4, 'ipv4'));
-  if (ipv6 && v6) info.push(describeDatabase(ipv6, v6, 'ipv6'));
+  if (ipv4 && v4File) info.push(describeDatabase(ipv4, v4File, 'ipv4'));
+  if (ipv6 && v6File) info.push(describeDatabase(ipv6, v6File, 'ipv6'));
   return {
     v4,
     v6,
     info: Object.freeze(info),
-    v4Tree: v4File ? new SearchTree(v4File[1], v4File[0]) : null,
-    v6Tree: v6File ? new SearchTree(v6File[1], v6File[0]) : null,
+    v4Tree: v4File ? new SearchTree(v4File.bytes.buffer, v4File.reader) : null,
+    v6Tree: v6File ? new SearchTree(v6File.bytes.buffer, v6File.reader) : null,
   };
 }
 
-async function readDatabase(file: string): Promise<[Reader<Response>, Buffer]> {
-  let buffer: Buffer;
+interface DatabaseFile {
+  readonly reader: Reader<Response>;
+  /** The file's bytes (the reader's and the search tree's), mapped read-only or read. */
+  readonly bytes: FileBytes;
+}
+
+/**
+ * One file, validated. Its bytes are mapped read-only when the native addon is there (shared by
+ * every process that opens the file), else read into memory (mapped-file.ts); nothing here or in
+ * maxmind's reader writes into them.
+ */
+async function readDatabase(file: string): Promise<DatabaseFile> {
+  let bytes: FileBytes;
   try {
-    buffer = await fs.readFile(file);
+    bytes = await readFileBytes(file);
   } catch (error) {
     throw new Error(`geo database ${file}: cannot read (${errorMessage(error)})`, { cause: error });
   }
+  const { buffer } = bytes;
   if (buffer.subarray(0, 2).equals(GZIP_MAGIC)) {
     throw new Error(`geo database ${file}: gzip-compressed; decompress it to a .mmdb first`);
   }
@@ -284,7 +306,7 @@ async function readDatabase(file: string): Promise<[Reader<Response>, Buffer]> {
   if (detectSchema(reader) === null) {
     throw new Error(`geo database ${file}: records are neither GeoIP2 nor DB-IP shaped ('${type}')`);
   }
-  return [reader, buffer];
+  return { reader, bytes };
 }
 
 /** 'unknown' when no sample address is listed; null when a listed record has a foreign shape. */
@@ -298,7 +320,7 @@ function detectSchema(reader: Reader<Response>): GeoSchema | 'unknown' | null {
   return 'unknown';
 }
 
-function describeDatabase(file: string, reader: Reader<Response>, serves: GeoDatabaseInfo['serves']): GeoDatabaseInfo {
+function describeDatabase(file: string, { reader, bytes }: DatabaseFile, serves: GeoDatabaseInfo['serves']): GeoDatabaseInfo {
   const meta = reader.metadata;
   // Declared as a string, stored as a map of language -> text (MMDB spec).
   const raw = meta.description as unknown;
@@ -312,6 +334,8 @@ function describeDatabase(file: string, reader: Reader<Response>, serves: GeoDat
     ipVersion: meta.ipVersion === 4 ? 4 : 6,
     buildDate: meta.buildEpoch.toISOString(),
     description: typeof text === 'string' && text.length > 0 ? text : null,
+    memory: bytes.memory,
+    memoryReason: bytes.reason,
   });
 }
 

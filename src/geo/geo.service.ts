@@ -14,7 +14,8 @@ export class GeoService implements OnModuleInit {
 
   onModuleInit(): void {
     for (const db of this.locator.describe()) {
-      this.logger.log(`geo database for ${db.serves}: ${db.path} (${db.databaseType}, ${db.schema} schema, built ${db.buildDate})`);
+      const memory = db.memory === 'mapped' ? 'mapped read-only: its pages are shared by every process that maps it' : `read into memory: ${db.memoryReason}`;
+      this.logger.log(`geo database for ${db.serves}: ${db.path} (${db.databaseType}, ${db.schema} schema, built ${db.buildDate}; ${memory})`);
     }
   }
 
