@@ -12,7 +12,8 @@
  *   in       BATCH slots of SLOT octets: the datagrams
  *   info     Int32 x INFO_WORDS per slot: length, source port, family (4/6), address text length,
  *            raw address (4 words: IPv4 in word 0, IPv6 in words 0-3, network order bytes)
- *   text     TEXT_STRIDE octets per slot: the source address as inet_ntop writes it
+ *   text     TEXT_STRIDE octets per slot: an IPv6 source address as inet_ntop writes it (empty
+ *            for IPv4: JavaScript writes a.b.c.d from the raw octets when it has not cached it)
  *   out      BATCH slots of SLOT octets: the replies
  *   outLen   Int32 per slot: reply length, 0 = no reply
  *   stats    Float64: see the STAT_* indices (counted here, read by JavaScript)
@@ -25,6 +26,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,7 +187,8 @@ static int round_trip(batch_socket *s) {
       info[2] = 4;
       memcpy(&info[4], &a->sin_addr, 4);
       info[5] = info[6] = info[7] = 0;
-      if (inet_ntop(AF_INET, &a->sin_addr, text, TEXT_STRIDE) == NULL) text[0] = 0;
+      /* No text: JavaScript makes a.b.c.d from the raw octets, once per address it has not cached. */
+      text[0] = 0;
     }
     info[3] = (int32_t)strlen(text);
     s->out_len[i] = 0;
@@ -282,8 +285,28 @@ static int bound_port_of(int fd, int *family) {
 }
 
 /*
+ * The SO_REUSEPORT group's choice of socket for each datagram: a random one of `sockets` (a
+ * classic BPF program: A = a random 32-bit number, A %= sockets, return A). Without it the kernel
+ * hashes the source address and port, so one client (a resolver, dnsperf) always meets the same
+ * socket. An index past the group's end (a socket closed, a worker gone) makes the kernel fall
+ * back to that hash among the sockets left. Set on any socket of the group, it serves them all;
+ * set after bind (before, the socket would make a group of its own and the bind into the
+ * existing one fails with EADDRINUSE). Random rather than by CPU (SKF_AD_CPU, fewer wake-ups in
+ * bench/RESULTS.md): a NIC with one receive queue would give every datagram to one socket.
+ */
+static int attach_spread(int fd, int sockets) {
+  struct sock_filter code[] = {
+      {BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_RANDOM)},
+      {BPF_ALU | BPF_MOD | BPF_K, 0, 0, (uint32_t)sockets},
+      {BPF_RET | BPF_A, 0, 0, 0},
+  };
+  struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
+  return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog);
+}
+
+/*
  * A non-blocking UDP socket bound to opts.host (an address literal) and opts.port, with
- * SO_REUSEPORT when opts.reusePort. Returns the fd, or -1 with a JavaScript error thrown (code,
+ * SO_REUSEPORT when opts.reusePort or opts.spread > 1 (then also attach_spread(opts.spread)). Returns the fd, or -1 with a JavaScript error thrown (code,
  * errno and syscall as node:dgram's bind errors).
  */
 static int make_socket(napi_env env, napi_value opts) {
@@ -292,6 +315,7 @@ static int make_socket(napi_env env, napi_value opts) {
   size_t host_len = 0;
   int32_t port = 0;
   bool ipv6 = false, reuse_port = false;
+  int32_t spread = 0;
   if (napi_get_named_property(env, opts, "host", &v) != napi_ok ||
       napi_get_value_string_utf8(env, v, host, sizeof host, &host_len) != napi_ok) {
     napi_throw_type_error(env, NULL, "host must be an address literal");
@@ -303,6 +327,8 @@ static int make_socket(napi_env env, napi_value opts) {
   napi_get_value_bool(env, v, &ipv6);
   napi_get_named_property(env, opts, "reusePort", &v);
   napi_get_value_bool(env, v, &reuse_port);
+  if (napi_get_named_property(env, opts, "spread", &v) == napi_ok) napi_get_value_int32(env, v, &spread);
+  if (spread > 1) reuse_port = true;
 
   struct sockaddr_storage addr;
   socklen_t addr_len;
@@ -343,13 +369,20 @@ static int make_socket(napi_env env, napi_value opts) {
     throw_errno(env, "bind", err, host, port);
     return -1;
   }
+  /* After bind: the socket is in its group then (attached before, it would make a group of its own). */
+  if (spread > 1 && attach_spread(fd, spread) != 0) {
+    int err = errno;
+    close(fd);
+    throw_errno(env, "setsockopt", err, host, port);
+    return -1;
+  }
   return fd;
 }
 
 /*
- * bindSocket({ host, port, ipv6, reusePort }) -> { fd, port }: a bound socket nobody reads yet.
- * The main process makes one for its DNS workers, which get it as an inherited descriptor and
- * read it with open({ fd }): one socket shared by every worker, as node:cluster shares dgram's.
+ * bindSocket({ host, port, ipv6, reusePort, spread }) -> { fd, port }: a bound socket nobody
+ * reads yet. The main process makes one per DNS worker (one in all with a single worker), which
+ * gets it as an inherited descriptor and reads it with open({ fd }).
  */
 static napi_value js_bind_socket(napi_env env, napi_callback_info cbinfo) {
   size_t argc = 1;

@@ -588,3 +588,40 @@ describe('identity: NSID and CHAOS (RFC 5001, RFC 4892)', () => {
     expect(() => withIdentity({ id: 'caf\u00e9', version: null })).toThrow(/printable ASCII/);
   });
 });
+
+describe('respondInto (the batched UDP path): the bytes of respond(), written in place', () => {
+  const queries: Array<[string, Buffer]> = [
+    ['static A', encodeQuery({ id: 11, name: 'www.example.com' })],
+    ['service A with ECS', encodeQuery({ id: 12, name: 'app.example.com', edns: { options: [ecsIpv4('81.2.69.160', 27)] } })],
+    ['service AAAA, no ECS', encodeQuery({ id: 13, name: 'app.example.com', qtype: TYPE.AAAA, edns: {} })],
+    ['NXDOMAIN', encodeQuery({ id: 14, name: 'nope.example.com' })],
+    ['REFUSED outside the zones', encodeQuery({ id: 15, name: 'example.org' })],
+    ['FORMERR (two ECS options)', encodeQuery({ id: 16, name: 'app.example.com', edns: { options: [ecsIpv4('81.2.69.0', 24), ecsIpv4('81.2.69.0', 24)] } })],
+    ['truncated without EDNS', encodeQuery({ id: 17, name: 'big.example.com' })],
+  ];
+
+  test.each(queries)('%s', (_, query) => {
+    const h = harness();
+    const expected = h.responder.respond(query, PEER, 'udp');
+    expect(expected).not.toBeNull();
+    const area = Buffer.alloc(4096, 0xee);
+    const length = h.responder.respondInto(query, PEER, 'udp', area, 1000, 2048);
+    expect(length).toBe(expected!.length);
+    expect(area.subarray(1000, 1000 + length)).toEqual(expected);
+    // Nothing written outside the reply's place.
+    expect(area.subarray(0, 1000).every((x) => x === 0xee)).toBe(true);
+    expect(area.subarray(1000 + length).every((x) => x === 0xee)).toBe(true);
+    // And respond() afterwards still makes a Buffer of its own.
+    expect(h.responder.respond(query, PEER, 'udp')).toEqual(expected);
+  });
+
+  test('no reply: -1, nothing written; a reply longer than the room: its length, nothing written', () => {
+    const h = harness();
+    const area = Buffer.alloc(600, 0xee);
+    expect(h.responder.respondInto(Buffer.alloc(5), PEER, 'udp', area, 0, 600)).toBe(-1);
+    const query = encodeQuery({ id: 18, name: 'app.example.com', edns: { options: [ecsIpv4('81.2.69.160', 27)] } });
+    const expected = h.responder.respond(query, PEER, 'udp')!;
+    expect(h.responder.respondInto(query, PEER, 'udp', area, 100, expected.length - 1)).toBe(expected.length);
+    expect(area.every((x) => x === 0xee)).toBe(true);
+  });
+});

@@ -212,6 +212,31 @@ describe('the native addon', () => {
       await listener.close();
     }
   });
+  test('sockets bound with spread (a socket per DNS worker): one client\'s queries reach every socket of the group', async () => {
+    const first = await bindSharedUdpSocket('127.0.0.1', 0, 2);
+    const second = await bindSharedUdpSocket('127.0.0.1', first.port, 2);
+    const responder = new DnsResponder({ classifier: () => locator.classifier });
+    responder.setSnapshot(fixtureSnapshot());
+    const a = new BatchUdpListener(responder, () => undefined);
+    const b = new BatchUdpListener(responder, () => undefined);
+    try {
+      expect(second.port).toBe(first.port);
+      a.adopt(first.fd);
+      b.adopt(second.fd);
+      // One client socket (one source address and port): the hash of SO_REUSEPORT alone would give every query to one socket.
+      const queries = Array.from({ length: 60 }, (_, i) => encodeQuery({ id: i + 1, name: 'www.example.com' }));
+      const replies = await exchange('udp4', '127.0.0.1', first.port, queries, { sequential: true });
+      expect(replies.every((r) => r !== null && r.readUInt16BE(6) === 1)).toBe(true);
+      expect(a.counters.received + b.counters.received).toBe(60);
+      expect(a.counters.received).toBeGreaterThan(5);
+      expect(b.counters.received).toBeGreaterThan(5);
+      // A socket without SO_REUSEPORT still cannot take the port.
+      await expect(bindSharedUdpSocket('127.0.0.1', first.port)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
 });
 
 describe('batch and dgram listeners give identical replies over real sockets', () => {

@@ -5,11 +5,13 @@
  *
  * The addon owns the socket (udp4, or udp6 dual-stack reporting IPv4 peers as ::ffff:a.b.c.d as
  * dgram does) and watches it on Node's event loop. When it is readable the addon reads up to
- * BATCH datagrams with one recvmmsg into `in`, writes each source (port, family, address) into
- * `info` and `text`, and calls onBatch once. onBatch answers every datagram through the
+ * BATCH datagrams with one recvmmsg into `in`, writes each source (port, family, raw address;
+ * IPv6 also as text) into `info` and `text`, and calls onBatch once. onBatch answers every datagram through the
  * responder and the rate limiter and copies each reply (or none) into `out`; the addon then sends
- * them all with one sendmmsg. A socket bound with `exclusive: false` sets SO_REUSEPORT, so that
- * every DNS worker process (dns/workers) binds its own socket on the shared port.
+ * them all with one sendmmsg, the replies written straight into `out` by
+ * DnsResponder.respondInto (no Buffer per reply). DNS workers (dns/workers) read sockets the main
+ * process binds (bindSharedUdpSocket, adopt()): one for one worker, else one each in a
+ * SO_REUSEPORT group that gives each datagram to a random socket (`spread`).
  *
  * loadUdpBatch() says whether the addon is there (built by `npm ci`/`npm run build`, see
  * bin/build-native.js) and why not; DNS_UDP_IO chooses (dns.service.ts).
@@ -17,8 +19,7 @@
 import * as dns from 'node:dns';
 import * as net from 'node:net';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { PROJECT_ROOT } from '../common/paths';
+import { loadNativeAddon, nativeAddonPath } from '../common/native-addon';
 import type { DnsResponder, PeerAddress } from './responder';
 import { ResponseRateLimiter, slipReply } from './rate-limiter';
 import type { UdpCounters, UdpSocketListener } from './udp-server';
@@ -36,6 +37,8 @@ interface BatchAddon {
     port?: number;
     ipv6?: boolean;
     reusePort?: boolean;
+    /** SO_REUSEPORT with each datagram given to a random one of this many sockets of the group (native attach_spread). */
+    spread?: number;
     /** A bound socket to read instead of making one (bindSocket's, inherited by a DNS worker). */
     fd?: number;
     in: Buffer;
@@ -49,7 +52,7 @@ interface BatchAddon {
   close(handle: unknown): void;
   /** One read-answer-send round now (from JavaScript); the datagrams answered. */
   pump(handle: unknown): number;
-  bindSocket(options: { host: string; port: number; ipv6: boolean; reusePort: boolean }): { fd: number; port: number };
+  bindSocket(options: { host: string; port: number; ipv6: boolean; reusePort: boolean; spread?: number }): { fd: number; port: number };
   closeFd(fd: number): void;
 }
 
@@ -60,7 +63,7 @@ const STAT_LAST_RECV_ERRNO = 2;
 const STAT_LAST_SEND_ERRNO = 3;
 const STAT_CALLBACK_ERRORS = 5;
 
-export const UDP_BATCH_ADDON = path.join(PROJECT_ROOT, 'native', 'build', 'Release', 'udp_batch.node');
+export const UDP_BATCH_ADDON = nativeAddonPath('udp_batch');
 
 let loaded: { addon: BatchAddon } | { reason: string } | null = null;
 
@@ -71,18 +74,7 @@ export function loadUdpBatch(): { addon: BatchAddon } | { reason: string } {
     loaded = { reason: `batched UDP needs Linux (recvmmsg/sendmmsg), this is ${process.platform}` };
     return loaded;
   }
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    loaded = { addon: require(UDP_BATCH_ADDON) as BatchAddon };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    loaded = {
-      reason:
-        code === 'MODULE_NOT_FOUND'
-          ? `the native addon ${path.relative(PROJECT_ROOT, UDP_BATCH_ADDON)} is not built (npm run build:native; it needs python3, make and a C compiler)`
-          : `the native addon cannot be loaded: ${(err as Error).message}`,
-    };
-  }
+  loaded = loadNativeAddon<BatchAddon>(UDP_BATCH_ADDON);
   return loaded;
 }
 
@@ -106,14 +98,20 @@ async function literal(host: string): Promise<string> {
 /**
  * A UDP socket bound on host:port that nobody in this process reads: the main process makes it
  * for its DNS workers (DNS_WORKERS with the batch path), which inherit it and read it with
- * BatchUdpListener.adopt(). One socket for all of them, as node:cluster shares dgram's: every
- * worker can take any datagram, whatever the client's address and port.
+ * BatchUdpListener.adopt(). With `spread` = N > 1 it is one of N sockets on the port (SO_REUSEPORT)
+ * and the group gives each datagram to a random one of them (native attach_spread): every worker
+ * takes its share of any client's queries, whatever the client's address and port (the kernel's
+ * own choice, a hash of those, would give one busy client to one worker), and each worker is
+ * woken only for datagrams on its own socket. (One socket read by all, as node:cluster shares
+ * dgram's, woke every idle worker for each datagram: 8-9 µs of server CPU a query under the
+ * spread load against 6.7-7.6 this way, bench/RESULTS.md.) Without `spread`: an ordinary socket,
+ * the port its own.
  */
-export async function bindSharedUdpSocket(host: string, port: number): Promise<{ fd: number; port: number; close(): void }> {
+export async function bindSharedUdpSocket(host: string, port: number, spread = 0): Promise<{ fd: number; port: number; close(): void }> {
   const found = loadUdpBatch();
   if (!('addon' in found)) throw new Error(found.reason);
   const addon = found.addon;
-  const bound = addon.bindSocket({ host: await literal(host), port, ipv6: net.isIPv6(host), reusePort: false });
+  const bound = addon.bindSocket({ host: await literal(host), port, ipv6: net.isIPv6(host), reusePort: spread > 1, spread });
   let open = true;
   return {
     fd: bound.fd,
@@ -196,12 +194,12 @@ export class BatchUdpListener implements UdpSocketListener {
 
   /**
    * `exclusive: false` sets SO_REUSEPORT, so several sockets (processes) can bind the port; the
-   * kernel then gives each client address and port to one of them. (DNS workers instead share one
-   * socket made by the main process: adopt().)
+   * kernel then gives each client address and port to one of them. `spread` = N > 1 joins the DNS
+   * workers' group instead (see bindSharedUdpSocket): a worker replacing one that died.
    */
-  async bind(host: string, port: number, exclusive = true): Promise<number> {
+  async bind(host: string, port: number, exclusive = true, spread = 0): Promise<number> {
     const address = await literal(host);
-    return this.open({ host: address, port, ipv6: net.isIPv6(host), reusePort: !exclusive });
+    return this.open({ host: address, port, ipv6: net.isIPv6(host), reusePort: !exclusive || spread > 1, spread });
   }
 
   /** Reads a bound UDP socket made elsewhere: the main process's bindSharedUdpSocket(), inherited by a DNS worker. */
@@ -209,7 +207,7 @@ export class BatchUdpListener implements UdpSocketListener {
     return this.open({ fd });
   }
 
-  private open(socket: { host: string; port: number; ipv6: boolean; reusePort: boolean } | { fd: number }): number {
+  private open(socket: { host: string; port: number; ipv6: boolean; reusePort: boolean; spread: number } | { fd: number }): number {
     if (this.handle !== null) throw new Error('dns udp: already bound');
     const opened = this.addon.open({
       ...socket,
@@ -248,7 +246,10 @@ export class BatchUdpListener implements UdpSocketListener {
       const key = info[base + 4];
       let name = this.v4Names.get(key);
       if (name === undefined) {
-        name = this.textOf(i, base);
+        // The addon leaves IPv4 text to us (no inet_ntop per datagram): the raw octets, in order.
+        const raw = this.infoBuf;
+        const at = (base + 4) * 4;
+        name = `${raw[at]}.${raw[at + 1]}.${raw[at + 2]}.${raw[at + 3]}`;
         if (this.v4Names.size >= ADDRESS_CACHE_LIMIT) this.v4Names.clear();
         this.v4Names.set(key, name);
       }
@@ -294,20 +295,25 @@ export class BatchUdpListener implements UdpSocketListener {
         peer.address = this.addressOf(i, base, family);
         peer.family = family === 6 ? 6 : 4;
         const start = i * slot;
-        let reply = responder.respond(inBuf.subarray(start, start + info[base]), peer, 'udp');
-        if (reply === null) continue;
-        if (limiter !== null) {
-          const verdict = limiter.check(peer.address, peer.family, reply);
-          if (verdict === 'drop') continue;
-          if (verdict === 'slip') reply = slipReply(reply);
-        }
-        if (reply.length > slot) {
+        // Straight into the output slot: no Buffer per reply, no copy.
+        let length = responder.respondInto(inBuf.subarray(start, start + info[base]), peer, 'udp', out, start, slot);
+        if (length < 0) continue;
+        if (length > slot) {
           own.sendErrors++;
-          this.log('warn', `dns udp send failed: a reply of ${reply.length} octets does not fit a datagram`);
+          this.log('warn', `dns udp send failed: a reply of ${length} octets does not fit a datagram`);
           continue;
         }
-        out.set(reply, start);
-        outLen[i] = reply.length;
+        if (limiter !== null) {
+          const reply = out.subarray(start, start + length);
+          const verdict = limiter.check(peer.address, peer.family, reply);
+          if (verdict === 'drop') continue;
+          if (verdict === 'slip') {
+            const slipped = slipReply(reply);
+            out.set(slipped, start);
+            length = slipped.length;
+          }
+        }
+        outLen[i] = length;
         own.replied++;
       } catch (err) {
         // The responder answers SERVFAIL on its own errors; this is a guard so one datagram cannot stop the batch.

@@ -1,10 +1,13 @@
 /**
  * A DNS worker process (DNS_WORKERS > 0): the UDP half of the DNS server without Nest or a
- * database. Forked by DnsWorkerPool with node:cluster; every worker binds the same UDP address
- * with `exclusive: false`, so cluster hands them one shared socket and the kernel spreads the
- * datagrams over the processes (Node 20's dgram has no SO_REUSEPORT).
+ * database. Forked by DnsWorkerPool with node:cluster. On the batch path it reads the socket the
+ * main process bound for it (descriptor 4), or, replacing a worker that died, binds its own into
+ * the workers' SO_REUSEPORT group (`spread`); on dgram every worker binds the same UDP address
+ * with `exclusive: false`, so cluster hands them one shared socket (Node 20's dgram has no
+ * SO_REUSEPORT).
  *
- * Life: `start` (open the GeoIP database) -> the first `snapshot` (build and apply it) -> bind
+ * Life: `start` (open the GeoIP database: mapped read-only when the native addon is built, so
+ * its pages are shared with the main process and the other workers) -> the first `snapshot` (build and apply it) -> bind
  * and report `listening`; then every `snapshot` is rebuilt with the pure buildSnapshot() and
  * swapped into the responder (`applied`), and counters and decision deltas go to the main process
  * every second. A snapshot that fails to build keeps the previous one (reported as a log line).
@@ -74,7 +77,7 @@ async function onStart(m: WorkerStart): Promise<void> {
       onlineSignaturesPerSecond: m.dnssec.onlineSignaturesPerSecond,
     },
   });
-  if (m.preload) filler = new TableFiller(() => geo.classifier, responder);
+  if (m.preload) filler = new TableFiller(() => geo.classifier, responder, (ms) => send({ type: 'filled', version: current?.version ?? -1, ms }));
   // DNSSEC answers signed ahead of queries in this process too (each worker holds its own view).
   const signer = new PreSigner(responder, undefined, (err) => log('error', `dns worker ${process.pid}: DNSSEC pre-signing stopped: ${(err as Error).message}`));
   presigner = signer;
@@ -108,9 +111,14 @@ async function onSnapshot(m: Extract<ToWorker, { type: 'snapshot' }>): Promise<v
     const fd = start!.udpFd;
     let port: number;
     if (typeof fd === 'number') {
-      // Batch: the main process's socket, inherited at this descriptor.
+      // Batch: the socket the main process bound for this worker, inherited at this descriptor.
       const listener = new BatchUdpListener(responder, logTo, limiter);
       port = listener.adopt(fd);
+      udp = listener;
+    } else if (start!.udpIo === 'batch' && (start!.spread ?? 0) > 1) {
+      // Batch, replacing a worker: a socket of its own in the group (the dead worker's left with it).
+      const listener = new BatchUdpListener(responder, logTo, limiter);
+      port = await listener.bind(start!.host, start!.port, false, start!.spread);
       udp = listener;
     } else {
       const listener = createUdpListener(start!.udpIo, responder, logTo, limiter);

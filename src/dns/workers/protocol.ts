@@ -22,10 +22,12 @@ export interface WorkerStart {
   /** The UDP listener (DNS_UDP_IO as the main process resolved it). */
   readonly udpIo: 'batch' | 'dgram';
   /**
-   * Batch: the descriptor (in the worker) of the UDP socket the main process bound and every
-   * worker inherits and reads (one socket, as cluster shares dgram's). Set by DnsWorkerPool.
+   * Batch: the descriptor (in the worker) of the UDP socket the main process bound for this
+   * worker; null: bind one (a replacement worker, with `spread`). Set by DnsWorkerPool.
    */
   readonly udpFd?: number | null;
+  /** Batch, two workers or more: the number of sockets in the workers' SO_REUSEPORT group (0: one worker). */
+  readonly spread?: number;
   readonly rateLimit: {
     readonly responsesPerSecond: number;
     readonly errorsPerSecond: number;
@@ -59,6 +61,8 @@ export interface WorkerCounters {
 export type FromWorker =
   | { readonly type: 'listening'; readonly port: number }
   | { readonly type: 'applied'; readonly version: number }
+  /** The worker's table filler went through its tables for this snapshot version, in `ms`. */
+  | { readonly type: 'filled'; readonly version: number; readonly ms: number }
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'log'; readonly level: 'log' | 'warn' | 'error'; readonly message: string }
   | ({ readonly type: 'stats' } & WorkerCounters & DecisionDelta);

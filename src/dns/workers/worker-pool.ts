@@ -1,14 +1,20 @@
 /**
- * DnsWorkerPool: N worker processes (node:cluster) that answer DNS over UDP on one shared socket,
- * fed with every snapshot by the main process, which keeps the database, HTTP, health and DNS
- * over TCP. Why: one Node process spends most of a cached query in the kernel's sendmsg; two
- * processes use both cores (bench/RESULTS.md).
+ * DnsWorkerPool: N worker processes (node:cluster) that answer DNS over UDP on one port, fed with
+ * every snapshot by the main process, which keeps the database, HTTP, health and DNS over TCP.
+ * Why: one Node process spends most of a query in the kernel's UDP path; two processes use both
+ * cores (bench/RESULTS.md).
+ *
+ * UDP on the batch path: one worker reads a socket bound here; two or more each read their own
+ * socket of one SO_REUSEPORT group that gives every datagram to a random socket (so one busy
+ * client still meets every worker, and a worker is woken only for its own datagrams: on one
+ * shared socket every idle worker was woken for each). On dgram: cluster's shared socket.
  *
  * start() forks the workers, sends each the current snapshot and resolves with the UDP port once
  * every worker has applied it and bound (rejects, with the workers stopped, if one fails).
  * publish() sends a new snapshot to every worker. A worker that dies is forked again (after
- * RESTART_DELAY_MS) and gets the current snapshot before it binds; the shared socket holds
- * datagrams meanwhile. counters() sums the workers' last reports (plus those of exited workers,
+ * RESTART_DELAY_MS) and gets the current snapshot before it binds. Meanwhile the one worker's
+ * socket holds datagrams; with several, the dead worker's socket leaves the group with it (the
+ * datagrams queued there are lost), the others take all, and the replacement binds a new one. counters() sums the workers' last reports (plus those of exited workers,
  * so counters never go back); onDecisions() receives the workers' decision deltas for metrics.
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -24,6 +30,11 @@ export interface DnsWorkerPoolOptions {
   readonly start: Omit<WorkerStart, 'type'>;
   readonly log: (level: 'log' | 'warn' | 'error', message: string) => void;
   readonly onDecisions?: (delta: DecisionDelta) => void;
+  /**
+   * Every running worker has filled its routing tables for the snapshot last published (with
+   * `start.preload`); `ms` is the slowest worker's fill. Once per snapshot version.
+   */
+  readonly onFilled?: (ms: number) => void;
   /** Give up start() after this long. Default 120 s (opening the bundled database takes seconds). */
   readonly startTimeoutMs?: number;
 }
@@ -32,10 +43,16 @@ const RESTART_DELAY_MS = 500;
 /** Where a worker finds the shared UDP socket (batch path): the first descriptor after stdio and IPC. */
 const SHARED_UDP_FD = 4;
 
+type BoundSocket = Awaited<ReturnType<typeof bindSharedUdpSocket>>;
+
 interface Member {
   worker: Worker;
+  /** Which socket of the group (batch path with a socket per worker). */
+  slot: number;
   listening: boolean;
   version: number;
+  /** Snapshot version of the worker's last completed table fill, and how long it took. */
+  filled: { version: number; ms: number } | null;
   counters: WorkerCounters | null;
 }
 
@@ -53,10 +70,23 @@ export class DnsWorkerPool {
   private closing = false;
   private port: number | null = null;
   private restarts = 0;
-  /** Batch path: the UDP socket this process bound for the workers to inherit. */
-  private shared: { fd: number; port: number; close(): void } | null = null;
+  /** The snapshot version whose fill onFilled last reported. */
+  private filledReported = -1;
+  /** Batch path, one worker: the UDP socket this process bound for it to inherit (kept across restarts). */
+  private shared: BoundSocket | null = null;
+  /**
+   * Batch path, two workers or more: a socket per worker in one SO_REUSEPORT group, each
+   * datagram given to a random one of them (see bindSharedUdpSocket). Bound here, so that the port
+   * is checked before any worker starts; each is closed here once its worker reads it.
+   */
+  private slots: (BoundSocket | null)[] = [];
 
-  constructor(private readonly opts: DnsWorkerPoolOptions) {}
+  /** Batch path with two workers or more: a socket per worker. */
+  private readonly spread: boolean;
+
+  constructor(private readonly opts: DnsWorkerPoolOptions) {
+    this.spread = opts.start.udpIo === 'batch' && opts.workers > 1;
+  }
 
   get size(): number {
     return this.opts.workers;
@@ -88,8 +118,17 @@ export class DnsWorkerPool {
     if (this.opts.start.udpIo === 'batch') {
       const { host, port } = this.opts.start;
       try {
-        this.shared = await bindSharedUdpSocket(host, port);
+        if (this.spread) {
+          let bound = port;
+          for (let i = 0; i < this.opts.workers; i++) {
+            const socket = await bindSharedUdpSocket(host, bound, this.opts.workers);
+            bound = socket.port;
+            this.slots.push(socket);
+          }
+        } else this.shared = await bindSharedUdpSocket(host, port);
       } catch (err) {
+        for (const socket of this.slots) socket?.close();
+        this.slots = [];
         // Worded as a worker's bind failure (DnsService retries another port on EADDRINUSE).
         throw Object.assign(new Error(`cannot bind UDP ${host}:${port}: ${(err as Error).message}`), { code: (err as NodeJS.ErrnoException).code });
       }
@@ -103,7 +142,7 @@ export class DnsWorkerPool {
       stdio: shared === null ? ['inherit', 'inherit', 'inherit', 'ipc'] : ['inherit', 'inherit', 'inherit', 'ipc', shared.fd],
     });
     const ready: Promise<number>[] = [];
-    for (let i = 0; i < this.opts.workers; i++) ready.push(this.fork());
+    for (let i = 0; i < this.opts.workers; i++) ready.push(this.fork(i));
     const timeoutMs = this.opts.startTimeoutMs ?? 120_000;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -172,17 +211,36 @@ export class DnsWorkerPool {
     await Promise.all(exits);
     this.shared?.close();
     this.shared = null;
+    for (const socket of this.slots) socket?.close();
+    this.slots = [];
+  }
+
+  /** Calls onFilled once every worker has filled its tables for the snapshot last published. */
+  private reportFilled(): void {
+    const version = this.snapshot?.version;
+    if (version === undefined || this.filledReported === version || this.members.size === 0) return;
+    let slowest = 0;
+    for (const member of this.members.values()) {
+      if (member.filled === null || member.filled.version !== version) return;
+      slowest = Math.max(slowest, member.filled.ms);
+    }
+    this.filledReported = version;
+    this.opts.onFilled?.(slowest);
   }
 
   /** Forks one worker; resolves with its port once it listens, rejects if it fails first. */
-  private fork(): Promise<number> {
+  private fork(slot: number): Promise<number> {
+    // A socket per worker: the one bound at start, or none for a replacement, which binds its own into the group.
+    const own = this.slots[slot] ?? null;
+    if (this.spread) cluster.setupPrimary({ stdio: own === null ? ['inherit', 'inherit', 'inherit', 'ipc'] : ['inherit', 'inherit', 'inherit', 'ipc', own.fd] });
     const worker = cluster.fork();
-    const member: Member = { worker, listening: false, version: -1, counters: null };
+    const member: Member = { worker, slot, listening: false, version: -1, filled: null, counters: null };
     this.members.set(worker.id, member);
     return new Promise<number>((resolve, reject) => {
       let settled = false;
       worker.on('online', () => {
-        this.sendTo(worker, { type: 'start', ...this.opts.start, udpFd: this.shared === null ? null : SHARED_UDP_FD });
+        const fd = this.shared !== null || own !== null ? SHARED_UDP_FD : null;
+        this.sendTo(worker, { type: 'start', ...this.opts.start, udpFd: fd, spread: this.spread ? this.opts.workers : 0 });
         if (this.snapshot) this.sendTo(worker, this.snapshot);
       });
       // Errors of the IPC channel (a worker dying mid-send); its 'exit' handles the rest.
@@ -193,6 +251,11 @@ export class DnsWorkerPool {
         switch (m.type) {
           case 'listening':
             member.listening = true;
+            // The worker has its copy: a worker that dies from now on takes its socket out of the group.
+            if (own !== null && this.slots[slot] === own) {
+              own.close();
+              this.slots[slot] = null;
+            }
             if (this.port !== null && m.port !== this.port) this.opts.log('error', `dns worker ${worker.process.pid} bound port ${m.port}, not ${this.port}`);
             if (!settled) {
               settled = true;
@@ -201,6 +264,10 @@ export class DnsWorkerPool {
             break;
           case 'applied':
             member.version = m.version;
+            break;
+          case 'filled':
+            member.filled = { version: m.version, ms: m.ms };
+            this.reportFilled();
             break;
           case 'failed':
             this.opts.log('error', `dns worker ${worker.process.pid}: ${m.message}`);
@@ -231,7 +298,7 @@ export class DnsWorkerPool {
         setTimeout(() => {
           if (this.closing) return;
           this.restarts++;
-          this.fork().catch((err) => this.opts.log('error', `dns worker restart failed: ${(err as Error).message}`));
+          this.fork(member.slot).catch((err) => this.opts.log('error', `dns worker restart failed: ${(err as Error).message}`));
         }, RESTART_DELAY_MS);
       });
     });
