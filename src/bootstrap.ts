@@ -10,11 +10,13 @@ import { AppConfig } from './config/config';
 import { AppModule } from './app.module';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 import { jsonBodyShape, strictValidationPipe } from './common/validation';
+import { spooledBody } from './common/spooled-body';
 import { applyHttpLimits, uriLengthLimit } from './common/http-limits';
 import helmet from 'helmet';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { accessLog } from './common/access-log';
+import { ServerHeaders } from './common/lean-response';
 import { withRequestContext } from './common/audit';
+import { trackForeground } from './common/foreground';
 import { ConfigLoaderService } from './registry/config-loader.service';
 import { SnapshotStore } from './snapshot/snapshot.store';
 import { DnsService } from './dns/dns.service';
@@ -69,11 +71,14 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
       { logger: logger === false ? false : logger, rawBody: true, bodyParser: true, abortOnError: false },
     );
     app.disable('x-powered-by');
+    // First: background work lets API requests go first from their arrival (common/foreground.ts).
+    app.use(trackForeground());
     app.use(accessLog);
     app.use(uriLengthLimit(config.httpLimits.maxUrlBytes));
-    // Topologies are large (a 75,000-AS CAIDA file is ~7 MiB, its JSON ~20 MiB): read as bytes,
-    // handed (transferred, not copied) to the simulator's worker, which decodes, parses and compresses them.
-    app.use('/v1/anycast/topology', express.raw({ type: ['text/plain', 'application/json'], limit: '64mb' }));
+    // Topologies are large (a 75,000-AS CAIDA file is ~7 MiB, its JSON ~20 MiB): read as the pieces
+    // they arrive in, handed (transferred, not copied or joined) to the simulator's worker, which
+    // joins, decodes, parses and compresses them.
+    app.use('/v1/anycast/topology', spooledBody({ type: ['text/plain', 'application/json'], limitBytes: 64 * 1024 * 1024 }));
     // A whole registry as code may be one document (10,000 services are ~1.5 MiB of JSON).
     app.use('/v1/config/apply', express.json({ limit: CONFIG_APPLY_BODY_LIMIT }));
     // The RUM beacon posts text/plain (a CORS-simple request: no preflight from every page view).
@@ -90,14 +95,11 @@ export async function startGeoroute(config: AppConfig, logger: LoggerService | f
     app.enableShutdownHooks();
     setUpOpenApi(app);
     await app.init();
-    // Security headers on every response, set by a server-wide 'request' listener (not Express
-    // middleware), so the fast path's answers below carry them too.
-    const headers = securityHeaders();
-    const noop = () => undefined;
-    app.getHttpServer().prependListener('request', (req: IncomingMessage, res: ServerResponse) => headers(req, res, noop));
     // GET/HEAD /r/ and /healthz in front of Express's router (src/redirect/fast-path.ts).
-    // Repeated registry reads of the admin API too (src/read-cache.ts).
-    app.get(RedirectFastPath).attach(app.getHttpServer(), app.getHttpAdapter().getInstance(), [app.get(AdminReadCache).answer]);
+    // Repeated registry reads of the admin API too (src/read-cache.ts). Security headers on every
+    // response, the lean answers' and Express's (helmet's, computed once: src/common/lean-response.ts).
+    const headers = ServerHeaders.fromMiddleware(securityHeaders());
+    app.get(RedirectFastPath).attach(app.getHttpServer(), app.getHttpAdapter().getInstance(), [app.get(AdminReadCache).answer], headers);
 
     const ds = app.get(DataSource);
     const dbStatus = app.get(DatabaseStatus);

@@ -1,12 +1,14 @@
-/** Messages between AnycastWorker (main thread) and anycast.worker.ts: plain, structured-clone data. */
+/** Messages between AnycastWorker (main process) and anycast.worker.ts (its child): plain, structured-clone data. */
 import type { Site, SiteProblem, TopologyProblem, TopologySummary } from '../routing/bgp';
 
 export type WorkerRequest =
   /**
-   * The topology's bytes (UTF-8 text, or its gzip when `compressed`); with `keep`, the reply also
-   * carries the gzip of the text, for the database.
+   * The topology's bytes (UTF-8 text, or its gzip when `compressed`): in the pieces they arrived in
+   * (joined by the worker), or in `file` (a large upload, written there by the client; the worker
+   * only reads it); with `keep`, the reply also carries the gzip of the text, for the database: in
+   * `compressed`, or for a `file` request in `compressedFile` (written beside `file`).
    */
-  | { readonly id: number; readonly op: 'parse'; readonly format: 'json' | 'caida'; readonly bytes: Uint8Array; readonly compressed: boolean; readonly keep: boolean }
+  | { readonly id: number; readonly op: 'parse'; readonly format: 'json' | 'caida'; readonly chunks?: readonly Uint8Array[]; readonly file?: string; readonly compressed: boolean; readonly keep: boolean }
   | { readonly id: number; readonly op: 'commit' | 'discard' | 'clear' }
   | { readonly id: number; readonly op: 'simulate'; readonly sites: readonly Site[]; readonly withdrawn: readonly string[]; readonly clients: readonly number[] };
 
@@ -41,5 +43,5 @@ export type WorkerFailure =
   | { readonly id: number; readonly ok: false; readonly kind: 'error'; readonly message: string };
 
 export type WorkerReply =
-  | ({ readonly id: number; readonly ok: true } & Partial<SimulationView> & { readonly summary?: TopologySummary; readonly compressed?: Uint8Array })
+  | ({ readonly id: number; readonly ok: true } & Partial<SimulationView> & { readonly summary?: TopologySummary; readonly compressed?: Uint8Array; readonly compressedFile?: string })
   | WorkerFailure;

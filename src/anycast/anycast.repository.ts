@@ -16,7 +16,7 @@ export interface StoredTopology {
 
 /**
  * The anycast module's SQL: the one stored topology. The upload, gzip-compressed by the
- * simulator's worker thread, is written as 1 MiB chunks, each its own short statement, so other queries run
+ * simulator's worker process, is written as 1 MiB chunks, each its own short statement, so other queries run
  * between them; one short transaction then points `anycast_topology` at the new upload and
  * removes the previous one's chunks. A failed store removes its own chunks.
  */

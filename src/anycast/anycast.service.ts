@@ -9,6 +9,7 @@ import { HEALTH_CHANGED, OnAppEvent, REGISTRY_CHANGED } from '../common/events';
 import { SnapshotStore } from '../snapshot/snapshot.store';
 import { AnycastRepository } from './anycast.repository';
 import { DatabaseStatus } from '../database/database-status';
+import { SpooledBody } from '../common/spooled-body';
 
 export interface SimulateRequest {
   withdrawn: string[];
@@ -20,8 +21,8 @@ export interface SimulateRequest {
  * The anycast simulator behind the API: the operator's topology (kept as uploaded, parsed once),
  * sites from the regions' `anycast` settings, health-driven withdrawal, and a small cache of
  * results per (sites, withdrawn set) so repeated questions cost a look-up. Parsing and simulating
- * run in a worker thread (anycast.worker.ts), one request at a time, 429 when too many wait: the
- * event loop that answers DNS never runs them.
+ * run in a worker process at the lowest CPU priority (anycast.worker.ts), one request at a time,
+ * 429 when too many wait: the event loop that answers DNS never runs them, nor waits for them.
  */
 @Injectable()
 export class AnycastService implements OnModuleInit, OnApplicationShutdown {
@@ -41,6 +42,7 @@ export class AnycastService implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
+    this.worker.warm();
     this.dbStatus.whenConnected(this.ds, () => (this.installing = this.loadStored()));
   }
 
@@ -52,7 +54,7 @@ export class AnycastService implements OnModuleInit, OnApplicationShutdown {
     const stored = await this.repository.stored();
     if (stored === null) return;
     try {
-      const summary = (await this.parse(stored.format, stored.bytes, stored.compressed, { internal: true })).summary;
+      const summary = (await this.parse(stored.format, [stored.bytes], stored.compressed, { internal: true })).summary;
       await this.worker.request({ op: 'commit' }, true);
       this.install(summary, stored.format, stored.uploadedAt);
     } catch (err) {
@@ -68,14 +70,15 @@ export class AnycastService implements OnModuleInit, OnApplicationShutdown {
 
   /** Parses and validates the upload; stores it only when it is valid (a bad upload changes nothing). */
   async load(body: unknown, contentType: string | undefined) {
-    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.isBuffer(body) ? body : null;
-    if (bytes === null || bytes.length === 0) {
+    const source = body instanceof SpooledBody ? body : typeof body === 'string' ? [Buffer.from(body, 'utf8')] : Buffer.isBuffer(body) ? [body] : null;
+    if (source === null || (source instanceof SpooledBody ? source.length === 0 : source.every((c) => c.length === 0))) {
       throw DomainError.field('body', 'required', 'send the topology as text/plain (CAIDA as-rel) or application/json');
     }
     const format = /json/i.test(contentType ?? '') ? 'json' : 'caida';
     const started = Date.now();
-    // The upload's bytes move to the worker (decoded, parsed and compressed there, not here).
-    const { summary, compressed } = await this.parse(format, bytes, false, { keep: true });
+    // The worker reads the upload (from its file when spooled), decodes, parses and compresses it.
+    const { summary, compressed } = await this.parse(format, source, false, { keep: true });
+    const parsedAt = Date.now();
     const uploadedAt = new Date();
     try {
       await this.repository.store(format, compressed!, summary, uploadedAt);
@@ -85,7 +88,7 @@ export class AnycastService implements OnModuleInit, OnApplicationShutdown {
     }
     await this.worker.request({ op: 'commit' }, true);
     this.install(summary, format, uploadedAt);
-    this.logger.log(`topology loaded: ${summary.ases} ASes, ${summary.links} links (${Date.now() - started} ms)`);
+    this.logger.log(`topology loaded: ${summary.ases} ASes, ${summary.links} links (${Date.now() - started} ms: parsed and compressed in ${parsedAt - started} ms, ${compressed!.length} bytes stored in ${Date.now() - parsedAt} ms)`);
     return this.describe();
   }
 
@@ -158,17 +161,13 @@ export class AnycastService implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Parses in the worker (kept there as the candidate until commit); the summary (and with `keep`
-   * the gzip of the text, for the database), or a 400 naming the problems. `bytes` are moved to the
-   * worker when they fill their own ArrayBuffer (a large upload's do), else copied.
+   * the gzip of the text, for the database), or a 400 naming the problems. The worker joins the
+   * chunks (many megabytes reach it through a temporary file, see AnycastWorker) or reads the
+   * spooled upload's file.
    */
-  private async parse(format: string, bytes: Buffer, compressed: boolean, opts: { internal?: boolean; keep?: boolean } = {}): Promise<{ summary: TopologySummary; compressed?: Buffer }> {
-    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const reply = await this.worker.request(
-      { op: 'parse', format: format === 'json' ? 'json' : 'caida', bytes: view, compressed, keep: opts.keep === true },
-      opts.internal === true,
-      own ? [bytes.buffer as ArrayBuffer] : [],
-    );
+  private async parse(format: string, source: readonly Buffer[] | SpooledBody, compressed: boolean, opts: { internal?: boolean; keep?: boolean } = {}): Promise<{ summary: TopologySummary; compressed?: Buffer }> {
+    const bytes = source instanceof SpooledBody ? { file: source.file } : { chunks: source.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)) };
+    const reply = await this.worker.request({ op: 'parse', format: format === 'json' ? 'json' : 'caida', ...bytes, compressed, keep: opts.keep === true }, opts.internal === true);
     if (reply.ok) {
       const gz = reply.compressed;
       return { summary: reply.summary!, compressed: gz === undefined ? undefined : Buffer.from(gz.buffer, gz.byteOffset, gz.byteLength) };

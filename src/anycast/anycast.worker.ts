@@ -1,29 +1,45 @@
 /**
- * The anycast worker thread: topology parsing and BGP simulation, off the event loop that answers
+ * The anycast worker: topology parsing and BGP simulation in a child process of its own, at the
+ * lowest CPU priority (anycast-worker.client.ts says why and how), off the event loop that answers
  * DNS (a 199k-AS simulation takes seconds of CPU). It holds the installed topology and a small
- * result cache; the main thread (AnycastWorker) sends one request at a time and gets plain data
- * back. Protocol (worker_threads messages), every request carries an `id`, every reply echoes it:
- * - parse {format, source}: parses into a candidate; reply {summary} or a topology error.
- * - commit: the candidate becomes the topology (after the main thread stored it); discard: drops it.
+ * result cache; the main process (AnycastWorker) sends one request at a time over the IPC channel
+ * and gets plain data back. Protocol, every request carries an `id`, every reply echoes it:
+ * - parse {format, chunks | file, compressed, keep}: joins the chunks (or reads the file) and parses
+ *   them into a candidate; reply {summary} (and with `keep` the gzip of the text, in a file beside
+ *   `file` for a file request) or a topology error.
+ * - commit: the candidate becomes the topology (after the main process stored it); discard: drops it.
  * - simulate {sites, withdrawn, clients}: reply {sites, summary, routes, geoDnsAgreement}.
  * - clear: forgets cached results.
+ * It exits when the main process goes (the IPC channel closes).
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { parentPort } from 'node:worker_threads';
 import { SiteError, Topology, TopologyError, parseCaidaAsRel, parseTopologyJson, simulate, type SimulationResult, type Site } from '../routing/bgp';
 import type { WorkerReply, WorkerRequest, RouteView } from './anycast-worker.protocol';
 
 const MAX_CACHED_RESULTS = 8;
 
-// On Linux a nice value belongs to a thread: setpriority on "this process" (0) from here lowers
-// only this worker thread, so when CPUs are short the thread answering DNS runs first. (Elsewhere
-// it would lower the whole process, so it is left alone.)
-if (process.platform === 'linux') {
+// Without chrt (SCHED_IDLE from the start), the client asks for nice 19: on Linux a nice value
+// belongs to a thread, so every thread running now (V8's helpers included) is lowered.
+const nice = Number(process.env.GEOROUTE_WORKER_NICE ?? '');
+if (Number.isInteger(nice) && nice > 0) {
+  const threads = process.platform === 'linux' ? safeList('/proc/self/task').map(Number) : [0];
+  for (const tid of threads) {
+    try {
+      os.setPriority(tid, nice);
+    } catch {
+      // not permitted: this thread runs at the normal priority
+    }
+  }
+}
+
+function safeList(dir: string): string[] {
   try {
-    os.setPriority(10);
+    return fs.readdirSync(dir);
   } catch {
-    // not permitted: run at the normal priority
+    return ['0'];
   }
 }
 const UNREACHABLE_SHOWN = 100;
@@ -41,7 +57,8 @@ function routeView(result: SimulationResult, asn: number): RouteView {
 function handle(msg: WorkerRequest): WorkerReply {
   switch (msg.op) {
     case 'parse': {
-      const bytes = Buffer.from(msg.bytes.buffer, msg.bytes.byteOffset, msg.bytes.byteLength);
+      const chunks = msg.chunks ?? [];
+      const bytes = msg.file !== undefined ? fs.readFileSync(msg.file) : chunks.length === 1 ? Buffer.from(chunks[0].buffer, chunks[0].byteOffset, chunks[0].byteLength) : Buffer.concat(chunks);
       const text = msg.compressed ? zlib.gunzipSync(bytes) : bytes;
       const source = text.toString('utf8');
       try {
@@ -51,7 +68,12 @@ function handle(msg: WorkerRequest): WorkerReply {
         throw err;
       }
       if (!msg.keep) return { id: msg.id, ok: true, summary: candidate.summary };
-      return { id: msg.id, ok: true, summary: candidate.summary, compressed: ownedBytes(zlib.gzipSync(text)) };
+      const gz = zlib.gzipSync(text);
+      if (msg.file === undefined) return { id: msg.id, ok: true, summary: candidate.summary, compressed: gz };
+      // Megabytes over the IPC channel would be joined piece by piece on the main event loop.
+      const compressedFile = path.join(path.dirname(msg.file), 'compressed');
+      fs.writeFileSync(compressedFile, gz, { mode: 0o600, flag: 'wx' });
+      return { id: msg.id, ok: true, summary: candidate.summary, compressedFile };
     }
     case 'commit':
       if (candidate === null) return { id: msg.id, ok: false, kind: 'error', message: 'no parsed topology to commit' };
@@ -97,20 +119,13 @@ function handle(msg: WorkerRequest): WorkerReply {
   }
 }
 
-parentPort?.on('message', (msg: WorkerRequest) => {
+process.on('message', (msg: WorkerRequest) => {
   let reply: WorkerReply;
   try {
     reply = handle(msg);
   } catch (err) {
     reply = { id: msg.id, ok: false, kind: 'error', message: (err as Error)?.message ?? String(err) };
   }
-  // The compressed topology goes back moved, not copied.
-  const compressed = reply.ok ? reply.compressed : undefined;
-  parentPort!.postMessage(reply, compressed ? [compressed.buffer as ArrayBuffer] : []);
+  process.send!(reply);
 });
-
-/** `b` in an ArrayBuffer of its own (so it can be transferred without taking anything else along). */
-function ownedBytes(b: Buffer): Uint8Array {
-  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return new Uint8Array(b.buffer, 0, b.byteLength);
-  return new Uint8Array(b);
-}
+process.on('disconnect', () => process.exit(0));

@@ -5,7 +5,7 @@ import { DomainError, ErrorCode } from './domain-error';
  * thousands of objects, a zone import, a zone export): at most `concurrency` at a time, at most
  * `queue` more waiting their turn; beyond that a request is refused at once with 429 and
  * Retry-After instead of piling up CPU and memory. (Anycast parsing and simulation have their own
- * worker thread and limit, src/anycast.)
+ * worker process and limit, src/anycast.)
  */
 export class HeavyWorkLimiter {
   private running = 0;

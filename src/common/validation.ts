@@ -7,6 +7,7 @@ import { checkDomainName } from './dns-name';
 import { isAssignedCountry } from './countries';
 import { jsonShapeProblems } from './json-shape';
 import { sendProblem } from './problem.filter';
+import { SpooledBody } from './spooled-body';
 
 const RULE_NAMES: Record<string, string> = { whitelistValidation: 'unknown-field', nestedValidation: 'object' };
 
@@ -31,7 +32,7 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
  * recursive reads it (json-shape.ts).
  */
 export function jsonBodyShape(req: Request, res: Response, next: NextFunction): void {
-  if (typeof req.body === 'object' && req.body !== null && !Buffer.isBuffer(req.body)) {
+  if (typeof req.body === 'object' && req.body !== null && !Buffer.isBuffer(req.body) && !(req.body instanceof SpooledBody)) {
     const problems = jsonShapeProblems(req.body);
     if (problems.length > 0) {
       const error = DomainError.validation(problems);

@@ -1,0 +1,81 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as zlib from 'node:zlib';
+import { AnycastWorker, SPOOL_BYTES } from './anycast-worker.client';
+
+/** CAIDA as-rel text: a provider chain of `n` ASes (i is the provider of i + 1). */
+function chain(n: number): Buffer {
+  const lines: string[] = [];
+  for (let i = 1; i < n; i++) lines.push(`${i}|${i + 1}|-1`);
+  return Buffer.from(lines.join('\n') + '\n');
+}
+
+/** The scheduling policy of every thread of `pid` (field 41 of /proc/PID/task/TID/stat; 5 = SCHED_IDLE). */
+function policies(pid: number): number[] {
+  return fs.readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[41 - 3]);
+  });
+}
+
+const spools = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('georoute-topology-'));
+
+describe('AnycastWorker (a child process at the lowest CPU priority)', () => {
+  let restarts = 0;
+  const worker = new AnycastWorker(async () => {
+    restarts++;
+  });
+  afterAll(async () => {
+    await worker.stop();
+  });
+
+  it('parses small topologies sent over the IPC channel, and answers in request order', async () => {
+    const replies = await Promise.all([worker.request({ op: 'parse', format: 'caida', chunks: [chain(5)], compressed: false, keep: false }), worker.request({ op: 'clear' })]);
+    expect(replies[0]).toMatchObject({ ok: true, summary: { ases: 5, links: 4 } });
+    expect(replies[1]).toMatchObject({ ok: true });
+  });
+
+  it('runs every thread at SCHED_IDLE (chrt on Linux), V8 helpers included', async () => {
+    if (process.platform !== 'linux') return;
+    expect((await worker.request({ op: 'parse', format: 'caida', chunks: [chain(50)], compressed: false, keep: false })).ok).toBe(true);
+    const pid = worker.pid!;
+    const found = policies(pid);
+    expect(found.length).toBeGreaterThan(1); // V8's helper threads too
+    expect(new Set(found)).toEqual(new Set([5]));
+  });
+
+  it(`takes an upload over ${SPOOL_BYTES} bytes through a private temporary file, removed once parsed; gzip comes back`, async () => {
+    const text = chain(120_000);
+    expect(text.length).toBeGreaterThan(SPOOL_BYTES);
+    const before = spools();
+    const half = text.length >> 1;
+    const reply = await worker.request({ op: 'parse', format: 'caida', chunks: [text.subarray(0, half), text.subarray(half)], compressed: false, keep: true });
+    expect(reply).toMatchObject({ ok: true, summary: { ases: 120_000, links: 119_999 } });
+    const gz = reply.ok ? reply.compressed! : new Uint8Array();
+    expect(zlib.gunzipSync(gz).equals(text)).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(spools()).toEqual(before);
+  });
+
+  it('fails what a dying worker held; the next request starts a new one and reinstalls (onRestart)', async () => {
+    expect((await worker.request({ op: 'clear' })).ok).toBe(true);
+    const first = worker.pid!;
+    const before = spools();
+    const held = worker.request({ op: 'parse', format: 'caida', chunks: [chain(200_000)], compressed: false, keep: true });
+    while (worker.busy === 0) await new Promise((r) => setTimeout(r, 1)); // spooled and sent
+    process.kill(first, 'SIGKILL');
+    await expect(held).rejects.toThrow(/the anycast worker exited \(SIGKILL\)/);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(spools()).toEqual(before); // its temporary file went with it
+    const restartsBefore = restarts;
+    expect((await worker.request({ op: 'parse', format: 'caida', chunks: [chain(5)], compressed: false, keep: false })).ok).toBe(true);
+    expect(restarts).toBe(restartsBefore + 1);
+    expect(worker.pid).not.toBe(first);
+  });
+
+  it('stop() ends the process', async () => {
+    const pid = worker.pid!;
+    await worker.stop();
+    expect(fs.existsSync(`/proc/${pid}`)).toBe(false);
+  });
+});
