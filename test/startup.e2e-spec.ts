@@ -101,8 +101,17 @@ describe('process start-up', () => {
     await new Promise<void>((r) => probe.close(() => r()));
     const url = new URL(db.env.DATABASE_URL);
     url.port = String(port);
-    const app = startProcess({ DATABASE_URL: url.toString(), DATA_DIR: tmp('georoute-late-db-'), ADMIN_TOKEN: TEST_TOKEN, DATABASE_CONNECT_TIMEOUT_SECONDS: '30', CONFIG_FILE: 'none' });
-    await new Promise((r) => setTimeout(r, 1500));
+    // The relay opens only once georoute has said it is waiting: a fixed sleep raced a start-up
+    // slowed by a loaded machine, which reached the database after the relay had opened.
+    let waiting!: () => void;
+    const saidWaiting = new Promise<void>((r) => (waiting = r));
+    const app = startProcess(
+      { DATABASE_URL: url.toString(), DATA_DIR: tmp('georoute-late-db-'), ADMIN_TOKEN: TEST_TOKEN, DATABASE_CONNECT_TIMEOUT_SECONDS: '45', CONFIG_FILE: 'none' },
+      50000,
+      (text) => {
+        if (text.includes('cannot connect yet')) waiting();
+      },
+    );
     const sockets = new Set<net.Socket>();
     const relay = net.createServer((client) => {
       const upstream = net.connect(Number(target.port || 5432), target.hostname);
@@ -111,12 +120,18 @@ describe('process start-up', () => {
       client.on('error', () => upstream.destroy());
       upstream.on('error', () => client.destroy());
     });
-    await new Promise<void>((r) => relay.listen(port, '127.0.0.1', () => r()));
+    let started: Awaited<typeof app> | undefined;
     try {
-      const started = await app;
-      expect(started.output.join('')).toContain('cannot connect yet');
-      await started.stop();
+      await Promise.race([saidWaiting, app.then(() => undefined)]);
+      await new Promise<void>((r) => relay.listen(port, '127.0.0.1', () => r()));
+      started = await app;
+      const output = started.output.join('');
+      expect(output).toContain('cannot connect yet');
+      expect(output.indexOf('cannot connect yet')).toBeLessThan(output.indexOf(' ready in '));
+      const health = await fetch(`http://127.0.0.1:${started.httpPort}/healthz`);
+      expect(health.status).toBe(200);
     } finally {
+      await started?.stop();
       relay.close();
       for (const socket of sockets) socket.destroy();
       await db.drop();
