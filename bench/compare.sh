@@ -350,7 +350,7 @@ REPORT=$OUT/report.md
   echo
   echo "georoute with its defaults (demo configuration, bundled DB-IP city database; 1,024 /24s on four continents x app/cdn x A/AAAA): $(cut -d' ' -f1-6 "$OUT/default-1.out.stats"); VmRSS $RSS_IDLE kB before the load, max $RSS_MAX kB during it (sampled every 0.5 s); Answers under load vs the explain API: $(cut -c1-200 "$OUT/default-explain-load.json")"
   echo
-  [ "$WORKERS" -gt 0 ] && echo "georoute with the bundled database and DNS_WORKERS=$WORKERS, same load: $(cut -d' ' -f1-6 "$OUT/default-workers-1.out.stats"); VmRSS of all processes max $RSS_W_MAX kB (main/workers after the load: $RSS_W_EACH kB; every worker opens its own copy of the database)."
+  [ "$WORKERS" -gt 0 ] && echo "georoute with the bundled database and DNS_WORKERS=$WORKERS, same load: $(cut -d' ' -f1-6 "$OUT/default-workers-1.out.stats"); VmRSS of all processes max $RSS_W_MAX kB (main/workers after the load: $RSS_W_EACH kB; every worker maps the same database files, whose shared pages VmRSS counts in each process)."
   echo
   echo "Targets (issue B), this run:"
   echo

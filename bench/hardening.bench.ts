@@ -3,9 +3,13 @@
  * during back-to-back anycast simulations of a 200,000-AS topology, plus the upload's time and
  * whether the API (a database read) kept answering meanwhile. georoute runs as its own process
  * (dist/src/main.js, embedded database); this process only sends queries and requests.
- * Usage: node dist/bench/hardening.bench.js [--ases 200000] [--idle-ms 5000] [--simulations 12]
+ * Usage: node dist/bench/hardening.bench.js [--ases 200000] [--idle-ms 5000] [--simulations 12] [--every-ms 10] [--no-wait-fill] [--client-nice 0] [--slow] [--workers 0,1]
+ * (--every-ms: the gap between DNS queries; smaller gaps give more answers per window, a finer p99).
+ * --workers: the DNS_WORKERS values measured, one server each, in turn on the same topology (0 =
+ * UDP answered on the event loop that also receives the upload; 1 = in a worker process). The end
+ * is a Markdown table for bench/RESULTS.md with each one's p99 against its own idle p99.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,53 +24,122 @@ const arg = (name: string, fallback: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
 
-function start(dataDir: string): Promise<{ child: ChildProcess; http: number; dns: number }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, HTTP_PORT: '0', DNS_PORT: '0', DATA_DIR: dataDir, CONFIG_FILE: 'none', ADMIN_TOKEN: TOKEN, RRL_EXEMPT: '127.0.0.0/8', LOG_LEVEL: 'info' };
+interface Server {
+  child: ChildProcess;
+  http: number;
+  dns: number;
+  /** Resolves on the next "routing tables filled" log line after the call (the start-up table fill is over). */
+  tablesFilled: () => Promise<void>;
+  /** The server's "topology loaded" log lines (their timings). */
+  loaded: string[];
+}
+
+function start(dataDir: string, dnsWorkers: number): Promise<Server> {
+  const env: NodeJS.ProcessEnv = { ...process.env, HTTP_PORT: '0', DNS_PORT: '0', DATA_DIR: dataDir, CONFIG_FILE: 'none', ADMIN_TOKEN: TOKEN, RRL_EXEMPT: '127.0.0.0/8', LOG_LEVEL: 'info', DNS_WORKERS: String(dnsWorkers) };
   delete env.DATABASE_URL;
-  const child = spawn(process.execPath, [path.join(REPO, 'dist/src/main.js')], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  // GEOROUTE_NODE_ARGS: node options for the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+  const nodeArgs = (process.env.GEOROUTE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, path.join(REPO, 'dist/src/main.js')], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const waiting: (() => void)[] = [];
+  const tablesFilled = () => new Promise<void>((resolve) => waiting.push(resolve));
+  const loaded: string[] = [];
   return new Promise((resolve, reject) => {
     let buf = '';
+    let ready = false;
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (c: string) => {
       buf += c;
-      const m = /ready in \d+ ms: HTTP http:\/\/127\.0\.0\.1:(\d+) DNS 127\.0\.0\.1:(\d+)/.exec(buf);
-      if (m) resolve({ child, http: Number(m[1]), dns: Number(m[2]) });
-      if (buf.length > 1e6) buf = buf.slice(-1e5);
+      const m = ready ? null : /ready in \d+ ms: HTTP http:\/\/127\.0\.0\.1:(\d+) DNS 127\.0\.0\.1:(\d+)/.exec(buf);
+      if (m) {
+        ready = true;
+        resolve({ child, http: Number(m[1]), dns: Number(m[2]), tablesFilled, loaded });
+      }
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      if (lines.some((l) => l.includes('routing tables filled'))) waiting.splice(0).forEach((r) => r());
+      for (const l of lines) {
+        const t = /"msg":"(topology loaded[^"]*)"/.exec(l);
+        if (t) loaded.push(t[1]);
+      }
     });
     child.once('exit', (code) => reject(new Error(`georoute exited (${code})`)));
   });
 }
 
-async function api(port: number, method: string, url: string, body?: string, type = 'application/json'): Promise<{ status: number; ms: number; json: unknown }> {
+async function api(port: number, method: string, url: string, body?: string | Buffer, type = 'application/json'): Promise<{ status: number; ms: number; json: unknown }> {
   const t0 = performance.now();
   const res = await fetch(`http://127.0.0.1:${port}${url}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': type }, body });
   const text = await res.text();
   return { status: res.status, ms: performance.now() - t0, json: text.startsWith('{') ? JSON.parse(text) : text };
 }
 
-/** Sends one A query every `everyMs` until `until()` says stop; latencies in ms, lost = no answer in 2 s. */
-async function dnsProbe(port: number, everyMs: number, until: () => boolean): Promise<{ latencies: number[]; lost: number }> {
+/**
+ * The DNS prober runs in a process of its own (this file with `--probe <port>`): the process that
+ * generates the topology and sends the 18 MB upload pauses for garbage collection and string
+ * encoding, which would otherwise be counted as DNS latency. Messages: {start, everyMs} begins a
+ * window; {stop} ends it and answers {latencies, lost} (lost = no answer within 2 s).
+ */
+function runProber(port: number): void {
   const socket = dgram.createSocket('udp4');
   const sent = new Map<number, number>();
-  const latencies: number[] = [];
+  let latencies: number[] = [];
+  let slow: [number, number][] = [];
+  let windowStart = 0;
+  let running = false;
+  let id = 0;
   socket.on('message', (msg) => {
-    const id = msg.readUInt16BE(0);
-    const t = sent.get(id);
+    const t = sent.get(msg.readUInt16BE(0));
     if (t !== undefined) {
       latencies.push(performance.now() - t);
-      sent.delete(id);
+      if (performance.now() - t > 2) slow.push([Math.round(t - windowStart), Math.round((performance.now() - t) * 10) / 10]);
+      sent.delete(msg.readUInt16BE(0));
     }
   });
-  let id = 0;
-  while (!until()) {
-    id = (id + 1) & 0xffff;
-    sent.set(id, performance.now());
-    socket.send(dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'www.example.com' }] }), port, '127.0.0.1');
-    await new Promise((r) => setTimeout(r, everyMs));
+  const loop = async (everyMs: number) => {
+    while (running) {
+      id = (id + 1) & 0xffff;
+      sent.set(id, performance.now());
+      socket.send(dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'www.example.com' }] }), port, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  };
+  process.on('message', (m: { cmd: 'start'; everyMs: number } | { cmd: 'stop' } | { cmd: 'exit' }) => {
+    if (m.cmd === 'start') {
+      latencies = [];
+      slow = [];
+      windowStart = performance.now();
+      sent.clear();
+      running = true;
+      void loop(m.everyMs);
+    } else if (m.cmd === 'stop') {
+      running = false;
+      setTimeout(() => {
+        process.send!({ latencies, lost: sent.size, slow });
+        sent.clear();
+      }, 2000);
+    } else {
+      socket.close();
+      process.disconnect();
+    }
+  });
+}
+
+class Prober {
+  private readonly child: ChildProcess;
+  constructor(port: number) {
+    this.child = fork(__filename, ['--probe', String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   }
-  await new Promise((r) => setTimeout(r, 2000));
-  socket.close();
-  return { latencies, lost: sent.size };
+  /** Probes every `everyMs` until `until` settles; the window's latencies. */
+  async during(everyMs: number, until: Promise<unknown>): Promise<{ latencies: number[]; lost: number; slow: [number, number][] }> {
+    this.child.send({ cmd: 'start', everyMs });
+    await until.catch(() => undefined);
+    const result = new Promise<{ latencies: number[]; lost: number; slow: [number, number][] }>((resolve) => this.child.once('message', resolve as (m: unknown) => void));
+    this.child.send({ cmd: 'stop' });
+    return result;
+  }
+  close(): void {
+    if (this.child.connected) this.child.send({ cmd: 'exit' });
+  }
 }
 
 const pct = (xs: number[], p: number) => {
@@ -76,25 +149,84 @@ const pct = (xs: number[], p: number) => {
 const fmt = (r: { latencies: number[]; lost: number }) =>
   `${r.latencies.length} answers, ${r.lost} lost, p50 ${pct(r.latencies, 50).toFixed(2)} ms, p99 ${pct(r.latencies, 99).toFixed(2)} ms, max ${Math.max(...r.latencies).toFixed(1)} ms`;
 
+interface Topology {
+  sites: ReturnType<typeof placeSites>;
+  body: Buffer;
+}
+
+/** One row of the summary: a server's three windows. */
+interface Measured {
+  workers: number;
+  idle: number;
+  upload: number;
+  uploadMax: number;
+  simulations: number;
+  simulationsMax: number;
+  uploadMs: number;
+}
+
 async function main(): Promise<void> {
+  const ases = arg('ases', 200_000);
+  const workersArg = process.argv.indexOf('--workers');
+  const workerCounts = (workersArg > 0 ? process.argv[workersArg + 1] : '0,1').split(',').map(Number);
+  if (workerCounts.some((n) => !Number.isInteger(n) || n < 0 || n > 64)) throw new Error('--workers: a comma-separated list of DNS_WORKERS values (0-64)');
+  // Only the sites and the upload's bytes are kept: the generated graph (hundreds of MB of heap)
+  // would make this process's garbage collection (parallel, on both cores of a small machine)
+  // compete with the server during the upload.
+  const topology: Topology = (() => {
+    const generated = generateTopology({ seed: 20240601, ases, peeringDensity: 'dense' });
+    return { sites: placeSites(generated, { placement: 'dense', count: 8 }), body: Buffer.from(toCaidaText(generated), 'utf8') };
+  })();
+  const rows: Measured[] = [];
+  for (const workers of workerCounts) {
+    console.log(`== DNS_WORKERS=${workers} (load average ${os.loadavg()[0].toFixed(2)})`);
+    rows.push(await measure(workers, topology));
+  }
+  const ratio = (x: number, idle: number) => `${(x / idle).toFixed(1)} x`;
+  console.log('');
+  console.log(`Machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}; ${new Date().toISOString()}; command: node dist/bench/hardening.bench.js ${process.argv.slice(2).join(' ')}`);
+  console.log('');
+  console.log('| DNS_WORKERS | DNS idle p99 | upload: time, DNS p99 / max (÷ idle) | simulations: DNS p99 / max (÷ idle) |');
+  console.log('|---|---|---|---|');
+  for (const r of rows) {
+    console.log(`| ${r.workers} | ${r.idle.toFixed(2)} ms | ${r.uploadMs.toFixed(0)} ms, ${r.upload.toFixed(2)} / ${r.uploadMax.toFixed(1)} ms (${ratio(r.upload, r.idle)}) | ${r.simulations.toFixed(2)} / ${r.simulationsMax.toFixed(1)} ms (${ratio(r.simulations, r.idle)}) |`);
+  }
+}
+
+async function measure(workers: number, { sites, body }: Topology): Promise<Measured> {
   const ases = arg('ases', 200_000);
   const idleMs = arg('idle-ms', 5000);
   const simulations = arg('simulations', 12);
+  const everyMs = arg('every-ms', 10);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'georoute-bench-hardening-'));
-  const g = await start(path.join(dir, 'data'));
+  const g = await start(path.join(dir, 'data'), workers);
+  const prober = new Prober(g.dns);
   try {
     await api(g.http, 'POST', '/v1/zones', JSON.stringify({ name: 'example.com', nameservers: ['ns1.example.com'], hostmaster: 'hostmaster.example.com' }));
     await api(g.http, 'POST', '/v1/zones/example.com/records', JSON.stringify({ name: 'www', type: 'A', values: ['192.0.2.80'] }));
-    const generated = generateTopology({ seed: 20240601, ases, peeringDensity: 'dense' });
-    const sites = placeSites(generated, { placement: 'dense', count: 8 });
     for (const s of sites) {
       const r = await api(g.http, 'POST', '/v1/regions', JSON.stringify({ name: `${s.region}-1`, countryCode: 'US', location: { latitude: s.latitude, longitude: s.longitude }, endpoints: { ipv4: ['192.0.2.1'] }, anycast: { originAsn: s.originAsn, upstreams: s.upstreams } }));
       if (r.status !== 201) throw new Error(`region ${s.region}: ${r.status} ${JSON.stringify(r.json)}`);
     }
-    const text = toCaidaText(generated);
+    const filledAfterRegions = g.tablesFilled();
+    // Measured in the steady state: the tables the geo database fills after start-up (and after the
+    // regions above changed) take ~25 s of one core's slices and allocations, and their garbage
+    // collection pauses would land in both windows. --no-wait-fill measures while they fill.
+    let fill = 'not waited for';
+    if (!process.argv.includes('--no-wait-fill')) {
+      const t0 = Date.now();
+      const filled = await Promise.race([filledAfterRegions.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 180_000).unref())]);
+      fill = filled ? `filled (waited ${((Date.now() - t0) / 1000).toFixed(1)} s more after generating the topology)` : 'STILL FILLING after 180 s';
+    }
 
-    const t0 = Date.now();
-    const idle = await dnsProbe(g.dns, 10, () => Date.now() - t0 > idleMs);
+    // --client-nice N: this process (the topology's sender; not the server, not the prober) runs
+    // at nice N, every thread of it, as if the uploader were another machine: on a 2-core box its
+    // sending and garbage collection otherwise take CPU from the server while the upload arrives.
+    const clientNice = arg('client-nice', 0);
+    if (clientNice !== 0) {
+      for (const tid of fs.readdirSync('/proc/self/task')) os.setPriority(Number(tid), clientNice);
+    }
+    const idle = await prober.during(everyMs, new Promise((r) => setTimeout(r, idleMs)));
 
     let uploading = true;
     const apiDuring: { status: number; ms: number }[] = [];
@@ -105,39 +237,58 @@ async function main(): Promise<void> {
         await new Promise((res) => setTimeout(res, 100));
       }
     })();
-    const uploadStart = performance.now();
-    const dnsUpload = dnsProbe(g.dns, 10, () => !uploading);
-    const up = await api(g.http, 'PUT', '/v1/anycast/topology', text, 'text/plain');
-    const uploadMs = performance.now() - uploadStart;
-    uploading = false;
+    const uploaded = api(g.http, 'PUT', '/v1/anycast/topology', body, 'text/plain').finally(() => (uploading = false));
+    const duringUpload = await prober.during(everyMs, uploaded);
+    const up = await uploaded;
+    const uploadMs = up.ms;
     await poll;
-    const duringUpload = await dnsUpload;
     if (up.status !== 200) throw new Error(`upload: ${up.status} ${JSON.stringify(up.json).slice(0, 300)}`);
 
-    let simulating = true;
-    const dnsSim = dnsProbe(g.dns, 10, () => !simulating);
     const simMs: number[] = [];
-    for (let i = 0; i < simulations; i++) {
-      const withdrawn = [`${sites[i % sites.length].region}-1`];
-      const r = await api(g.http, 'POST', '/v1/anycast/simulate', JSON.stringify({ withdrawn, useHealth: false, clients: [] }));
-      if (r.status !== 200) throw new Error(`simulate: ${r.status} ${JSON.stringify(r.json).slice(0, 300)}`);
-      simMs.push(r.ms);
-    }
-    simulating = false;
-    const duringSim = await dnsSim;
+    const simulated = (async () => {
+      for (let i = 0; i < simulations; i++) {
+        const withdrawn = [`${sites[i % sites.length].region}-1`];
+        const r = await api(g.http, 'POST', '/v1/anycast/simulate', JSON.stringify({ withdrawn, useHealth: false, clients: [] }));
+        if (r.status !== 200) throw new Error(`simulate: ${r.status} ${JSON.stringify(r.json).slice(0, 300)}`);
+        simMs.push(r.ms);
+      }
+    })();
+    const duringSim = await prober.during(everyMs, simulated);
+    await simulated;
     const bad = apiDuring.filter((r) => r.status !== 200).length;
-    console.log(`- topology: ${ases} ASes, ${(up.json as { summary: { links: number } }).summary.links} links, ${(Buffer.byteLength(text) / 1e6).toFixed(1)} MB CAIDA text; 8 dense sites`);
+    console.log(`- topology: ${ases} ASes, ${(up.json as { summary: { links: number } }).summary.links} links, ${(body.length / 1e6).toFixed(1)} MB CAIDA text; 8 dense sites`);
+    console.log(`- routing tables before measuring: ${fill}; DNS queried every ${everyMs} ms; uploader at nice ${clientNice}`);
     console.log(`- DNS idle: ${fmt(idle)}`);
+    console.log(`- server: ${g.loaded.join('; ')}`);
     console.log(`- upload: ${uploadMs.toFixed(0)} ms; API (GET records, every 100 ms) meanwhile: ${apiDuring.length} requests, ${bad} not 200, slowest ${Math.max(...apiDuring.map((r) => r.ms)).toFixed(0)} ms; DNS meanwhile: ${fmt(duringUpload)}`);
+    if (process.argv.includes('--slow')) {
+      for (const [name, r] of [['idle', idle], ['upload', duringUpload], ['simulations', duringSim]] as const) {
+        console.log(`  answers over 2 ms (${name}), [ms into the window, latency]: ${JSON.stringify(r.slow)}`);
+      }
+    }
     console.log(`- ${simulations} simulations back to back: ${simMs.map((m) => m.toFixed(0)).join(', ')} ms; DNS meanwhile: ${fmt(duringSim)}`);
+    return {
+      workers,
+      idle: pct(idle.latencies, 99),
+      upload: pct(duringUpload.latencies, 99),
+      uploadMax: Math.max(...duringUpload.latencies),
+      simulations: pct(duringSim.latencies, 99),
+      simulationsMax: Math.max(...duringSim.latencies),
+      uploadMs,
+    };
   } finally {
+    prober.close();
     g.child.kill('SIGTERM');
     await new Promise((r) => g.child.once('exit', r));
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+if (process.argv[2] === '--probe') {
+  runProber(Number(process.argv[3]));
+} else {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -9,8 +9,10 @@
 //    random --per-service of the regions (proximity, residency none), applied with
 //    POST /v1/config/apply in --documents documents (1: one document of every service); timed.
 // 2. Webhook trials: for a service and a client subnet, the region DNS answers now is reported
-//    unhealthy with a signed webhook; t = from sending the webhook to the first DNS answer that
-//    names another region (queries back to back). Then healthy again (not timed).
+//    unhealthy with a signed webhook. `webhook`: from sending it to the first DNS answer that
+//    names another region, asked after its 202 (queries back to back); `webhookToDns`: the same
+//    with queries sent every millisecond from the moment it is sent (when DNS changes, whether
+//    or not the 202 is back); `webhookAck`: to its 202. Then healthy again (not timed).
 // 3. PATCH trials: a service's region list is replaced so that the answer must change; t = from
 //    sending the PATCH to the first changed DNS answer.
 // 4. RSS of --pid (VmRSS) after each phase.
@@ -150,7 +152,14 @@ const SUBNETS = ['81.2.69.0/24', '8.8.8.0/24', '1.1.1.0/24', '133.242.0.0/24', '
 const ipOfRegion = new Map(regions.map((r) => [r.endpoints.ipv4[0], r.name]));
 
 // ---- 2. webhooks ----
+// Three times per change: `webhook`, from sending it to the first changed answer to a query
+// sent after its 202 (the sender's view: the acknowledgement, then DNS); `webhookToDns`, to the
+// first changed answer of queries sent every millisecond from the moment it is sent (when DNS
+// changes, whatever the acknowledgement does); `webhookAck`, to its 202.
 const webhookMs = [];
+const webhookDnsMs = [];
+const webhookAckMs = [];
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 for (let t = 0; t < WEBHOOKS; t++) {
   const service = services[Math.floor(random() * SERVICES)];
   const subnet = SUBNETS[t % SUBNETS.length];
@@ -158,9 +167,21 @@ for (let t = 0; t < WEBHOOKS; t++) {
   const region = ipOfRegion.get(before);
   if (!region) throw new Error(`unexpected answer ${before}`);
   const t0 = now();
-  await report(region, 'unhealthy');
+  let ackMs = -1;
+  const sent = report(region, 'unhealthy').then(() => {
+    ackMs = now() - t0;
+  });
+  sent.catch(() => undefined);
+  let dnsMs = -1;
+  while (dnsMs < 0 && ackMs < 0) {
+    if ((await answerOf(service.fqdn, subnet)) !== before) dnsMs = now() - t0;
+    else await pause(1);
+  }
+  await sent;
   const changed = await untilChanged(service.fqdn, subnet, before);
   webhookMs.push(now() - t0);
+  webhookAckMs.push(ackMs);
+  webhookDnsMs.push(dnsMs >= 0 ? dnsMs : now() - t0);
   await report(region, 'healthy');
   await untilChanged(service.fqdn, subnet, changed.answer);
 }
@@ -194,6 +215,8 @@ process.stdout.write(
     regions: REGIONS,
     documents: DOCUMENTS,
     applyMs: Math.round(applyMs),
+    webhookToDns: { n: webhookDnsMs.length, p50: +percentile(webhookDnsMs, 0.5).toFixed(1), p99: +percentile(webhookDnsMs, 0.99).toFixed(1), slowest: webhookDnsMs.map((ms, i) => [i, +ms.toFixed(1)]).sort((a, b) => b[1] - a[1]).slice(0, 3) },
+    webhookAck: { n: webhookAckMs.length, p50: +percentile(webhookAckMs, 0.5).toFixed(1), p99: +percentile(webhookAckMs, 0.99).toFixed(1), slowest: webhookAckMs.map((ms, i) => [i, +ms.toFixed(1)]).sort((a, b) => b[1] - a[1]).slice(0, 3) },
     webhook: { n: webhookMs.length, p50: +percentile(webhookMs, 0.5).toFixed(1), p99: +percentile(webhookMs, 0.99).toFixed(1), max: +Math.max(...webhookMs).toFixed(1), slowest: webhookMs.map((ms, i) => [i, +ms.toFixed(1)]).sort((a, b) => b[1] - a[1]).slice(0, 3) },
     patch: { n: patchMs.length, p50: +percentile(patchMs, 0.5).toFixed(1), p99: +percentile(patchMs, 0.99).toFixed(1), max: +Math.max(...patchMs).toFixed(1), slowest: patchMs.map((ms, i) => [i, +ms.toFixed(1)]).sort((a, b) => b[1] - a[1]).slice(0, 3) },
     rssMb: { before: Math.round(rssBefore), afterApply: Math.round(rssAfterApply), end: Math.round(rss()) },
