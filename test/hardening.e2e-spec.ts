@@ -483,4 +483,11 @@ describe('hardening: anycast work off the DNS event loop, uploads that keep the 
     // DNS meanwhile: answered.
     expect(addresses(await query(app.dnsPort, 'www.example.com', 'A'))).toEqual(['192.0.2.80']);
   }, 180_000);
+  it('asks the same simulation eight times at once (eight dashboards after one change): all eight answered alike, none refused', async () => {
+    const body = { withdrawn: ['any-a-1'], clients: [4242] };
+    const results = await Promise.all(Array.from({ length: 8 }, () => app.api('post', '/v1/anycast/simulate', body)));
+    expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
+    for (const r of results.slice(1)) expect(r.body).toEqual(results[0].body);
+    expect(results[0].body.withdrawn).toEqual(['any-a-1']);
+  }, 180_000);
 });

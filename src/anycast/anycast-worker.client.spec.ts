@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as zlib from 'node:zlib';
-import { AnycastWorker, SPOOL_BYTES } from './anycast-worker.client';
+import { ErrorCode } from '../common/domain-error';
+import { ANYCAST_MAX_QUEUED, AnycastWorker, SPOOL_BYTES } from './anycast-worker.client';
 
 /** CAIDA as-rel text: a provider chain of `n` ASes (i is the provider of i + 1). */
 function chain(n: number): Buffer {
@@ -30,7 +31,7 @@ describe('AnycastWorker (a child process at the lowest CPU priority)', () => {
   });
 
   it('parses small topologies sent over the IPC channel, and answers in request order', async () => {
-    const replies = await Promise.all([worker.request({ op: 'parse', format: 'caida', chunks: [chain(5)], compressed: false, keep: false }), worker.request({ op: 'clear' })]);
+    const replies = await Promise.all([worker.request({ op: 'parse', format: 'caida', chunks: [chain(5)], compressed: false, keep: false }), worker.request({ op: 'discard' })]);
     expect(replies[0]).toMatchObject({ ok: true, summary: { ases: 5, links: 4 } });
     expect(replies[1]).toMatchObject({ ok: true });
   });
@@ -57,8 +58,23 @@ describe('AnycastWorker (a child process at the lowest CPU priority)', () => {
     expect(spools()).toEqual(before);
   });
 
+  it(`limits callers to ${ANYCAST_MAX_QUEUED} waiting requests; internal ones wait in the same line without taking a place`, async () => {
+    // A long internal parse holds the worker, then internal housekeeping queues behind it.
+    const before = spools();
+    const internal = [worker.request({ op: 'parse', format: 'caida', chunks: [chain(150_000)], compressed: false, keep: false }, true)];
+    for (let i = 0; i < 5; i++) internal.push(worker.request({ op: 'discard' }, true));
+    const callers = Array.from({ length: ANYCAST_MAX_QUEUED }, () => worker.request({ op: 'discard' }));
+    expect(worker.queued).toBe(ANYCAST_MAX_QUEUED);
+    await expect(worker.request({ op: 'discard' })).rejects.toMatchObject({ code: ErrorCode.TooManyRequests, message: `the anycast worker is busy (${ANYCAST_MAX_QUEUED} requests ahead); try again shortly` });
+    for (const r of await Promise.all([...internal, ...callers])) expect(r.ok).toBe(true);
+    expect([worker.queued, worker.busy]).toEqual([0, 0]);
+    expect((await worker.request({ op: 'discard' })).ok).toBe(true); // a place again
+    await new Promise((r) => setTimeout(r, 50));
+    expect(spools()).toEqual(before); // the parse's spool file removed
+  });
+
   it('fails what a dying worker held; the next request starts a new one and reinstalls (onRestart)', async () => {
-    expect((await worker.request({ op: 'clear' })).ok).toBe(true);
+    expect((await worker.request({ op: 'discard' })).ok).toBe(true);
     const first = worker.pid!;
     const before = spools();
     const held = worker.request({ op: 'parse', format: 'caida', chunks: [chain(200_000)], compressed: false, keep: true });

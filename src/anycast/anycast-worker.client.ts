@@ -6,7 +6,10 @@ import { DomainError, ErrorCode } from '../common/domain-error';
 import { PROJECT_ROOT } from '../common/paths';
 import type { WorkerCommand, WorkerReply, WorkerRequest } from './anycast-worker.protocol';
 
-/** Requests in the worker at once, the running one included; one more is 429. */
+/**
+ * Callers' requests in the worker at once, the running one included; one more is 429. Internal
+ * requests (start-up load, commit, discard) wait in the same line but do not count.
+ */
 export const ANYCAST_MAX_QUEUED = 3;
 
 /** A parse request with more bytes than this goes through a file, not the IPC channel. */
@@ -33,7 +36,9 @@ export const SPOOL_BYTES = 1 << 20;
 export class AnycastWorker {
   private child: ChildProcess | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void; spool: string | null }>();
+  private readonly pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void; spool: string | null; counted: boolean }>();
+  /** Pending requests that count against ANYCAST_MAX_QUEUED (not internal). */
+  private counted = 0;
   private restarted = false;
 
   constructor(private readonly onRestart: () => Promise<void>) {}
@@ -43,8 +48,14 @@ export class AnycastWorker {
     return fs.existsSync(beside) ? beside : path.join(PROJECT_ROOT, 'dist/src/anycast/anycast.worker.js');
   }
 
+  /** Requests sent and not yet answered, internal ones included. */
   get busy(): number {
     return this.pending.size;
+  }
+
+  /** Callers' requests sent and not yet answered (what ANYCAST_MAX_QUEUED limits). */
+  get queued(): number {
+    return this.counted;
   }
 
   /** The worker's process id while it runs (for tests and diagnostics). */
@@ -52,29 +63,41 @@ export class AnycastWorker {
     return this.child?.pid ?? null;
   }
 
-  /** Sends a request; `internal` requests (start-up load, restore) are not counted against the limit. */
+  /**
+   * Sends a request; `internal` requests (start-up load, commit, discard) are not counted against
+   * the limit. A caller's request holds its place from this call on, also while it waits for a
+   * reinstall or writes its spool file, so concurrent callers cannot pass the limit together.
+   */
   async request(command: WorkerCommand, internal = false): Promise<WorkerReply> {
-    if (!internal && this.pending.size >= ANYCAST_MAX_QUEUED) {
-      throw new DomainError(ErrorCode.TooManyRequests, `the anycast worker is busy (${this.pending.size} requests ahead); try again shortly`, [], { retryAfterSeconds: 2 });
+    if (!internal && this.counted >= ANYCAST_MAX_QUEUED) {
+      throw new DomainError(ErrorCode.TooManyRequests, `the anycast worker is busy (${this.counted} requests ahead); try again shortly`, [], { retryAfterSeconds: 2 });
     }
-    if (this.restarted && !internal) {
-      this.restarted = false;
-      await this.onRestart();
-    }
-    const id = this.nextId++;
-    let message = { ...command, id } as WorkerRequest;
-    let spool: string | null = null;
-    if (message.op === 'parse' && message.chunks !== undefined && message.chunks.reduce((n, c) => n + c.byteLength, 0) > SPOOL_BYTES) {
-      spool = await spoolToFile(message.chunks);
-      message = { ...message, chunks: undefined, file: spool };
-    }
-    const child = this.ensure();
-    return new Promise<WorkerReply>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, spool });
-      child.send(message, (err) => {
-        if (err) this.settle(id, null, err);
+    if (!internal) this.counted++;
+    let sent = false;
+    try {
+      if (this.restarted && !internal) {
+        this.restarted = false;
+        await this.onRestart();
+      }
+      const id = this.nextId++;
+      let message = { ...command, id } as WorkerRequest;
+      let spool: string | null = null;
+      if (message.op === 'parse' && message.chunks !== undefined && message.chunks.reduce((n, c) => n + c.byteLength, 0) > SPOOL_BYTES) {
+        spool = await spoolToFile(message.chunks);
+        message = { ...message, chunks: undefined, file: spool };
+      }
+      const child = this.ensure();
+      sent = true;
+      return await new Promise<WorkerReply>((resolve, reject) => {
+        this.pending.set(id, { resolve, reject, spool, counted: !internal });
+        child.send(message, (err) => {
+          if (err) this.settle(id, null, err);
+        });
       });
-    });
+    } finally {
+      // Once sent, settle() gives the place back.
+      if (!sent && !internal) this.counted--;
+    }
   }
 
   /** Starts the worker now, if it is not running (at start-up rather than next to an upload). */
@@ -96,6 +119,7 @@ export class AnycastWorker {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
+    if (p.counted) this.counted--;
     if (p.spool !== null) fs.promises.rm(path.dirname(p.spool), { recursive: true, force: true }).catch(() => undefined);
     if (reply !== null) p.resolve(reply);
     else p.reject(error ?? new Error('the anycast worker failed'));

@@ -9,7 +9,7 @@ export type WorkerRequest =
    * `compressed`, or for a `file` request in `compressedFile` (written beside `file`).
    */
   | { readonly id: number; readonly op: 'parse'; readonly format: 'json' | 'caida'; readonly chunks?: readonly Uint8Array[]; readonly file?: string; readonly compressed: boolean; readonly keep: boolean }
-  | { readonly id: number; readonly op: 'commit' | 'discard' | 'clear' }
+  | { readonly id: number; readonly op: 'commit' | 'discard' }
   | { readonly id: number; readonly op: 'simulate'; readonly sites: readonly Site[]; readonly withdrawn: readonly string[]; readonly clients: readonly number[] };
 
 /** What a request without its id is (the client numbers them). */

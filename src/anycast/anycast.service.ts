@@ -5,7 +5,6 @@ import { Site, TopologySummary, isValidAsn } from '../routing/bgp';
 import { AnycastWorker } from './anycast-worker.client';
 import type { WorkerReply } from './anycast-worker.protocol';
 import { RegionEntity } from '../registry/region.entity';
-import { HEALTH_CHANGED, OnAppEvent, REGISTRY_CHANGED } from '../common/events';
 import { SnapshotStore } from '../snapshot/snapshot.store';
 import { AnycastRepository } from './anycast.repository';
 import { DatabaseStatus } from '../database/database-status';
@@ -20,7 +19,8 @@ export interface SimulateRequest {
 /**
  * The anycast simulator behind the API: the operator's topology (kept as uploaded, parsed once),
  * sites from the regions' `anycast` settings, health-driven withdrawal, and a small cache of
- * results per (sites, withdrawn set) so repeated questions cost a look-up. Parsing and simulating
+ * results per (sites, withdrawn set) so repeated questions cost a look-up (and the same question
+ * asked while it runs joins it). Parsing and simulating
  * run in a worker process at the lowest CPU priority (anycast.worker.ts), one request at a time,
  * 429 when too many wait: the event loop that answers DNS never runs them, nor waits for them.
  */
@@ -33,6 +33,8 @@ export class AnycastService implements OnModuleInit, OnApplicationShutdown {
   private readonly worker = new AnycastWorker(() => this.loadStored());
   /** The stored topology being installed (at start, after a reconnect): answers wait for it. */
   private installing: Promise<void> = Promise.resolve();
+  /** Simulations sent and not yet answered, by their inputs: the same question asked again joins. */
+  private readonly inFlight = new Map<string, Promise<WorkerReply>>();
 
   constructor(
     private readonly ds: DataSource,
@@ -60,12 +62,6 @@ export class AnycastService implements OnModuleInit, OnApplicationShutdown {
     } catch (err) {
       this.logger.error(`stored topology no longer parses, anycast starts empty: ${(err as Error).message}`);
     }
-  }
-
-  @OnAppEvent(REGISTRY_CHANGED)
-  @OnAppEvent(HEALTH_CHANGED)
-  onChange(): void {
-    if (this.summary !== null) void this.worker.request({ op: 'clear' }, true).catch(() => undefined);
   }
 
   /** Parses and validates the upload; stores it only when it is valid (a bad upload changes nothing). */
@@ -148,7 +144,7 @@ export class AnycastService implements OnModuleInit, OnApplicationShutdown {
       }
     }
     const sorted = [...withdrawn].sort();
-    const reply = await this.worker.request({ op: 'simulate', sites, withdrawn: sorted, clients: req.clients });
+    const reply = await this.simulateOnce(sites, sorted, req.clients);
     if (!reply.ok) {
       if (reply.kind === 'site') {
         throw DomainError.validation(reply.problems.map((p) => ({ field: `regions.${p.where}`, rule: p.rule, message: p.message })));
@@ -157,6 +153,24 @@ export class AnycastService implements OnModuleInit, OnApplicationShutdown {
       throw new Error(`anycast simulation failed: ${reply.kind === 'error' ? reply.message : reply.kind}`);
     }
     return { result: reply, sites, withdrawn: sorted };
+  }
+
+  /**
+   * One simulation per distinct question at a time: dashboards open on several screens ask the
+   * same one after every change, and one answer serves them all (and holds one place in the
+   * worker's queue, not one each). A different question waits its own turn.
+   */
+  private simulateOnce(sites: Site[], withdrawn: string[], clients: number[]): Promise<WorkerReply> {
+    const key = JSON.stringify([sites, withdrawn, clients]);
+    const running = this.inFlight.get(key);
+    if (running !== undefined) return running;
+    const reply = this.worker.request({ op: 'simulate', sites, withdrawn, clients });
+    this.inFlight.set(key, reply);
+    const forget = () => {
+      if (this.inFlight.get(key) === reply) this.inFlight.delete(key);
+    };
+    reply.then(forget, forget);
+    return reply;
   }
 
   /**

@@ -9,7 +9,6 @@
  *   `file` for a file request) or a topology error.
  * - commit: the candidate becomes the topology (after the main process stored it); discard: drops it.
  * - simulate {sites, withdrawn, clients}: reply {sites, summary, routes, geoDnsAgreement}.
- * - clear: forgets cached results.
  * It exits when the main process goes (the IPC channel closes).
  */
 import * as fs from 'node:fs';
@@ -46,6 +45,10 @@ const UNREACHABLE_SHOWN = 100;
 
 let topology: Topology | null = null;
 let candidate: Topology | null = null;
+/**
+ * Results by their inputs (sites and the withdrawn set), emptied when a new topology commits: a
+ * registry or health change asks a different question, so nothing needs clearing then.
+ */
 const cache = new Map<string, SimulationResult>();
 
 function routeView(result: SimulationResult, asn: number): RouteView {
@@ -83,9 +86,6 @@ function handle(msg: WorkerRequest): WorkerReply {
       return { id: msg.id, ok: true };
     case 'discard':
       candidate = null;
-      return { id: msg.id, ok: true };
-    case 'clear':
-      cache.clear();
       return { id: msg.id, ok: true };
     case 'simulate': {
       if (topology === null) return { id: msg.id, ok: false, kind: 'no-topology' };
