@@ -89,6 +89,27 @@ describe('AnycastWorker (a child process at the lowest CPU priority)', () => {
     expect(worker.pid).not.toBe(first);
   });
 
+  it('answers a caller 503 once it has waited too long (a starved worker), keeping its place until the worker answers', async () => {
+    const impatient = new AnycastWorker(async () => undefined, 100);
+    try {
+      // An internal parse of a large topology runs for far longer than the caller's 100 ms.
+      const long = impatient.request({ op: 'parse', format: 'caida', chunks: [chain(150_000)], compressed: false, keep: false }, true);
+      const t0 = Date.now();
+      await expect(impatient.request({ op: 'discard' })).rejects.toMatchObject({
+        code: ErrorCode.Unavailable,
+        message: 'the anycast worker did not answer within 100 ms: it runs only on CPU time nothing else needs, and this machine has had little to spare; try again later',
+        extra: { retryAfterSeconds: 30 },
+      });
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(impatient.queued).toBe(1); // still in the worker's line
+      expect((await long).ok).toBe(true);
+      while (impatient.queued > 0) await new Promise((r) => setTimeout(r, 5));
+      expect(impatient.busy).toBe(0);
+    } finally {
+      await impatient.stop();
+    }
+  });
+
   it('stop() ends the process', async () => {
     const pid = worker.pid!;
     await worker.stop();

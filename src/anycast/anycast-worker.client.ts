@@ -12,6 +12,14 @@ import type { WorkerCommand, WorkerReply, WorkerRequest } from './anycast-worker
  */
 export const ANYCAST_MAX_QUEUED = 3;
 
+/**
+ * How long a caller waits for the worker's answer before a 503. The worker runs only on CPU time
+ * nothing else wants (SCHED_IDLE): on a machine kept busy by DNS it may not progress at all, and a
+ * request should then fail, saying why, rather than hang. The request keeps its place in the queue
+ * until the worker answers it (so waiting requests stay bounded).
+ */
+export const ANYCAST_WAIT_MS = 120_000;
+
 /** A parse request with more bytes than this goes through a file, not the IPC channel. */
 export const SPOOL_BYTES = 1 << 20;
 
@@ -41,7 +49,10 @@ export class AnycastWorker {
   private counted = 0;
   private restarted = false;
 
-  constructor(private readonly onRestart: () => Promise<void>) {}
+  constructor(
+    private readonly onRestart: () => Promise<void>,
+    private readonly waitMs = ANYCAST_WAIT_MS,
+  ) {}
 
   static script(): string {
     const beside = path.join(__dirname, 'anycast.worker.js');
@@ -88,16 +99,31 @@ export class AnycastWorker {
       }
       const child = this.ensure();
       sent = true;
-      return await new Promise<WorkerReply>((resolve, reject) => {
+      const answer = new Promise<WorkerReply>((resolve, reject) => {
         this.pending.set(id, { resolve, reject, spool, counted: !internal });
         child.send(message, (err) => {
           if (err) this.settle(id, null, err);
         });
       });
+      return await (internal ? answer : this.withinWait(answer));
     } finally {
       // Once sent, settle() gives the place back.
       if (!sent && !internal) this.counted--;
     }
+  }
+
+  /** The answer, or a 503 once the caller has waited waitMs (the answer, when it comes, is dropped). */
+  private withinWait(answer: Promise<WorkerReply>): Promise<WorkerReply> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const waited = this.waitMs >= 1000 ? `${Math.round(this.waitMs / 1000)} s` : `${this.waitMs} ms`;
+        reject(new DomainError(ErrorCode.Unavailable, `the anycast worker did not answer within ${waited}: it runs only on CPU time nothing else needs, and this machine has had little to spare; try again later`, [], { retryAfterSeconds: 30 }));
+      }, this.waitMs);
+      timer.unref();
+    });
+    answer.catch(() => undefined);
+    return Promise.race([answer, late]).finally(() => clearTimeout(timer));
   }
 
   /** Starts the worker now, if it is not running (at start-up rather than next to an upload). */

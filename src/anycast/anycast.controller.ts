@@ -22,7 +22,7 @@ export class AnycastController {
   })
   @ApiContract({
     summary: 'Load the AS-level topology the anycast simulator uses (replaces the current one)',
-    status: 200, schema: TOPOLOGY, example: TOPOLOGY_EXAMPLE, errors: [400, 413, 503], errorText: { 400: 'The topology has problems (errors names each line or JSON path)' },
+    status: 200, schema: TOPOLOGY, example: TOPOLOGY_EXAMPLE, errors: [400, 413, 503], errorText: { 400: 'The topology has problems (errors names each line or JSON path)', 503: 'The database is unavailable, or the anycast worker did not answer in time (the machine had no idle CPU for it); Retry-After' },
   })
   load(@Body() body: unknown, @Headers('content-type') type: string | undefined) { return this.anycast.load(body, type); }
 
@@ -34,8 +34,8 @@ export class AnycastController {
   @ApiBody({ schema: SIMULATE_BODY, examples: { withdrawal: { value: { withdrawn: ['eu-west-1'], useHealth: true, clients: [3356, 64512] } } } })
   @ApiContract({
     summary: "Simulate BGP: each region's catchment with some sites withdrawn",
-    status: 200, schema: SIMULATION, example: SIMULATION_EXAMPLE, errors: [400, 409, 413],
-    errorText: { 409: 'No topology is loaded, or no region has anycast settings', 429: 'The simulator is busy (Retry-After)' },
+    status: 200, schema: SIMULATION, example: SIMULATION_EXAMPLE, errors: [400, 409, 413, 503],
+    errorText: { 409: 'No topology is loaded, or no region has anycast settings', 429: 'The simulator is busy (Retry-After)', 503: 'The anycast worker did not answer in time (the machine had no idle CPU for it; Retry-After)' },
   })
   simulate(@Body() body: Record<string, unknown>) { return this.anycast.simulate(parseSimulate(body)); }
 
@@ -43,7 +43,7 @@ export class AnycastController {
   @ApiQuery({ name: 'asn', required: true, schema: { type: 'integer', minimum: 1, maximum: 4294967295 }, example: 3356, description: 'the client AS' })
   @ApiContract({
     summary: 'Which region an AS reaches over anycast, and the AS path',
-    status: 200, schema: ROUTE, example: ROUTE_EXAMPLE, errors: [400, 404, 409], errorText: { 404: 'The AS is not in the topology', 409: 'No topology is loaded, or no region has anycast settings' },
+    status: 200, schema: ROUTE, example: ROUTE_EXAMPLE, errors: [400, 404, 409, 503], errorText: { 404: 'The AS is not in the topology', 409: 'No topology is loaded, or no region has anycast settings', 503: 'The anycast worker did not answer in time (the machine had no idle CPU for it; Retry-After)' },
   })
   route(@Query('asn') asn: unknown) { return this.anycast.route(asn); }
 }
