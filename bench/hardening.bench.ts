@@ -3,6 +3,8 @@
  * during back-to-back anycast simulations of a 200,000-AS topology, plus the upload's time and
  * whether the API (a database read) kept answering meanwhile. georoute runs as its own process
  * (dist/src/main.js, embedded database); this process only sends queries and requests.
+ * Environment: GEOROUTE_NODE_ARGS (node options for the server), BENCH_SERVER_STDOUT (a file the
+ * server's output is appended to).
  * Usage: node dist/bench/hardening.bench.js [--ases 200000] [--idle-ms 5000] [--simulations 12] [--every-ms 10] [--no-wait-fill] [--client-nice 0] [--slow] [--workers 0,1]
  * (--every-ms: the gap between DNS queries; smaller gaps give more answers per window, a finer p99).
  * --workers: the DNS_WORKERS values measured, one server each, in turn on the same topology (0 =
@@ -43,11 +45,15 @@ function start(dataDir: string, dnsWorkers: number): Promise<Server> {
   const waiting: (() => void)[] = [];
   const tablesFilled = () => new Promise<void>((resolve) => waiting.push(resolve));
   const loaded: string[] = [];
+  // BENCH_SERVER_STDOUT=FILE: the server's output (its log lines, and what GEOROUTE_NODE_ARGS such
+  // as --trace-gc prints) appended to FILE, for reading the windows afterwards.
+  const copy = process.env.BENCH_SERVER_STDOUT ? fs.createWriteStream(process.env.BENCH_SERVER_STDOUT, { flags: 'a' }) : null;
   return new Promise((resolve, reject) => {
     let buf = '';
     let ready = false;
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (c: string) => {
+      copy?.write(c);
       buf += c;
       const m = ready ? null : /ready in \d+ ms: HTTP http:\/\/127\.0\.0\.1:(\d+) DNS 127\.0\.0\.1:(\d+)/.exec(buf);
       if (m) {
