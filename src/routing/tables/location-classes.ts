@@ -13,6 +13,7 @@
  */
 import { isEuCountry } from '../jurisdiction';
 import type { GeoLocation } from '../types';
+import { tableArray } from './table-memory';
 
 /** The place part of a GeoLocation (the prefix length belongs to the network, not the place). */
 export interface Place {
@@ -45,19 +46,19 @@ function letters(code: number): string {
 export class LocationClassTable {
   private count = 0;
   /** Coordinates per class; NaN when the class has none. */
-  latitudes = new Float64Array(1024);
-  longitudes = new Float64Array(1024);
+  latitudes = tableArray(Float64Array, 1024);
+  longitudes = tableArray(Float64Array, 1024);
   /** EU_YES / EU_NO / EU_UNKNOWN per class. */
-  euClass = new Uint8Array(1024);
+  euClass = tableArray(Uint8Array, 1024);
   /** Per class, what the router asks of every query in one octet: euClass (TRAIT_EU bits) | TRAIT_LOCATED. */
-  traits = new Uint8Array(1024);
-  private found = new Uint8Array(1024);
-  private countryCodes = new Uint16Array(1024);
-  private continentCodes = new Uint8Array(1024);
+  traits = tableArray(Uint8Array, 1024);
+  private found = tableArray(Uint8Array, 1024);
+  private countryCodes = tableArray(Uint16Array, 1024);
+  private continentCodes = tableArray(Uint8Array, 1024);
   /** Each class's hash, so that a rehash only re-probes (hashing a place is most of a rehash's time). */
-  private hashes = new Uint32Array(1024);
+  private hashes = tableArray(Uint32Array, 1024);
   /** Open addressing over class ids (-1 empty), by a hash of the place. */
-  private slots = new Int32Array(4096).fill(-1);
+  private slots = tableArray(Int32Array, 4096).fill(-1);
   /** Country texts by code: two letters are computed once; anything else is listed here. */
   private readonly countryText: (string | undefined)[] = [];
   private readonly odd = new Map<string, number>();
@@ -184,7 +185,7 @@ export class LocationClassTable {
   }
 
   private rehash(): void {
-    const slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const slots = tableArray(Int32Array, this.slots.length * 2).fill(-1);
     const mask = slots.length - 1;
     for (let id = 0; id < this.count; id++) {
       let slot = this.hashes[id] & mask;
@@ -201,13 +202,13 @@ export class LocationClassTable {
       b.set(a);
       return b;
     };
-    this.latitudes = copy(this.latitudes, (k) => new Float64Array(k));
-    this.longitudes = copy(this.longitudes, (k) => new Float64Array(k));
-    this.euClass = copy(this.euClass, (k) => new Uint8Array(k));
-    this.traits = copy(this.traits, (k) => new Uint8Array(k));
-    this.found = copy(this.found, (k) => new Uint8Array(k));
-    this.countryCodes = copy(this.countryCodes, (k) => new Uint16Array(k));
-    this.continentCodes = copy(this.continentCodes, (k) => new Uint8Array(k));
-    this.hashes = copy(this.hashes, (k) => new Uint32Array(k));
+    this.latitudes = copy(this.latitudes, (k) => tableArray(Float64Array, k));
+    this.longitudes = copy(this.longitudes, (k) => tableArray(Float64Array, k));
+    this.euClass = copy(this.euClass, (k) => tableArray(Uint8Array, k));
+    this.traits = copy(this.traits, (k) => tableArray(Uint8Array, k));
+    this.found = copy(this.found, (k) => tableArray(Uint8Array, k));
+    this.countryCodes = copy(this.countryCodes, (k) => tableArray(Uint16Array, k));
+    this.continentCodes = copy(this.continentCodes, (k) => tableArray(Uint8Array, k));
+    this.hashes = copy(this.hashes, (k) => tableArray(Uint32Array, k));
   }
 }

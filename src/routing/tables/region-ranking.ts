@@ -17,6 +17,7 @@
 import { greatCircleDistanceKm } from '../geo-distance';
 import type { RoutingSnapshot } from '../types';
 import type { LocationClassTable } from './location-classes';
+import { tableArray } from './table-memory';
 
 /**
  * In a ranking cell: the region id + 1 (`(cell & RANK_ID) - 1`), and the mark of a region as far
@@ -55,7 +56,7 @@ export class RegionRanking {
     this.longitudes = Float64Array.from(regions, (r) => r.longitude);
     if (this.regionCount >= RANK_ID) throw new Error(`a region ranking holds at most ${RANK_ID - 1} regions`);
     this.capacity = Math.max(1024, classes.size);
-    this.table = new Uint16Array(this.capacity * this.regionCount);
+    this.table = tableArray(Uint16Array, this.capacity * this.regionCount);
     this.distances = new Float64Array(this.regionCount);
     this.scratch = new Array<number>(this.regionCount);
   }
@@ -109,7 +110,7 @@ export class RegionRanking {
 
   private grow(minimum: number): void {
     const capacity = Math.max(minimum, this.capacity * 2);
-    const cells = new Uint16Array(capacity * this.regionCount);
+    const cells = tableArray(Uint16Array, capacity * this.regionCount);
     cells.set(this.table);
     this.table = cells;
     this.capacity = capacity;
