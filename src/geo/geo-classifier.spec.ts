@@ -4,11 +4,13 @@
  * IPv4-mapped addresses, text peers, and MaxMind's GeoIP2 test database (one IPv6 file holding
  * IPv4 under ::/96).
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
+import { Reader, type Response } from 'maxmind';
 import { GeoLocator } from './geo-locator';
-import type { GeoClassifier } from './geo-classifier';
+import { SearchTree, type GeoClassifier } from './geo-classifier';
 
 const TEST_DB = path.resolve(__dirname, '../../../shared/fixtures/geoip/GeoIP2-City-Test.mmdb');
 
@@ -97,5 +99,24 @@ describe('GeoClassifier', () => {
     // Nothing new after a full fill: every leaf was seen.
     c.classifyV4(81, 2, 69, 160);
     expect(c.mappedRecords).toBe(mapped);
+  });
+});
+
+describe('SearchTree.decode', () => {
+  it('decodes a record afresh on every call, the same record maxmind finds (nothing kept between calls)', async () => {
+    const buffer = await fs.readFile(TEST_DB);
+    // The locator's reader caches records (GeoLocator: RECORD_CACHE_SIZE); the tree must not use it.
+    const cached = new Map<number | string, unknown>();
+    const tree = new SearchTree(buffer, new Reader<Response>(buffer, { cache: { get: (k: number | string) => cached.get(k), set: (k: number | string, v: unknown) => void cached.set(k, v) } }));
+    // Walk 81.2.69.160 (a GB network of the test database) down to its data pointer.
+    const bytes = [81, 2, 69, 160];
+    let node = tree.ipv4Start;
+    for (let depth = 0; depth < 32 && node < tree.nodeCount; depth++) node = tree.record(node, (bytes[depth >> 3] >> (7 - (depth & 7))) & 1);
+    expect(node).toBeGreaterThan(tree.nodeCount);
+    const first = tree.decode(node);
+    const second = tree.decode(node);
+    expect(second).not.toBe(first);
+    expect(second).toEqual(first);
+    expect(first).toEqual(new Reader<Response>(buffer).get('81.2.69.160'));
   });
 });

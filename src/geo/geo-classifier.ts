@@ -17,9 +17,10 @@
  * geo-classifier.spec.ts over the bundled database).
  */
 import ipaddr from 'ipaddr.js';
-import type { Reader, Response } from 'maxmind';
+import { Reader, type Response } from 'maxmind';
 import type { GeoLocation } from '../routing/types';
 import { LocationClassTable, UNKNOWN_CLASS } from '../routing/tables/location-classes';
+import { tableArray } from '../routing/tables/table-memory';
 import { decodeGeoRecord } from './geo-record';
 
 /**
@@ -36,6 +37,8 @@ export interface StepIndex {
   readonly blocks: Uint32Array;
 }
 export const TOP_BITS = 16;
+/** A record cache that keeps nothing (see SearchTree.decode). */
+const NO_RECORD_CACHE = { get: (): undefined => undefined, set: (): void => undefined };
 export const BLOCK_BITS = 4;
 const DEPTH_BITS = 5;
 const IN_BLOCK = (1 << DEPTH_BITS) - 1;
@@ -50,12 +53,15 @@ export class SearchTree {
   readonly ipVersion: 4 | 6;
   /** Data pointer -> class id. */
   readonly classOf = new PointerTable();
+  /** The file's records, decoded without a cache (see decode). */
+  private readonly records: Reader<Response>;
 
   constructor(
     readonly buffer: Buffer,
     readonly reader: Reader<Response>,
   ) {
     const meta = reader.metadata;
+    this.records = new Reader<Response>(buffer, { cache: NO_RECORD_CACHE });
     this.nodeCount = meta.nodeCount;
     this.recordSize = meta.recordSize;
     this.nodeBytes = (meta.recordSize * 2) / 8;
@@ -98,7 +104,7 @@ export class SearchTree {
     if (index === undefined) {
       // First the top table, noting the inner nodes at depth TOP_BITS; then their blocks, in one
       // array of the exact size (no temporary copies while the file is being loaded).
-      const top = new Uint32Array(1 << TOP_BITS);
+      const top = tableArray(Uint32Array, 1 << TOP_BITS);
       const inner: number[] = [];
       const fill = (into: Uint32Array, base: number, limit: number, node: number, depth: number, prefix: number): void => {
         if (depth === limit || node >= this.nodeCount) {
@@ -116,7 +122,7 @@ export class SearchTree {
         fill(into, base, limit, this.record(node, 1), depth + 1, prefix * 2 + 1);
       };
       fill(top, 0, TOP_BITS, start, 0, 0);
-      const blocks = new Uint32Array(inner.length << BLOCK_BITS);
+      const blocks = tableArray(Uint32Array, inner.length << BLOCK_BITS);
       for (let b = 0; b < inner.length; b++) fill(blocks, b << BLOCK_BITS, TOP_BITS + BLOCK_BITS, inner[b], TOP_BITS, 0);
       index = { top, blocks };
       this.stepIndexes.set(start, index);
@@ -126,10 +132,17 @@ export class SearchTree {
 
   private readonly stepIndexes = new Map<number, StepIndex>();
 
-  /** The decoded record a data pointer leads to (maxmind's own decoder and record cache). */
+  /**
+   * The decoded record a data pointer leads to (maxmind's own decoder), through a reader of this
+   * file that keeps no record cache: the classifier decodes each record once (its class is kept
+   * in classOf) and 425,000 records pass through while the tables fill. A cache kept them alive
+   * past several young-generation collections, so ~125 MB of dead records reached the old
+   * generation and the next full collection, with its 8-14 ms pauses, fell in whatever came
+   * after the fill (an upload, in bench/hardening.bench.ts; issue 16). Uncached, they die young.
+   */
   decode(pointer: number): Response | null {
-    const resolve = (this.reader as unknown as { resolveDataPointer(p: number): Response | null }).resolveDataPointer;
-    return resolve.call(this.reader, pointer);
+    const resolve = (this.records as unknown as { resolveDataPointer(p: number): Response | null }).resolveDataPointer;
+    return resolve.call(this.records, pointer);
   }
 }
 
@@ -140,7 +153,7 @@ export class SearchTree {
  * were two). Pointers are > 0; class ids >= 0.
  */
 export class PointerTable {
-  private slots = new Uint32Array(2 << 12);
+  private slots = tableArray(Uint32Array, 2 << 12);
   size = 0;
 
   get(pointer: number): number | undefined {
@@ -170,7 +183,7 @@ export class PointerTable {
 
   private grow(): void {
     const old = this.slots;
-    this.slots = new Uint32Array(old.length * 2);
+    this.slots = tableArray(Uint32Array, old.length * 2);
     this.size = 0;
     for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.set(old[i], old[i + 1]);
   }
