@@ -14,8 +14,11 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import * as dnsPacket from 'dns-packet';
 import { generateTopology, placeSites, toCaidaText } from './topology-generator';
 
@@ -148,6 +151,71 @@ class Prober {
   }
 }
 
+/**
+ * The uploader runs in a process of its own too (this file with `--upload <port> <file>`): it
+ * streams the topology file to PUT /v1/anycast/topology in 64 KB pieces with a heap of a few MB,
+ * as an operator's curl on another machine would. Sent by fetch from the process that generated
+ * the topology, the 18 MB went through copies in a large heap, and that process's parallel
+ * garbage collection took both cores of a small machine for several ms at a time: `perf sched
+ * timehist` showed the server's event loop and the prober runnable but waiting 2-7.5 ms for a
+ * CPU while the sender's GC threads ran, which is the client's cost, not the server's. The
+ * request starts on {cmd: 'go'}; the answer comes back as {status, ms, text}. {cmd: 'warm'}
+ * before the windows sends one GET /healthz (answered alike).
+ */
+function runUploader(port: number, file: string): void {
+  process.on('message', (m: { cmd: 'warm' | 'go' }) => {
+    if (m.cmd === 'warm') {
+      // One small request first, so that compiling the HTTP client's code is not done inside the window.
+      http.get({ host: '127.0.0.1', port, path: '/healthz' }, (res) => res.resume().on('end', () => process.send!({ status: res.statusCode, ms: 0, text: '' })));
+      return;
+    }
+    const t0 = performance.now();
+    const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/plain', 'content-length': String(fs.statSync(file).size) };
+    const req = http.request({ host: '127.0.0.1', port, method: 'PUT', path: '/v1/anycast/topology', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        process.send!({ status: res.statusCode, ms: performance.now() - t0, text });
+        process.disconnect();
+      });
+    });
+    req.on('error', (err) => {
+      process.send!({ status: 0, ms: performance.now() - t0, text: String(err) });
+      process.disconnect();
+    });
+    fs.createReadStream(file).pipe(req);
+  });
+}
+
+class Uploader {
+  private readonly child: ChildProcess;
+  constructor(port: number, file: string) {
+    this.child = fork(__filename, ['--upload', String(port), file], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  }
+  /** Sends the file; the answer as api() gives it. */
+  send(): Promise<{ status: number; ms: number; json: unknown }> {
+    return this.ask('go');
+  }
+  /** One GET /healthz from the uploader process (before measuring). */
+  warm(): Promise<{ status: number; ms: number; json: unknown }> {
+    return this.ask('warm');
+  }
+  private ask(cmd: 'go' | 'warm'): Promise<{ status: number; ms: number; json: unknown }> {
+    const answer = new Promise<{ status: number; ms: number; json: unknown }>((resolve) =>
+      this.child.once('message', (m: { status: number; ms: number; text: string }) => resolve({ status: m.status, ms: m.ms, json: m.text.startsWith('{') ? JSON.parse(m.text) : m.text })),
+    );
+    this.child.send({ cmd });
+    return answer;
+  }
+  nice(value: number): void {
+    for (const tid of fs.readdirSync(`/proc/${this.child.pid}/task`)) os.setPriority(Number(tid), value);
+  }
+  close(): void {
+    if (this.child.connected) this.child.disconnect();
+  }
+}
+
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
@@ -157,7 +225,9 @@ const fmt = (r: { latencies: number[]; lost: number }) =>
 
 interface Topology {
   sites: ReturnType<typeof placeSites>;
-  body: Buffer;
+  /** The CAIDA text, in a file the uploader streams. */
+  file: string;
+  bytes: number;
 }
 
 /** One row of the summary: a server's three windows. */
@@ -179,14 +249,26 @@ async function main(): Promise<void> {
   // Only the sites and the upload's bytes are kept: the generated graph (hundreds of MB of heap)
   // would make this process's garbage collection (parallel, on both cores of a small machine)
   // compete with the server during the upload.
+  const textDir = fs.mkdtempSync(path.join(os.tmpdir(), 'georoute-bench-topology-'));
   const topology: Topology = (() => {
     const generated = generateTopology({ seed: 20240601, ases, peeringDensity: 'dense' });
-    return { sites: placeSites(generated, { placement: 'dense', count: 8 }), body: Buffer.from(toCaidaText(generated), 'utf8') };
+    const file = path.join(textDir, 'topology.txt');
+    const text = toCaidaText(generated);
+    fs.writeFileSync(file, text);
+    return { sites: placeSites(generated, { placement: 'dense', count: 8 }), file, bytes: Buffer.byteLength(text) };
   })();
+  // The generated graph is garbage now: collected here, not by this process's parallel GC threads
+  // during a window (they would take the server's CPU on a 2-core machine).
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
   const rows: Measured[] = [];
-  for (const workers of workerCounts) {
-    console.log(`== DNS_WORKERS=${workers} (load average ${os.loadavg()[0].toFixed(2)})`);
-    rows.push(await measure(workers, topology));
+  try {
+    for (const workers of workerCounts) {
+      console.log(`== DNS_WORKERS=${workers} (load average ${os.loadavg()[0].toFixed(2)})`);
+      rows.push(await measure(workers, topology));
+    }
+  } finally {
+    fs.rmSync(textDir, { recursive: true, force: true });
   }
   const ratio = (x: number, idle: number) => `${(x / idle).toFixed(1)} x`;
   console.log('');
@@ -199,7 +281,7 @@ async function main(): Promise<void> {
   }
 }
 
-async function measure(workers: number, { sites, body }: Topology): Promise<Measured> {
+async function measure(workers: number, { sites, file, bytes }: Topology): Promise<Measured> {
   const ases = arg('ases', 200_000);
   const idleMs = arg('idle-ms', 5000);
   const simulations = arg('simulations', 12);
@@ -207,6 +289,7 @@ async function measure(workers: number, { sites, body }: Topology): Promise<Meas
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'georoute-bench-hardening-'));
   const g = await start(path.join(dir, 'data'), workers);
   const prober = new Prober(g.dns);
+  const uploader = new Uploader(g.http, file);
   try {
     await api(g.http, 'POST', '/v1/zones', JSON.stringify({ name: 'example.com', nameservers: ['ns1.example.com'], hostmaster: 'hostmaster.example.com' }));
     await api(g.http, 'POST', '/v1/zones/example.com/records', JSON.stringify({ name: 'www', type: 'A', values: ['192.0.2.80'] }));
@@ -225,13 +308,11 @@ async function measure(workers: number, { sites, body }: Topology): Promise<Meas
       fill = filled ? `filled (waited ${((Date.now() - t0) / 1000).toFixed(1)} s more after generating the topology)` : 'STILL FILLING after 180 s';
     }
 
-    // --client-nice N: this process (the topology's sender; not the server, not the prober) runs
-    // at nice N, every thread of it, as if the uploader were another machine: on a 2-core box its
-    // sending and garbage collection otherwise take CPU from the server while the upload arrives.
+    // --client-nice N: the uploader process runs at nice N, every thread of it (more "as if on
+    // another machine" than its own small heap already makes it).
     const clientNice = arg('client-nice', 0);
-    if (clientNice !== 0) {
-      for (const tid of fs.readdirSync('/proc/self/task')) os.setPriority(Number(tid), clientNice);
-    }
+    if (clientNice !== 0) uploader.nice(clientNice);
+    await uploader.warm();
     const idle = await prober.during(everyMs, new Promise((r) => setTimeout(r, idleMs)));
 
     let uploading = true;
@@ -243,7 +324,7 @@ async function measure(workers: number, { sites, body }: Topology): Promise<Meas
         await new Promise((res) => setTimeout(res, 100));
       }
     })();
-    const uploaded = api(g.http, 'PUT', '/v1/anycast/topology', body, 'text/plain').finally(() => (uploading = false));
+    const uploaded = uploader.send().finally(() => (uploading = false));
     const duringUpload = await prober.during(everyMs, uploaded);
     const up = await uploaded;
     const uploadMs = up.ms;
@@ -262,7 +343,7 @@ async function measure(workers: number, { sites, body }: Topology): Promise<Meas
     const duringSim = await prober.during(everyMs, simulated);
     await simulated;
     const bad = apiDuring.filter((r) => r.status !== 200).length;
-    console.log(`- topology: ${ases} ASes, ${(up.json as { summary: { links: number } }).summary.links} links, ${(body.length / 1e6).toFixed(1)} MB CAIDA text; 8 dense sites`);
+    console.log(`- topology: ${ases} ASes, ${(up.json as { summary: { links: number } }).summary.links} links, ${(bytes / 1e6).toFixed(1)} MB CAIDA text; 8 dense sites`);
     console.log(`- routing tables before measuring: ${fill}; DNS queried every ${everyMs} ms; uploader at nice ${clientNice}`);
     console.log(`- DNS idle: ${fmt(idle)}`);
     console.log(`- server: ${g.loaded.join('; ')}`);
@@ -284,6 +365,7 @@ async function measure(workers: number, { sites, body }: Topology): Promise<Meas
     };
   } finally {
     prober.close();
+    uploader.close();
     g.child.kill('SIGTERM');
     await new Promise((r) => g.child.once('exit', r));
     fs.rmSync(dir, { recursive: true, force: true });
@@ -292,6 +374,8 @@ async function measure(workers: number, { sites, body }: Topology): Promise<Meas
 
 if (process.argv[2] === '--probe') {
   runProber(Number(process.argv[3]));
+} else if (process.argv[2] === '--upload') {
+  runUploader(Number(process.argv[3]), process.argv[4]);
 } else {
   main().catch((err) => {
     console.error(err);
