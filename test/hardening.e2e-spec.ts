@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { TOPOLOGY_CHUNK_BYTES } from '../src/anycast/anycast.repository';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres';
 import { launchChromium } from './support/browser';
 import { addresses, query, waitFor } from './support/dns-client';
@@ -462,9 +463,12 @@ describe('hardening: anycast work off the DNS event loop, uploads that keep the 
     // Generous for a shared 2-core machine; before, the API was 503 for 10 s to minutes.
     expect(slowestMs).toBeLessThan(5000);
     // Stored compressed, in chunks.
-    const [{ n, bytes }] = await app.ds.query('SELECT count(*)::int AS n, sum(length(data))::int AS bytes FROM anycast_topology_chunks');
-    expect(n).toBeGreaterThanOrEqual(1);
+    const [{ n, bytes, largest }] = await app.ds.query('SELECT count(*)::int AS n, sum(length(data))::int AS bytes, max(length(data))::int AS largest FROM anycast_topology_chunks');
     expect(bytes).toBeLessThan(text.length / 2);
+    // In chunks small enough to copy into a statement without holding the event loop (64 KiB).
+    expect(TOPOLOGY_CHUNK_BYTES).toBe(64 * 1024);
+    expect(largest).toBeLessThanOrEqual(TOPOLOGY_CHUNK_BYTES);
+    expect(n).toBe(Math.ceil(bytes / TOPOLOGY_CHUNK_BYTES));
     await app.stop();
     app = await startTestApp(db);
     await waitFor('the stored topology', async () => (await app.api('get', '/v1/anycast/topology')).body.loaded === true, 60_000, 200);
