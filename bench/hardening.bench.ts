@@ -3,6 +3,7 @@
  * during back-to-back anycast simulations of a 200,000-AS topology, plus the upload's time and
  * whether the API (a database read) kept answering meanwhile. georoute runs as its own process
  * (dist/src/main.js, embedded database); this process only sends queries and requests.
+ * The DNS prober and the uploader are small processes of their own (see runProber, runUploader).
  * Environment: GEOROUTE_NODE_ARGS (node options for the server), BENCH_SERVER_STDOUT (a file the
  * server's output is appended to).
  * Usage: node dist/bench/hardening.bench.js [--ases 200000] [--idle-ms 5000] [--simulations 12] [--every-ms 10] [--no-wait-fill] [--client-nice 0] [--slow] [--workers 0,1]
@@ -246,9 +247,9 @@ async function main(): Promise<void> {
   const workersArg = process.argv.indexOf('--workers');
   const workerCounts = (workersArg > 0 ? process.argv[workersArg + 1] : '0,1').split(',').map(Number);
   if (workerCounts.some((n) => !Number.isInteger(n) || n < 0 || n > 64)) throw new Error('--workers: a comma-separated list of DNS_WORKERS values (0-64)');
-  // Only the sites and the upload's bytes are kept: the generated graph (hundreds of MB of heap)
-  // would make this process's garbage collection (parallel, on both cores of a small machine)
-  // compete with the server during the upload.
+  // Only the sites and the text (in a file, for the uploader process) are kept: the generated
+  // graph (hundreds of MB of heap) would make this process's garbage collection (parallel, on both
+  // cores of a small machine) compete with the server during the upload.
   const textDir = fs.mkdtempSync(path.join(os.tmpdir(), 'georoute-bench-topology-'));
   const topology: Topology = (() => {
     const generated = generateTopology({ seed: 20240601, ases, peeringDensity: 'dense' });

@@ -37,11 +37,11 @@ export interface StepIndex {
   readonly blocks: Uint32Array;
 }
 export const TOP_BITS = 16;
-/** A record cache that keeps nothing (see SearchTree.decode). */
-const NO_RECORD_CACHE = { get: (): undefined => undefined, set: (): void => undefined };
 export const BLOCK_BITS = 4;
 const DEPTH_BITS = 5;
 const IN_BLOCK = (1 << DEPTH_BITS) - 1;
+/** A record cache that keeps nothing (see SearchTree.decode). */
+const NO_RECORD_CACHE = { get: (): undefined => undefined, set: (): void => undefined };
 
 /** One MMDB file's search tree, read in place. */
 export class SearchTree {
