@@ -76,24 +76,33 @@ export class HealthRepository {
    */
   saveVerdict(region: string, before: RegionHealthState, state: RegionHealthState, t: HealthTransition | null, instance: string): Promise<boolean> {
     return this.ds.transaction(async (m) => {
-      const [, updated] = (await m.query(
-        `UPDATE region_health SET state = $2::jsonb, updated_at = now() WHERE region = $1 AND ($3::text IS NULL OR state->>'status' = $3)`,
-        [region, JSON.stringify(state), t ? before.status : null],
-      )) as [unknown, number];
-      if (updated === 0) {
-        // RETURNING: TypeORM hands back the rows of an INSERT, not a row count.
-        const inserted = (await m.query(
-          `INSERT INTO region_health (region, state, updated_at) SELECT $1, $2::jsonb, now() WHERE EXISTS (SELECT 1 FROM regions WHERE name = $1)
-           ON CONFLICT (region) DO NOTHING RETURNING region`,
-          [region, JSON.stringify(state)],
-        )) as unknown;
-        if (!Array.isArray(inserted) || inserted.length === 0) return false;
-      }
+      // One statement (a webhook's acknowledgement waits for each round trip): the conditional
+      // update, else the first row of a region that exists (RETURNING: TypeORM hands back the
+      // rows, not a row count), and with a transition its row when either wrote. Without one,
+      // health_events is not in the statement at all: its statement-level trigger would announce
+      // a change to the other instances even for no row.
+      const params: unknown[] = [region, JSON.stringify(state), t ? before.status : null];
+      let event = '';
       if (t) {
-        await m.query(
-          'INSERT INTO health_events (region, at, from_status, to_status, source, reason, instance) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-          [region, new Date(t.at), t.from, t.to, t.source, t.reason, t.instance ?? instance],
-        );
+        params.push(new Date(t.at), t.from, t.to, t.source, t.reason, t.instance ?? instance);
+        event = `, event AS (
+           INSERT INTO health_events (region, at, from_status, to_status, source, reason, instance)
+           SELECT region, $4::timestamptz, $5::text, $6::text, $7::text, $8::text, $9::text FROM saved RETURNING id
+         )`;
+      }
+      const rows = (await m.query(
+        `WITH updated AS (
+           UPDATE region_health SET state = $2::jsonb, updated_at = now() WHERE region = $1 AND ($3::text IS NULL OR state->>'status' = $3) RETURNING region
+         ), inserted AS (
+           INSERT INTO region_health (region, state, updated_at) SELECT $1, $2::jsonb, now()
+            WHERE NOT EXISTS (SELECT 1 FROM updated) AND EXISTS (SELECT 1 FROM regions WHERE name = $1)
+           ON CONFLICT (region) DO NOTHING RETURNING region
+         ), saved AS (SELECT region FROM updated UNION ALL SELECT region FROM inserted)${event}
+         SELECT count(*)::int AS saved FROM saved`,
+        params,
+      )) as { saved: number }[];
+      if (rows[0]?.saved !== 1) return false;
+      if (t) {
         await this.audit.record(m, [{ action: 'transition', kind: 'region-health', name: region, before: { status: t.from }, after: { status: t.to, source: t.source, reason: t.reason, instance: t.instance ?? instance } }]);
       }
       return true;
