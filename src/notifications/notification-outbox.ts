@@ -15,8 +15,7 @@ export class NotificationOutbox {
 
   async enqueueFor(m: EntityManager, changes: readonly AuditChange[]): Promise<void> {
     for (const event of eventsOf(changes)) {
-      const endpoints = await this.repository.subscribers(event.type, m);
-      await this.repository.enqueue(endpoints, event.type, { type: event.type, timestamp: new Date().toISOString(), data: event.data }, m);
+      await this.repository.enqueueForSubscribers(event.type, { type: event.type, timestamp: new Date().toISOString(), data: event.data }, m);
     }
   }
 }

@@ -63,10 +63,17 @@ export class NotificationsRepository {
     await m.query('DELETE FROM notification_endpoints WHERE id = $1', [id]);
   }
 
-  /** The ids of the endpoints subscribed to an event type. */
-  async subscribers(eventType: string, m: EntityManager): Promise<string[]> {
-    const rows: { id: string }[] = await m.query('SELECT id FROM notification_endpoints WHERE $1 = ANY(events) ORDER BY id', [eventType]);
-    return rows.map((r) => r.id);
+  /**
+   * Queues one delivery of the event for every endpoint subscribed to its type, in the caller's
+   * transaction, in one round trip (a change's transaction waits for each); how many.
+   */
+  async enqueueForSubscribers(eventType: string, payload: unknown, m: EntityManager): Promise<number> {
+    const rows: unknown[] = await m.query(
+      `INSERT INTO notification_deliveries (endpoint_id, event_type, payload)
+       SELECT id, $1, $2::jsonb FROM notification_endpoints WHERE $1 = ANY(events) ORDER BY id RETURNING id`,
+      [eventType, JSON.stringify(payload)],
+    );
+    return rows.length;
   }
 
   /** Queues one delivery per endpoint, in the caller's transaction; the ids. */
