@@ -3,7 +3,7 @@
 # GeoIP2 data and the same job, a bare node:http server as Node's ceiling, /healthz and an admin
 # read route, and UDP DNS latency while /r/ is saturated. Servers take turns within each round.
 #
-#   bench/redirect.sh [--duration 8] [--runs 2] [--profile] [--no-results]
+#   bench/redirect.sh [--duration 6] [--runs 4] [--profile] [--no-results]
 #
 # 1. apt-get install nginx, libnginx-mod-http-geoip2, wrk, dnsperf when missing; compile georoute
 #    into bench/out/redirect/build.
@@ -19,9 +19,12 @@
 #    - bench/lib/bare-http.mjs: a fixed 307, no lookup.
 # 4. Agreement: 500 clients asked of nginx and georoute, status and Location compared.
 # 5. Load: wrk -t2 -c50 --latency, each request from a random one of the 5,000 clients
-#    (bench/lib/redirect-clients.lua), --runs x --duration s each: nginx /r/, georoute /r/, bare
-#    node, georoute /healthz, georoute GET /v1/services/www.web.test (bearer token). Then georoute
-#    /r/ paced at half of its measured maximum (wrk's per-connection delay), for the p99 there.
+#    (bench/lib/redirect-clients.lua), --runs rounds of --duration s each: nginx /r/ and georoute
+#    /r/ back to back (in alternating order), bare node, georoute /healthz, georoute
+#    GET /v1/services/www.web.test (bearer token). georoute against nginx is the median of the
+#    rounds' ratios (the machine's speed drifts between rounds; within one it holds better).
+#    Then georoute /r/ paced at half of its measured maximum (wrk's per-connection delay), for
+#    the p99 there.
 # 6. DNS: dnsperf at 2,000 q/s (www.web.test A, ECS per query) against georoute, idle and while
 #    wrk saturates /r/; p50/p99 from dnsperf -v. Twice: the one-process georoute above, and a
 #    second georoute with DNS_WORKERS=1 (UDP in a worker process, HTTP in the main one).
@@ -34,8 +37,8 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib/common.sh
 source "$REPO/bench/lib/common.sh"
 
-DURATION=8
-RUNS=2
+DURATION=6
+RUNS=4
 PROFILE=0
 WRITE_RESULTS=1
 COMMAND="bench/redirect.sh $*"
@@ -203,8 +206,12 @@ for s in nginx georoute bare healthz admin; do
   DURATION=2 run_wrk "warmup-$s" "$s" >/dev/null 2>&1
 done
 
+# Rounds: nginx and georoute back to back (their order alternating from round to round, so a
+# drift of the machine within a round does not always favour the same one), then the others.
 for i in $(seq 1 "$RUNS"); do
-  for s in nginx georoute bare healthz admin; do
+  order="nginx georoute"
+  [ $((i % 2)) -eq 0 ] && order="georoute nginx"
+  for s in $order bare healthz admin; do
     wait_quiet
     if [ "$s" = georoute ] && [ "$i" -eq 1 ] && [ "$PROFILE" -eq 1 ]; then
       kill -WINCH "$GR_PID_"
@@ -223,6 +230,13 @@ med() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 whole() { printf '%.0f' "$1"; }
+# One figure a round: the same server's speed moves +-30 % from run to run on this shared VM
+# (the scheduler, the other guests), nginx's with it, so the ratio is taken within each round
+# and the median of those is the comparison; the ratio of the medians is shown beside it.
+ROUND_RATIOS=()
+for i in $(seq 1 "$RUNS"); do ROUND_RATIOS+=("$(ratio "$(stat_of "$OUT/georoute-$i.stats" rps)" "$(stat_of "$OUT/nginx-$i.stats" rps)")"); done
+ROUND_MEDIAN=$(awk -v x="$(median "${ROUND_RATIOS[@]}")" 'BEGIN { printf "%.3f", x }')
+ROUND_RANGE="$(printf '%s\n' "${ROUND_RATIOS[@]}" | sort -g | head -1)-$(printf '%s\n' "${ROUND_RATIOS[@]}" | sort -g | tail -1)"
 NG=$(whole "$(med nginx rps)")
 GR=$(whole "$(med georoute rps)")
 BR=$(whole "$(med bare rps)")
@@ -273,12 +287,13 @@ fi
 SUMMARY="| server (wrk $WRK_LOAD, ${DURATION} s, median of $RUNS) | requests/s | p50 ms | p99 ms | server CPU (cores) | ratio |
 |---|---|---|---|---|---|
 | nginx $(nginx -v 2>&1 | cut -d/ -f2) + ngx_http_geoip2, map + return 307 | $NG | $(med nginx p50_ms) | $(med nginx p99_ms) | $(med nginx server_cpu) | 1 |
-| georoute \`GET /r/www.web.test/login\` (policy geolocation) | $GR | $(med georoute p50_ms) | $(med georoute p99_ms) | $(med georoute server_cpu) | $(ratio "$GR" "$NG") x nginx, $(ratio "$GR" "$BR") x bare node |
+| georoute \`GET /r/www.web.test/login\` (policy geolocation) | $GR | $(med georoute p50_ms) | $(med georoute p99_ms) | $(med georoute server_cpu) | $ROUND_MEDIAN x nginx (median of the rounds' ratios), $(ratio "$GR" "$NG") x (ratio of the medians), $(ratio "$GR" "$BR") x bare node |
 | bare \`node:http\`, fixed 307 | $BR | $(med bare p50_ms) | $(med bare p99_ms) | $(med bare server_cpu) | $(ratio "$BR" "$NG") x nginx |
 | georoute \`GET /healthz\` | $HZ | $(med healthz p50_ms) | $(med healthz p99_ms) | $(med healthz server_cpu) | |
 | georoute \`GET /v1/services/www.web.test\` (admin read, bearer token) | $AD | $(med admin p50_ms) | $(med admin p99_ms) | $(med admin server_cpu) | |
 | georoute /r/ paced at half its maximum (~$HALF/s asked) | $(stat_of "$OUT/half.stats" rps) | $(stat_of "$OUT/half.stats" p50_ms) | $(stat_of "$OUT/half.stats" p99_ms) | $(stat_of "$OUT/half.stats" server_cpu) | |
 
+georoute /r/ against nginx, round by round: ${ROUND_RATIOS[*]} (median $ROUND_MEDIAN, range $ROUND_RANGE).
 UDP DNS (dnsperf -Q 2000, www.web.test A with ECS, 5 s). One process (the default): $(dns_line dns).
 DNS_WORKERS=1 (UDP in a worker process): $(dns_line dnsw).
 Agreement nginx / georoute (status and Location for 500 clients): \`$AGREE\`.
