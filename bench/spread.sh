@@ -176,6 +176,13 @@ med() {
   median "${v[@]}"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# rounds A B: A's rate over B's within each round (runs of one round are close in time; the
+# machine's speed drifts between rounds), then the median of those.
+rounds() {
+  local v=() i
+  for i in $(seq 1 "$RUNS"); do v+=("$(ratio "$(stat_of "$OUT/$1-$i.out.stats" qps)" "$(stat_of "$OUT/$2-$i.out.stats" qps)")"); done
+  echo "${v[*]} (median $(median "${v[@]}"))"
+}
 GD=$(med spread-gdnsd qps)
 GR=$(med spread-georoute qps)
 W2=$(med spread-workers2 qps)
@@ -204,6 +211,7 @@ SUMMARY="| | queries/s (median of $RUNS x ${DURATION} s) | ratio |
 | the same, IPv6 /48 spread | $B48 | $(ratio "$B48" "$B4") x IPv4 |
 | the same, IPv6 /56 spread | $B56 | $(ratio "$B56" "$B4") x IPv4 |
 
+The same ratios round by round: one process / gdnsd $(rounds spread-georoute spread-gdnsd); DNS_WORKERS=2 / gdnsd $(rounds spread-workers2 spread-gdnsd); spread / single subnet, georoute $(rounds spread-georoute one-georoute), gdnsd $(rounds spread-gdnsd one-gdnsd).
 UDP I/O of the default: $UDP_IO_LINE. Load average (1 min) before the runs: $LOAD_BEFORE.
 RSS: one process idle $((RSS_IDLE_1 / 1024)) MB, under the spread load $((RSS1 / 1024)) MB (converted database, one file);
 DNS_WORKERS=2 (main + 2 workers) idle $((RSS_IDLE_2 / 1024)) MB, under load $((RSS2 / 1024)) MB.
