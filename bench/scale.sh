@@ -3,8 +3,8 @@
 # of 20 regions, against one georoute process with its defaults (embedded database, bundled
 # DB-IP city database, DNS_WORKERS=0). Measures (bench/lib/scale.mjs): the time to apply every
 # service in one config/apply document, a signed webhook's time to the first changed DNS answer
-# (p50/p99 over --webhooks changes), a PATCH of one service's time to the first changed answer,
-# and RSS.
+# (p50/p99 over --webhooks changes, after one more that is reported apart: the process's first,
+# on cold code), a PATCH of one service's time to the first changed answer, and RSS.
 #
 #   bench/scale.sh [--services 10000] [--regions 20] [--webhooks 100] [--patches 20] [--documents 1] [--no-results]
 set -euo pipefail
