@@ -233,8 +233,7 @@ whole() { printf '%.0f' "$1"; }
 # One figure a round: the same server's speed moves +-30 % from run to run on this shared VM
 # (the scheduler, the other guests), nginx's with it, so the ratio is taken within each round
 # and the median of those is the comparison; the ratio of the medians is shown beside it.
-ROUND_RATIOS=()
-for i in $(seq 1 "$RUNS"); do ROUND_RATIOS+=("$(ratio "$(stat_of "$OUT/georoute-$i.stats" rps)" "$(stat_of "$OUT/nginx-$i.stats" rps)")"); done
+read -r -a ROUND_RATIOS <<<"$(round_ratios "$RUNS" "$OUT/georoute" "$OUT/nginx" .stats rps)"
 ROUND_MEDIAN=$(awk -v x="$(median "${ROUND_RATIOS[@]}")" 'BEGIN { printf "%.3f", x }')
 ROUND_RANGE="$(printf '%s\n' "${ROUND_RATIOS[@]}" | sort -g | head -1)-$(printf '%s\n' "${ROUND_RATIOS[@]}" | sort -g | tail -1)"
 NG=$(whole "$(med nginx rps)")

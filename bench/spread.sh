@@ -176,11 +176,10 @@ med() {
   median "${v[@]}"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-# rounds A B: A's rate over B's within each round (runs of one round are close in time; the
-# machine's speed drifts between rounds), then the median of those.
+# rounds A B: A's rate over B's within each round, then the median of those.
 rounds() {
-  local v=() i
-  for i in $(seq 1 "$RUNS"); do v+=("$(ratio "$(stat_of "$OUT/$1-$i.out.stats" qps)" "$(stat_of "$OUT/$2-$i.out.stats" qps)")"); done
+  local v
+  read -r -a v <<<"$(round_ratios "$RUNS" "$OUT/$1" "$OUT/$2" .out.stats qps)"
   echo "${v[*]} (median $(median "${v[@]}"))"
 }
 GD=$(med spread-gdnsd qps)

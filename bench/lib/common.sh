@@ -261,6 +261,17 @@ wait_quiet() {
 # stat_of FILE.stats KEY : one value from a run_dnsperf stats line.
 stat_of() { tr ' ' '\n' <"$1" | awk -F= -v k="$2" '$1 == k {print $2}'; }
 
+# round_ratios RUNS A B SUFFIX KEY : for each round i, KEY of $A-$i$SUFFIX over KEY of $B-$i$SUFFIX
+# (stat files of one round are close in time; the machine's speed drifts between rounds), three
+# decimals, space-separated. The median of them is the comparison the benchmarks report.
+round_ratios() {
+  local runs=$1 a=$2 b=$3 suffix=$4 key=$5 v=() i
+  for i in $(seq 1 "$runs"); do
+    v+=("$(awk -v x="$(stat_of "$a-$i$suffix" "$key")" -v y="$(stat_of "$b-$i$suffix" "$key")" 'BEGIN { printf "%.3f", x / y }')")
+  done
+  echo "${v[*]}"
+}
+
 # median N... : the median (mean of the middle two for an even count).
 median() {
   printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {
