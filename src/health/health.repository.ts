@@ -72,7 +72,7 @@ export class HealthRepository {
   /**
    * Stores the verdict. With a transition it is a conditional update (only from the status the
    * caller saw in `before`), so when instances race exactly one records it; false when this one
-   * lost (or the region is gone). The transition row is written in the same transaction.
+   * lost (or the region is gone). The transition row is written by the same statement.
    */
   saveVerdict(region: string, before: RegionHealthState, state: RegionHealthState, t: HealthTransition | null, instance: string): Promise<boolean> {
     return this.ds.transaction(async (m) => {
