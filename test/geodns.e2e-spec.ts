@@ -1,5 +1,7 @@
 import { createTestDatabase, startTestApp, TestApp, TestDatabase, MAXMIND_TEST_DB } from './support/test-app';
 import { addresses, dig, query, rcodeOf } from './support/dns-client';
+import { SnapshotStore } from '../src/snapshot/snapshot.store';
+import { DnsService } from '../src/dns/dns.service';
 
 /** The product's promise, end to end: demo configuration, bundled geo database, real sockets, real dig. */
 describe('GeoDNS with the demo configuration and the bundled database', () => {
@@ -88,6 +90,28 @@ describe('GeoDNS with the demo configuration and the bundled database', () => {
     expect(now).not.toEqual(before);
     expect(elapsed).toBeLessThan(100);
     expect((await app.api('patch', '/v1/regions/ap-northeast-1', { drained: false })).status).toBe(200);
+  });
+
+  it('keeps every region id through a drain: the DNS view and the region ranking are reused', async () => {
+    const store = app.running.app.get(SnapshotStore);
+    const responder = app.running.app.get(DnsService).responder;
+    await query(app.dnsPort, 'app.example.com', 'A', { subnet: '81.2.69.0/24' });
+    const ids = [...store.current().regions.keys()];
+    // The first region: an UPDATE puts its row's new version after the others in the table.
+    const region = ids[0];
+    for (const drained of [true, false]) {
+      const before = responder.stats();
+      expect(before.rankedClasses).toBeGreaterThan(0);
+      expect((await app.api('patch', `/v1/regions/${region}`, { drained })).status).toBe(200);
+      await store.settled();
+      expect([...store.current().regions.keys()]).toEqual(ids);
+      expect(store.current().regions.get(region)!.drained).toBe(drained);
+      const after = responder.stats();
+      expect(after.snapshotVersion).toBeGreaterThan(before.snapshotVersion);
+      // No new DNS view and no new ranking (a new ranking starts with no row computed).
+      expect(after.viewReuses).toBe(before.viewReuses + 1);
+      expect(after.rankedClasses).toBeGreaterThanOrEqual(before.rankedClasses);
+    }
   });
 });
 

@@ -246,7 +246,7 @@ export class SnapshotStore implements OnApplicationShutdown {
         const [zones, records, regions, services, dnssecZones, dnssecKeys] = await Promise.all([
           this.ds.getRepository(ZoneEntity).find(),
           this.ds.getRepository(RecordEntity).find(),
-          this.ds.getRepository(RegionEntity).find(),
+          this.regionRows(),
           this.ds.getRepository(ServiceEntity).find(),
           DnssecRepository.zones(this.ds.manager),
           DnssecRepository.keys(this.ds.manager, null),
@@ -323,6 +323,16 @@ export class SnapshotStore implements OnApplicationShutdown {
       this.logger.error(`snapshot rebuild failed, keeping version ${this.version}: ${(err as Error).message}`);
       this.events.emit(SNAPSHOT_BUILD_FAILED, { error: (err as Error).message, version: this.version });
     }
+  }
+
+  /**
+   * The regions in a fixed order: creation, then name. A region's position is its id in the
+   * snapshot, and the region ranking and every service's plan belong to one order of ids. Without
+   * an ORDER BY, PostgreSQL returns an updated row where its new version lies, so a drain moved the
+   * region and the next snapshot computed the ranking of every location class again.
+   */
+  private regionRows(): Promise<RegionEntity[]> {
+    return this.ds.getRepository(RegionEntity).find({ order: { createdAt: 'ASC', name: 'ASC' } });
   }
 
   /**
