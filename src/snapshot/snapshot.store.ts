@@ -61,6 +61,8 @@ export class SnapshotStore implements OnApplicationShutdown {
   private health: HealthSource | null = null;
   private replication: ReplicationLagSource | null = null;
   private registryDirty = true;
+  /** A region changed: the next rebuild re-reads the regions (and the zones, whose serials it bumps), not the services. */
+  private regionsDirty = false;
   private readonly serviceInputs = new WeakMap<ServiceEntity, ServiceInput>();
   /** Services to re-read before the next build (when the rest of the registry need not be). */
   private readonly dirtyServices = new Set<string>();
@@ -126,7 +128,9 @@ export class SnapshotStore implements OnApplicationShutdown {
    */
   @OnAppEvent(REGISTRY_CHANGED)
   onRegistryChange(event?: RegistryChangedEvent): void {
-    if (event?.kind === 'service' && this.rows !== null && !this.registryDirty) this.dirtyServices.add(event.name);
+    const partial = this.rows !== null && !this.registryDirty;
+    if (event?.kind === 'service' && partial) this.dirtyServices.add(event.name);
+    else if (event?.kind === 'region' && partial) this.regionsDirty = true;
     else this.registryDirty = true;
     void this.requestRebuild();
   }
@@ -242,6 +246,7 @@ export class SnapshotStore implements OnApplicationShutdown {
     try {
       if (this.registryDirty || this.rows === null) {
         this.registryDirty = false;
+        this.regionsDirty = false;
         this.dirtyServices.clear();
         const [zones, records, regions, services, dnssecZones, dnssecKeys] = await Promise.all([
           this.ds.getRepository(ZoneEntity).find(),
@@ -253,14 +258,17 @@ export class SnapshotStore implements OnApplicationShutdown {
         ]);
         this.rows = { zones, records, regions, services };
         this.dnssec = dnssecInput(dnssecZones, dnssecKeys);
-      } else if (this.dirtyServices.size > 0) {
-        // A service write also bumps its zone's serial: the zone table is re-read with the
-        // services. Records and regions change only with events that re-read the registry.
+      } else if (this.dirtyServices.size > 0 || this.regionsDirty) {
+        // A service or region write also bumps zone serials: the zone table is re-read with the
+        // services or regions named. Records change only with events that re-read the registry.
         const names = new Set(this.dirtyServices);
+        const regionsToo = this.regionsDirty;
         this.dirtyServices.clear();
-        const [zones, changed] = await Promise.all([
+        this.regionsDirty = false;
+        const [zones, changed, regions] = await Promise.all([
           this.ds.getRepository(ZoneEntity).find(),
-          this.ds.getRepository(ServiceEntity).find({ where: { fqdn: In([...names]) } }),
+          names.size > 0 ? this.ds.getRepository(ServiceEntity).find({ where: { fqdn: In([...names]) } }) : Promise.resolve([]),
+          regionsToo ? this.regionRows() : Promise.resolve(this.rows.regions),
         ]);
         const byName = new Map(changed.map((row) => [row.fqdn, row]));
         // In place: the rows not re-read keep their order (and their input objects: buildSnapshot
@@ -274,7 +282,7 @@ export class SnapshotStore implements OnApplicationShutdown {
           }
         }
         services.push(...byName.values());
-        this.rows = { ...this.rows, zones, services };
+        this.rows = { ...this.rows, zones, regions, services };
       }
       const { zones, records, regions, services } = this.rows;
       const input: SnapshotInput = {
