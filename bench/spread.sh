@@ -15,9 +15,11 @@
 #    georoute on the bundled database (two files) for the IPv4/IPv6 comparison.
 # 4. Agreement: 2,000 of the spread subnets asked of gdnsd and georoute (answers compared).
 # 5. Load (dnsperf -c 1 -q 100, --runs x --duration s, servers taking turns): spread and one
-#    repeated subnet for gdnsd and georoute; spread for DNS_WORKERS=2; georoute right after a
-#    health change (signed webhook) and right after a registry change (a region drained and
-#    undrained through the API); IPv4 / IPv6 /48 / IPv6 /56 spread on the bundled database.
+#    repeated subnet for gdnsd and georoute; spread for DNS_WORKERS=2; georoute across a health
+#    change (a signed webhook) and across a registry change (a region drained and undrained
+#    through the API), each made a third of the way into one dnsperf run that reports its rate
+#    every second, so the seconds after the change are compared with the seconds before it in the
+#    same run; IPv4 / IPv6 /48 / IPv6 /56 spread on the bundled database.
 #    RSS of every georoute process is sampled during its runs.
 # Medians and ratios go to bench/RESULTS.md (unless --no-results).
 set -euo pipefail
@@ -55,6 +57,8 @@ mkdir -p "$OUT" "$DATA"
 need_apt dnsperf dnsperf
 need_apt dig bind9-dnsutils
 need_apt gdnsd gdnsd
+need_apt curl curl
+need_apt openssl openssl
 build_georoute "$REPO" "$OUT/build"
 
 # ---- 2. data (kept in bench/out/spread-data between runs: the conversion takes minutes) --------
@@ -134,12 +138,52 @@ measure() {
   run_dnsperf "$OUT/$label.out" "${PID_OF[$name]}" -B -d "$file" -s 127.0.0.1 -p "${PORT_OF[$name]}" -l "$DURATION" $LOAD >/dev/null
   log "$label: $(cat "$OUT/$label.out.stats")"
 }
+# webhook REGION STATUS: a health report signed as Standard Webhooks has it (what bin/georoute.js
+# webhook sends), made here with openssl and sent with curl, so that no Node.js process starts on
+# the two CPUs while dnsperf is measuring.
 webhook() {
-  GEOROUTE_URL=$G1_HTTP GEOROUTE_WEBHOOK_SECRET=$SECRET node "$REPO/bin/georoute.js" webhook "$1" "$2" bench >/dev/null
+  local body="{\"region\":\"$1\",\"status\":\"$2\",\"reason\":\"bench\"}" id ts key sig
+  id="msg_$(cat /proc/sys/kernel/random/uuid)"
+  ts=$(date +%s)
+  key=$(printf %s "${SECRET#whsec_}" | base64 -d | od -An -tx1 | tr -d ' \n')
+  sig=$(printf %s "$id.$ts.$body" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$key" -binary | base64)
+  curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' -H "webhook-id: $id" -H "webhook-timestamp: $ts" \
+    -H "webhook-signature: v1,$sig" "$G1_HTTP/v1/health/webhook" -d "$body"
 }
 drain() {
   curl -sf -o /dev/null -X PATCH -H "Authorization: Bearer $G1_TOKEN" -H 'Content-Type: application/json' \
     "$G1_HTTP/v1/regions/$1" -d "{\"drained\":$2}"
+}
+# across NAME LABEL FILE COMMAND... : one dnsperf run of --duration s with a rate every second
+# (-S 1); COMMAND (a change) runs a third of the way in. The stats line gains before_qps (the mean
+# of the whole seconds before the change, the first second left out), after_qps (the mean from the
+# second the change fell in to the end) and min_after_qps (the slowest of those seconds).
+across() {
+  local name=$1 label=$2 file=$3 change
+  shift 3
+  wait_quiet
+  (
+    sleep $((DURATION / 3))
+    date +%s.%N >"$OUT/$label.at"
+    "$@"
+  ) &
+  change=$!
+  # shellcheck disable=SC2086
+  run_dnsperf "$OUT/$label.out" "${PID_OF[$name]}" -B -d "$file" -s 127.0.0.1 -p "${PORT_OF[$name]}" -l "$DURATION" -S 1 $LOAD >/dev/null
+  wait "$change" || die "$label: the change ($*) failed"
+  local extra
+  extra=$(awk -v at="$(cat "$OUT/$label.at")" '
+    /^[0-9]+\.[0-9]+: [0-9.]+$/ {
+      t = $1 + 0; r = $2 + 0
+      if (++n == 1) next
+      if (t <= at) { bs += r; bn++ } else { as += r; an++; if (an == 1 || r < lo) lo = r }
+    }
+    END {
+      if (bn == 0 || an == 0) exit 1
+      printf "before_qps=%.0f after_qps=%.0f min_after_qps=%.0f", bs / bn, as / an, lo
+    }' "$OUT/$label.out") || die "$label: no per-second rates on both sides of the change (see $OUT/$label.out)"
+  printf '%s %s\n' "$(cat "$OUT/$label.out.stats")" "$extra" >"$OUT/$label.out.stats"
+  log "$label: $(cat "$OUT/$label.out.stats")"
 }
 
 LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
@@ -156,12 +200,11 @@ for i in $(seq 1 "$RUNS"); do
   measure dgram "spread-dgram-$i" "$OUT/spread.bin"
   measure gdnsd "one-gdnsd-$i" "$OUT/one.bin"
   measure georoute "one-georoute-$i" "$OUT/one.bin"
-  # Right after a health change (eu-west unhealthy, then healthy again next round) ...
-  if [ $((i % 2)) -eq 1 ]; then webhook eu-west unhealthy; else webhook eu-west healthy; fi
-  measure georoute "after-health-georoute-$i" "$OUT/spread.bin"
-  # ... and right after a registry change (us-west drained, or undrained).
-  if [ $((i % 2)) -eq 1 ]; then drain us-west true; else drain us-west false; fi
-  measure georoute "after-registry-georoute-$i" "$OUT/spread.bin"
+  # Across a health change (eu-west unhealthy, then healthy again next round) ...
+  if [ $((i % 2)) -eq 1 ]; then state=unhealthy drained=true; else state=healthy drained=false; fi
+  across georoute "after-health-georoute-$i" "$OUT/spread.bin" webhook eu-west "$state"
+  # ... and across a registry change (us-west drained, or undrained).
+  across georoute "after-registry-georoute-$i" "$OUT/spread.bin" drain us-west "$drained"
   measure bundled "v4-bundled-$i" "$OUT/v4.bin"
   measure bundled "v6-48-bundled-$i" "$OUT/v6-48.bin"
   measure bundled "v6-56-bundled-$i" "$OUT/v6-56.bin"
@@ -182,14 +225,26 @@ rounds() {
   read -r -a v <<<"$(round_ratios "$RUNS" "$OUT/$1" "$OUT/$2" .out.stats qps)"
   echo "${v[*]} (median $(median "${v[@]}"))"
 }
+# after_before LABEL: after_qps over before_qps of each round's run across a change, then the median.
+after_before() {
+  local v=() i
+  for i in $(seq 1 "$RUNS"); do
+    v+=("$(awk -v a="$(stat_of "$OUT/$1-$i.out.stats" after_qps)" -v b="$(stat_of "$OUT/$1-$i.out.stats" before_qps)" 'BEGIN { printf "%.3f", a / b }')")
+  done
+  echo "${v[*]} (median $(median "${v[@]}"))"
+}
 GD=$(med spread-gdnsd qps)
 GR=$(med spread-georoute qps)
 W2=$(med spread-workers2 qps)
 DG=$(med spread-dgram qps)
 GD1=$(med one-gdnsd qps)
 GR1=$(med one-georoute qps)
-AH=$(med after-health-georoute qps)
-AR=$(med after-registry-georoute qps)
+AH=$(med after-health-georoute after_qps)
+AHB=$(med after-health-georoute before_qps)
+AHL=$(med after-health-georoute min_after_qps)
+AR=$(med after-registry-georoute after_qps)
+ARB=$(med after-registry-georoute before_qps)
+ARL=$(med after-registry-georoute min_after_qps)
 B4=$(med v4-bundled qps)
 B48=$(med v6-48-bundled qps)
 B56=$(med v6-56-bundled qps)
@@ -204,13 +259,15 @@ SUMMARY="| | queries/s (median of $RUNS x ${DURATION} s) | ratio |
 | georoute, one process, DNS_UDP_IO=dgram, spread | $DG | $(ratio "$DG" "$GD") x gdnsd; default / dgram = $(ratio "$GR" "$DG") |
 | gdnsd, one repeated subnet | $GD1 | |
 | georoute, one process, one repeated subnet | $GR1 | spread / single = $(ratio "$GR" "$GR1") |
-| georoute, right after a health change (webhook) | $AH | $(ratio "$AH" "$GR") x its spread rate |
-| georoute, right after a registry change (drain) | $AR | $(ratio "$AR" "$GR") x its spread rate |
+| georoute, spread, before a health change (webhook) in the same run | $AHB | 1 |
+| the same run, from the change on (slowest second: $AHL) | $AH | $(ratio "$AH" "$AHB") x before it (slowest second $(ratio "$AHL" "$AHB") x) |
+| georoute, spread, before a registry change (drain) in the same run | $ARB | 1 |
+| the same run, from the change on (slowest second: $ARL) | $AR | $(ratio "$AR" "$ARB") x before it (slowest second $(ratio "$ARL" "$ARB") x) |
 | georoute on the bundled database, IPv4 /24 spread | $B4 | 1 |
 | the same, IPv6 /48 spread | $B48 | $(ratio "$B48" "$B4") x IPv4 |
 | the same, IPv6 /56 spread | $B56 | $(ratio "$B56" "$B4") x IPv4 |
 
-The same ratios round by round: one process / gdnsd $(rounds spread-georoute spread-gdnsd); DNS_WORKERS=2 / gdnsd $(rounds spread-workers2 spread-gdnsd); spread / single subnet, georoute $(rounds spread-georoute one-georoute), gdnsd $(rounds spread-gdnsd one-gdnsd).
+The same ratios round by round: one process / gdnsd $(rounds spread-georoute spread-gdnsd); DNS_WORKERS=2 / gdnsd $(rounds spread-workers2 spread-gdnsd); spread / single subnet, georoute $(rounds spread-georoute one-georoute), gdnsd $(rounds spread-gdnsd one-gdnsd); after / before a health change $(after_before after-health-georoute), a registry change $(after_before after-registry-georoute).
 UDP I/O of the default: $UDP_IO_LINE. Load average (1 min) before the runs: $LOAD_BEFORE.
 RSS: one process idle $((RSS_IDLE_1 / 1024)) MB, under the spread load $((RSS1 / 1024)) MB (converted database, one file);
 DNS_WORKERS=2 (main + 2 workers) idle $((RSS_IDLE_2 / 1024)) MB, under load $((RSS2 / 1024)) MB.
