@@ -5,6 +5,13 @@ import { ErrorCode } from '../common/domain-error';
 import { ANYCAST_MAX_QUEUED, AnycastWorker, SPOOL_BYTES } from './anycast-worker.client';
 
 /** CAIDA as-rel text: a provider chain of `n` ASes (i is the provider of i + 1). */
+/** `ases` ASes, each linked to the next `degree` (customer to provider): up to ases x degree links. */
+function dense(ases: number, degree: number): Buffer {
+  const lines: string[] = [];
+  for (let i = 1; i <= ases; i++) for (let k = 1; k <= degree && i + k <= ases; k++) lines.push(`${i}|${i + k}|-1`);
+  return Buffer.from(lines.join('\n') + '\n');
+}
+
 function chain(n: number): Buffer {
   const lines: string[] = [];
   for (let i = 1; i < n; i++) lines.push(`${i}|${i + 1}|-1`);
@@ -92,8 +99,11 @@ describe('AnycastWorker (a child process at the lowest CPU priority)', () => {
   it('answers a caller 503 once it has waited too long (a starved worker), keeping its place until the worker answers', async () => {
     const impatient = new AnycastWorker(async () => undefined, 100);
     try {
-      // An internal parse of a large topology runs for far longer than the caller's 100 ms.
-      const long = impatient.request({ op: 'parse', format: 'caida', chunks: [chain(150_000)], compressed: false, keep: false }, true);
+      // An internal parse of a large topology runs for far longer than the caller's 100 ms (800,000
+      // links within the AS limit; a chain of 150,000 took under 100 ms on a fast, idle machine).
+      const long = impatient.request({ op: 'parse', format: 'caida', chunks: [dense(200_000, 4)], compressed: false, keep: false }, true);
+      // Its text goes to a spool file first: only once it is sent is the caller behind it.
+      while (impatient.busy === 0) await new Promise((r) => setTimeout(r, 1));
       const t0 = Date.now();
       await expect(impatient.request({ op: 'discard' })).rejects.toMatchObject({
         code: ErrorCode.Unavailable,
