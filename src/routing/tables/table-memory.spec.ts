@@ -34,8 +34,9 @@ describe('tableArray', () => {
   });
 
   it('keeps its memory out of the count that starts full collections (ArrayBuffers of the same size start them)', () => {
-    // The control shows the trigger works: plain typed arrays of this size do start full collections.
-    expect(fullCollections('new Uint8Array(n)')).toBeGreaterThanOrEqual(3);
+    // The control shows the trigger works: plain typed arrays of this size do start full
+    // collections (2-4 of them: how many depends on when V8 finishes incremental marking).
+    expect(fullCollections('new Uint8Array(n)')).toBeGreaterThanOrEqual(1);
     expect(fullCollections('tableArray(Uint8Array, n)')).toBe(0);
   });
 });
