@@ -7,6 +7,15 @@ import { dig } from './support/dns-client';
 
 const ZONE_FILE = path.join(__dirname, 'fixtures/zones/example.org.zone');
 
+/**
+ * An export without its first line, which names the snapshot and the time it was made from: the
+ * demo regions' health probes may move the snapshot on between two exports of the same zone.
+ */
+function records(exported: string): string {
+  expect(exported.split('\n', 1)[0]).toMatch(/^; zone \S+ exported by georoute \(snapshot \d+, /);
+  return exported.slice(exported.indexOf('\n') + 1);
+}
+
 /** POST /v1/zones/{name}/import and `georoute import`: a real BIND file, all or nothing, round trips. */
 describe('zone import', () => {
   let db: TestDatabase;
@@ -63,7 +72,7 @@ describe('zone import', () => {
     const again = await importText('example.org', first);
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ zoneCreated: false, zoneChanged: false, records: { created: 0, updated: 0, deleted: 0, unchanged: 23 }, serial: 1 });
-    expect((await app.api('get', '/v1/zones/example.org/export')).text).toBe(first);
+    expect(records((await app.api('get', '/v1/zones/example.org/export')).text)).toBe(records(first));
   });
 
   it('the demo zone with services round-trips with --skip-invalid: only the service lines are skipped', async () => {
@@ -81,7 +90,7 @@ describe('zone import', () => {
     expect(serviceLines.length).toBeGreaterThan(0);
     expect(skipped).toHaveLength(serviceLines.length);
     expect(out.stdout).toMatch(/0 record set\(s\) created, 0 updated, 0 deleted, \d+ unchanged; serial \d+/);
-    expect((await app.api('get', '/v1/zones/example.com/export')).text).toBe(first);
+    expect(records((await app.api('get', '/v1/zones/example.com/export')).text)).toBe(records(first));
   });
 
   it('a file with bad lines is refused as a whole with each line and rule, and nothing changes', async () => {
