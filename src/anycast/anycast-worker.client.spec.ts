@@ -5,16 +5,16 @@ import { ErrorCode } from '../common/domain-error';
 import { ANYCAST_MAX_QUEUED, AnycastWorker, SPOOL_BYTES } from './anycast-worker.client';
 
 /** CAIDA as-rel text: a provider chain of `n` ASes (i is the provider of i + 1). */
-/** `ases` ASes, each linked to the next `degree` (customer to provider): up to ases x degree links. */
-function dense(ases: number, degree: number): Buffer {
-  const lines: string[] = [];
-  for (let i = 1; i <= ases; i++) for (let k = 1; k <= degree && i + k <= ases; k++) lines.push(`${i}|${i + k}|-1`);
-  return Buffer.from(lines.join('\n') + '\n');
-}
-
 function chain(n: number): Buffer {
   const lines: string[] = [];
   for (let i = 1; i < n; i++) lines.push(`${i}|${i + 1}|-1`);
+  return Buffer.from(lines.join('\n') + '\n');
+}
+
+/** CAIDA as-rel text: `ases` ASes, each the provider of the next `degree` (about ases x degree links). */
+function dense(ases: number, degree: number): Buffer {
+  const lines: string[] = [];
+  for (let i = 1; i <= ases; i++) for (let k = 1; k <= degree && i + k <= ases; k++) lines.push(`${i}|${i + k}|-1`);
   return Buffer.from(lines.join('\n') + '\n');
 }
 
