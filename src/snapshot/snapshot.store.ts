@@ -123,8 +123,9 @@ export class SnapshotStore implements OnApplicationShutdown {
   }
 
   /**
-   * A committed registry change. A change to named services re-reads those service rows only
-   * (with the small zone, record and region tables); anything else re-reads the registry.
+   * A committed registry change. A change to named services re-reads those service rows and the
+   * zones (their serials); a change to a region re-reads the regions and the zones; anything else
+   * re-reads the registry.
    */
   @OnAppEvent(REGISTRY_CHANGED)
   onRegistryChange(event?: RegistryChangedEvent): void {
