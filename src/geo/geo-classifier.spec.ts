@@ -49,6 +49,32 @@ describe('GeoClassifier', () => {
     );
   });
 
+  it('agrees with locate() through the IPv4 /24 table once fill() has built it (bundled database)', async () => {
+    const filled = await GeoLocator.openBundled();
+    const c = filled.classifier;
+    expect(c.directTable).toBe(false);
+    let steps = 0;
+    while (!c.fill(50_000)) steps++;
+    expect(steps).toBeGreaterThan(10);
+    expect(c.directTable).toBe(true);
+    fc.assert(
+      fc.property(fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)), ([a, b, x, d]) => {
+        const ip = `${a}.${b}.${x}.${d}`;
+        expectSame(filled, c, c.classifyV4(a, b, x, d), ip);
+        expectSame(filled, c, c.classifyText(ip), ip);
+      }),
+      { numRuns: 5000 },
+    );
+    // Special ranges (left to locate()), an address just outside one, and /24s split into longer
+    // networks (walked: the table holds 0 there) give what locate() gives.
+    const ips = ['10.1.2.3', '127.0.0.1', '100.64.1.1', '192.0.2.1', '198.51.100.7', '0.0.0.0', '255.255.255.255', '224.0.0.1', '169.254.1.1', '11.0.0.1', '192.0.3.1'];
+    for (const network of splitNetworks(filled, 200)) ips.push(network);
+    for (const ip of ips) {
+      const [a, b, x, d] = ip.split('.').map(Number);
+      expectSame(filled, c, c.classifyV4(a, b, x, d), ip);
+    }
+  });
+
   it('agrees with locate() for random IPv6 prefixes as ECS sends them (/32 to /64)', () => {
     const c = bundled.classifier;
     const prefixes = [0x2001, 0x2a00, 0x2a01, 0x2400, 0x2600, 0x2800, 0x2c0f, 0x2002, 0x2001, 0xfe80, 0x0000];
@@ -101,6 +127,18 @@ describe('GeoClassifier', () => {
     expect(c.mappedRecords).toBe(mapped);
   });
 });
+
+/** Up to `count` addresses of the bundled database's networks longer than /24 (found by locate()). */
+function splitNetworks(locator: GeoLocator, count: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; out.length < count && i < 2_000_000; i++) {
+    const n = (Math.imul(i, 0x9e3779b1) >>> 0) >>> 8;
+    const ip = `${n >>> 16}.${(n >> 8) & 255}.${n & 255}.${(i * 37) & 255}`;
+    if (locator.locate(ip).prefixLength > 24) out.push(ip);
+  }
+  expect(out.length).toBe(count);
+  return out;
+}
 
 describe('SearchTree.decode', () => {
   it('decodes a record afresh on every call, the same record maxmind finds (nothing kept between calls)', async () => {
