@@ -4,7 +4,8 @@
 # DB-IP city database, DNS_WORKERS=0). Measures (bench/lib/scale.mjs): the time to apply every
 # service in one config/apply document, a signed webhook's time to the first changed DNS answer
 # (p50/p99 over --webhooks changes, after one more that is reported apart: the process's first,
-# on cold code), a PATCH of one service's time to the first changed answer, and RSS.
+# on cold code), a PATCH of one service's time to the first changed answer, and RSS (also once the
+# table filler has built every table: `rssMb.filled`).
 #
 #   bench/scale.sh [--services 10000] [--regions 20] [--webhooks 100] [--patches 20] [--documents 1] [--no-results]
 set -euo pipefail
@@ -30,7 +31,7 @@ mkdir -p "$OUT"
 build_georoute "$REPO" "$OUT/build"
 SECRET="whsec_$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
 start_georoute "$OUT/build" "$OUT/georoute" CONFIG_FILE=none WEBHOOK_SECRET="$SECRET"
-node "$REPO/bench/lib/scale.mjs" --http "$GR_HTTP" --dns "$GR_DNS" --token "$(cat "$GR_TOKEN_FILE")" --secret "$SECRET" --pid "$GR_PID" "${PASS[@]}" >"$OUT/scale.json"
+node "$REPO/bench/lib/scale.mjs" --http "$GR_HTTP" --dns "$GR_DNS" --token "$(cat "$GR_TOKEN_FILE")" --secret "$SECRET" --pid "$GR_PID" --log "$OUT/georoute/georoute.log" "${PASS[@]}" >"$OUT/scale.json"
 RESULT=$(cat "$OUT/scale.json")
 log "result: $RESULT"
 if [ "$WRITE_RESULTS" -eq 1 ]; then

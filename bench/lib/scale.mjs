@@ -3,7 +3,7 @@
 //
 //   node bench/lib/scale.mjs --http URL --dns PORT --token TOKEN --secret WHSEC --pid PID
 //        [--services 10000] [--regions 20] [--per-service 6] [--webhooks 100] [--patches 20]
-//        [--documents 1]
+//        [--documents 1] [--log GEOROUTE_LOG]
 //
 // 1. One zone, --regions regions at random places, then --services services, each on its own
 //    random --per-service of the regions (proximity, residency none), applied with
@@ -16,7 +16,8 @@
 //    trial before them is reported apart (`firstWebhook`): the process's first webhook, cold code.
 // 3. PATCH trials: a service's region list is replaced so that the answer must change; t = from
 //    sending the PATCH to the first changed DNS answer.
-// 4. RSS of --pid (VmRSS) after each phase.
+// 4. RSS of --pid (VmRSS) after each phase; with --log (georoute's log file), also once the
+//    routing tables are whole (`filled`: the table filler's pass after one more PATCH has ended).
 // Prints one JSON line with every figure (milliseconds); progress on stderr.
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
@@ -44,6 +45,12 @@ const random = prng(Number(args.seed ?? 42));
 const log = (m) => process.stderr.write(`[scale] ${m}\n`);
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${args.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+/** VmRSS's three parts (MB): anonymous memory, pages of mapped files (the GeoIP database), shared memory. */
+const rssParts = () => {
+  const status = fs.readFileSync(`/proc/${args.pid}/status`, 'utf8');
+  const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { anon: Math.round(kb('RssAnon') / 1024), file: Math.round(kb('RssFile') / 1024), shmem: Math.round(kb('RssShmem') / 1024) };
+};
 
 async function api(method, url, body) {
   const res = await fetch(`${HTTP}${url}`, {
@@ -215,6 +222,30 @@ for (let t = 0; t < PATCHES; t++) {
   service.regions = [target];
 }
 log(`PATCH -> DNS: p50 ${percentile(patchMs, 0.5).toFixed(1)} ms, p99 ${percentile(patchMs, 0.99).toFixed(1)} ms`);
+
+// ---- 4. RSS once the routing tables are whole ----
+// The table filler maps the database's records, builds the IPv4 /24 table and ranks every class
+// in the background (a third of a core); the phases above end before it does. With --log, one
+// more PATCH starts a pass (or joins the one under way) and the first "filled" line logged after
+// it means every table is complete: RSS then is the figure for the target.
+let rssFilled = null;
+let rssFilledParts = null;
+let filledAfterMs = null;
+if (args.log !== undefined) {
+  const filledLines = () => (fs.readFileSync(args.log, 'utf8').match(/routing tables filled ahead of queries/g) ?? []).length;
+  const seen = filledLines();
+  const service = services[0];
+  const t0 = now();
+  await api('PATCH', `/v1/services/${service.fqdn}`, { regions: [regions[0].name, regions[1].name] });
+  while (filledLines() === seen) {
+    if (now() - t0 > 300_000) throw new Error('the routing tables were not filled within 300 s');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  filledAfterMs = Math.round(now() - t0);
+  rssFilled = Math.round(rss());
+  rssFilledParts = rssParts();
+  log(`tables filled ${filledAfterMs} ms after the last PATCH; RSS ${rssFilled} MB`);
+}
 socket.close();
 // Where the memory is: V8's heap (prom-client's default metrics) beside the resident set.
 const metrics = await (await fetch(`${HTTP}/metrics`)).text();
@@ -232,7 +263,8 @@ process.stdout.write(
     webhookAck: { n: webhookAckMs.length, p50: +percentile(webhookAckMs, 0.5).toFixed(1), p99: +percentile(webhookAckMs, 0.99).toFixed(1), slowest: webhookAckMs.map((ms, i) => [i, +ms.toFixed(1)]).sort((a, b) => b[1] - a[1]).slice(0, 3) },
     webhook: { n: webhookMs.length, p50: +percentile(webhookMs, 0.5).toFixed(1), p99: +percentile(webhookMs, 0.99).toFixed(1), max: +Math.max(...webhookMs).toFixed(1), slowest: webhookMs.map((ms, i) => [i, +ms.toFixed(1)]).sort((a, b) => b[1] - a[1]).slice(0, 3) },
     patch: { n: patchMs.length, p50: +percentile(patchMs, 0.5).toFixed(1), p99: +percentile(patchMs, 0.99).toFixed(1), max: +Math.max(...patchMs).toFixed(1), slowest: patchMs.map((ms, i) => [i, +ms.toFixed(1)]).sort((a, b) => b[1] - a[1]).slice(0, 3) },
-    rssMb: { before: Math.round(rssBefore), afterApply: Math.round(rssAfterApply), end: Math.round(rss()) },
+    rssMb: { before: Math.round(rssBefore), afterApply: Math.round(rssAfterApply), end: Math.round(rss()), filled: rssFilled, filledParts: rssFilledParts },
+    filledAfterMs,
     heapMb,
   }) + '\n',
 );
