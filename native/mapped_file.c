@@ -22,6 +22,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,10 @@ static void throw_errno(napi_env env, const char *syscall, int err, const char *
   napi_set_named_property(env, error, "path", path_value);
   napi_throw(env, error);
 }
+
+/* Marks the Buffers map() makes, so release() refuses any other memory (on a private anonymous
+ * page MADV_DONTNEED would zero it). */
+static const napi_type_tag MAPPED_TAG = {0x6d617070656466ULL, 0x67656f726f757465ULL};
 
 /* The Buffer's finalizer: the length rides in the hint (the mapping's own address is `data`). */
 static void unmap(napi_env env, void *data, void *hint) {
@@ -105,6 +110,8 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ERR_EXTERNAL_BUFFER",
                      status == napi_no_external_buffers_allowed ? "this runtime does not allow external buffers"
                                                                 : "napi_create_external_buffer failed");
+  } else {
+    napi_type_tag_object(env, result, &MAPPED_TAG);
   }
 
 done:
@@ -113,9 +120,37 @@ done:
   return result;
 }
 
+/*
+ * release(buffer): the pages of a Buffer made by map() leave this process's resident set
+ * (madvise MADV_DONTNEED on the whole mapping). For a shared mapping of a file this only drops
+ * the process's page-table entries: the pages stay in the kernel's page cache (other processes
+ * keep theirs), and the next read of a released page maps it again from the cache (a minor
+ * fault) or from the file. The bytes never change. Used once a walk over the whole file (the
+ * classifier's fill, src/geo/geo-classifier.ts) has touched pages that queries will not read.
+ */
+static napi_value js_release(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *data = NULL;
+  size_t length = 0;
+  bool mapped = false;
+  if (argc < 1 || napi_check_object_type_tag(env, argv[0], &MAPPED_TAG, &mapped) != napi_ok || !mapped ||
+      napi_get_buffer_info(env, argv[0], &data, &length) != napi_ok) {
+    napi_throw_type_error(env, NULL, "release: a Buffer made by map() is required");
+    return NULL;
+  }
+  if (length > 0 && madvise(data, length, MADV_DONTNEED) != 0) {
+    throw_errno(env, "madvise", errno, "");
+    return NULL;
+  }
+  return NULL;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
       {"map", NULL, js_map, NULL, NULL, NULL, napi_default, NULL},
+      {"release", NULL, js_release, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

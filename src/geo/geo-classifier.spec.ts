@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { Reader, type Response } from 'maxmind';
 import { GeoLocator } from './geo-locator';
-import { SearchTree, type GeoClassifier } from './geo-classifier';
+import { GeoClassifier, SearchTree } from './geo-classifier';
 
 const TEST_DB = path.resolve(__dirname, '../../../shared/fixtures/geoip/GeoIP2-City-Test.mmdb');
 
@@ -53,10 +53,14 @@ describe('GeoClassifier', () => {
     const filled = await GeoLocator.openBundled();
     const c = filled.classifier;
     expect(c.directTable).toBe(false);
+    const rssFileKb = async (): Promise<number> => Number(/RssFile:\s+(\d+)/.exec(await fs.readFile('/proc/self/status', 'utf8'))![1]);
+    const before = await rssFileKb();
     let steps = 0;
     while (!c.fill(50_000)) steps++;
     expect(steps).toBeGreaterThan(10);
     expect(c.directTable).toBe(true);
+    // The fill read every page of the two files (134 MB, a new mapping): the locator released them.
+    expect((await rssFileKb()) - before).toBeLessThan(16 << 10);
     fc.assert(
       fc.property(fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)), ([a, b, x, d]) => {
         const ip = `${a}.${b}.${x}.${d}`;
@@ -113,6 +117,18 @@ describe('GeoClassifier', () => {
       expectSame(test, c, c.classifyV4(a, b, x, d), ip);
     }
     expectSame(test, c, c.classifyV6(ipaddr.parse('2001:218::').toByteArray(), 6), '2001:218::');
+  });
+
+  it('fill() says once that it is over (GeoLocator then releases the files\' pages)', async () => {
+    const buffer = await fs.readFile(TEST_DB);
+    const tree = new SearchTree(buffer, new Reader<Response>(buffer));
+    let calls = 0;
+    const c = new GeoClassifier(tree, tree, (ip) => test.locate(ip), () => calls++);
+    while (!c.fill(10)) expect(calls).toBe(0);
+    expect(calls).toBe(1);
+    expect(c.fill(10)).toBe(true);
+    expect(calls).toBe(1);
+    expectSame(test, c, c.classifyV4(81, 2, 69, 160), '81.2.69.160');
   });
 
   it('fill() maps every record of a database to a class, in steps', () => {

@@ -272,6 +272,8 @@ export class GeoClassifier {
     private readonly v4: SearchTree | null,
     private readonly v6: SearchTree | null,
     private readonly locate: LocateFn,
+    /** Called once, when `fill` has built every table: the walk over the whole database is over. */
+    private readonly onFilled?: () => void,
   ) {
     this.v4Steps = v4 === null ? null : v4.stepIndex(v4.ipv4Start);
     this.v6Steps = v6 === null || v6.ipVersion !== 6 ? null : v6.stepIndex(0);
@@ -355,8 +357,15 @@ export class GeoClassifier {
         work++;
       }
     }
-    return this.fillDirect(budget - work);
+    if (!this.fillDirect(budget - work)) return false;
+    if (!this.filled) {
+      this.filled = true;
+      this.onFilled?.();
+    }
+    return true;
   }
+
+  private filled = false;
 
   /** Whether the IPv4 /24 table is built (fill() has returned true on a database with IPv4). */
   get directTable(): boolean {

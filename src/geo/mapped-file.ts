@@ -18,6 +18,8 @@ export const MAPPED_FILE_ADDON = nativeAddonPath('mapped_file');
 interface MappedFileAddon {
   /** The file mapped read-only; throws as node:fs does (code, errno, syscall, path). */
   map(file: string): Buffer;
+  /** A mapping's pages out of this process's resident set (still in the page cache); throws for any other Buffer. */
+  release?(buffer: Buffer): void;
 }
 
 /** How a file's bytes are held: 'mapped' (shared pages) or 'read' (fs.readFile, a private copy). */
@@ -60,4 +62,24 @@ export async function readFileBytes(file: string, addonPath: string = MAPPED_FIL
     reason = found.reason;
   }
   return { buffer: await fs.readFile(file), memory: 'read', reason };
+}
+
+/**
+ * Takes a mapped file's pages out of this process's resident set (madvise MADV_DONTNEED in
+ * native/mapped_file.c): they stay in the kernel's page cache, and a later read maps the page it
+ * needs again. For after a walk over the whole file that later reads will not repeat. Returns
+ * whether the pages were released (false for bytes that were read, not mapped, an addon built
+ * before release existed, or madvise refused; never throws).
+ */
+export function releasePages(bytes: FileBytes, addonPath: string = MAPPED_FILE_ADDON): boolean {
+  if (bytes.memory !== 'mapped') return false;
+  const found = loadMappedFile(addonPath);
+  if (!('addon' in found) || found.addon.release === undefined) return false;
+  try {
+    found.addon.release(bytes.buffer);
+    return true;
+  } catch {
+    // Only a cost in memory: the pages stay where they are.
+    return false;
+  }
 }
