@@ -222,6 +222,8 @@ for (let t = 0; t < PATCHES; t++) {
   service.regions = [target];
 }
 log(`PATCH -> DNS: p50 ${percentile(patchMs, 0.5).toFixed(1)} ms, p99 ${percentile(patchMs, 0.99).toFixed(1)} ms`);
+// `end` stays what it was before the filled phase existed: RSS right after the PATCH trials.
+const rssEnd = rss();
 
 // ---- 4. RSS once the routing tables are whole ----
 // The table filler maps the database's records, builds the IPv4 /24 table and ranks every class
@@ -263,7 +265,7 @@ process.stdout.write(
     webhookAck: { n: webhookAckMs.length, p50: +percentile(webhookAckMs, 0.5).toFixed(1), p99: +percentile(webhookAckMs, 0.99).toFixed(1), slowest: webhookAckMs.map((ms, i) => [i, +ms.toFixed(1)]).sort((a, b) => b[1] - a[1]).slice(0, 3) },
     webhook: { n: webhookMs.length, p50: +percentile(webhookMs, 0.5).toFixed(1), p99: +percentile(webhookMs, 0.99).toFixed(1), max: +Math.max(...webhookMs).toFixed(1), slowest: webhookMs.map((ms, i) => [i, +ms.toFixed(1)]).sort((a, b) => b[1] - a[1]).slice(0, 3) },
     patch: { n: patchMs.length, p50: +percentile(patchMs, 0.5).toFixed(1), p99: +percentile(patchMs, 0.99).toFixed(1), max: +Math.max(...patchMs).toFixed(1), slowest: patchMs.map((ms, i) => [i, +ms.toFixed(1)]).sort((a, b) => b[1] - a[1]).slice(0, 3) },
-    rssMb: { before: Math.round(rssBefore), afterApply: Math.round(rssAfterApply), end: Math.round(rss()), filled: rssFilled, filledParts: rssFilledParts },
+    rssMb: { before: Math.round(rssBefore), afterApply: Math.round(rssAfterApply), end: Math.round(rssEnd), filled: rssFilled, filledParts: rssFilledParts },
     filledAfterMs,
     heapMb,
   }) + '\n',
