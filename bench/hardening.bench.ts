@@ -9,11 +9,12 @@
  * requests again once the worker answers them from its cache.
  * Environment: GEOROUTE_NODE_ARGS (node options for the server), BENCH_SERVER_STDOUT (a file the
  * server's output is appended to).
- * Usage: node dist/bench/hardening.bench.js [--ases 200000] [--idle-ms 5000] [--simulations 12] [--every-ms 10] [--no-wait-fill] [--client-nice 0] [--client-priority 0] [--rounds 1] [--slow] [--workers 0,1]
+ * Usage: node dist/bench/hardening.bench.js [--ases 200000] [--idle-ms 5000] [--simulations 12] [--every-ms 10] [--no-wait-fill] [--client-nice 0] [--client-priority 0] [--rounds 1] [--apply-services 0] [--slow] [--workers 0,1]
  * (--every-ms: the gap between DNS queries; smaller gaps give more answers per window, a finer p99;
  * --rounds: idle, upload and simulations repeated on the same server, each kind's windows pooled;
  * --client-priority: the prober's nice value, negative to keep the client's own waits for a CPU out
- * of the latencies where permitted).
+ * of the latencies where permitted; --apply-services N: after the rounds, a config/apply of N
+ * services and a full re-apply, DNS measured during each).
  * --workers: the DNS_WORKERS values measured, one server each, in turn on the same topology (0 =
  * UDP answered on the event loop that also receives the upload; 1 = in a worker process). The end
  * is a Markdown table for bench/RESULTS.md with each one's p99 against its own idle p99.
@@ -316,6 +317,8 @@ interface Measured {
   uploadMs: number;
   /** DNS queries unanswered within 2 s, every window. */
   lost: number;
+  /** --apply-services: one line per apply window. */
+  applies: string[];
 }
 
 async function main(): Promise<void> {
@@ -358,6 +361,7 @@ async function main(): Promise<void> {
       `| ${r.workers} | ${r.rounds} | ${r.idle.toFixed(2)} ms | ${r.uploadMs.toFixed(0)} ms, ${r.upload.toFixed(2)} / ${r.uploadMax.toFixed(1)} ms (${ratio(r.upload, r.idle)}) | ${r.apiOnly.toFixed(2)} ms (${ratio(r.apiOnly, r.idle)}); ${ratio(r.upload, r.apiOnly)} | ${r.simulations.toFixed(2)} / ${r.simulationsMax.toFixed(1)} ms (${ratio(r.simulations, r.idle)}) | ${r.simCached.toFixed(2)} ms (${ratio(r.simCached, r.idle)}); ${ratio(r.simulations, r.simCached)} | ${r.lost} |`,
     );
   }
+  for (const r of rows) for (const line of r.applies) console.log(`- DNS_WORKERS=${r.workers}: ${line}`);
 }
 
 /** GET records every 100 ms while `going()`, each answer's status and time pushed to `into`. */
@@ -476,6 +480,27 @@ async function measure(workers: number, { sites, file, bytes }: Topology): Promi
         }
       }
     }
+    // --apply-services N: a config/apply of N services (20 regions, 3 each) into a new zone, then
+    // the same document with every service's TTL changed (a full re-apply): DNS meanwhile against
+    // an idle window just before each. 0 (the default) skips it.
+    const applyServices = arg('apply-services', 0);
+    const applies: string[] = [];
+    if (applyServices > 0) {
+      const regions = Array.from({ length: 20 }, (_, r) => ({ name: `apply-r${r}`, countryCode: 'US', location: { latitude: ((r * 7) % 120) - 60, longitude: ((r * 17) % 340) - 170 }, endpoints: { ipv4: [`10.0.${r}.1`] } }));
+      const services = (ttl: number) =>
+        Array.from({ length: applyServices }, (_, k) => ({ fqdn: `s${k}.apply.test`, policy: 'proximity', regions: [0, 7, 13].map((o) => `apply-r${(k + o) % 20}`), residency: 'none', ttl }));
+      for (const [what, ttl] of [['apply', 30], ['re-apply, every TTL changed', 31]] as const) {
+        const before = await prober.during(everyMs, new Promise((r) => setTimeout(r, idleMs)));
+        const body = JSON.stringify({ zones: [{ name: 'apply.test', nameservers: ['ns1.apply.test'], hostmaster: 'hostmaster.apply.test', ttl: 3600, negativeTtl: 60 }], regions, services: services(ttl) });
+        const applied = uploader.api('POST', '/v1/config/apply', body);
+        const w = await prober.during(everyMs, applied);
+        const r = await applied;
+        if (r.status !== 200) throw new Error(`config/apply: ${r.status} ${JSON.stringify(r.json).slice(0, 300)}`);
+        const line = `${applyServices}-service ${what}: ${r.ms.toFixed(0)} ms; DNS idle just before p99 ${pct(before.latencies, 99).toFixed(2)} ms; meanwhile ${fmt(w)} (${(pct(w.latencies, 99) / pct(before.latencies, 99)).toFixed(1)} x)`;
+        console.log(`- ${line}`);
+        applies.push(line);
+      }
+    }
     const pooled = (ws: ProbeWindow[]) => ({ latencies: ws.flatMap((w) => w.latencies), lost: ws.reduce((n, w) => n + w.lost, 0) });
     const [pIdle, pUpload, pSim, pApi, pCached] = [pooled(idle), pooled(duringUpload), pooled(duringSim), pooled(apiOnly), pooled(simCached)];
     if (rounds > 1) {
@@ -495,6 +520,7 @@ async function measure(workers: number, { sites, file, bytes }: Topology): Promi
       simCached: pct(pCached.latencies, 99),
       uploadMs: pct(uploadMs, 50),
       lost: pIdle.lost + pUpload.lost + pSim.lost + pApi.lost + pCached.lost,
+      applies,
     };
   } finally {
     prober.close();
