@@ -1,7 +1,7 @@
 import * as fc from 'fast-check';
 import { ALL_REGIONS, ZONE } from './fixtures';
 import { registeredPlansOf } from './service-plan';
-import { SnapshotValidationError, buildSnapshot, type ServiceInput, type SnapshotInput } from './snapshot';
+import { SnapshotValidationError, buildSnapshot, buildSnapshotSteps, type ServiceInput, type SnapshotInput } from './snapshot';
 import type { RoutingSnapshot } from './types';
 
 const REGION_NAMES = ALL_REGIONS.map((r) => r.name);
@@ -105,5 +105,43 @@ describe('buildSnapshot from a previous snapshot, one change after another', () 
       ),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('buildSnapshotSteps: the same build, in steps', () => {
+  const services = (n: number, ttl: number): ServiceInput[] =>
+    Array.from({ length: n }, (_, k) => ({ fqdn: `s${k}.example.com`, policy: 'proximity', regions: [REGION_NAMES[k % REGION_NAMES.length]], ttl, residency: 'none' }));
+  const input = (list: readonly ServiceInput[]): SnapshotInput => ({ zones: [ZONE], regions: ALL_REGIONS, services: list });
+
+  it.each([
+    ['from nothing', 0],
+    ['from a previous snapshot, every service changed', 1],
+  ])('%s: yields at least once per service, and two builds interleaved step by step give what each gives alone', (_what, fromPrevious) => {
+    const previous = fromPrevious ? buildSnapshot(input(services(120, 30)), 1, AT) : undefined;
+    const a = buildSnapshotSteps(input(services(120, 60)), 2, AT, previous);
+    const b = buildSnapshotSteps(input(services(80, 90)), 3, AT, previous);
+    let steps = 0;
+    let ra = a.next();
+    let rb = b.next();
+    while (ra.done !== true || rb.done !== true) {
+      if (ra.done !== true) {
+        ra = a.next();
+        steps++;
+      }
+      if (rb.done !== true) rb = b.next();
+    }
+    expect(steps).toBeGreaterThanOrEqual(120);
+    const aloneA = buildSnapshot(input(services(120, 60)), 2, AT, previous);
+    const aloneB = buildSnapshot(input(services(80, 90)), 3, AT, previous);
+    expect(byKey(ra.value.services)).toEqual(byKey(aloneA.services));
+    expect(byKey(rb.value.services)).toEqual(byKey(aloneB.services));
+    for (const [name, plan] of registeredPlansOf(aloneA)!) expect(registeredPlansOf(ra.value)!.get(name)).toEqual(plan);
+  });
+
+  it('a build that fails throws from its last step, naming every problem', () => {
+    const steps = buildSnapshotSteps(input([...services(3, 30), { fqdn: 'bad.example.com', policy: 'proximity', regions: ['nowhere'], ttl: 30, residency: 'none' }]), 2, AT);
+    expect(() => {
+      for (let r = steps.next(); r.done !== true; r = steps.next());
+    }).toThrow(SnapshotValidationError);
   });
 });

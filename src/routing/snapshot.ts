@@ -26,6 +26,7 @@ import {
 import { CONTINENT_KEY_PREFIX, DEFAULT_GEOLOCATION_KEY, planService, registerPlans, registeredPlansOf, type ServicePlan } from './service-plan';
 import { LatencyTable, type LatencyInput } from './latency';
 import { REGION_DRAINED, REGION_UNHEALTHY } from './types';
+import { runToEnd, type Steps } from './steps';
 import type {
   ConflictResolution,
   HealthStatus,
@@ -229,6 +230,15 @@ const memos = new WeakMap<RoutingSnapshot, BuildMemo>();
  * objects and keep what they built from them.
  */
 export function buildSnapshot(input: SnapshotInput, version: number, builtAt: Date = new Date(), previous?: RoutingSnapshot): RoutingSnapshot {
+  return runToEnd(buildSnapshotSteps(input, version, builtAt, previous));
+}
+
+/**
+ * buildSnapshot as steps (routing/steps.ts): it yields between zones, services, records and
+ * plans, so that a store or DNS worker can build 10,000 services in slices while the snapshot in
+ * service keeps answering. The input and `previous` must not change until it returns.
+ */
+export function* buildSnapshotSteps(input: SnapshotInput, version: number, builtAt: Date = new Date(), previous?: RoutingSnapshot): Steps<RoutingSnapshot> {
   const problems: string[] = [];
   if (!Number.isSafeInteger(version) || version < 0) problems.push(`version ${version} must be a non-negative integer`);
   const memo = previous === undefined ? undefined : memos.get(previous);
@@ -236,6 +246,7 @@ export function buildSnapshot(input: SnapshotInput, version: number, builtAt: Da
   const zones = new Map<string, ZoneSnap>();
   const zoneKeys = new Map<string, string>();
   for (const zoneInput of input.zones ?? []) {
+    yield;
     const zone = buildZone(zoneInput, problems);
     if (zone === null) continue;
     if (zones.has(zone.name)) problems.push(`zone ${zone.name} is defined more than once`);
@@ -265,11 +276,12 @@ export function buildSnapshot(input: SnapshotInput, version: number, builtAt: Da
   const sameZoneNames = previous !== undefined && previous.zones.size === zones.size && [...zones.keys()].every((z) => previous.zones.has(z));
   const now = builtAt.getTime();
   const context: ServiceBuild = { memo, previous: sameZoneNames ? previous : undefined, zones, regions, problems, now };
-  const changes = memo !== undefined && sameGeometry && sameZoneNames && previous!.services instanceof ImmutableMap ? changedServices(input.services ?? [], memo, previous!, context) : null;
-  const built = changes === null ? allServices(input.services ?? [], context) : null;
+  const changes = memo !== undefined && sameGeometry && sameZoneNames && previous!.services instanceof ImmutableMap ? yield* changedServices(input.services ?? [], memo, previous!, context) : null;
+  const built = changes === null ? yield* allServices(input.services ?? [], context) : null;
   const services = changes?.services ?? built!.services;
 
   for (const zone of zones.values()) {
+    yield;
     for (const record of zone.records) {
       // A static A/AAAA/CNAME at a write name is dropped by the DNS view (with a warning), not fatal here.
       if (services.get(record.name)?.writeOf === undefined && services.has(record.name) && TYPES_OWNED_BY_SERVICES.includes(record.type)) {
@@ -299,10 +311,18 @@ export function buildSnapshot(input: SnapshotInput, version: number, builtAt: Da
   };
   if (changes !== null && previousPlans instanceof ImmutableMap) {
     // Only the services that changed (and the write names, rebuilt with them) get a plan here.
-    registerPlans(snapshot, previousPlans.derive(changes.rebuilt.map((service) => [service.fqdn, planOf(service)] as const), changes.removed));
+    const rebuilt: (readonly [string, ServicePlan])[] = [];
+    for (const service of changes.rebuilt) {
+      rebuilt.push([service.fqdn, planOf(service)]);
+      yield;
+    }
+    registerPlans(snapshot, previousPlans.derive(rebuilt, changes.removed));
   } else {
     const plans = new Map<string, ServicePlan>();
-    for (const service of services.values()) plans.set(service.fqdn, planOf(service));
+    for (const service of services.values()) {
+      plans.set(service.fqdn, planOf(service));
+      yield;
+    }
     registerPlans(snapshot, ImmutableMap.adopt(plans));
   }
   const kept = changes ?? built!;
@@ -339,12 +359,13 @@ interface ServiceBuild {
  * Every service of the input, each reused from `previous` when its input says the same (field by
  * field) and its zone and regions still exist, else built and validated.
  */
-function allServices(list: readonly ServiceInput[], context: ServiceBuild): BuiltServices {
+function* allServices(list: readonly ServiceInput[], context: ServiceBuild): Steps<BuiltServices> {
   const { problems } = context;
   const services = new Map<string, ServiceSnap>();
   const serviceInputs = new Map<string, ServiceInput>();
   for (const serviceInput of list) {
     if (serviceInput?.writeOf !== undefined) continue; // derived below from its service
+    yield;
     const service = reusedOrBuilt(serviceInput, context);
     if (service === null) continue;
     if (services.has(service.fqdn)) problems.push(`service ${service.fqdn} is defined more than once`);
@@ -387,7 +408,7 @@ interface ChangedServices extends BuiltServices {
  * Null when the input's services cannot be matched that way (a name given twice): the caller
  * builds them all.
  */
-function changedServices(list: readonly ServiceInput[], memo: BuildMemo, previous: RoutingSnapshot, context: ServiceBuild): ChangedServices | null {
+function* changedServices(list: readonly ServiceInput[], memo: BuildMemo, previous: RoutingSnapshot, context: ServiceBuild): Steps<ChangedServices | null> {
   const { problems } = context;
   const before = previous.services as ImmutableMap<string, ServiceSnap>;
   const inputs: ServiceInput[] = [];
@@ -419,6 +440,7 @@ function changedServices(list: readonly ServiceInput[], memo: BuildMemo, previou
   const names = new Set<string>();
   const count = problems.length;
   for (const serviceInput of changedInputs) {
+    yield;
     const service = reusedOrBuilt(serviceInput, context);
     if (service === null) continue;
     if (names.has(service.fqdn)) return null; // the full build names the duplicate
