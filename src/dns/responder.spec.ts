@@ -625,3 +625,61 @@ describe('respondInto (the batched UDP path): the bytes of respond(), written in
     expect(area.every((x) => x === 0xee)).toBe(true);
   });
 });
+
+describe('a view built ahead in slices (prepare), while the view in service answers', () => {
+  /** The fixture with `n` more services in example.com, each at its own name. */
+  const withServices = (n: number, version: number): RoutingSnapshot => {
+    const input = fixtureInput();
+    const extra = Array.from({ length: n }, (_, k) => ({ fqdn: `s${k}.example.com`, policy: 'proximity' as const, regions: ['eu-west-1', 'us-east-1'], ttl: 30, residency: 'none' as const }));
+    return buildSnapshot({ ...input, services: [...input.services, ...extra] }, version, new Date('2025-01-01T00:00:00Z'));
+  };
+  const answersOf = (h: Harness, name: string) => send(h, { name }).msg;
+
+  test.each([
+    ['health alone changed', (s: RoutingSnapshot) => withRegionHealth(s, new Map([['us-east-1', { health: 'unhealthy', healthReason: 'probe' }]]), s.version + 1), false],
+    ['one service changed (updated in place)', () => fixtureSnapshot(2, { services: fixtureInput().services.map((x) => (x.fqdn === 'app.example.com' ? { ...x, ttl: 60 } : x)) }), false],
+    ['300 services more', () => withServices(300, 2), true],
+    ['the same names, region data changed', () => fixtureSnapshot(2, { regions: fixtureInput().regions.map((r) => ({ ...r, latitude: r.latitude + 1 })) }), true],
+  ] as const)('%s: steps only when the view in service cannot serve it (%#)', (_what, next, expectSteps) => {
+    const h = harness();
+    const current = fixtureSnapshot();
+    h.responder.setSnapshot(current);
+    expect(h.responder.prepare(next(current)) !== null).toBe(expectSteps);
+  });
+
+  test('between slices the old view answers; setSnapshot then serves the view built ahead', () => {
+    const h = harness();
+    const next = withServices(400, 2);
+    const steps = h.responder.prepare(next)!;
+    expect(steps).not.toBeNull();
+    let slices = 0;
+    for (let r = steps.next(); r.done !== true; r = steps.next()) {
+      // A query between two steps of the build: the name the new snapshot adds is not there yet.
+      if (++slices % 97 === 0) expect(answersOf(h, 's399.example.com').rcode).toBe('NXDOMAIN');
+    }
+    expect(slices).toBeGreaterThan(400); // it yields per name, not once
+    expect(answersOf(h, 'app.example.com').answers![0]).toMatchObject({ type: 'A' });
+    h.responder.setSnapshot(next);
+    const msg = answersOf(h, 's399.example.com');
+    expect(msg.rcode).toBe('NOERROR');
+    expect(msg.answers![0]).toMatchObject({ name: 's399.example.com', type: 'A' });
+    // The same answer as a view built at once.
+    const once = harness(next);
+    expect(answersOf(h, 's7.example.com')).toEqual(answersOf(once, 's7.example.com'));
+  });
+
+  test('a view built ahead serves a snapshot that differs from it in health alone', () => {
+    const h = harness();
+    const next = withServices(50, 2);
+    const steps = h.responder.prepare(next)!;
+    for (let r = steps.next(); r.done !== true; r = steps.next());
+    const healthier = withRegionHealth(next, new Map([['eu-west-1', { health: 'unhealthy', healthReason: 'probe' }]]), 3);
+    h.responder.setSnapshot(healthier);
+    expect(answersOf(h, 's3.example.com').answers![0]).toMatchObject({ type: 'A' });
+    // A build ahead for an older snapshot is not taken for an unrelated one.
+    const other = h.responder.prepare(withServices(60, 4))!;
+    for (let r = other.next(); r.done !== true; r = other.next());
+    h.responder.setSnapshot(withServices(70, 5));
+    expect(answersOf(h, 's65.example.com').rcode).toBe('NOERROR');
+  });
+});

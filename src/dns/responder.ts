@@ -37,6 +37,7 @@ import { refusalDetail } from '../routing/select';
 import { clientHashKey } from '../routing/rendezvous';
 import { REASONS, type Reason, type RoutingSnapshot } from '../routing/types';
 import { ImmutableMap } from '../routing/immutable-map';
+import type { Steps } from '../routing/steps';
 import { prepared, type PreparedAnswer } from './answer';
 import { IdentityAnswers, type DnsIdentity } from './identity';
 import { ipv4Text, ipv6Text } from './wire/address-text';
@@ -148,6 +149,8 @@ const BADVERS = prepared(RCODE.BADVERS, false);
 
 export class DnsResponder {
   private view: ZoneView | null = null;
+  /** A view built ahead of its snapshot's setSnapshot (prepare), until then. */
+  private ahead: ZoneView | null = null;
   private snapshot: RoutingSnapshot | null = null;
   private classifier: Classifier | null = null;
   private ranking: RegionRanking | null = null;
@@ -202,8 +205,14 @@ export class DnsResponder {
   setSnapshot(snapshot: RoutingSnapshot): void {
     if (this.snapshot === snapshot) return;
     const current = this.view;
+    const ahead = this.ahead;
+    this.ahead = null;
     let view: ZoneView | null = null;
-    if (current !== null && sameRegionData(current.snapshot, snapshot)) {
+    if (ahead !== null && sameRegionData(ahead.snapshot, snapshot) && sameEntries(ahead.snapshot.zones, snapshot.zones) && sameEntries(ahead.snapshot.services, snapshot.services)) {
+      // Built ahead in slices (prepare) from this snapshot or one that differs in health alone.
+      view = ahead.withSnapshot(snapshot);
+      view.serveWith(this.signingWork);
+    } else if (current !== null && sameRegionData(current.snapshot, snapshot)) {
       // Same regions: health or drain (nothing to rebuild), or serials and some services (updated in place).
       view =
         sameEntries(current.snapshot.zones, snapshot.zones) && sameEntries(current.snapshot.services, snapshot.services)
@@ -215,6 +224,28 @@ export class DnsResponder {
     this.view = view;
     this.snapshot = snapshot;
     if (this.ranking !== null && this.ranking.geometryKey !== geometryKeyOf(snapshot)) this.ranking = null;
+  }
+
+  /**
+   * The steps (routing/steps.ts) that build, ahead of setSnapshot, the view `snapshot` needs when
+   * the view in service cannot serve it as it is or updated in place (new zones or regions, more
+   * than ZoneView.update's share of services changed); null when it can. The caller runs them in
+   * slices (common/slices.ts) while the view in service keeps answering, then calls setSnapshot,
+   * which takes the view built. A later prepare replaces it.
+   */
+  prepare(snapshot: RoutingSnapshot): Steps<void> | null {
+    this.ahead = null;
+    const current = this.view;
+    if (current !== null && sameRegionData(current.snapshot, snapshot)) {
+      if (sameEntries(current.snapshot.zones, snapshot.zones) && sameEntries(current.snapshot.services, snapshot.services)) return null;
+      if (current.fitsUpdate(snapshot)) return null;
+    }
+    return this.prepareSteps(snapshot);
+  }
+
+  private *prepareSteps(snapshot: RoutingSnapshot): Steps<void> {
+    // No pre-signer hook until it serves (serveWith): the one running works on the view in service.
+    this.ahead = yield* ZoneView.buildSteps(snapshot, this.deps.dnssec ?? null, this.signatures, null);
   }
 
   /**

@@ -25,6 +25,7 @@
  */
 import { planFor, type ServicePlan } from '../routing/service-plan';
 import { ImmutableMap } from '../routing/immutable-map';
+import { runToEnd, type Steps } from '../routing/steps';
 import type { Reason, RegionSnap, RoutingSnapshot, ServiceSnap, ZoneSnap } from '../routing/types';
 import { SignedTwin, prepared, type PreparedAnswer, type TwinSigner } from './answer';
 import { EDE_CODE, HEADER_LENGTH, RCODE, TYPE } from './wire/constants';
@@ -355,6 +356,8 @@ export class ZoneView {
   private forceSwapAt = Infinity;
   static readonly PRESIGN_QUEUE_LIMIT = 100_000;
   static readonly DENIAL_CACHE_SIZE = 20_000;
+  /** Most changed services update() takes in place; beyond, a new view costs about the same. */
+  static readonly MAX_UPDATED_SERVICES = 256;
 
   private constructor(
     public snapshot: RoutingSnapshot,
@@ -384,35 +387,11 @@ export class ZoneView {
    * Returns null when the change does not fit (a name, record or other zone field changed, or
    * many services did: a full build is then as cheap), and the view is left as it was.
    */
-  update(snapshot: RoutingSnapshot, maxChanged = 256): ZoneView | null {
-    const zonesBefore = this.snapshot.zones;
-    if (zonesBefore.size !== snapshot.zones.size) return null;
-    const reserialed: [ZoneData, ZoneSnap][] = [];
-    for (const [name, zone] of snapshot.zones) {
-      const previous = zonesBefore.get(name);
-      if (previous === undefined) return null;
-      if (previous === zone) continue;
-      if (!onlySerialDiffers(previous, zone)) return null;
-      const data = this.zones.get(normalize(name));
-      if (data === undefined) return null;
-      reserialed.push([data, zone]);
-    }
-    const before = this.snapshot.services;
-    if (before.size !== snapshot.services.size) return null;
+  update(snapshot: RoutingSnapshot, maxChanged = ZoneView.MAX_UPDATED_SERVICES): ZoneView | null {
+    const plan = this.updatePlan(snapshot, maxChanged);
+    if (plan === null) return null;
+    const { reserialed, pending } = plan;
     const replaced = new Map<ServiceData, ServiceData>();
-    const pending: [NameNode, ServiceSnap][] = [];
-    // After a change to a few services the two tables share all but a few entries (ImmutableMap.derive).
-    const differing = snapshot.services instanceof ImmutableMap ? snapshot.services.differingKeys(before) : null;
-    for (const name of differing ?? snapshot.services.keys()) {
-      const service = snapshot.services.get(name);
-      const previous = before.get(name);
-      if (previous === undefined || service === undefined) return null;
-      if (previous === service) continue;
-      const node = this.nodes.get(normalize(name));
-      if (node === undefined || node.service === null || normalize(service.fqdn) !== node.name) return null;
-      if (pending.length >= maxChanged) return null;
-      pending.push([node, service]);
-    }
     // Everything checked: apply.
     for (const [node, service] of pending) {
       replaced.set(node.service!, new ServiceData(service, planFor(snapshot, service), snapshot.regions, this.warn, this.addressRecords));
@@ -445,6 +424,43 @@ export class ZoneView {
     this.snapshot = snapshot;
     this.version = snapshot.version;
     return this;
+  }
+
+  /** Whether update(snapshot) would apply (it does the same checks, and changes nothing here). */
+  fitsUpdate(snapshot: RoutingSnapshot, maxChanged = ZoneView.MAX_UPDATED_SERVICES): boolean {
+    return this.updatePlan(snapshot, maxChanged) !== null;
+  }
+
+  /** What update(snapshot) changes: zones whose serial alone changed, and changed services at their nodes; null when it does not fit. */
+  private updatePlan(snapshot: RoutingSnapshot, maxChanged: number): { reserialed: [ZoneData, ZoneSnap][]; pending: [NameNode, ServiceSnap][] } | null {
+    const zonesBefore = this.snapshot.zones;
+    if (zonesBefore.size !== snapshot.zones.size) return null;
+    const reserialed: [ZoneData, ZoneSnap][] = [];
+    for (const [name, zone] of snapshot.zones) {
+      const previous = zonesBefore.get(name);
+      if (previous === undefined) return null;
+      if (previous === zone) continue;
+      if (!onlySerialDiffers(previous, zone)) return null;
+      const data = this.zones.get(normalize(name));
+      if (data === undefined) return null;
+      reserialed.push([data, zone]);
+    }
+    const before = this.snapshot.services;
+    if (before.size !== snapshot.services.size) return null;
+    const pending: [NameNode, ServiceSnap][] = [];
+    // After a change to a few services the two tables share all but a few entries (ImmutableMap.derive).
+    const differing = snapshot.services instanceof ImmutableMap ? snapshot.services.differingKeys(before) : null;
+    for (const name of differing ?? snapshot.services.keys()) {
+      const service = snapshot.services.get(name);
+      const previous = before.get(name);
+      if (previous === undefined || service === undefined) return null;
+      if (previous === service) continue;
+      const node = this.nodes.get(normalize(name));
+      if (node === undefined || node.service === null || normalize(service.fqdn) !== node.name) return null;
+      if (pending.length >= maxChanged) return null;
+      pending.push([node, service]);
+    }
+    return { reserialed, pending };
   }
 
   /** The apex's replies again (its SOA reply carries the serial). */
@@ -550,11 +566,30 @@ export class ZoneView {
   }
 
   static build(snapshot: RoutingSnapshot, dnssec: DnssecSettings | null = null, signatures: SignatureCounter | null = null, onWork: (() => boolean) | null = null): ZoneView {
+    return runToEnd(ZoneView.buildSteps(snapshot, dnssec, signatures, onWork));
+  }
+
+  /**
+   * build() as steps (routing/steps.ts), yielding between names: a view of 10,000 services is
+   * built in slices while the view in service answers. Nothing is shared with that view but the
+   * signature counter.
+   */
+  static *buildSteps(snapshot: RoutingSnapshot, dnssec: DnssecSettings | null = null, signatures: SignatureCounter | null = null, onWork: (() => boolean) | null = null): Steps<ZoneView> {
     const view = new ZoneView(snapshot, dnssec, signatures);
     view.onWork = onWork;
-    view.load();
+    yield* view.load();
     view.restartWalk();
     return view;
+  }
+
+  /**
+   * A view built ahead (buildSteps without a pre-signer hook) going into service: the hook, and
+   * the walk over its answers to sign started with it.
+   */
+  serveWith(onWork: (() => boolean) | null): void {
+    this.onWork = onWork;
+    this.workSignalled = false;
+    this.restartWalk();
   }
 
   /**
@@ -835,8 +870,9 @@ export class ZoneView {
     if (this.warnings.length < 1000) this.warnings.push(message);
   };
 
-  private load(): void {
+  private *load(): Steps<void> {
     for (const snap of this.snapshot.zones.values()) {
+      yield;
       const name = normalize(snap.name);
       try {
         if (name === '') throw new Error('the root zone is not served');
@@ -862,14 +898,27 @@ export class ZoneView {
       this.zones.set(name, zone);
       zone.apex = this.ensureNode(name, zone);
     }
-    for (const zone of this.zones.values()) this.loadRecords(zone);
-    this.loadServices();
-    for (const node of [...this.nodes.values()]) this.ensureAncestors(node);
+    for (const zone of this.zones.values()) yield* this.loadRecords(zone);
+    yield* this.loadServices();
+    let n = 0;
+    for (const node of [...this.nodes.values()]) {
+      this.ensureAncestors(node);
+      if (++n % 256 === 0) yield;
+    }
     for (const zone of this.zones.values()) this.loadApex(zone);
-    for (const node of this.nodes.values()) this.applyDataRules(node);
-    this.markCutsAndWildcards();
-    for (const node of this.nodes.values()) this.buildNode(node);
-    for (const node of this.nodes.values()) this.maxLabels = Math.max(this.maxLabels, nameLabels(node.name).length);
+    for (const node of this.nodes.values()) {
+      this.applyDataRules(node);
+      if (++n % 256 === 0) yield;
+    }
+    yield* this.markCutsAndWildcards();
+    for (const node of this.nodes.values()) {
+      this.buildNode(node);
+      yield;
+    }
+    for (const node of this.nodes.values()) {
+      this.maxLabels = Math.max(this.maxLabels, nameLabels(node.name).length);
+      if (++n % 256 === 0) yield;
+    }
   }
 
   /** The longest served zone containing `name`. */
@@ -903,8 +952,9 @@ export class ZoneView {
     }
   }
 
-  private loadRecords(zone: ZoneData): void {
+  private *loadRecords(zone: ZoneData): Steps<void> {
     for (const record of zone.snap.records) {
+      yield;
       const name = normalize(record.name);
       const type = TYPE_BY_NAME[record.type];
       const where = `record ${record.name} ${record.type}`;
@@ -946,8 +996,9 @@ export class ZoneView {
     rrset.values.push(value);
   }
 
-  private loadServices(): void {
+  private *loadServices(): Steps<void> {
     for (const snap of this.snapshot.services.values()) {
+      yield;
       const fqdn = normalize(snap.fqdn);
       const zone = this.zoneOf(fqdn);
       if (zone === undefined) {
@@ -1002,8 +1053,10 @@ export class ZoneView {
     }
   }
 
-  private markCutsAndWildcards(): void {
+  private *markCutsAndWildcards(): Steps<void> {
+    let n = 0;
     for (const node of this.nodes.values()) {
+      if (++n % 64 === 0) yield;
       // The topmost NS RRset below the apex on the way up is the delegation point.
       let name = node.name;
       let cut: NameNode | null = null;
