@@ -5,7 +5,8 @@ import { DomainError } from '../common/domain-error';
 import { truncateIp } from '../common/ip';
 import { Page, PageRequest, toPage } from '../common/paging';
 import { NotificationOutbox } from '../notifications/notification-outbox';
-import { AuditFilter, AuditRepository, AuditRow } from './audit.repository';
+import { AuditFilter, AuditRepository, AuditRow, type NewAuditRow } from './audit.repository';
+import { SliceClock } from '../common/slices';
 
 export interface AuditEntryResponse {
   id: string;
@@ -50,7 +51,14 @@ export class AuditService implements AuditTrail {
       address: req ? truncateIp(req.socket.remoteAddress ?? '') || null : null,
       route: req ? `${req.method} ${routeOf(req)}` : null,
     };
-    await this.repository.insert(m, changes.map((c) => ({ ...who, action: c.action, kind: c.kind, name: c.name, before: withoutSecrets(c.before ?? null), after: withoutSecrets(c.after ?? null) })));
+    // In slices: a 10,000-service apply's rows took 110 ms of CPU here without a break (common/slices.ts).
+    const clock = new SliceClock();
+    const rows: NewAuditRow[] = [];
+    for (const c of changes) {
+      rows.push({ ...who, action: c.action, kind: c.kind, name: c.name, before: withoutSecrets(c.before ?? null), after: withoutSecrets(c.after ?? null) });
+      await clock.turn();
+    }
+    await this.repository.insert(m, rows);
     await this.outbox.enqueueFor(m, changes);
     for (const c of changes) {
       const line = `${c.action} ${c.kind} ${c.name} by ${who.actor}${who.address ? ` from ${who.address}` : ''}${who.route ? ` (${who.route})` : ''}`;
