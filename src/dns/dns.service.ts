@@ -152,13 +152,23 @@ export class DnsService implements OnApplicationShutdown {
     );
     const options = { host, port, logger: this.logger, rateLimit: rrl, udpIo: io };
     // Subscribed before the workers start: a snapshot built meanwhile reaches the pool too.
-    this.unsubscribe = this.snapshots.subscribe((s) => {
+    // A view that must be built anew (a large apply) is built in slices before the snapshot is
+    // installed, while this one keeps answering.
+    const unprepare = this.snapshots.prepareWith((s) => this.responder.prepare(s));
+    const unsubscribe = this.snapshots.subscribe((s) => {
       this.responder.setSnapshot(s);
       this.warnDnssec();
       if (this.fillsAhead) this.filler.start();
       const source = this.snapshots.currentSource();
       if (this.pool !== null && source !== null && source.version === s.version) this.pool.publish(source);
     });
+    // A write's response waits until the workers answer with it too (read-your-writes).
+    const unfollow = this.snapshots.followWith((version) => this.pool?.served(version) ?? Promise.resolve());
+    this.unsubscribe = () => {
+      unprepare();
+      unsubscribe();
+      unfollow();
+    };
     let server: DnsServer;
     try {
       server = this.config.dnsWorkers > 0 ? await this.startWithWorkers(options) : new DnsServer(this.responder, options);

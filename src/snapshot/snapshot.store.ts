@@ -1,17 +1,20 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
-import { buildSnapshot, emptySnapshot, withRegionHealth, type RegionHealthUpdate, type ReplicationInput, type ServiceInput, type SnapshotInput } from '../routing/snapshot';
+import { buildSnapshot, buildSnapshotSteps, emptySnapshot, withRegionHealth, type RegionHealthUpdate, type ReplicationInput, type ServiceInput, type SnapshotInput } from '../routing/snapshot';
 import type { LatencyInput } from '../routing/latency';
 import { lagReportMaxAgeMs } from '../routing/replication';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { readSnapshotFile, writeSnapshotFile, type SnapshotFile } from './snapshot-file';
 import type { HealthStatus, RoutingSnapshot } from '../routing/types';
+import type { Steps } from '../routing/steps';
+import { runInSlices } from '../common/slices';
 import { EventBus, HEALTH_CHANGED, OnAppEvent, REGISTRY_CHANGED, REPLICATION_CHANGED, SNAPSHOT_BUILD_FAILED, type RegistryChangedEvent } from '../common/events';
 import { ZoneEntity, RecordEntity } from '../registry/zone.entity';
 import { RegionEntity } from '../registry/region.entity';
 import { ServiceEntity } from '../registry/service.entity';
 import { MetricsService } from '../metrics/metrics.service';
 import { DnssecRepository, type DnssecKeyRow, type DnssecZoneRow } from '../registry/dnssec.repository';
+import { RegistryRepository } from '../registry/registry.repository';
 import type { ZoneDnssecSnap } from '../routing/types';
 
 /** Last replication lag report per region of a service, fed by the replication module. */
@@ -25,6 +28,8 @@ export interface HealthSource {
 }
 
 type Listener = (s: RoutingSnapshot) => void;
+/** Work for a rebuilt snapshot before it is installed (steps run in slices), or null for none. */
+type Preparer = (s: RoutingSnapshot) => Steps<void> | null;
 
 /** How long a snapshot waits before it is written to DATA_DIR (later ones in that time replace it). */
 const PERSIST_DELAY_MS = 200;
@@ -58,6 +63,8 @@ export class SnapshotStore implements OnApplicationShutdown {
   private dirty = false;
   private stopped = false;
   private readonly listeners = new Set<Listener>();
+  private readonly preparers = new Set<Preparer>();
+  private readonly followers = new Set<(version: number) => Promise<void>>();
   private health: HealthSource | null = null;
   private replication: ReplicationLagSource | null = null;
   private registryDirty = true;
@@ -114,6 +121,16 @@ export class SnapshotStore implements OnApplicationShutdown {
     return () => this.listeners.delete(fn);
   }
 
+  /**
+   * Work a listener does for a rebuilt snapshot before it is installed, such as the DNS view of
+   * 10,000 services: run in slices after the build, while the snapshot in service answers; the
+   * listener then gets the snapshot it prepared (or one that differs from it in health alone).
+   */
+  prepareWith(fn: Preparer): () => void {
+    this.preparers.add(fn);
+    return () => this.preparers.delete(fn);
+  }
+
   setHealthSource(source: HealthSource): void {
     this.health = source;
   }
@@ -160,28 +177,38 @@ export class SnapshotStore implements OnApplicationShutdown {
 
   /** Swaps in the current snapshot with every region's health as the health source has it now. */
   private applyHealth(): void {
-    const source = this.source_!;
+    const started = Date.now();
+    const fresh = this.withHealthNow(this.snapshot, this.source_!.input, false);
+    if (fresh === null) return;
+    this.install(fresh.snapshot, this.source === 'disk' ? 'disk' : 'database', fresh.input);
+    this.lastBuildMs = Date.now() - started;
+    this.persist(fresh.input, fresh.snapshot, HEALTH_PERSIST_DELAY_MS);
+  }
+
+  /**
+   * `snap` (built from `input`) with every region's health as the health source has it now, as
+   * the next version; null when no region's health differs and `always` is not set.
+   */
+  private withHealthNow(snap: RoutingSnapshot, input: SnapshotInput, always: boolean): { snapshot: RoutingSnapshot; input: SnapshotInput } | null {
     const updates = new Map<string, RegionHealthUpdate>();
     let changed = false;
-    for (const region of this.snapshot.regions.values()) {
+    for (const region of snap.regions.values()) {
       const h = this.health?.statusOf(region.name);
       const update = { health: h?.status ?? 'unknown', healthReason: h?.reason ?? null };
       updates.set(region.name, update);
       if (update.health !== region.health || update.healthReason !== region.healthReason) changed = true;
     }
-    if (!changed) return;
-    const started = Date.now();
-    const next = withRegionHealth(this.snapshot, updates, this.version + 1);
-    const input: SnapshotInput = {
-      ...source.input,
-      regions: source.input.regions.map((r) => {
-        const u = updates.get(r.name);
-        return u === undefined ? r : { ...r, health: u.health, healthReason: u.healthReason };
-      }),
+    if (!changed && !always) return null;
+    return {
+      snapshot: withRegionHealth(snap, updates, this.version + 1),
+      input: {
+        ...input,
+        regions: input.regions.map((r) => {
+          const u = updates.get(r.name);
+          return u === undefined ? r : { ...r, health: u.health, healthReason: u.healthReason };
+        }),
+      },
     };
-    this.install(next, this.source === 'disk' ? 'disk' : 'database', input);
-    this.lastBuildMs = Date.now() - started;
-    this.persist(input, next, HEALTH_PERSIST_DELAY_MS);
   }
 
   /**
@@ -216,10 +243,23 @@ export class SnapshotStore implements OnApplicationShutdown {
   /**
    * Resolves when no rebuild is pending: every change whose event was emitted before this call is
    * in the snapshot then (a change event starts or joins a rebuild synchronously; a health change
-   * is applied at once).
+   * is applied at once), and served by the followers (followWith).
    */
-  settled(): Promise<void> {
-    return this.building ?? Promise.resolve();
+  async settled(): Promise<void> {
+    await this.building;
+    if (this.followers.size === 0) return;
+    const version = this.version;
+    await Promise.all([...this.followers].map((serves) => serves(version)));
+  }
+
+  /**
+   * Another server of the snapshots, which takes each one after it is installed here (the DNS
+   * workers build it in slices of their own): settled() also waits until it serves the version
+   * installed, as far as `serves` waits.
+   */
+  followWith(serves: (version: number) => Promise<void>): () => void {
+    this.followers.add(serves);
+    return () => this.followers.delete(serves);
   }
 
   /** Schedules a rebuild (coalesced) and resolves when a rebuild that saw this request has finished. */
@@ -253,7 +293,7 @@ export class SnapshotStore implements OnApplicationShutdown {
           this.ds.getRepository(ZoneEntity).find(),
           this.ds.getRepository(RecordEntity).find(),
           this.regionRows(),
-          this.ds.getRepository(ServiceEntity).find(),
+          RegistryRepository.servicesInPages(this.ds.manager),
           DnssecRepository.zones(this.ds.manager),
           DnssecRepository.keys(this.ds.manager, null),
         ]);
@@ -321,11 +361,20 @@ export class SnapshotStore implements OnApplicationShutdown {
           services: services.map((s) => this.serviceInput(s, regions)),
           latency: this.latency,
       };
-      // The snapshot in service lets unchanged zones, services and plans be reused.
-      const next = buildSnapshot(input, this.version + 1, new Date(), this.snapshot);
-      this.install(next, 'database', input);
+      // The snapshot in service lets unchanged zones, services and plans be reused. A large build
+      // (and the DNS view of it) runs in slices, with DNS answering from this one between them.
+      const version = this.version;
+      let next = await runInSlices(buildSnapshotSteps(input, version + 1, new Date(), this.snapshot));
+      for (const prepare of this.preparers) {
+        const steps = prepare(next);
+        if (steps !== null) await runInSlices(steps);
+      }
+      let installed = input;
+      // Health applied meanwhile (a new version each time) goes into this one too, as a later version.
+      if (this.version !== version) ({ snapshot: next, input: installed } = this.withHealthNow(next, input, true)!);
+      this.install(next, 'database', installed);
       this.lastBuildMs = Date.now() - started;
-      this.persist(input, next);
+      this.persist(installed, next);
     } catch (err) {
       this.registryDirty = true;
       this.lastError = (err as Error).message;

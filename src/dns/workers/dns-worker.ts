@@ -8,12 +8,14 @@
  *
  * Life: `start` (open the GeoIP database: mapped read-only when the native addon is built, so
  * its pages are shared with the main process and the other workers) -> the first `snapshot` (build and apply it) -> bind
- * and report `listening`; then every `snapshot` is rebuilt with the pure buildSnapshot() and
- * swapped into the responder (`applied`), and counters and decision deltas go to the main process
+ * and report `listening`; then every `snapshot` is rebuilt with the pure buildSnapshot() (with
+ * its DNS view, in slices: queries are answered between them; of snapshots arriving meanwhile
+ * only the newest is built next) and swapped into the responder (`applied`), and counters and decision deltas go to the main process
  * every second. A snapshot that fails to build keeps the previous one (reported as a log line).
  */
 import * as ipaddr from 'ipaddr.js';
-import { buildSnapshot } from '../../routing/snapshot';
+import { buildSnapshotSteps } from '../../routing/snapshot';
+import { runInSlices } from '../../common/slices';
 import type { RoutingSnapshot } from '../../routing/types';
 import { GeoLocator } from '../../geo/geo-locator';
 import { DnsResponder } from '../responder';
@@ -42,10 +44,20 @@ let current: RoutingSnapshot | undefined;
 let filler: TableFiller | null = null;
 let presigner: PreSigner | null = null;
 
-function apply(m: Extract<ToWorker, { type: 'snapshot' }>): boolean {
+/** The newest snapshot message not yet taken up, and whether one is being built. */
+let latest: Extract<ToWorker, { type: 'snapshot' }> | null = null;
+let building = false;
+
+/**
+ * Builds the snapshot of `m` and its DNS view in slices (common/slices.ts), answering queries
+ * from the ones in service between them, then swaps them in.
+ */
+async function apply(m: Extract<ToWorker, { type: 'snapshot' }>): Promise<boolean> {
   try {
     // The previous snapshot lets unchanged zones, services and plans be reused (and the view kept).
-    const next = buildSnapshot(m.input, m.version, new Date(m.builtAt), current);
+    const next = await runInSlices(buildSnapshotSteps(m.input, m.version, new Date(m.builtAt), current));
+    const view = responder!.prepare(next);
+    if (view !== null) await runInSlices(view);
     responder!.setSnapshot(next);
     current = next;
     filler?.start();
@@ -103,7 +115,21 @@ async function onSnapshot(m: Extract<ToWorker, { type: 'snapshot' }>): Promise<v
     return;
   }
   pending = null;
-  if (!apply(m) || udp !== null || binding) return;
+  // Snapshots arriving during a build wait; only the newest of them is built next.
+  latest = m;
+  if (building) return;
+  building = true;
+  let applied = false;
+  try {
+    while (latest !== null) {
+      const next = latest;
+      latest = null;
+      if (await apply(next)) applied = true;
+    }
+  } finally {
+    building = false;
+  }
+  if (!applied || udp !== null || binding) return;
   // First snapshot in place: only now take datagrams, so no query meets an empty view.
   binding = true;
   try {

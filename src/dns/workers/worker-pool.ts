@@ -40,6 +40,8 @@ export interface DnsWorkerPoolOptions {
 }
 
 const RESTART_DELAY_MS = 500;
+/** How long served() waits for the workers at most. */
+const SERVED_TIMEOUT_MS = 5000;
 /** Where a worker finds the shared UDP socket (batch path): the first descriptor after stdio and IPC. */
 const SHARED_UDP_FD = 4;
 
@@ -70,6 +72,8 @@ export class DnsWorkerPool {
   private closing = false;
   private port: number | null = null;
   private restarts = 0;
+  /** served() calls waiting for a version. */
+  private readonly waiters = new Set<{ version: number; done: () => void }>();
   /** The snapshot version whose fill onFilled last reported. */
   private filledReported = -1;
   /** Batch path, one worker: the UDP socket this process bound for it to inherit (kept across restarts). */
@@ -161,6 +165,34 @@ export class DnsWorkerPool {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Resolves once every listening worker answers with `version` or a later one (they build it in
+   * slices, after the main process), or after `timeoutMs` (a worker that cannot build it logs why
+   * and keeps the previous one; a write's response does not wait for it longer).
+   */
+  served(version: number, timeoutMs = SERVED_TIMEOUT_MS): Promise<void> {
+    if (this.minVersion >= version) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const waiter = {
+        version,
+        done: () => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve();
+        },
+      };
+      const timer = setTimeout(waiter.done, timeoutMs);
+      timer.unref();
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Waiters whose version every listening worker now answers with are let go. */
+  private releaseWaiters(): void {
+    const min = this.minVersion;
+    for (const waiter of [...this.waiters]) if (min >= waiter.version) waiter.done();
   }
 
   publish(snapshot: { version: number; builtAt: string; input: SnapshotInput }): void {
@@ -264,6 +296,7 @@ export class DnsWorkerPool {
             break;
           case 'applied':
             member.version = m.version;
+            this.releaseWaiters();
             break;
           case 'filled':
             member.filled = { version: m.version, ms: m.ms };
@@ -287,6 +320,7 @@ export class DnsWorkerPool {
       });
       worker.on('exit', (code, signal) => {
         this.members.delete(worker.id);
+        this.releaseWaiters();
         if (member.counters !== null) this.retired = this.retired === null ? member.counters : sumCounters(this.retired, member.counters);
         if (!settled) {
           settled = true;
