@@ -24,7 +24,7 @@ import { PreSigner } from '../pre-signer';
 import { ResponseRateLimiter } from '../rate-limiter';
 import { createUdpListener, type UdpSocketListener } from '../udp-server';
 import { BatchUdpListener } from '../udp-batch';
-import { STATS_INTERVAL_MS, type FromWorker, type ToWorker, type WorkerStart } from './protocol';
+import { STATS_INTERVAL_MS, SnapshotAssembler, type FromWorker, type ToWorker, type WorkerStart } from './protocol';
 
 function send(message: FromWorker): void {
   if (process.connected) process.send!(message);
@@ -189,8 +189,17 @@ const resigner = setInterval(() => {
   }
 }, 60_000);
 
+const assembler = new SnapshotAssembler();
+
+/** A snapshot message or part: a whole snapshot goes on to onSnapshot. */
+async function onSnapshotMessage(m: Extract<ToWorker, { type: 'snapshot' | 'snapshot-part' }>): Promise<void> {
+  const whole = assembler.add(m);
+  if (whole !== null) await onSnapshot(whole);
+  else if (m.type === 'snapshot') log('error', `dns worker ${process.pid}: snapshot version ${m.version} arrived without all of its parts; keeping the previous one`);
+}
+
 process.on('message', (m: ToWorker) => {
-  const work = m.type === 'start' ? onStart(m) : m.type === 'snapshot' ? onSnapshot(m) : stop();
+  const work = m.type === 'start' ? onStart(m) : m.type === 'snapshot' || m.type === 'snapshot-part' ? onSnapshotMessage(m) : stop();
   work.catch((err) => log('error', `dns worker ${process.pid}: ${(err as Error).message}`));
 });
 // The main process going away (crash or kill -9) must not leave workers holding the port.

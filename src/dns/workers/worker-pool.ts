@@ -23,7 +23,7 @@ import * as path from 'node:path';
 import { PROJECT_ROOT } from '../../common/paths';
 import type { SnapshotInput } from '../../routing/snapshot';
 import { bindSharedUdpSocket } from '../udp-batch';
-import { sumCounters, type DecisionDelta, type FromWorker, type WorkerCounters, type WorkerSnapshot, type WorkerStart } from './protocol';
+import { snapshotMessages, sumCounters, type DecisionDelta, type FromWorker, type WorkerCounters, type WorkerSnapshot, type WorkerStart } from './protocol';
 
 export interface DnsWorkerPoolOptions {
   readonly workers: number;
@@ -197,8 +197,9 @@ export class DnsWorkerPool {
 
   publish(snapshot: { version: number; builtAt: string; input: SnapshotInput }): void {
     this.snapshot = { type: 'snapshot', ...snapshot };
+    const messages = snapshotMessages(this.snapshot);
     for (const m of this.members.values()) {
-      this.sendTo(m.worker, this.snapshot);
+      for (const message of messages) this.sendTo(m.worker, message);
     }
   }
 
@@ -273,7 +274,7 @@ export class DnsWorkerPool {
       worker.on('online', () => {
         const fd = this.shared !== null || own !== null ? SHARED_UDP_FD : null;
         this.sendTo(worker, { type: 'start', ...this.opts.start, udpFd: fd, spread: this.spread ? this.opts.workers : 0 });
-        if (this.snapshot) this.sendTo(worker, this.snapshot);
+        if (this.snapshot) for (const message of snapshotMessages(this.snapshot)) this.sendTo(worker, message);
       });
       // Errors of the IPC channel (a worker dying mid-send); its 'exit' handles the rest.
       worker.on('error', (err) => {
