@@ -25,6 +25,7 @@ import type { ServiceEntity } from './service.entity';
 import { serviceFromRequest } from './services.service';
 import type { RecordEntity, ZoneEntity } from './zone.entity';
 import { zoneFromRequest } from './zones.service';
+import { runToEnd, type Steps } from '../routing/steps';
 
 /** The registry as it is (read inside the applying transaction). */
 export interface RegistryRows {
@@ -84,6 +85,15 @@ export interface Change {
 const HIDDEN = '(hidden)';
 
 export function planOperations(current: RegistryRows, desired: DesiredRegistry, prune: boolean): Operation[] {
+  return runToEnd(planOperationsSteps(current, desired, prune));
+}
+
+/**
+ * planOperations as steps (routing/steps.ts), yielding between objects: comparing 10,000
+ * services with their rows takes a quarter of a second, which the applying request runs in
+ * slices (common/slices.ts) so that DNS keeps answering.
+ */
+export function* planOperationsSteps(current: RegistryRows, desired: DesiredRegistry, prune: boolean): Steps<Operation[]> {
   const ops: Operation[] = [];
 
   const zones = new Map(current.zones.map((z) => [z.name, z]));
@@ -97,6 +107,7 @@ export function planOperations(current: RegistryRows, desired: DesiredRegistry, 
     if (step) ops.push({ kind: 'zone', name, at, ...step });
     const haveRecords = new Map(current.records.filter((r) => r.zoneName === name).map((r) => [rrsetOf(recordDocument(r)), r]));
     for (const [j, record] of records.entries()) {
+      yield;
       const want = desiredRecord(record, name);
       const rrset = rrsetOf(want);
       const old = haveRecords.get(rrset);
@@ -113,6 +124,7 @@ export function planOperations(current: RegistryRows, desired: DesiredRegistry, 
   const regions = new Map(current.regions.map((r) => [r.name, r]));
   const wantedRegions = new Set<string>();
   for (const [i, request] of desired.regions.entries()) {
+    yield;
     const at = `regions[${i}]`;
     const want = regionDocument(regionFromRequest(request));
     wantedRegions.add(want.name);
@@ -126,6 +138,7 @@ export function planOperations(current: RegistryRows, desired: DesiredRegistry, 
   const services = new Map(current.services.map((s) => [s.fqdn, s]));
   const wantedServices = new Set<string>();
   for (const [i, request] of desired.services.entries()) {
+    yield;
     const at = `services[${i}]`;
     const want = serviceDocument(serviceFromRequest(request));
     wantedServices.add(want.fqdn);
@@ -137,7 +150,10 @@ export function planOperations(current: RegistryRows, desired: DesiredRegistry, 
   }
 
   if (prune) {
-    for (const [name, s] of services) if (!wantedServices.has(name)) ops.push({ kind: 'service', action: 'delete', name, before: serviceDocument(s) });
+    for (const [name, s] of services) {
+      if (!wantedServices.has(name)) ops.push({ kind: 'service', action: 'delete', name, before: serviceDocument(s) });
+      yield;
+    }
     for (const [name, r] of regions) if (!wantedRegions.has(name)) ops.push({ kind: 'region', action: 'delete', name, before: regionDocument(r) });
     for (const [name, z] of zones) if (!wantedZones.has(name)) ops.push({ kind: 'zone', action: 'delete', name, before: zoneDocument(z) });
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { heavyWork, yieldToEventLoop } from '../common/heavy-work';
+import { heavyWork } from '../common/heavy-work';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { DataSource, EntityManager } from 'typeorm';
@@ -9,13 +9,14 @@ import { EventBus, REGISTRY_CHANGED } from '../common/events';
 import { AuditTrail } from '../common/audit';
 import { flattenValidationErrors } from '../common/validation';
 import { ExportedDocument, recordDocument, regionDocument, serviceDocument, zoneDocument } from './config-document';
-import { Change, DesiredRegistry, Operation, RegistryRows, changeOf, destructiveReason, planOperations } from './config-plan';
+import { Change, DesiredRegistry, Operation, RegistryRows, changeOf, destructiveReason, planOperationsSteps } from './config-plan';
+import { SliceClock, runInSlices } from '../common/slices';
 import { CreateRegionDto } from './dto/region.dto';
 import { CreateServiceDto } from './dto/service.dto';
 import { CreateRecordDto, CreateZoneDto } from './dto/zone.dto';
 import { RegionEntity } from './region.entity';
 import { RegionsService } from './regions.service';
-import { ServiceEntity } from './service.entity';
+import { RegistryRepository } from './registry.repository';
 import { ServicesService } from './services.service';
 import { RecordEntity, ZoneEntity } from './zone.entity';
 import { ZonesService } from './zones.service';
@@ -66,7 +67,8 @@ export class ConfigSyncService {
     try {
       ops = await this.ds.transaction(async (m) => {
         const current = await this.read(m);
-        const planned = planOperations(current, desired, opts.prune);
+        // In slices: DNS answers between them (common/slices.ts).
+        const planned = await runInSlices(planOperationsSteps(current, desired, opts.prune));
         const destructive = opts.prune && !opts.allowDestroy ? destructiveReason(current, planned) : null;
         if (destructive !== null) {
           throw new DomainError(ErrorCode.Conflict, `the prune is refused because ${destructive}; repeat with allowDestroy=true (georoute apply --allow-destroy) if that is meant`, [], { reason: 'destroy-not-allowed' });
@@ -91,7 +93,7 @@ export class ConfigSyncService {
     const zones = await m.find(ZoneEntity, { order: { name: 'ASC' } });
     const records = await m.find(RecordEntity, { order: { name: 'ASC', type: 'ASC' } });
     const regions = await m.find(RegionEntity, { order: { name: 'ASC' } });
-    const services = await m.find(ServiceEntity, { order: { fqdn: 'ASC' } });
+    const services = await RegistryRepository.servicesInPages(m);
     return { zones, records, regions, services };
   }
 
@@ -208,11 +210,12 @@ export async function validateConfigDocument(input: unknown): Promise<DesiredReg
   };
   const checkEach = async <T extends object>(cls: new () => T, plains: unknown[], section: string): Promise<T[]> => {
     const out: T[] = [];
+    const clock = new SliceClock();
     for (const [i, plain] of plains.entries()) {
       out.push(await check(cls, plain, `${section}[${i}]`));
       // class-validator's promises are microtasks: without a macrotask turn now and then, a
       // 10,000-service document would hold every DNS datagram until it is all validated.
-      if (i % 200 === 199) await yieldToEventLoop();
+      await clock.turn();
     }
     return out;
   };
