@@ -498,6 +498,7 @@ async function measure(workers: number, { sites, file, bytes }: Topology): Promi
         if (r.status !== 200) throw new Error(`config/apply: ${r.status} ${JSON.stringify(r.json).slice(0, 300)}`);
         const line = `${applyServices}-service ${what}: ${r.ms.toFixed(0)} ms; DNS idle just before p99 ${pct(before.latencies, 99).toFixed(2)} ms; meanwhile ${fmt(w)} (${(pct(w.latencies, 99) / pct(before.latencies, 99)).toFixed(1)} x)`;
         console.log(`- ${line}`);
+        if (process.argv.includes('--slow')) console.log(`  answers over 2 ms (from CLOCK_MONOTONIC ${w.monotonicStart.toFixed(6)} s), [ms into the window, latency]: ${JSON.stringify(w.slow)}`);
         applies.push(line);
       }
     }
