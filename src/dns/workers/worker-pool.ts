@@ -173,7 +173,8 @@ export class DnsWorkerPool {
    * and keeps the previous one; a write's response does not wait for it longer).
    */
   served(version: number, timeoutMs = SERVED_TIMEOUT_MS): Promise<void> {
-    if (this.minVersion >= version) return Promise.resolve();
+    // No worker listening (one restarting): nothing answers with an older version meanwhile.
+    if (this.listening === 0 || this.minVersion >= version) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const waiter = {
         version,
@@ -191,7 +192,7 @@ export class DnsWorkerPool {
 
   /** Waiters whose version every listening worker now answers with are let go. */
   private releaseWaiters(): void {
-    const min = this.minVersion;
+    const min = this.listening === 0 ? Infinity : this.minVersion;
     for (const waiter of [...this.waiters]) if (min >= waiter.version) waiter.done();
   }
 
