@@ -108,8 +108,10 @@ describe('GeoDNS with the demo configuration and the bundled database', () => {
       expect(store.current().regions.get(region)!.drained).toBe(drained);
       const after = responder.stats();
       expect(after.snapshotVersion).toBeGreaterThan(before.snapshotVersion);
-      // No new DNS view and no new ranking (a new ranking starts with no row computed).
-      expect(after.viewReuses).toBe(before.viewReuses + 1);
+      // No new DNS view and no new ranking (a new ranking starts with no row computed). A health
+      // update arriving during the rebuild is a snapshot of its own, so reuses count at least one.
+      expect(after.viewBuilds).toBe(before.viewBuilds);
+      expect(after.viewReuses).toBeGreaterThan(before.viewReuses);
       expect(after.rankedClasses).toBeGreaterThanOrEqual(before.rankedClasses);
     }
   });

@@ -659,7 +659,9 @@ describe('a view built ahead in slices (prepare), while the view in service answ
     }
     expect(slices).toBeGreaterThan(400); // it yields per name, not once
     expect(answersOf(h, 'app.example.com').answers![0]).toMatchObject({ type: 'A' });
+    const builds = h.responder.stats().viewBuilds;
     h.responder.setSnapshot(next);
+    expect(h.responder.stats().viewBuilds).toBe(builds + 1); // the view built ahead, not another
     const msg = answersOf(h, 's399.example.com');
     expect(msg.rcode).toBe('NOERROR');
     expect(msg.answers![0]).toMatchObject({ name: 's399.example.com', type: 'A' });

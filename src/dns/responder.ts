@@ -132,6 +132,8 @@ export interface ResponderStats {
   readonly snapshotVersion: number;
   /** How many snapshots were taken without rebuilding the DNS view (health, drain, unchanged data). */
   readonly viewReuses: number;
+  /** How many DNS views were built (at once, or ahead in slices: prepare). */
+  readonly viewBuilds: number;
   /**
    * DNSSEC signatures (RRSIGs) made: ahead of queries by the pre-signer, or on the query path
    * (answers asked before the pre-signer reached them, compact denials, wildcard answers).
@@ -158,6 +160,7 @@ export class DnsResponder {
   private readonly query = new DecodedQuery();
   private routed = 0;
   private viewReuses = 0;
+  private viewBuilds = 0;
   /** Answers per (service node, region position or refusal, reason), read by answerCounts(). */
   private readonly counts = new Map<ServiceData, Float64Array>();
   private readonly udpReplies = new Float64Array(17);
@@ -220,6 +223,7 @@ export class DnsResponder {
           : current.update(snapshot);
       if (view !== null) this.viewReuses++;
     }
+    if (view === null || view === ahead) this.viewBuilds++;
     if (view === null) view = ZoneView.build(snapshot, this.deps.dnssec ?? null, this.signatures, this.signingWork);
     this.view = view;
     this.snapshot = snapshot;
@@ -353,6 +357,7 @@ export class DnsResponder {
       preparedAnswers: this.view?.preparedDynamicAnswers() ?? 0,
       snapshotVersion: this.snapshot?.version ?? -1,
       viewReuses: this.viewReuses,
+      viewBuilds: this.viewBuilds,
       dnssecSignatures: { background: this.signatures.background, query: this.signatures.query },
     };
   }
