@@ -91,7 +91,7 @@ export class RegistryRepository {
   }
 }
 
-/** Rows per INSERT of insertServices. */
-const SERVICE_INSERT_CHUNK = 1000;
+/** Rows per INSERT of insertServices (node-postgres encoded 1,000 rows' arrays in ~12 ms at once). */
+const SERVICE_INSERT_CHUNK = 250;
 /** Rows per page of servicesInPages. */
 const SERVICE_PAGE = 500;
