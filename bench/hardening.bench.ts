@@ -14,7 +14,7 @@
  * --rounds: idle, upload and simulations repeated on the same server, each kind's windows pooled;
  * --client-priority: the prober's nice value, negative to keep the client's own waits for a CPU out
  * of the latencies where permitted; --apply-services N: after the rounds, a config/apply of N
- * services and a full re-apply, DNS measured during each).
+ * services, a full re-apply and the zone export of those services, DNS measured during each).
  * --workers: the DNS_WORKERS values measured, one server each, in turn on the same topology (0 =
  * UDP answered on the event loop that also receives the upload; 1 = in a worker process). The end
  * is a Markdown table for bench/RESULTS.md with each one's p99 against its own idle p99.
@@ -501,6 +501,16 @@ async function measure(workers: number, { sites, file, bytes }: Topology): Promi
         if (process.argv.includes('--slow')) console.log(`  answers over 2 ms (from CLOCK_MONOTONIC ${w.monotonicStart.toFixed(6)} s), [ms into the window, latency]: ${JSON.stringify(w.slow)}`);
         applies.push(line);
       }
+      // The zone export of those 10,000 services (a default answer per service, BIND text).
+      const before = await prober.during(everyMs, new Promise((r) => setTimeout(r, idleMs)));
+      const exported = uploader.api('GET', '/v1/zones/apply.test/export');
+      const w = await prober.during(everyMs, exported);
+      const r = await exported;
+      if (r.status !== 200) throw new Error(`zone export: ${r.status}`);
+      const line = `zone export of ${applyServices} services (${String(r.json).length} bytes): ${r.ms.toFixed(0)} ms; DNS idle just before p99 ${pct(before.latencies, 99).toFixed(2)} ms; meanwhile ${fmt(w)} (${(pct(w.latencies, 99) / pct(before.latencies, 99)).toFixed(1)} x)`;
+      console.log(`- ${line}`);
+      if (process.argv.includes('--slow')) console.log(`  answers over 2 ms (from CLOCK_MONOTONIC ${w.monotonicStart.toFixed(6)} s), [ms into the window, latency]: ${JSON.stringify(w.slow)}`);
+      applies.push(line);
     }
     const pooled = (ws: ProbeWindow[]) => ({ latencies: ws.flatMap((w) => w.latencies), lost: ws.reduce((n, w) => n + w.lost, 0) });
     const [pIdle, pUpload, pSim, pApi, pCached] = [pooled(idle), pooled(duringUpload), pooled(duringSim), pooled(apiOnly), pooled(simCached)];
