@@ -366,8 +366,13 @@ export class SnapshotStore implements OnApplicationShutdown {
       const version = this.version;
       let next = await runInSlices(buildSnapshotSteps(input, version + 1, new Date(), this.snapshot));
       for (const prepare of this.preparers) {
-        const steps = prepare(next);
-        if (steps !== null) await runInSlices(steps);
+        try {
+          const steps = prepare(next);
+          if (steps !== null) await runInSlices(steps);
+        } catch (err) {
+          // Its own business: the snapshot goes in (its listener meets the problem again and keeps what it has).
+          this.logger.error(`preparing for snapshot version ${next.version} failed: ${(err as Error).message}`);
+        }
       }
       let installed = input;
       // Health applied meanwhile (a new version each time) goes into this one too, as a later version.
