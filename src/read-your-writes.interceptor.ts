@@ -6,7 +6,8 @@ import { SnapshotStore } from './snapshot/snapshot.store';
 /**
  * Read-your-writes for the admin API: a successful change (POST, PUT, PATCH, DELETE under /v1)
  * answers only once the routing snapshot that includes it is in place, so the next DNS query,
- * redirect or explain after the response already sees it.
+ * redirect or explain after the response already sees it (with DNS_WORKERS: once every worker
+ * answers with it too, SnapshotStore.followWith).
  *
  * Registered for the whole application beside app.module.ts: it reads the snapshot store, which
  * sits above common/ (where it used to be) in the import floors.
