@@ -410,6 +410,33 @@ describe('hardening: the embedded database accepts only this user', () => {
   }, 30_000);
 });
 
+describe('the embedded database: a new data directory is initialised by a process of its own', () => {
+  const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+  it('the server does not keep initdb\'s memory (~800 MB), and the directory opens again with its data', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'georoute-embedded-'));
+    const first = new EmbeddedPostgres(dir);
+    const again = new EmbeddedPostgres(dir);
+    try {
+      const client = new Client({ connectionString: await first.start() });
+      // PGlite's first-time initdb in the server's own process left it at 800-820 MB; opened afresh, ~300 MB.
+      expect(rssMb(first.pid!)).toBeLessThan(600);
+      await client.connect();
+      await client.query('CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)');
+      await client.end();
+      await first.stop();
+      const other = new Client({ connectionString: await again.start() });
+      await other.connect();
+      expect((await other.query('SELECT n FROM kept')).rows).toEqual([{ n: 7 }]);
+      await other.end();
+    } finally {
+      await first.stop();
+      await again.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describe('hardening: anycast work off the DNS event loop, uploads that keep the database available', () => {
   let db: TestDatabase;
   let app: TestApp;
