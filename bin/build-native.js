@@ -1,15 +1,18 @@
 #!/usr/bin/env node
-// Builds the native addons of native/binding.gyp into native/build/Release/: udp_batch.node, which
-// lets the DNS server read and send datagrams in batches (src/dns/udp-batch.ts), and
-// mapped_file.node, which maps the GeoIP database files read-only so every process shares their
-// pages (src/geo/mapped-file.ts). Run by npm's `install` (so `npm ci` builds them), by
-// `npm run build` and by `npm start`'s prestart.
+// Builds the native addons of native/binding.gyp into native/build/Release/:
+// - udp_batch.node lets the DNS server read and send datagrams in batches (src/dns/udp-batch.ts);
+// - mapped_file.node maps the GeoIP database files read-only so every process shares their pages
+//   (src/geo/mapped-file.ts);
+// - cpu_slice.node asks the kernel for a short CPU slice for the threads that answer DNS
+//   (src/common/cpu-slice.ts).
+// Run by npm's `install` (so `npm ci` builds them), by `npm run build` and by `npm start`'s
+// prestart.
 //
-// Linux only. Skipped when both addons are newer than their sources. It compiles against the headers
+// Linux only. Skipped when every addon is newer than their sources. It compiles against the headers
 // of the running Node.js (npm's nodedir setting, else <prefix>/include/node), so nothing is
 // downloaded. A missing toolchain (python3, make, a C compiler) or any other failure never fails
-// the install: one line says why; DNS_UDP_IO=auto then uses node:dgram, and the GeoIP database
-// is read into each process's memory (fs.readFile).
+// the install: one line says why; DNS_UDP_IO=auto then uses node:dgram, the GeoIP database is
+// read into each process's memory (fs.readFile), and the DNS threads keep the kernel's slice.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -17,8 +20,8 @@ const { spawnSync } = require('node:child_process');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIR = path.join(ROOT, 'native');
-const ADDONS = ['udp_batch.node', 'mapped_file.node'].map((f) => path.join(DIR, 'build', 'Release', f));
-const SOURCES = ['udp_batch.c', 'mapped_file.c', 'binding.gyp'].map((f) => path.join(DIR, f));
+const ADDONS = ['udp_batch.node', 'mapped_file.node', 'cpu_slice.node'].map((f) => path.join(DIR, 'build', 'Release', f));
+const SOURCES = ['udp_batch.c', 'mapped_file.c', 'cpu_slice.c', 'binding.gyp'].map((f) => path.join(DIR, f));
 
 function mtime(file) {
   try {
@@ -29,7 +32,7 @@ function mtime(file) {
 }
 
 function skip(reason) {
-  console.log(`georoute: native addons not built (${reason}); DNS over UDP will use node:dgram, the GeoIP database is read into memory`);
+  console.log(`georoute: native addons not built (${reason}); DNS over UDP will use node:dgram, the GeoIP database is read into memory, DNS threads keep the kernel's CPU slice`);
   process.exit(0);
 }
 

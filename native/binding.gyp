@@ -11,6 +11,12 @@
       "sources": ["mapped_file.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [["OS == 'win'", {"type": "none"}]]
+    },
+    {
+      "target_name": "cpu_slice",
+      "sources": ["cpu_slice.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "conditions": [["OS != 'linux'", {"type": "none"}]]
     }
   ]
 }
