@@ -78,4 +78,21 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATA_DIR: tmp, DNS_UDP_IO: 'DGRAM' }, tmp).dnsUdpIo).toBe('dgram');
     expect(() => loadConfig({ DATA_DIR: tmp, DNS_UDP_IO: 'uring' }, tmp)).toThrow('DNS_UDP_IO="uring" must be auto, batch or dgram');
   });
+
+  it.each([
+    [undefined, 100, null],
+    ['0', 0, null],
+    ['100', 100, null],
+    ['2500', 2500, null],
+    ['100000', 100000, null],
+    ['50', null, 'DNS_CPU_SLICE_US="50" must be 0 (the kernel\'s default) or from 100 to 100000 microseconds'],
+    ['100001', null, 'DNS_CPU_SLICE_US="100001" must be a whole number of microseconds from 0 to 100000'],
+    ['0.5', null, 'DNS_CPU_SLICE_US="0.5" must be a whole number'],
+    ['-100', null, 'DNS_CPU_SLICE_US="-100" must be a whole number'],
+  ])('DNS_CPU_SLICE_US=%s: %s µs, or the problem named', (value, slice, problem) => {
+    const env: Record<string, string> = { DATA_DIR: tmp };
+    if (value !== undefined) env.DNS_CPU_SLICE_US = value;
+    if (problem === null) expect(loadConfig(env, tmp).dnsCpuSliceUs).toBe(slice);
+    else expect(() => loadConfig(env, tmp)).toThrow(problem);
+  });
 });

@@ -7,6 +7,7 @@ import { PROJECT_ROOT } from '../common/paths';
 import { webhookSecretProblem } from '../common/webhook-secret';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../common/http-limits';
 import { parseKeyEncryptionKey } from '../common/dnssec-keys';
+import { MAX_CPU_SLICE_US, MIN_CPU_SLICE_US } from '../common/cpu-slice';
 
 /**
  * The only reader of process.env. Validated once at start into a typed, frozen object; a bad
@@ -23,6 +24,8 @@ export interface AppConfig {
   readonly dnsUdpIo: 'auto' | 'batch' | 'dgram';
   /** Fill the DNS routing tables (location classes, region ranking) ahead of queries after start and changes. */
   readonly dnsTablesPreload: boolean;
+  /** The CPU slice asked for the threads that answer DNS, in µs (common/cpu-slice.ts); 0 = the kernel's default. */
+  readonly dnsCpuSliceUs: number;
   /** null = start the embedded database (PGlite) under dataDir. */
   readonly databaseUrl: string | null;
   /** Alert `residency.refusals` when one instance refuses at least this many answers for residency in one window; 0 = never. */
@@ -261,6 +264,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const preloadRaw = (str('DNS_TABLES_PRELOAD') ?? 'on').toLowerCase();
   if (!['on', 'off'].includes(preloadRaw)) problems.push(`DNS_TABLES_PRELOAD="${preloadRaw}" must be on or off`);
   const dnsTablesPreload = preloadRaw !== 'off';
+  const dnsCpuSliceUs = wholeNumber('DNS_CPU_SLICE_US', MIN_CPU_SLICE_US, 0, MAX_CPU_SLICE_US, 'of microseconds ');
+  if (dnsCpuSliceUs > 0 && dnsCpuSliceUs < MIN_CPU_SLICE_US) {
+    problems.push(`DNS_CPU_SLICE_US="${dnsCpuSliceUs}" must be 0 (the kernel's default) or from ${MIN_CPU_SLICE_US} to ${MAX_CPU_SLICE_US} microseconds (the kernel's bounds)`);
+  }
   const changePollIntervalMs = wholeNumber('CHANGE_POLL_INTERVAL_MS', 2000, 100, 600000, 'of milliseconds ');
   const alertResidencyRefusals = wholeNumber('ALERT_RESIDENCY_REFUSALS', 100, 0, 100_000_000, '');
   const alertWindowMs = wholeNumber('ALERT_WINDOW_SECONDS', 60, 1, 86400, 'of seconds ') * 1000;
@@ -325,6 +332,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     dnsHost,
     dnsPort,
     dnsWorkers,
+    dnsCpuSliceUs,
     dnsUdpIo: udpIoRaw as AppConfig['dnsUdpIo'],
     dnsTablesPreload,
     databaseUrl,

@@ -11,6 +11,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { DnsWorkerPool } from './workers/worker-pool';
 import { sumCounters } from './workers/protocol';
 import { chooseUdpIo } from './udp-batch';
+import { requestCpuSlice } from '../common/cpu-slice';
 import type { Server as HttpServer } from 'node:http';
 
 /**
@@ -178,6 +179,7 @@ export class DnsService implements OnApplicationShutdown {
     }
     this.port = (await server.listen()).port;
     this.server = server;
+    if (this.config.dnsWorkers === 0) this.askCpuSlice();
     this.logger.log(
       rrl.responsesPerSecond > 0
         ? `UDP response rate limiting: ${rrl.responsesPerSecond} identical answers and ${rrl.errorsPerSecond} errors per second per client /24 or /56, slip ${rrl.slip}` +
@@ -185,6 +187,18 @@ export class DnsService implements OnApplicationShutdown {
         : 'UDP response rate limiting is off (RRL_RESPONSES_PER_SECOND=0)',
     );
     return this.port;
+  }
+
+  /**
+   * DNS_CPU_SLICE_US for the thread that answers UDP here, this one (common/cpu-slice.ts says
+   * why); DNS workers ask for their own. Not applied is a warning, never a failure.
+   */
+  private askCpuSlice(): void {
+    const us = this.config.dnsCpuSliceUs;
+    if (us === 0) return;
+    const outcome = requestCpuSlice(us, 'thread');
+    if (outcome.reason === null) this.logger.log(`DNS answered on a CPU slice of ${us} µs (DNS_CPU_SLICE_US)`);
+    else this.logger.warn(`DNS_CPU_SLICE_US=${us} not applied, DNS keeps the kernel's slice: ${outcome.reason}`);
   }
 
   /**
@@ -218,6 +232,7 @@ export class DnsService implements OnApplicationShutdown {
             onlineSignaturesPerSecond: share(this.config.dnssec.onlineSignaturesPerSecond),
           },
           udpIo: options.udpIo ?? 'dgram',
+          cpuSliceUs: this.config.dnsCpuSliceUs,
           rateLimit: { responsesPerSecond: share(rrl.responsesPerSecond), errorsPerSecond: share(rrl.errorsPerSecond), slip: rrl.slip, exempt: rrl.exemptText },
         },
         log: (level, message) => this.logger[level](message),
@@ -231,7 +246,12 @@ export class DnsService implements OnApplicationShutdown {
       this.pool = pool;
       try {
         await pool.start(this.snapshots.currentSource() ?? first);
-        this.logger.log(`DNS over UDP answered by ${workers} worker processes sharing port ${port}; TCP in this process`);
+        const slice = this.config.dnsCpuSliceUs;
+        this.logger.log(
+          `DNS over UDP answered by ${workers} worker processes sharing port ${port}` +
+            (slice > 0 ? `, each asking for a CPU slice of ${slice} µs (DNS_CPU_SLICE_US)` : '') +
+            '; TCP in this process',
+        );
         return server;
       } catch (err) {
         lastError = err;

@@ -16,6 +16,7 @@
 import * as ipaddr from 'ipaddr.js';
 import { buildSnapshotSteps } from '../../routing/snapshot';
 import { runInSlices } from '../../common/slices';
+import { requestCpuSlice } from '../../common/cpu-slice';
 import type { RoutingSnapshot } from '../../routing/types';
 import { GeoLocator } from '../../geo/geo-locator';
 import { DnsResponder } from '../responder';
@@ -71,6 +72,11 @@ async function apply(m: Extract<ToWorker, { type: 'snapshot' }>): Promise<boolea
 
 async function onStart(m: WorkerStart): Promise<void> {
   start = m;
+  // Every thread of this process works for DNS: each asks for the short slice (common/cpu-slice.ts).
+  if (m.cpuSliceUs > 0) {
+    const slice = requestCpuSlice(m.cpuSliceUs, 'process');
+    if (slice.reason !== null) log('warn', `dns worker ${process.pid}: DNS_CPU_SLICE_US=${m.cpuSliceUs} not applied on every thread: ${slice.reason}`);
+  }
   try {
     locator = m.geoipDb === null ? await GeoLocator.openBundled() : await GeoLocator.open(m.geoipDb);
   } catch (err) {

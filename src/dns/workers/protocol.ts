@@ -22,6 +22,8 @@ export interface WorkerStart {
   readonly dnssec: { readonly kekHex: string; readonly validitySeconds: number; readonly inceptionOffsetSeconds: number; readonly onlineSignaturesPerSecond: number };
   /** The UDP listener (DNS_UDP_IO as the main process resolved it). */
   readonly udpIo: 'batch' | 'dgram';
+  /** The CPU slice every thread of the worker asks for, in µs (DNS_CPU_SLICE_US; 0 = the kernel's). */
+  readonly cpuSliceUs: number;
   /**
    * Batch: the descriptor (in the worker) of the UDP socket the main process bound for this
    * worker; null: bind one (a replacement worker, with `spread`). Set by DnsWorkerPool.
