@@ -9,17 +9,20 @@
  * requests again once the worker answers them from its cache.
  * Environment: GEOROUTE_NODE_ARGS (node options for the server), BENCH_SERVER_STDOUT (a file the
  * server's output is appended to).
- * Usage: node dist/bench/hardening.bench.js [--ases 200000] [--idle-ms 5000] [--simulations 12] [--every-ms 10] [--no-wait-fill] [--client-nice 0] [--client-priority 0] [--rounds 1] [--apply-services 0] [--slow] [--workers 0,1]
+ * Usage: node dist/bench/hardening.bench.js [--ases 200000] [--idle-ms 5000] [--simulations 12] [--every-ms 10] [--no-wait-fill] [--client-nice 0] [--client-priority 0] [--client-slice-us 0] [--client-realtime] [--rounds 1] [--apply-services 0] [--slow] [--workers 0,1]
  * (--every-ms: the gap between DNS queries; smaller gaps give more answers per window, a finer p99;
  * --rounds: idle, upload and simulations repeated on the same server, each kind's windows pooled;
  * --client-priority: the prober's nice value, negative to keep the client's own waits for a CPU out
- * of the latencies where permitted; --apply-services N: after the rounds, a config/apply of N
- * services, a full re-apply and the zone export of those services, DNS measured during each).
+ * of the latencies where permitted; --client-slice-us: the CPU slice the prober's threads ask for
+ * (see runProber); --client-realtime: the prober in the real-time class (root, see
+ * measure()); --simulations N: N distinct questions (the sites withdrawn); --apply-services
+ * N: after the rounds, a config/apply of N services, a full re-apply and the zone export of those
+ * services, DNS measured during each).
  * --workers: the DNS_WORKERS values measured, one server each, in turn on the same topology (0 =
  * UDP answered on the event loop that also receives the upload; 1 = in a worker process). The end
  * is a Markdown table for bench/RESULTS.md with each one's p99 against its own idle p99.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -29,6 +32,26 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import * as dnsPacket from 'dns-packet';
 import { generateTopology, placeSites, toCaidaText } from './topology-generator';
+import { requestCpuSlice } from '../src/common/cpu-slice';
+import { MAX_CACHED_RESULTS } from '../src/anycast/anycast-worker.protocol';
+
+/**
+ * The first `count` sets of `names` to withdraw, smallest first (each name alone, then each pair,
+ * then each triple, ...), in index order within a size.
+ */
+function withdrawnSets(names: readonly string[], count: number): string[][] {
+  const sets: string[][] = [];
+  const grow = (chosen: number[], from: number, size: number): void => {
+    if (sets.length >= count) return;
+    if (chosen.length === size) {
+      sets.push(chosen.map((i) => names[i]));
+      return;
+    }
+    for (let i = from; i < names.length; i++) grow([...chosen, i], i + 1, size);
+  };
+  for (let size = 1; size < names.length && sets.length < count; size++) grow([], 0, size);
+  return sets;
+}
 
 const REPO = path.resolve(__dirname, '../..');
 const TOKEN = 'bench-hardening-token-0123456789';
@@ -102,8 +125,16 @@ async function api(port: number, method: string, url: string, body?: string | Bu
  * a core for up to 3 ms, in idle windows as in busy ones; such a pause is the client's, not the
  * server's. With `--client-priority N` (N < 0, permitted for root or with CAP_SYS_NICE) every
  * thread of it runs at nice N, as a client on another machine would not wait for this one's CPUs.
+ * A nice value changes a thread's share of the CPUs, not how soon it runs when woken (on EEVDF
+ * kernels a woken thread waits up to the running thread's slice, 1.4 ms here); with
+ * `--client-slice-us N` every thread of the prober asks for a slice of N µs (src/common/cpu-slice.ts,
+ * as the server's DNS threads do), so an answer's arrival is seen when it arrives.
  */
-function runProber(port: number): void {
+function runProber(port: number, sliceUs: number): void {
+  if (sliceUs > 0) {
+    const slice = requestCpuSlice(sliceUs, 'process');
+    if (slice.reason !== null) console.error(`prober: --client-slice-us ${sliceUs} not applied: ${slice.reason}`);
+  }
   const socket = dgram.createSocket('udp4');
   const query = dnsPacket.encode({ type: 'query', id: 0, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'www.example.com' }] });
   /** performance.now() at the send of each id still unanswered; 0 = none. */
@@ -178,8 +209,8 @@ interface ProbeWindow {
 
 class Prober {
   private readonly child: ChildProcess;
-  constructor(port: number) {
-    this.child = fork(__filename, ['--probe', String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  constructor(port: number, sliceUs: number) {
+    this.child = fork(__filename, ['--probe', String(port), String(sliceUs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   }
   /** Every thread of the prober at nice `value` (negative: before the server's threads); false where not permitted. */
   prioritise(value: number): boolean {
@@ -189,6 +220,15 @@ class Prober {
     } catch {
       return false;
     }
+  }
+  /**
+   * Every thread of the prober in the real-time class (SCHED_FIFO 1, `chrt`; root or
+   * CAP_SYS_NICE): the null is success, else why not.
+   */
+  realtime(): string | null {
+    const r = spawnSync('chrt', ['--all-tasks', '--fifo', '--pid', '1', String(this.child.pid)], { encoding: 'utf8' });
+    if (r.error) return r.error.message;
+    return r.status === 0 ? null : (r.stderr.trim() || `chrt exited with ${r.status}`);
   }
   /** Probes every `everyMs` until `until` settles; the window's latencies. */
   async during(everyMs: number, until: Promise<unknown>): Promise<ProbeWindow> {
@@ -380,7 +420,8 @@ async function measure(workers: number, { sites, file, bytes }: Topology): Promi
   const everyMs = arg('every-ms', 10);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'georoute-bench-hardening-'));
   const g = await start(path.join(dir, 'data'), workers);
-  const prober = new Prober(g.dns);
+  const clientSliceUs = arg('client-slice-us', 0);
+  const prober = new Prober(g.dns, clientSliceUs);
   const uploader = new Uploader(g.http, file);
   try {
     await api(g.http, 'POST', '/v1/zones', JSON.stringify({ name: 'example.com', nameservers: ['ns1.example.com'], hostmaster: 'hostmaster.example.com' }));
@@ -407,6 +448,17 @@ async function measure(workers: number, { sites, file, bytes }: Topology): Promi
     await uploader.warm();
     const clientPriority = arg('client-priority', 0);
     const prioritised = clientPriority !== 0 && prober.prioritise(clientPriority);
+    // --client-realtime: the prober in the real-time class, so it neither waits for the server's
+    // threads when an answer arrives nor is preempted by the DNS thread it has just woken (a trace
+    // caught the prober preempted right after its send by the DNS worker, which then answered and
+    // slept, and the CPU passing to a thread of the main process for 3.4 ms while the answer
+    // waited in the prober's socket). A client on another machine meets neither.
+    let realtime = 'no';
+    if (process.argv.includes('--client-realtime')) {
+      const refused = prober.realtime();
+      if (refused !== null) throw new Error(`--client-realtime: ${refused}`);
+      realtime = 'SCHED_FIFO 1';
+    }
     // --rounds N: idle, upload, simulations N times on the same server (each upload replaces the
     // topology: parsed, compressed, stored and switched to again). The windows of a kind are pooled,
     // so each p99 stands on N times the answers, and a burst of this VM's own noise (a kernel
@@ -438,26 +490,30 @@ async function measure(workers: number, { sites, file, bytes }: Topology): Promi
       await poll;
       if (up.status !== 200) throw new Error(`upload: ${up.status} ${JSON.stringify(up.json).slice(0, 300)}`);
 
-      const simulate = async (times: number[]) => {
-        for (let i = 0; i < simulations; i++) {
-          const withdrawn = [`${sites[i % sites.length].region}-1`];
+      // Distinct questions (the sites withdrawn: each alone, then each pair, then each triple), so
+      // every simulation of the window is computed; the cached window repeats the last of them
+      // that the worker's cache holds.
+      const questions = withdrawnSets(sites.map((s) => `${s.region}-1`), simulations);
+      const simulate = async (times: number[], asked: string[][]) => {
+        for (const withdrawn of asked) {
           const r = await uploader.api('POST', '/v1/anycast/simulate', JSON.stringify({ withdrawn, useHealth: false, clients: [] }));
           if (r.status !== 200) throw new Error(`simulate: ${r.status} ${JSON.stringify(r.json).slice(0, 300)}`);
           times.push(r.ms);
         }
       };
       const simMs: number[] = [];
-      const simulated = simulate(simMs);
+      const simulated = simulate(simMs, questions);
       duringSim.push(await prober.during(everyMs, simulated));
       await simulated;
-      // The same requests again: the worker answers them from its cache of recent results (8
-      // sites, 8 distinct questions), so this is the simulations' API traffic without their work.
-      // Repeated for a second at least (twelve cached answers take ~100 ms: too few DNS answers
-      // for a p99).
+      // The last questions again, as many as the worker keeps results of (MAX_CACHED_RESULTS):
+      // it answers them from its cache, so this is the simulations' API traffic without their
+      // work. Repeated for a second at least (eight cached answers take ~50 ms: too few DNS
+      // answers for a p99).
       const cachedMs: number[] = [];
+      const recent = questions.slice(-MAX_CACHED_RESULTS);
       const cached = (async () => {
         const until = performance.now() + 1000;
-        do await simulate(cachedMs);
+        do await simulate(cachedMs, recent);
         while (performance.now() < until);
       })();
       simCached.push(await prober.during(everyMs, cached));
@@ -466,14 +522,14 @@ async function measure(workers: number, { sites, file, bytes }: Topology): Promi
       const [i, a, u, sim, c] = [idle[round - 1], apiOnly[round - 1], duringUpload[round - 1], duringSim[round - 1], simCached[round - 1]];
       if (round === 1) {
         console.log(`- topology: ${ases} ASes, ${(up.json as { summary: { links: number } }).summary.links} links, ${(bytes / 1e6).toFixed(1)} MB CAIDA text; 8 dense sites`);
-        console.log(`- routing tables before measuring: ${fill}; DNS queried every ${everyMs} ms; uploader at nice ${clientNice}; prober at nice ${prioritised ? clientPriority : 0}`);
+        console.log(`- routing tables before measuring: ${fill}; DNS queried every ${everyMs} ms; uploader at nice ${clientNice}; prober at nice ${prioritised ? clientPriority : 0}, real-time ${realtime}, CPU slice ${clientSliceUs > 0 ? `${clientSliceUs} µs` : "the kernel's"}; server DNS_CPU_SLICE_US=${process.env.DNS_CPU_SLICE_US ?? '100 (default)'}`);
       }
       console.log(`- round ${round} of ${rounds}: DNS idle: ${fmt(i)}`);
       console.log(`  API reads alone (GET records every 100 ms, ${apiAlone.length} requests): DNS ${fmt(a)}`);
       console.log(`  server: ${g.loaded[round - 1] ?? '?'}`);
       console.log(`  upload: ${up.ms.toFixed(0)} ms; API (GET records, every 100 ms) meanwhile: ${apiDuring.length} requests, ${bad} not 200, slowest ${Math.max(...apiDuring.map((r) => r.ms)).toFixed(0)} ms; DNS meanwhile: ${fmt(u)}`);
-      console.log(`  ${simulations} simulations back to back: ${simMs.map((m) => m.toFixed(0)).join(', ')} ms; DNS meanwhile: ${fmt(sim)}`);
-      console.log(`  the same ${simulations} again, answered from the worker's cache, for a second or more: ${cachedMs.length} requests, median ${pct(cachedMs, 50).toFixed(0)} ms; DNS meanwhile: ${fmt(c)}`);
+      console.log(`  ${simulations} distinct simulations back to back: ${simMs.map((m) => m.toFixed(0)).join(', ')} ms; DNS meanwhile: ${fmt(sim)}`);
+      console.log(`  the last ${recent.length} again, answered from the worker's cache, for a second or more: ${cachedMs.length} requests, median ${pct(cachedMs, 50).toFixed(0)} ms; DNS meanwhile: ${fmt(c)}`);
       if (process.argv.includes('--slow')) {
         for (const [name, r] of [['idle', i], ['api', a], ['upload', u], ['simulations', sim], ['cached', c]] as const) {
           console.log(`  answers over 2 ms (${name}, from CLOCK_MONOTONIC ${r.monotonicStart.toFixed(6)} s), [ms into the window, latency]: ${JSON.stringify(r.slow)}`);
@@ -543,7 +599,7 @@ async function measure(workers: number, { sites, file, bytes }: Topology): Promi
 }
 
 if (process.argv[2] === '--probe') {
-  runProber(Number(process.argv[3]));
+  runProber(Number(process.argv[3]), Number(process.argv[4]));
 } else if (process.argv[2] === '--upload') {
   runUploader(Number(process.argv[3]), process.argv[4]);
 } else {

@@ -1,6 +1,9 @@
 /** Messages between AnycastWorker (main process) and anycast.worker.ts (its child): plain, structured-clone data. */
 import type { Site, SiteProblem, TopologyProblem, TopologySummary } from '../routing/bgp';
 
+/** Simulation results the worker keeps, by their inputs (the oldest dropped first). */
+export const MAX_CACHED_RESULTS = 8;
+
 export type WorkerRequest =
   /**
    * The topology's bytes (UTF-8 text, or its gzip when `compressed`): in the pieces they arrived in

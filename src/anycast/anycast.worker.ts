@@ -16,9 +16,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { SiteError, Topology, TopologyError, parseCaidaAsRel, parseTopologyJson, simulate, type SimulationResult, type Site } from '../routing/bgp';
-import type { WorkerReply, WorkerRequest, RouteView } from './anycast-worker.protocol';
+import { MAX_CACHED_RESULTS, type WorkerReply, type WorkerRequest, type RouteView } from './anycast-worker.protocol';
 
-const MAX_CACHED_RESULTS = 8;
 
 // Without chrt (SCHED_IDLE from the start), the client asks for nice 19: on Linux a nice value
 // belongs to a thread, so every thread running now (V8's helpers included) is lowered.
