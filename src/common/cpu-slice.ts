@@ -10,6 +10,12 @@
  * the share of CPU time, not the wait after a wake-up (bench/RESULTS.md measured both). A slice
  * gives a thread no more CPU time, and any process may ask it for its own threads.
  *
+ * Linux copies a thread's slice to the threads and processes it creates afterwards (also with
+ * SCHED_FLAG_RESET_ON_FORK, on 6.18): with DNS_WORKERS=0 the libuv pool threads and a child
+ * process the main thread starts later (the anycast worker restarted, which runs SCHED_IDLE
+ * anyway) begin with the short slice too. It changes how soon they run after a wake-up, not
+ * their share of the CPU.
+ *
  * Kernels before 6.12 accept the request and ignore it; that is reported, like a missing addon,
  * as a reason, and the threads keep the kernel's slice.
  */

@@ -95,4 +95,23 @@ describe('loadConfig', () => {
     if (problem === null) expect(loadConfig(env, tmp).dnsCpuSliceUs).toBe(slice);
     else expect(() => loadConfig(env, tmp)).toThrow(problem);
   });
+
+  it.each([
+    [undefined, 1, 0],
+    [undefined, 2, 1],
+    [undefined, 64, 1],
+    ['auto', 1, 0],
+    ['AUTO', 8, 1],
+    ['0', 8, 0],
+    ['3', 1, 3],
+    ['64', 2, 64],
+  ])('DNS_WORKERS=%s on %i CPUs: %i workers', (value, cpus, workers) => {
+    const env: Record<string, string> = { DATA_DIR: tmp };
+    if (value !== undefined) env.DNS_WORKERS = value;
+    expect(loadConfig(env, tmp, cpus).dnsWorkers).toBe(workers);
+  });
+
+  it.each(['65', 'two', '-1', '1.5'])('DNS_WORKERS=%s is refused, naming auto and the range', (value) => {
+    expect(() => loadConfig({ DATA_DIR: tmp, DNS_WORKERS: value }, tmp, 2)).toThrow(`DNS_WORKERS="${value}" must be auto or a whole number from 0 to 64`);
+  });
 });

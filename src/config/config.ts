@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as ipaddr from 'ipaddr.js';
 import { PROJECT_ROOT } from '../common/paths';
 import { webhookSecretProblem } from '../common/webhook-secret';
@@ -18,7 +19,7 @@ export interface AppConfig {
   readonly httpPort: number;
   readonly dnsHost: string;
   readonly dnsPort: number;
-  /** 0: UDP is answered in this process; N: by N worker processes sharing the UDP socket. */
+  /** 0: UDP is answered in this process; N: by N worker processes sharing the UDP socket (DNS_WORKERS=auto: autoDnsWorkers). */
   readonly dnsWorkers: number;
   /** UDP I/O: 'batch' (native recvmmsg/sendmmsg addon, required), 'dgram' (node:dgram), 'auto' (batch when the addon loads). */
   readonly dnsUdpIo: 'auto' | 'batch' | 'dgram';
@@ -127,7 +128,16 @@ export const DEFAULT_RRL_SLIP = 2;
 
 type Env = Record<string, string | undefined>;
 
-export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConfig {
+/**
+ * DNS_WORKERS=auto (the default): one DNS worker where there are two CPUs or more, so UDP is
+ * answered off the event loop that runs the API, config applies and exports; none on one CPU,
+ * where a second process would only compete for it.
+ */
+export function autoDnsWorkers(cpus: number): number {
+  return cpus >= 2 ? 1 : 0;
+}
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd(), cpus: number = os.availableParallelism()): AppConfig {
   const problems: string[] = [];
   const str = (name: string): string | undefined => {
     const v = env[name];
@@ -258,7 +268,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     problems.push(`LOG_LEVEL="${logLevelRaw}" must be one of ${LOG_LEVELS.join(', ')}`);
   }
 
-  const dnsWorkers = wholeNumber('DNS_WORKERS', 0, 0, 64, '');
+  const dnsWorkersRaw = (str('DNS_WORKERS') ?? 'auto').toLowerCase();
+  let dnsWorkers = autoDnsWorkers(cpus);
+  if (dnsWorkersRaw !== 'auto') {
+    if (/^\d+$/.test(dnsWorkersRaw) && Number(dnsWorkersRaw) <= 64) dnsWorkers = Number(dnsWorkersRaw);
+    else problems.push(`DNS_WORKERS="${dnsWorkersRaw}" must be auto or a whole number from 0 to 64`);
+  }
   const udpIoRaw = (str('DNS_UDP_IO') ?? 'auto').toLowerCase();
   if (!['auto', 'batch', 'dgram'].includes(udpIoRaw)) problems.push(`DNS_UDP_IO="${udpIoRaw}" must be auto, batch or dgram`);
   const preloadRaw = (str('DNS_TABLES_PRELOAD') ?? 'on').toLowerCase();

@@ -248,7 +248,7 @@ export class DnsService implements OnApplicationShutdown {
         await pool.start(this.snapshots.currentSource() ?? first);
         const slice = this.config.dnsCpuSliceUs;
         this.logger.log(
-          `DNS over UDP answered by ${workers} worker processes sharing port ${port}` +
+          `DNS over UDP answered by ${workers} worker process${workers === 1 ? '' : 'es'} sharing port ${port}` +
             (slice > 0 ? `, each asking for a CPU slice of ${slice} µs (DNS_CPU_SLICE_US)` : '') +
             '; TCP in this process',
         );

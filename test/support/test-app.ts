@@ -95,6 +95,12 @@ export async function startTestApp(db: TestDatabase, env: Record<string, string>
     // Dozens of apps start in one run: tables fill on first use (the same answers; the preload
     // itself is covered by table-filler.spec.ts and the DNS_WORKERS test).
     DNS_TABLES_PRELOAD: 'off',
+    // UDP answered in the test's own process (DNS_WORKERS=auto would fork a worker per app); the
+    // worker set-up has its own tests (dns-workers, dnssec, cpu-slice, startup).
+    DNS_WORKERS: '0',
+    // The app runs on Jest's own thread: asking for a CPU slice would change Jest's, and every
+    // process a later test spawns would inherit it (cpu-slice.e2e-spec.ts tests the slice).
+    DNS_CPU_SLICE_US: '0',
     ...db.env,
     ...env,
   });
