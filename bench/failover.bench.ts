@@ -103,6 +103,9 @@ function startGeoroute(dir: string): Promise<Georoute> {
     RRL_EXEMPT: '127.0.0.0/8,::1',
     // The probed origins run on loopback, which the outbound policy refuses unless allowed.
     OUTBOUND_ALLOW: '127.0.0.0/8,::1',
+    // One process, as the recorded runs measured (DNS_WORKERS=auto adds a worker on two CPUs or
+    // more); DNS_WORKERS=1 in the environment measures a change reaching a worker.
+    DNS_WORKERS: process.env.DNS_WORKERS ?? '0',
   };
   delete env.DATABASE_URL; // always the embedded database in the fresh DATA_DIR
   delete env.WEBHOOK_SECRET;

@@ -137,7 +137,9 @@ interface Server {
 function startGeoroute(dataDir: string, logFile: string): Promise<Server> {
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/src/main.js')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0', DNS_PORT: '0', LOG_LEVEL: 'info', RRL_EXEMPT: '127.0.0.0/8,::1', DATA_DIR: dataDir, ADMIN_TOKEN: TOKEN, WEBHOOK_SECRET },
+    env: { PATH: process.env.PATH ?? '', HTTP_PORT: '0', DNS_PORT: '0', LOG_LEVEL: 'info', RRL_EXEMPT: '127.0.0.0/8,::1', DATA_DIR: dataDir, ADMIN_TOKEN: TOKEN, WEBHOOK_SECRET,
+      // One process, as the recorded soaks ran (DNS_WORKERS=auto adds a worker on two CPUs or more).
+      DNS_WORKERS: process.env.DNS_WORKERS ?? '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const sink = fs.createWriteStream(logFile);

@@ -84,14 +84,16 @@ build_georoute() {
 # start_georoute BUILD_DIR WORK_DIR [ENV=VALUE...] : starts georoute with a fresh DATA_DIR under
 # WORK_DIR, HTTP and DNS on free ports (port 0), and waits for its "ready" line. Sets GR_PID,
 # GR_HTTP (base URL), GR_DNS (port), GR_TOKEN_FILE. Extra NODE_ARGS (e.g. --cpu-prof) are passed
-# to node.
+# to node. georoute runs as one process (DNS_WORKERS=0) unless the arguments say otherwise: the
+# scripts and the figures they recorded measure one process where they do not name DNS_WORKERS
+# (its default, auto, adds a DNS worker on two CPUs or more).
 start_georoute() {
   local build=$1 work=$2
   shift 2
   rm -rf "$work"
   mkdir -p "$work"
   # shellcheck disable=SC2086 # NODE_ARGS is a list of node options
-  start_bg "$work/georoute.log" env DATA_DIR="$work/data" HTTP_PORT=0 DNS_PORT=0 LOG_LEVEL=info RRL_EXEMPT=127.0.0.0/8,::1 "$@" \
+  start_bg "$work/georoute.log" env DATA_DIR="$work/data" HTTP_PORT=0 DNS_PORT=0 LOG_LEVEL=info RRL_EXEMPT=127.0.0.0/8,::1 DNS_WORKERS=0 "$@" \
     node ${NODE_ARGS:-} "$build/src/main.js"
   GR_PID=$BG_PID
   local i line
