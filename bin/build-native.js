@@ -21,7 +21,7 @@ const { spawnSync } = require('node:child_process');
 const ROOT = path.resolve(__dirname, '..');
 const DIR = path.join(ROOT, 'native');
 const ADDONS = ['udp_batch.node', 'mapped_file.node', 'cpu_slice.node'].map((f) => path.join(DIR, 'build', 'Release', f));
-const SOURCES = ['udp_batch.c', 'mapped_file.c', 'cpu_slice.c', 'binding.gyp'].map((f) => path.join(DIR, f));
+const SOURCES = ['udp_batch.c', 'mapped_file.c', 'cpu_slice.c', 'errno_error.h', 'binding.gyp'].map((f) => path.join(DIR, f));
 
 function mtime(file) {
   try {

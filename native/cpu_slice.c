@@ -30,6 +30,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "errno_error.h"
+
 struct slice_attr {
   uint32_t size;
   uint32_t sched_policy;
@@ -50,17 +52,8 @@ struct slice_attr {
 
 static void throw_errno(napi_env env, const char *syscall_name, int err) {
   char message[256];
-  const char *code = uv_err_name(-err);
-  snprintf(message, sizeof message, "%s: %s, %s", code, uv_strerror(-err), syscall_name);
-  napi_value msg, code_value, error, errno_value, syscall_value;
-  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
-  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value);
-  napi_create_error(env, code_value, msg, &error);
-  napi_create_int32(env, -err, &errno_value);
-  napi_set_named_property(env, error, "errno", errno_value);
-  napi_create_string_utf8(env, syscall_name, NAPI_AUTO_LENGTH, &syscall_value);
-  napi_set_named_property(env, error, "syscall", syscall_value);
-  napi_throw(env, error);
+  snprintf(message, sizeof message, "%s: %s, %s", uv_err_name(-err), uv_strerror(-err), syscall_name);
+  napi_throw(env, errno_error(env, message, syscall_name, err));
 }
 
 static int read_attr(int tid, struct slice_attr *attr) {

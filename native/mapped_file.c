@@ -34,18 +34,12 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "errno_error.h"
+
 static void throw_errno(napi_env env, const char *syscall, int err, const char *path) {
   char message[512];
-  const char *code = uv_err_name(-err);
-  snprintf(message, sizeof message, "%s: %s, %s '%s'", code, uv_strerror(-err), syscall, path);
-  napi_value msg, code_value, error, errno_value, syscall_value, path_value;
-  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
-  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value);
-  napi_create_error(env, code_value, msg, &error);
-  napi_create_int32(env, -err, &errno_value);
-  napi_set_named_property(env, error, "errno", errno_value);
-  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &syscall_value);
-  napi_set_named_property(env, error, "syscall", syscall_value);
+  snprintf(message, sizeof message, "%s: %s, %s '%s'", uv_err_name(-err), uv_strerror(-err), syscall, path);
+  napi_value error = errno_error(env, message, syscall, err), path_value;
   napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &path_value);
   napi_set_named_property(env, error, "path", path_value);
   napi_throw(env, error);

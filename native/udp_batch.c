@@ -37,6 +37,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "errno_error.h"
+
 #define BATCH 64
 #define SLOT 65536
 #define INFO_WORDS 8
@@ -81,18 +83,8 @@ typedef struct {
 
 static void throw_errno(napi_env env, const char *syscall, int err, const char *host, int port) {
   char message[256];
-  const char *code = uv_err_name(-err);
-  snprintf(message, sizeof message, "%s %s %s:%d", syscall, code, host, port);
-  napi_value msg, code_value, error;
-  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
-  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value);
-  napi_create_error(env, code_value, msg, &error);
-  napi_value errno_value, syscall_value;
-  napi_create_int32(env, -err, &errno_value);
-  napi_set_named_property(env, error, "errno", errno_value);
-  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &syscall_value);
-  napi_set_named_property(env, error, "syscall", syscall_value);
-  napi_throw(env, error);
+  snprintf(message, sizeof message, "%s %s %s:%d", syscall, uv_err_name(-err), host, port);
+  napi_throw(env, errno_error(env, message, syscall, err));
 }
 
 /* Sends replies first..first+count-1 (already laid out in smsgs). Returns 1 when blocked. */

@@ -18,7 +18,6 @@ import * as zlib from 'node:zlib';
 import { SiteError, Topology, TopologyError, parseCaidaAsRel, parseTopologyJson, simulate, type SimulationResult, type Site } from '../routing/bgp';
 import { MAX_CACHED_RESULTS, type WorkerReply, type WorkerRequest, type RouteView } from './anycast-worker.protocol';
 
-
 // Without chrt (SCHED_IDLE from the start), the client asks for nice 19: on Linux a nice value
 // belongs to a thread, so every thread running now (V8's helpers included) is lowered.
 const nice = Number(process.env.GEOROUTE_WORKER_NICE ?? '');

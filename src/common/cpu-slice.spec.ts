@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { PER_THREAD_SLICES, threadSlice, threadsOf } from '../../test/support/sched';
-import { requestCpuSlice } from './cpu-slice';
+import { CPU_SLICE_ADDON, requestCpuSlice } from './cpu-slice';
+import { loadNativeAddon } from './native-addon';
 
 /**
  * Against the running kernel: /proc/self/task/TID/sched shows each thread's slice. On a kernel
@@ -46,5 +47,13 @@ describe('requestCpuSlice', () => {
     expect(outcome).toMatchObject({ threads: 0, sliceUs: null });
     expect(outcome.reason).toMatch(/no-such-addon\.node is not built/);
     expect(threadSlice(main)).toBe(before);
+  });
+
+  it("the addon's errors are shaped as Node's: code, errno, syscall", () => {
+    const found = loadNativeAddon<{ set(tid: number, ns: number): void }>(CPU_SLICE_ADDON);
+    if (!('addon' in found)) throw new Error(found.reason);
+    // A thread id beyond pid_max: no such thread.
+    expect(() => found.addon.set(2 ** 30, 100_000)).toThrow(expect.objectContaining({ code: 'ESRCH', errno: -3, syscall: 'sched_getattr', message: 'ESRCH: no such process, sched_getattr' }));
+    expect(() => found.addon.set(-1, 100_000)).toThrow('set: a thread id and a slice in nanoseconds (whole numbers, 0 or more) are required');
   });
 });
